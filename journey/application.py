@@ -1,0 +1,167 @@
+"""The write side: applies commands to patient aggregates and stores one event per accepted
+command in the event store (which is also the outbox followed by readers)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+
+from journey import domain_events as ev
+from journey.commands import (
+    Admit,
+    Command,
+    CorrectSession,
+    Discharge,
+    RecordSession,
+    Transition,
+    VoidSession,
+)
+from journey.envelopes import event_id, to_envelope
+from journey.errors import ConcurrentUpdate, Issue, JourneyError, UnknownPatient
+from journey.events import EventEnvelope
+from journey.patient import Patient
+
+MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one accepted command."""
+
+    patient_id: str
+    command: str
+    status: str  # "accepted" or "duplicate"
+    version: int
+    event_type: str | None = None
+    event_id: str | None = None
+
+
+class JourneyApplication(Application[str]):
+    """Commands in, events stored; histories out as envelopes."""
+
+    name = "CareJourney"
+
+    def __init__(self, env: dict[str, str], *, default_timezone: str = "UTC") -> None:
+        super().__init__(env={"ORIGINATOR_ID_TYPE": "text", **env})
+        self.default_timezone = default_timezone
+        self._write_lock = threading.RLock()
+        interval = int(env.get("SNAPSHOT_INTERVAL", "200"))
+        self.snapshotting_intervals = {Patient: interval}
+
+    # -- commands ---------------------------------------------------------------------
+    def handle(self, command: Command, *, now: datetime | None = None) -> Outcome:
+        """Applies one command; retries on concurrent writes, then raises ConcurrentUpdate."""
+        result = self.handle_many([command], atomic=True, now=now)[0]
+        if isinstance(result, JourneyError):
+            raise result
+        return result
+
+    def handle_many(
+        self, commands: Sequence[Command], *, atomic: bool, now: datetime | None = None
+    ) -> list[Outcome | JourneyError]:
+        """Applies commands in order in one transaction. With `atomic`, one rejection stores
+        nothing; otherwise rejected commands are skipped and the rest are stored."""
+        with self._write_lock:
+            for _ in range(MAX_ATTEMPTS):
+                touched: dict[str, Patient] = {}
+                results = [
+                    self._apply(c, touched, now or datetime.now(UTC)) for c in commands
+                ]
+                failed = any(isinstance(r, JourneyError) for r in results)
+                if not touched or (atomic and failed):
+                    self._evict(touched)
+                    return results
+                try:
+                    self.save(*touched.values())
+                except IntegrityError:
+                    self._evict(touched)
+                    continue
+                except BaseException:
+                    self._evict(touched)
+                    raise
+                return results
+        ids = sorted({c.patient_id for c in commands})
+        raise ConcurrentUpdate(
+            Issue(
+                "patient_id", "no_concurrent_update", f"kept changing under us: {ids}"
+            )
+        )
+
+    def _apply(
+        self, command: Command, touched: dict[str, Patient], now: datetime
+    ) -> Outcome | JourneyError:
+        pid = command.patient_id
+        patient = touched.get(pid) or self._load(pid)
+        try:
+            patient, recorded = self._decide(patient, command, now)
+        except JourneyError as error:
+            return error
+        touched[pid] = patient
+        if not recorded:
+            return Outcome(pid, command.command, "duplicate", patient.version)
+        event = patient.pending_events[-1]
+        assert isinstance(event, ev.PatientEvent)
+        return Outcome(
+            pid,
+            command.command,
+            "accepted",
+            patient.version,
+            type(event).__name__,
+            event_id(event),
+        )
+
+    def _decide(
+        self, patient: Patient | None, cmd: Command, now: datetime
+    ) -> tuple[Patient, bool]:
+        if patient is None:
+            if isinstance(cmd, Admit):
+                return Patient.admit_new(
+                    cmd, now=now, default_timezone=self.default_timezone
+                ), True
+            raise UnknownPatient(cmd.patient_id)
+        recorded = True
+        if isinstance(cmd, Admit):
+            patient.readmit(cmd, now=now)
+        elif isinstance(cmd, Transition):
+            patient.transition(cmd, now=now)
+        elif isinstance(cmd, RecordSession):
+            recorded = patient.record_session(cmd, now=now)
+        elif isinstance(cmd, CorrectSession):
+            patient.correct_session(cmd, now=now)
+        elif isinstance(cmd, VoidSession):
+            patient.void_session(cmd, now=now)
+        elif isinstance(cmd, Discharge):
+            patient.discharge(cmd, now=now)
+        return patient, recorded
+
+    def _load(self, patient_id: str) -> Patient | None:
+        try:
+            patient: Any = self.repository.get(patient_id, deepcopy_from_cache=False)
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(patient, Patient)
+        return patient
+
+    def _evict(self, touched: dict[str, Patient]) -> None:
+        """Drops aggregates that may hold unsaved events from the cache."""
+        cache = self.repository.cache
+        for pid in touched:
+            if cache is not None:
+                try:
+                    cache.get(pid, evict=True)
+                except KeyError:
+                    pass
+
+    # -- reads ------------------------------------------------------------------------
+    def history(self, patient_id: str) -> list[EventEnvelope]:
+        """Every stored event of the patient, in order; UnknownPatient when there is none."""
+        events = [to_envelope(e) for e in self.events.get(patient_id)]  # type: ignore[arg-type]
+        if not events:
+            raise UnknownPatient(patient_id)
+        return events

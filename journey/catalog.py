@@ -1,0 +1,114 @@
+"""The level and approach catalog (SPEC sections 2 and 3), loaded once from `catalog.toml`."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+
+@dataclass(frozen=True)
+class HoursRange:
+    """Weekly hours for one age group: `minimum` inclusive, `maximum` exclusive; None = undefined."""
+
+    minimum: float | None
+    maximum: float | None
+
+
+@dataclass(frozen=True)
+class Level:
+    id: str
+    name: str
+    rank: int
+    setting: str
+    asam3: tuple[str, ...]
+    asam4: tuple[str, ...]
+    teds_services: int
+    fhir_class: str
+    hcpcs: str
+    hours: dict[str, HoursRange]
+
+    @property
+    def ambulatory(self) -> bool:
+        return self.setting == "ambulatory"
+
+
+@dataclass(frozen=True)
+class Approach:
+    id: str
+    evidence_based: bool
+    counts_toward_intensity: bool
+
+
+@dataclass(frozen=True)
+class Catalog:
+    levels: dict[str, Level]
+    approaches: dict[str, Approach]
+    formats: tuple[str, ...]
+    deliveries: tuple[str, ...]
+    session_statuses: tuple[str, ...]
+    age_groups: tuple[str, ...]
+    discharge_reasons: dict[str, int]
+    teds_los_bands: tuple[tuple[int, int], ...]
+    teds_los_over: int
+    level_aliases: dict[str, str]
+
+    def resolve_level(self, name: str) -> str | None:
+        """The level id for an id or any ASAM code of its row; None when unknown."""
+        return self.level_aliases.get(name)
+
+    def level_ids(self) -> list[str]:
+        """Level ids in treatment order (highest rank first)."""
+        return list(self.levels)
+
+
+def _level(raw: dict[str, Any]) -> Level:
+    hours = {
+        group: HoursRange(rng.get("min"), rng.get("max"))
+        for group, rng in raw["hours"].items()
+    }
+    return Level(
+        id=raw["id"],
+        name=raw["name"],
+        rank=raw["rank"],
+        setting=raw["setting"],
+        asam3=tuple(raw["asam3"]),
+        asam4=tuple(raw["asam4"]),
+        teds_services=raw["teds_services"],
+        fhir_class=raw["fhir_class"],
+        hcpcs=raw["hcpcs"],
+        hours=hours,
+    )
+
+
+def parse_catalog(raw: dict[str, Any]) -> Catalog:
+    levels = sorted((_level(r) for r in raw["levels"]), key=lambda lv: -lv.rank)
+    aliases: dict[str, str] = {}
+    for lv in levels:
+        for code in (*lv.asam3, *lv.asam4):
+            aliases.setdefault(code, lv.id)
+    for lv in levels:
+        aliases[lv.id] = lv.id
+    return Catalog(
+        levels={lv.id: lv for lv in levels},
+        approaches={k: Approach(k, **v) for k, v in raw["approaches"].items()},
+        formats=tuple(raw["formats"]),
+        deliveries=tuple(raw["deliveries"]),
+        session_statuses=tuple(raw["session_statuses"]),
+        age_groups=tuple(raw["age_groups"]),
+        discharge_reasons=dict(raw["discharge_reasons"]),
+        teds_los_bands=tuple((int(a), int(b)) for a, b in raw["teds_los_bands"]),
+        teds_los_over=int(raw["teds_los_over"]),
+        level_aliases=aliases,
+    )
+
+
+@cache
+def default_catalog() -> Catalog:
+    """The catalog shipped with the package, parsed on first use."""
+    text = (
+        resources.files("journey").joinpath("catalog.toml").read_text(encoding="utf-8")
+    )
+    return parse_catalog(tomllib.loads(text))

@@ -1,0 +1,226 @@
+"""Commands as pydantic v2 models: one JSON object per command (SPEC section 4).
+
+Everything a command can get wrong on its own (unknown fields, catalog values, identifier
+syntax, timestamps without an offset) is rejected here, naming the field and the rule.
+Rules that depend on the patient's history live in the aggregate."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from journey.catalog import default_catalog
+from journey.errors import InvalidCommand, Issue
+
+IDENTIFIER = r"^[A-Za-z0-9._-]{1,64}$"
+Identifier = Annotated[
+    str, Field(pattern=IDENTIFIER, description="1-64 of A-Z a-z 0-9 . _ -")
+]
+FreeText = Annotated[str, Field(min_length=1, max_length=500)]
+Actor = Annotated[str, Field(min_length=1, max_length=128)]
+Minutes = Annotated[StrictInt, Field(ge=1, le=720)]
+
+
+def _one_of(kind: str, valid: Callable[[], Iterable[str]]) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        options = list(valid())
+        if value not in options:
+            raise PydanticCustomError(
+                "catalog_value",
+                f"unknown {kind} '{value}'; valid values: {', '.join(options)}",
+            )
+        return value
+
+    return check
+
+
+def _level(value: str) -> str:
+    catalog = default_catalog()
+    level = catalog.resolve_level(value)
+    if level is None:
+        valid = ", ".join(catalog.level_aliases)
+        raise PydanticCustomError(
+            "catalog_value",
+            f"unknown level '{value}'; valid values (ids or ASAM codes): {valid}",
+        )
+    return level
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise PydanticCustomError(
+            "iana_timezone",
+            f"unknown time zone '{value}'; use an IANA name such as America/Phoenix",
+        ) from None
+    return value
+
+
+LevelId = Annotated[str, AfterValidator(_level)]
+Timezone = Annotated[str, AfterValidator(_timezone)]
+Approach = Annotated[
+    str, AfterValidator(_one_of("approach", lambda: default_catalog().approaches))
+]
+Format = Annotated[
+    str, AfterValidator(_one_of("format", lambda: default_catalog().formats))
+]
+Delivery = Annotated[
+    str, AfterValidator(_one_of("delivery", lambda: default_catalog().deliveries))
+]
+Status = Annotated[
+    str, AfterValidator(_one_of("status", lambda: default_catalog().session_statuses))
+]
+AgeGroup = Annotated[
+    str, AfterValidator(_one_of("age_group", lambda: default_catalog().age_groups))
+]
+DischargeReason = Annotated[
+    str, AfterValidator(_one_of("reason", lambda: default_catalog().discharge_reasons))
+]
+
+
+class _Command(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+    patient_id: Identifier
+
+
+class Admit(_Command):
+    command: Literal["admit"] = "admit"
+    level: LevelId
+    occurred_at: AwareDatetime
+    age_group: AgeGroup = "adult"
+    timezone: Timezone | None = Field(
+        default=None, description="IANA name; default from settings"
+    )
+    actor: Actor | None = None
+
+
+class Transition(_Command):
+    command: Literal["transition"] = "transition"
+    to_level: LevelId
+    occurred_at: AwareDatetime
+    reason: FreeText | None = None
+    actor: Actor | None = None
+
+
+class RecordSession(_Command):
+    command: Literal["record_session"] = "record_session"
+    session_id: Identifier
+    format: Format
+    approach: Approach
+    duration_minutes: Minutes
+    occurred_at: AwareDatetime
+    delivery: Delivery = "in_person"
+    status: Status = "attended"
+    clinician_id: Identifier | None = None
+    actor: Actor | None = None
+
+
+class CorrectSession(_Command):
+    command: Literal["correct_session"] = "correct_session"
+    session_id: Identifier
+    reason: FreeText
+    format: Format | None = None
+    approach: Approach | None = None
+    duration_minutes: Minutes | None = None
+    occurred_at: AwareDatetime | None = None
+    delivery: Delivery | None = None
+    status: Status | None = None
+    actor: Actor | None = None
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> CorrectSession:
+        if not self.changes():
+            raise PydanticCustomError(
+                "changes_required",
+                "a correction names at least one of: format, approach, duration_minutes, "
+                "occurred_at, delivery, status",
+            )
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        fields = (
+            "format",
+            "approach",
+            "duration_minutes",
+            "occurred_at",
+            "delivery",
+            "status",
+        )
+        return {f: getattr(self, f) for f in fields if getattr(self, f) is not None}
+
+
+class VoidSession(_Command):
+    command: Literal["void_session"] = "void_session"
+    session_id: Identifier
+    reason: FreeText
+    actor: Actor | None = None
+
+
+class Discharge(_Command):
+    command: Literal["discharge"] = "discharge"
+    occurred_at: AwareDatetime
+    reason: DischargeReason
+    actor: Actor | None = None
+
+
+Command = Admit | Transition | RecordSession | CorrectSession | VoidSession | Discharge
+COMMAND_TYPES: dict[str, type[_Command]] = {
+    "admit": Admit,
+    "transition": Transition,
+    "record_session": RecordSession,
+    "correct_session": CorrectSession,
+    "void_session": VoidSession,
+    "discharge": Discharge,
+}
+_ADAPTER: TypeAdapter[Command] = TypeAdapter(
+    Annotated[Command, Field(discriminator="command")]
+)
+
+
+def issues_from(error: ValidationError) -> list[Issue]:
+    """Our Issues for pydantic's errors, with the union tag dropped from field paths."""
+    issues = []
+    for err in error.errors(include_url=False):
+        loc = [str(p) for p in err["loc"]]
+        if loc and loc[0] in COMMAND_TYPES:
+            loc = loc[1:]
+        field = ".".join(loc) or (
+            "json" if err["type"] == "json_invalid" else "command"
+        )
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            message = "unknown field"
+        issues.append(Issue(field, err["type"], message))
+    return issues
+
+
+def parse_command(raw: Any) -> Command:
+    """Validate one command object (a dict, as parsed from JSON)."""
+    try:
+        return _ADAPTER.validate_python(raw)
+    except ValidationError as error:
+        raise InvalidCommand(*issues_from(error)) from None
+
+
+def parse_command_json(text: str | bytes) -> Command:
+    """Validate one command from its JSON text."""
+    try:
+        return _ADAPTER.validate_json(text)
+    except ValidationError as error:
+        raise InvalidCommand(*issues_from(error)) from None

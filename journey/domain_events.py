@@ -1,0 +1,148 @@
+"""The patient aggregate's stored events (SPEC section 5).
+
+Each event only assigns state in `apply`: no clock, ids or I/O, because it re-runs on every
+replay. `timestamp` is the transaction time (when the service recorded the fact),
+`occurred_at` the clinical time, `actor` who reported it. `class_version` is the schema
+version; add an `upcast_vN_vN+1` and a test the first time a schema changes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, cast
+
+from eventsourcing.domain import (
+    CanInitAggregate,
+    CanMutateAggregate,
+    CanSnapshotAggregate,
+    MetaDomainEvent,
+)
+
+if TYPE_CHECKING:
+    from journey.patient import Patient
+
+
+class PatientEvent(CanMutateAggregate[str], metaclass=MetaDomainEvent):
+    originator_id: str
+    originator_version: int
+    timestamp: datetime
+    occurred_at: datetime
+    actor: str | None
+
+    class_version = 1
+
+    def apply(self, aggregate: Any) -> None:
+        self.apply_to(cast("Patient", aggregate))
+
+    def apply_to(self, patient: Patient) -> None:
+        raise NotImplementedError
+
+
+class PatientAdmitted(CanInitAggregate[str], PatientEvent):
+    """Starts an episode (and, the first time, the patient's stream)."""
+
+    originator_topic: str
+    level: str
+    age_group: str
+    timezone: str
+
+    def mutate(self, aggregate: Any) -> Any:
+        if aggregate is None:
+            return CanInitAggregate.mutate(self, None)
+        return CanMutateAggregate.mutate(self, aggregate)
+
+    def apply_to(self, patient: Patient) -> None:
+        patient.timezone = self.timezone
+        patient.age_group = self.age_group
+        patient.episodes.append([self.occurred_at, None])
+        patient.level = self.level
+        patient.stay_started_at = self.occurred_at
+
+
+class LevelOfCareChanged(PatientEvent):
+    from_level: str
+    to_level: str
+    direction: str
+    reason: str | None
+
+    def apply_to(self, patient: Patient) -> None:
+        patient.level = self.to_level
+        patient.stay_started_at = self.occurred_at
+
+
+class SessionRecorded(PatientEvent):
+    session_id: str
+    format: str
+    approach: str
+    duration_minutes: int
+    delivery: str
+    status: str
+    clinician_id: str | None
+
+    def apply_to(self, patient: Patient) -> None:
+        patient.sessions[self.session_id] = {
+            "fingerprint": session_fingerprint(self.content()),
+            "occurred_at": self.occurred_at,
+            "voided": False,
+        }
+
+    def content(self) -> dict[str, Any]:
+        names = (
+            "format",
+            "approach",
+            "duration_minutes",
+            "delivery",
+            "status",
+            "clinician_id",
+        )
+        return {"occurred_at": self.occurred_at, **{n: getattr(self, n) for n in names}}
+
+
+class SessionCorrected(PatientEvent):
+    session_id: str
+    reason: str
+    format: str | None
+    approach: str | None
+    duration_minutes: int | None
+    session_occurred_at: datetime | None
+    delivery: str | None
+    status: str | None
+
+    def apply_to(self, patient: Patient) -> None:
+        if self.session_occurred_at is not None:
+            patient.sessions[self.session_id]["occurred_at"] = self.session_occurred_at
+
+
+class SessionEnteredInError(PatientEvent):
+    session_id: str
+    reason: str
+
+    def apply_to(self, patient: Patient) -> None:
+        patient.sessions[self.session_id]["voided"] = True
+
+
+class PatientDischarged(PatientEvent):
+    reason: str
+
+    def apply_to(self, patient: Patient) -> None:
+        patient.episodes[-1][1] = self.occurred_at
+        patient.level = None
+        patient.stay_started_at = None
+
+
+class PatientSnapshot(CanSnapshotAggregate[str], metaclass=MetaDomainEvent):
+    originator_id: str
+    originator_version: int
+    timestamp: datetime
+    topic: str
+    state: dict[str, Any]
+
+
+def session_fingerprint(content: dict[str, Any]) -> str:
+    """A canonical text of a session's recorded content, to tell a retry from a clash."""
+    parts = []
+    for key in sorted(content):
+        value = content[key]
+        parts.append(
+            f"{key}={value.timestamp() if isinstance(value, datetime) else value}"
+        )
+    return "|".join(parts)

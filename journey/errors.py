@@ -1,0 +1,71 @@
+"""Domain exceptions. Each edge maps them once: HTTP problem+json, CLI exit codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One broken rule: the field it concerns, the rule's name and a readable message."""
+
+    field: str
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message} [{self.rule}]"
+
+
+class JourneyError(Exception):
+    """Base of every error the domain and application raise on purpose."""
+
+    kind = "error"
+
+    def __init__(self, *issues: Issue) -> None:
+        self.issues = issues
+        super().__init__("; ".join(str(i) for i in issues))
+
+
+class InvalidCommand(JourneyError):
+    """The command is malformed or breaks a rule about its own content (HTTP 422)."""
+
+    kind = "invalid"
+
+
+class RuleViolation(InvalidCommand):
+    """The command is well formed but the patient's history forbids it (HTTP 422)."""
+
+
+class Conflict(JourneyError):
+    """The command contradicts the patient's current state (HTTP 409)."""
+
+    kind = "conflict"
+
+
+class ConcurrentUpdate(Conflict):
+    """Other writers kept changing the patient; retrying did not get through (HTTP 409)."""
+
+
+class UnknownPatient(JourneyError):
+    """No event is known for this patient (HTTP 404)."""
+
+    kind = "not_found"
+
+    def __init__(self, patient_id: str) -> None:
+        super().__init__(
+            Issue("patient_id", "known_patient", f"no patient '{patient_id}'")
+        )
+        self.patient_id = patient_id
+
+
+def invalid(field: str, rule: str, message: str) -> InvalidCommand:
+    return InvalidCommand(Issue(field, rule, message))
+
+
+def violation(field: str, rule: str, message: str) -> RuleViolation:
+    return RuleViolation(Issue(field, rule, message))
+
+
+def conflict(field: str, rule: str, message: str) -> Conflict:
+    return Conflict(Issue(field, rule, message))

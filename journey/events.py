@@ -1,0 +1,125 @@
+"""Events on the wire: one pydantic payload model per domain event, and the envelope that
+carries a payload with its metadata. Readers (projections, history, Kafka) see events only
+in this shape; the JSON Schemas of the topic contract are generated from these models."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+EVENT_NAMES = (
+    "PatientAdmitted",
+    "LevelOfCareChanged",
+    "SessionRecorded",
+    "SessionCorrected",
+    "SessionEnteredInError",
+    "PatientDischarged",
+)
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class PatientAdmitted(_Payload):
+    """An episode of care began at `level`."""
+
+    type: Literal["PatientAdmitted"] = "PatientAdmitted"
+    level: str
+    age_group: Literal["adult", "adolescent"]
+    timezone: str = Field(
+        description="IANA zone of the patient, fixed at first admission"
+    )
+
+
+class LevelOfCareChanged(_Payload):
+    """The patient moved from one level of care to another within an open episode."""
+
+    type: Literal["LevelOfCareChanged"] = "LevelOfCareChanged"
+    from_level: str
+    to_level: str
+    direction: Literal["step_down", "step_up"]
+    reason: str | None = None
+
+
+class SessionRecorded(_Payload):
+    """A therapy session took place (or was missed or cancelled) at `occurred_at`."""
+
+    type: Literal["SessionRecorded"] = "SessionRecorded"
+    session_id: str
+    format: str
+    approach: str
+    duration_minutes: int
+    delivery: str
+    status: str
+    clinician_id: str | None = None
+
+
+class SessionCorrected(_Payload):
+    """Fields of a recorded session were corrected; null means unchanged."""
+
+    type: Literal["SessionCorrected"] = "SessionCorrected"
+    session_id: str
+    reason: str
+    format: str | None = None
+    approach: str | None = None
+    duration_minutes: int | None = None
+    session_occurred_at: AwareDatetime | None = Field(
+        default=None, description="the corrected start of the session"
+    )
+    delivery: str | None = None
+    status: str | None = None
+
+
+class SessionEnteredInError(_Payload):
+    """A recorded session was voided: it was entered in error."""
+
+    type: Literal["SessionEnteredInError"] = "SessionEnteredInError"
+    session_id: str
+    reason: str
+
+
+class PatientDischarged(_Payload):
+    """The open episode ended."""
+
+    type: Literal["PatientDischarged"] = "PatientDischarged"
+    reason: str
+
+
+Payload = Annotated[
+    PatientAdmitted
+    | LevelOfCareChanged
+    | SessionRecorded
+    | SessionCorrected
+    | SessionEnteredInError
+    | PatientDischarged,
+    Field(discriminator="type"),
+]
+
+
+class EventEnvelope(BaseModel):
+    """One stored event with its bitemporal metadata."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_id: str = Field(description="stable id of the event (CloudEvents ce_id)")
+    patient_id: str
+    version: int = Field(
+        description="aggregate version: position in the patient's stream, from 1"
+    )
+    schema_version: int
+    occurred_at: AwareDatetime = Field(description="clinical time")
+    recorded_at: AwareDatetime = Field(
+        description="transaction time: when the service stored it"
+    )
+    actor: str | None = None
+    payload: Payload
+
+    @property
+    def type(self) -> str:
+        return self.payload.type
+
+    def recorded_by(self, known_at: datetime | None) -> bool:
+        return known_at is None or self.recorded_at <= known_at

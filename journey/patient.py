@@ -1,0 +1,229 @@
+"""The patient aggregate: decides whether a command is allowed, then records one event.
+
+Every rule of SPEC section 4 that depends on the patient's history is checked here, before
+any event is triggered, so a rejected command leaves the aggregate untouched."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from eventsourcing.domain import BaseAggregate
+from eventsourcing.utils import get_topic
+
+from journey import domain_events as ev
+from journey.catalog import default_catalog
+from journey.commands import (
+    Admit,
+    CorrectSession,
+    Discharge,
+    RecordSession,
+    Transition,
+    VoidSession,
+)
+from journey.errors import conflict, violation
+
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+def _not_in_future(
+    occurred_at: datetime, now: datetime, field: str = "occurred_at"
+) -> None:
+    if occurred_at > now + FUTURE_TOLERANCE:
+        raise violation(field, "not_in_future", "is more than 5 minutes in the future")
+
+
+class Patient(BaseAggregate[str]):
+    """One patient's care journey: episodes, the stay in force and the sessions recorded."""
+
+    Snapshot = ev.PatientSnapshot
+
+    def __init__(self) -> None:
+        self.timezone = ""
+        self.age_group = ""
+        self.episodes: list[list[datetime | None]] = []  # [admitted_at, discharged_at]
+        self.level: str | None = None
+        self.stay_started_at: datetime | None = None
+        self.sessions: dict[str, dict[str, Any]] = {}
+
+    # -- admissions -------------------------------------------------------------------
+    @classmethod
+    def admit_new(cls, cmd: Admit, *, now: datetime, default_timezone: str) -> Patient:
+        _not_in_future(cmd.occurred_at, now)
+        return cls._create(
+            ev.PatientAdmitted,
+            id=cmd.patient_id,
+            occurred_at=cmd.occurred_at,
+            actor=cmd.actor,
+            level=cmd.level,
+            age_group=cmd.age_group,
+            timezone=cmd.timezone or default_timezone,
+        )
+
+    def readmit(self, cmd: Admit, *, now: datetime) -> None:
+        _not_in_future(cmd.occurred_at, now)
+        if self.episode_open:
+            raise conflict(
+                "command", "no_open_episode", "the patient already has an open episode"
+            )
+        last_discharge = self.episodes[-1][1]
+        if last_discharge is not None and cmd.occurred_at < last_discharge:
+            raise violation(
+                "occurred_at",
+                "after_last_discharge",
+                f"is earlier than the last discharge ({last_discharge.isoformat()})",
+            )
+        if cmd.timezone is not None and cmd.timezone != self.timezone:
+            raise violation(
+                "timezone",
+                "timezone_fixed",
+                f"differs from the patient's time zone '{self.timezone}' set at first admission",
+            )
+        self.trigger_event(
+            ev.PatientAdmitted,
+            occurred_at=cmd.occurred_at,
+            actor=cmd.actor,
+            originator_topic=get_topic(type(self)),
+            level=cmd.level,
+            age_group=cmd.age_group,
+            timezone=self.timezone,
+        )
+
+    # -- level of care ----------------------------------------------------------------
+    def transition(self, cmd: Transition, *, now: datetime) -> None:
+        _not_in_future(cmd.occurred_at, now)
+        current = self._open_stay("transition")
+        if cmd.to_level == self.level:
+            raise violation(
+                "to_level", "new_level", f"the patient is already at '{self.level}'"
+            )
+        self._not_before_stay(cmd.occurred_at, current)
+        levels = default_catalog().levels
+        assert self.level is not None
+        direction = (
+            "step_down"
+            if levels[cmd.to_level].rank < levels[self.level].rank
+            else "step_up"
+        )
+        self.trigger_event(
+            ev.LevelOfCareChanged,
+            occurred_at=cmd.occurred_at,
+            actor=cmd.actor,
+            from_level=self.level,
+            to_level=cmd.to_level,
+            direction=direction,
+            reason=cmd.reason,
+        )
+
+    def discharge(self, cmd: Discharge, *, now: datetime) -> None:
+        _not_in_future(cmd.occurred_at, now)
+        self._not_before_stay(cmd.occurred_at, self._open_stay("discharge"))
+        self.trigger_event(
+            ev.PatientDischarged,
+            occurred_at=cmd.occurred_at,
+            actor=cmd.actor,
+            reason=cmd.reason,
+        )
+
+    @property
+    def episode_open(self) -> bool:
+        return bool(self.episodes) and self.episodes[-1][1] is None
+
+    def _open_stay(self, command: str) -> datetime:
+        if not self.episode_open or self.stay_started_at is None:
+            raise conflict(
+                "command", "open_episode", f"{command} needs an open episode"
+            )
+        return self.stay_started_at
+
+    @staticmethod
+    def _not_before_stay(occurred_at: datetime, stay_start: datetime) -> None:
+        if occurred_at < stay_start:
+            raise violation(
+                "occurred_at",
+                "after_current_stay_start",
+                f"is earlier than the start of the current stay ({stay_start.isoformat()})",
+            )
+
+    # -- sessions ---------------------------------------------------------------------
+    def record_session(self, cmd: RecordSession, *, now: datetime) -> bool:
+        """Records the session; False when it is a retry of one already recorded."""
+        _not_in_future(cmd.occurred_at, now)
+        fields = (
+            "format",
+            "approach",
+            "duration_minutes",
+            "delivery",
+            "status",
+            "clinician_id",
+        )
+        content = {
+            "occurred_at": cmd.occurred_at,
+            **{f: getattr(cmd, f) for f in fields},
+        }
+        known = self.sessions.get(cmd.session_id)
+        if known is not None:
+            if known["fingerprint"] == ev.session_fingerprint(content):
+                return False
+            raise conflict(
+                "session_id",
+                "unique_session_id",
+                "is already used with different content",
+            )
+        self._within_an_episode(cmd.occurred_at, "occurred_at")
+        self.trigger_event(
+            ev.SessionRecorded, actor=cmd.actor, session_id=cmd.session_id, **content
+        )
+        return True
+
+    def correct_session(self, cmd: CorrectSession, *, now: datetime) -> None:
+        self._live_session(cmd.session_id)
+        changes = cmd.changes()
+        if "occurred_at" in changes:
+            _not_in_future(changes["occurred_at"], now)
+            self._within_an_episode(changes["occurred_at"], "occurred_at")
+        self.trigger_event(
+            ev.SessionCorrected,
+            occurred_at=now,
+            actor=cmd.actor,
+            session_id=cmd.session_id,
+            reason=cmd.reason,
+            format=cmd.format,
+            approach=cmd.approach,
+            duration_minutes=cmd.duration_minutes,
+            session_occurred_at=cmd.occurred_at,
+            delivery=cmd.delivery,
+            status=cmd.status,
+        )
+
+    def void_session(self, cmd: VoidSession, *, now: datetime) -> None:
+        self._live_session(cmd.session_id)
+        self.trigger_event(
+            ev.SessionEnteredInError,
+            occurred_at=now,
+            actor=cmd.actor,
+            session_id=cmd.session_id,
+            reason=cmd.reason,
+        )
+
+    def _live_session(self, session_id: str) -> None:
+        session = self.sessions.get(session_id)
+        if session is None:
+            raise violation(
+                "session_id", "known_session", f"no session '{session_id}' recorded"
+            )
+        if session["voided"]:
+            raise violation(
+                "session_id", "not_voided", f"session '{session_id}' is voided"
+            )
+
+    def _within_an_episode(self, at: datetime, field: str) -> None:
+        for admitted, discharged in self.episodes:
+            assert admitted is not None
+            if admitted <= at and (discharged is None or at <= discharged):
+                return
+        raise violation(
+            field,
+            "within_episode",
+            "lies outside every episode (before admission or after discharge)",
+        )
