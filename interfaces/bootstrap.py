@@ -11,7 +11,6 @@ def build_application(settings: Settings | None = None) -> JourneyApplication:
     settings = settings or get_settings()
     env = persistence_env(settings.database_url)
     env["AGGREGATE_CACHE_MAXSIZE"] = str(settings.aggregate_cache_size)
-    env["SNAPSHOT_INTERVAL"] = str(settings.snapshot_interval)
     if settings.cipher_key:
         env["CIPHER_TOPIC"] = "eventsourcing.cipher:AESCipher"
         env["CIPHER_KEY"] = settings.cipher_key

@@ -3,11 +3,14 @@ command in the event store (which is also the outbox followed by readers)."""
 
 from __future__ import annotations
 
+import contextlib
+import random
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
@@ -27,7 +30,9 @@ from journey.errors import ConcurrentUpdate, Issue, JourneyError, UnknownPatient
 from journey.events import EventEnvelope
 from journey.patient import Patient
 
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 8  # optimistic-concurrency retries before a ConcurrentUpdate
+RETRY_BASE_SECONDS = 0.005  # randomized exponential back-off between retries
+SNAPSHOT_INTERVAL = 200  # events between snapshots of a patient
 
 
 @dataclass(frozen=True)
@@ -46,13 +51,12 @@ class JourneyApplication(Application[str]):
     """Commands in, events stored; histories out as envelopes."""
 
     name = "CareJourney"
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Patient: SNAPSHOT_INTERVAL}
 
     def __init__(self, env: dict[str, str], *, default_timezone: str = "UTC") -> None:
         super().__init__(env={"ORIGINATOR_ID_TYPE": "text", **env})
         self.default_timezone = default_timezone
         self._write_lock = threading.RLock()
-        interval = int(env.get("SNAPSHOT_INTERVAL", "200"))
-        self.snapshotting_intervals = {Patient: interval}
 
     # -- commands ---------------------------------------------------------------------
     def handle(self, command: Command, *, now: datetime | None = None) -> Outcome:
@@ -63,24 +67,31 @@ class JourneyApplication(Application[str]):
         return result
 
     def handle_many(
-        self, commands: Sequence[Command], *, atomic: bool, now: datetime | None = None
+        self,
+        commands: Sequence[Command],
+        *,
+        atomic: bool,
+        now: datetime | None = None,
+        dry_run: bool = False,
     ) -> list[Outcome | JourneyError]:
         """Applies commands in order in one transaction. With `atomic`, one rejection stores
-        nothing; otherwise rejected commands are skipped and the rest are stored."""
+        nothing; otherwise rejected commands are skipped and the rest are stored. A
+        `dry_run` decides every command and stores nothing."""
         with self._write_lock:
-            for _ in range(MAX_ATTEMPTS):
+            for attempt in range(MAX_ATTEMPTS):
                 touched: dict[str, Patient] = {}
                 results = [
                     self._apply(c, touched, now or datetime.now(UTC)) for c in commands
                 ]
                 failed = any(isinstance(r, JourneyError) for r in results)
-                if not touched or (atomic and failed):
+                if not touched or dry_run or (atomic and failed):
                     self._evict(touched)
                     return results
                 try:
                     self.save(*touched.values())
                 except IntegrityError:
                     self._evict(touched)
+                    time.sleep(random.uniform(0, RETRY_BASE_SECONDS * 2**attempt))
                     continue
                 except BaseException:
                     self._evict(touched)
@@ -153,10 +164,8 @@ class JourneyApplication(Application[str]):
         cache = self.repository.cache
         for pid in touched:
             if cache is not None:
-                try:
+                with contextlib.suppress(KeyError):
                     cache.get(pid, evict=True)
-                except KeyError:
-                    pass
 
     # -- reads ------------------------------------------------------------------------
     def history(self, patient_id: str) -> list[EventEnvelope]:

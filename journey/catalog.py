@@ -11,7 +11,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class HoursRange:
-    """Weekly hours for one age group: `minimum` inclusive, `maximum` exclusive; None = undefined."""
+    """Weekly hours for an age group: minimum inclusive, maximum exclusive; None: undefined."""
 
     minimum: float | None
     maximum: float | None

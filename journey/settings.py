@@ -25,7 +25,6 @@ class Settings(BaseSettings):
         default=None, description="AES key (base64) to encrypt stored events at rest"
     )
     aggregate_cache_size: int = Field(default=10_000, ge=0)
-    snapshot_interval: int = Field(default=200, ge=2)
     actor: str | None = Field(
         default=None, description="who the CLI acts as, when not given"
     )

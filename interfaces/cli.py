@@ -1,0 +1,159 @@
+"""The `journey` command line (SPEC section 7). It only translates between the terminal and
+the application; domain errors are mapped to messages and exit codes here, once."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+
+from interfaces.bootstrap import build_application
+from interfaces.importer import import_lines
+from interfaces.render import history_text, journey_text
+from interfaces.timeparse import parse_instant
+from journey.errors import Conflict, JourneyError, UnknownPatient
+from journey.settings import get_settings
+from projections.queries import patient_history, patient_journey
+
+app = typer.Typer(help="Care-journey service: event-sourced addiction-treatment journeys.")
+T = TypeVar("T")
+
+EXIT_REJECTED, EXIT_NOT_FOUND, EXIT_CONFLICT = 1, 3, 4
+
+
+@contextmanager
+def domain_errors() -> Iterator[None]:
+    """Maps domain exceptions to a message on stderr and an exit code."""
+    try:
+        yield
+    except UnknownPatient as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(EXIT_NOT_FOUND) from None
+    except Conflict as error:
+        typer.echo(f"conflict: {error}", err=True)
+        raise typer.Exit(EXIT_CONFLICT) from None
+    except JourneyError as error:
+        typer.echo(f"rejected: {error}", err=True)
+        raise typer.Exit(EXIT_REJECTED) from None
+
+
+def run(action: Callable[[], T]) -> T:
+    with domain_errors():
+        return action()
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+) -> None:
+    """Serve the HTTP API."""
+    import uvicorn
+
+    from interfaces.api.app import create_app
+
+    typer.echo(f"API on http://{host}:{port}  (docs: http://{host}:{port}/docs)", err=True)
+    uvicorn.run(create_app(build_application()), host=host, port=port, log_level="info")
+
+
+@app.command("import")
+def import_(
+    file: Annotated[str, typer.Argument(help="JSON Lines of commands; '-' for stdin")],
+    continue_on_error: Annotated[
+        bool, typer.Option("--continue-on-error", help="apply the lines that are accepted")
+    ] = False,
+    actor: Annotated[str | None, typer.Option(help="actor for commands naming none")] = None,
+) -> None:
+    """Import commands. Atomic by default: one rejected line and nothing is stored."""
+    application = build_application()
+    actor = actor or get_settings().actor
+    stream = sys.stdin if file == "-" else Path(file).open(encoding="utf-8")  # noqa: SIM115
+    with stream:
+        report = run(
+            lambda: import_lines(
+                application, stream, continue_on_error=continue_on_error, actor=actor
+            )
+        )
+    for rejected in report.rejected:
+        typer.echo(str(rejected), err=True)
+    typer.echo(report.summary(), err=True)
+    if report.rejected:
+        raise typer.Exit(EXIT_REJECTED)
+
+
+@app.command()
+def show(
+    patient_id: str,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="instant T")] = None,
+    known_at: Annotated[str | None, typer.Option("--known-at", help="recorded by K")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="the SPEC JSON shape")] = False,
+) -> None:
+    """A patient's journey as of an instant, as known at an instant."""
+    application = build_application()
+    view = run(
+        lambda: patient_journey(
+            application,
+            patient_id,
+            as_of=parse_instant(as_of, "as_of"),
+            known_at=parse_instant(known_at, "known_at"),
+        )
+    ).model_dump(mode="json")
+    typer.echo(json.dumps(view, indent=2) if as_json else journey_text(view))
+
+
+@app.command()
+def history(
+    patient_id: str,
+    known_at: Annotated[str | None, typer.Option("--known-at", help="recorded by K")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output")] = False,
+) -> None:
+    """Every stored event of a patient, in order."""
+    application = build_application()
+    events = run(
+        lambda: patient_history(
+            application, patient_id, known_at=parse_instant(known_at, "known_at")
+        )
+    )
+    if as_json:
+        body = {"patient_id": patient_id, "events": [e.model_dump(mode="json") for e in events]}
+        typer.echo(json.dumps(body, indent=2))
+    else:
+        typer.echo(history_text(events))
+
+
+@app.command()
+def demo(
+    patients: Annotated[int, typer.Option(help="cohort size", min=1)] = 200,
+    seed: Annotated[int, typer.Option(help="random seed (same seed, same cohort)")] = 7,
+    until: Annotated[str | None, typer.Option(help="last day (YYYY-MM-DD), default today")] = None,
+    out: Annotated[Path | None, typer.Option(help="write JSON Lines here instead")] = None,
+    force: Annotated[bool, typer.Option(help="load even if the store has data")] = False,
+) -> None:
+    """Generate a synthetic, deterministic demo cohort and load it (or write it)."""
+    from interfaces.demo_cohort import generate_cohort, write_jsonl
+
+    end = date.fromisoformat(until) if until else datetime.now(UTC).date()
+    commands = generate_cohort(patients, seed=seed, until=end)
+    if out is not None:
+        with out.open("w", encoding="utf-8") as sink:
+            typer.echo(f"wrote {write_jsonl(commands, sink)} commands to {out}", err=True)
+        return
+    application = build_application()
+    if application.recorder.max_notification_id() and not force:
+        typer.echo("the store already holds events: demo not loaded (use --force)", err=True)
+        return
+    lines = (json.dumps(c) for c in commands)
+    report = run(lambda: import_lines(application, lines, continue_on_error=True, actor="demo"))
+    typer.echo(f"demo cohort: {report.summary()}", err=True)
+    if report.rejected:
+        raise typer.Exit(EXIT_REJECTED)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()

@@ -1,0 +1,111 @@
+"""Imports JSON Lines of commands: each line parsed, then applied in order in batches.
+
+By default an import is atomic: if any line is rejected, nothing is stored and every
+rejected line is named. With `continue_on_error`, rejected lines are skipped and the others
+are stored, `batch_size` commands per transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from itertools import islice
+
+from journey.application import JourneyApplication, Outcome
+from journey.commands import Command, parse_command_json
+from journey.errors import InvalidCommand, JourneyError
+
+
+@dataclass(frozen=True)
+class RejectedLine:
+    line: int
+    error: JourneyError
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.error}"
+
+
+@dataclass
+class ImportReport:
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[RejectedLine] = field(default_factory=list)
+    applied: bool = True
+
+    @property
+    def lines(self) -> int:
+        return self.accepted + self.duplicates + len(self.rejected)
+
+    def summary(self) -> str:
+        head = (
+            f"{self.lines} lines: {self.accepted} accepted, {self.duplicates} duplicates, "
+            f"{len(self.rejected)} rejected"
+        )
+        return head if self.applied else f"nothing imported ({head} when checked)"
+
+
+def _parsed(
+    lines: Iterable[str], actor: str | None
+) -> Iterator[tuple[int, Command | JourneyError]]:
+    for number, text in enumerate(lines, start=1):
+        if not text.strip():
+            continue
+        try:
+            command = parse_command_json(text)
+        except InvalidCommand as error:
+            yield number, error
+            continue
+        if actor is not None and command.actor is None:
+            command = command.model_copy(update={"actor": actor})
+        yield number, command
+
+
+def _record(report: ImportReport, number: int, result: Outcome | JourneyError) -> None:
+    if isinstance(result, JourneyError):
+        report.rejected.append(RejectedLine(number, result))
+    elif result.status == "duplicate":
+        report.duplicates += 1
+    else:
+        report.accepted += 1
+
+
+def _apply(
+    app: JourneyApplication,
+    batch: list[tuple[int, Command | JourneyError]],
+    report: ImportReport,
+    *,
+    atomic: bool,
+    now: datetime,
+) -> None:
+    numbers = [n for n, c in batch if not isinstance(c, JourneyError)]
+    commands = [c for _, c in batch if not isinstance(c, JourneyError)]
+    for number, item in batch:
+        if isinstance(item, JourneyError):
+            report.rejected.append(RejectedLine(number, item))
+    invalid_lines = any(isinstance(c, JourneyError) for _, c in batch)
+    results = app.handle_many(commands, atomic=atomic, now=now, dry_run=atomic and invalid_lines)
+    for number, result in zip(numbers, results, strict=True):
+        _record(report, number, result)
+    report.rejected.sort(key=lambda r: r.line)
+
+
+def import_lines(
+    app: JourneyApplication,
+    lines: Iterable[str],
+    *,
+    continue_on_error: bool = False,
+    actor: str | None = None,
+    batch_size: int = 2_000,
+    now: datetime | None = None,
+) -> ImportReport:
+    """Applies the commands of `lines` (JSON Lines) and reports what became of each."""
+    report = ImportReport()
+    now = now or datetime.now(UTC)
+    parsed = _parsed(lines, actor)
+    if not continue_on_error:
+        _apply(app, list(parsed), report, atomic=True, now=now)
+        report.applied = not report.rejected
+        return report
+    while batch := list(islice(parsed, batch_size)):
+        _apply(app, batch, report, atomic=False, now=now)
+    return report
