@@ -8,7 +8,7 @@ import random
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -44,7 +44,12 @@ class Outcome:
     status: str  # "accepted" or "duplicate"
     version: int
     event_type: str | None = None
-    event_id: str | None = None
+    event: ev.PatientEvent | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def event_id(self) -> str | None:
+        """The stored event's id (CloudEvents ce_id); None for a duplicate."""
+        return None if self.event is None else event_id(self.event)
 
 
 class JourneyApplication(Application[str]):
@@ -80,9 +85,7 @@ class JourneyApplication(Application[str]):
         with self._write_lock:
             for attempt in range(MAX_ATTEMPTS):
                 touched: dict[str, Patient] = {}
-                results = [
-                    self._apply(c, touched, now or datetime.now(UTC)) for c in commands
-                ]
+                results = [self._apply(c, touched, now or datetime.now(UTC)) for c in commands]
                 failed = any(isinstance(r, JourneyError) for r in results)
                 if not touched or dry_run or (atomic and failed):
                     self._evict(touched)
@@ -99,9 +102,7 @@ class JourneyApplication(Application[str]):
                 return results
         ids = sorted({c.patient_id for c in commands})
         raise ConcurrentUpdate(
-            Issue(
-                "patient_id", "no_concurrent_update", f"kept changing under us: {ids}"
-            )
+            Issue("patient_id", "no_concurrent_update", f"kept changing under us: {ids}")
         )
 
     def _apply(
@@ -119,22 +120,13 @@ class JourneyApplication(Application[str]):
         event = patient.pending_events[-1]
         assert isinstance(event, ev.PatientEvent)
         return Outcome(
-            pid,
-            command.command,
-            "accepted",
-            patient.version,
-            type(event).__name__,
-            event_id(event),
+            pid, command.command, "accepted", patient.version, type(event).__name__, event
         )
 
-    def _decide(
-        self, patient: Patient | None, cmd: Command, now: datetime
-    ) -> tuple[Patient, bool]:
+    def _decide(self, patient: Patient | None, cmd: Command, now: datetime) -> tuple[Patient, bool]:
         if patient is None:
             if isinstance(cmd, Admit):
-                return Patient.admit_new(
-                    cmd, now=now, default_timezone=self.default_timezone
-                ), True
+                return Patient.admit_new(cmd, now=now, default_timezone=self.default_timezone), True
             raise UnknownPatient(cmd.patient_id)
         recorded = True
         if isinstance(cmd, Admit):

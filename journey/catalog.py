@@ -66,8 +66,7 @@ class Catalog:
 
 def _level(raw: dict[str, Any]) -> Level:
     hours = {
-        group: HoursRange(rng.get("min"), rng.get("max"))
-        for group, rng in raw["hours"].items()
+        group: HoursRange(rng.get("min"), rng.get("max")) for group, rng in raw["hours"].items()
     }
     return Level(
         id=raw["id"],
@@ -108,7 +107,5 @@ def parse_catalog(raw: dict[str, Any]) -> Catalog:
 @cache
 def default_catalog() -> Catalog:
     """The catalog shipped with the package, parsed on first use."""
-    text = (
-        resources.files("journey").joinpath("catalog.toml").read_text(encoding="utf-8")
-    )
+    text = resources.files("journey").joinpath("catalog.toml").read_text(encoding="utf-8")
     return parse_catalog(tomllib.loads(text))

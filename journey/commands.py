@@ -27,9 +27,7 @@ from journey.catalog import default_catalog
 from journey.errors import InvalidCommand, Issue
 
 IDENTIFIER = r"^[A-Za-z0-9._-]{1,64}$"
-Identifier = Annotated[
-    str, Field(pattern=IDENTIFIER, description="1-64 of A-Z a-z 0-9 . _ -")
-]
+Identifier = Annotated[str, Field(pattern=IDENTIFIER, description="1-64 of A-Z a-z 0-9 . _ -")]
 FreeText = Annotated[str, Field(min_length=1, max_length=500)]
 Actor = Annotated[str, Field(min_length=1, max_length=128)]
 Minutes = Annotated[StrictInt, Field(ge=1, le=720)]
@@ -73,15 +71,9 @@ def _timezone(value: str) -> str:
 
 LevelId = Annotated[str, AfterValidator(_level)]
 Timezone = Annotated[str, AfterValidator(_timezone)]
-Approach = Annotated[
-    str, AfterValidator(_one_of("approach", lambda: default_catalog().approaches))
-]
-Format = Annotated[
-    str, AfterValidator(_one_of("format", lambda: default_catalog().formats))
-]
-Delivery = Annotated[
-    str, AfterValidator(_one_of("delivery", lambda: default_catalog().deliveries))
-]
+Approach = Annotated[str, AfterValidator(_one_of("approach", lambda: default_catalog().approaches))]
+Format = Annotated[str, AfterValidator(_one_of("format", lambda: default_catalog().formats))]
+Delivery = Annotated[str, AfterValidator(_one_of("delivery", lambda: default_catalog().deliveries))]
 Status = Annotated[
     str, AfterValidator(_one_of("status", lambda: default_catalog().session_statuses))
 ]
@@ -104,9 +96,7 @@ class Admit(_Command):
     level: LevelId
     occurred_at: AwareDatetime
     age_group: AgeGroup = "adult"
-    timezone: Timezone | None = Field(
-        default=None, description="IANA name; default from settings"
-    )
+    timezone: Timezone | None = Field(default=None, description="IANA name; default from settings")
     actor: Actor | None = None
 
 
@@ -188,9 +178,7 @@ COMMAND_TYPES: dict[str, type[_Command]] = {
     "void_session": VoidSession,
     "discharge": Discharge,
 }
-_ADAPTER: TypeAdapter[Command] = TypeAdapter(
-    Annotated[Command, Field(discriminator="command")]
-)
+_ADAPTER: TypeAdapter[Command] = TypeAdapter(Annotated[Command, Field(discriminator="command")])
 
 
 def issues_from(error: ValidationError) -> list[Issue]:
@@ -200,9 +188,7 @@ def issues_from(error: ValidationError) -> list[Issue]:
         loc = [str(p) for p in err["loc"]]
         if loc and loc[0] in COMMAND_TYPES:
             loc = loc[1:]
-        field = ".".join(loc) or (
-            "json" if err["type"] == "json_invalid" else "command"
-        )
+        field = ".".join(loc) or ("json" if err["type"] == "json_invalid" else "command")
         message = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             message = "unknown field"

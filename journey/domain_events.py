@@ -139,10 +139,8 @@ class PatientSnapshot(CanSnapshotAggregate[str], metaclass=MetaDomainEvent):
 
 def session_fingerprint(content: dict[str, Any]) -> str:
     """A canonical text of a session's recorded content, to tell a retry from a clash."""
-    parts = []
-    for key in sorted(content):
-        value = content[key]
-        parts.append(
-            f"{key}={value.timestamp() if isinstance(value, datetime) else value}"
-        )
-    return "|".join(parts)
+    return (
+        f"{content['occurred_at'].timestamp()}|{content['format']}|{content['approach']}|"
+        f"{content['duration_minutes']}|{content['delivery']}|{content['status']}|"
+        f"{content['clinician_id']}"
+    )

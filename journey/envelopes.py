@@ -38,9 +38,7 @@ def payload_fields(event: ev.PatientEvent) -> dict[str, Any]:
 
 
 def to_envelope(event: ev.PatientEvent) -> EventEnvelope:
-    payload = _PAYLOAD.validate_python(
-        {"type": type(event).__name__, **payload_fields(event)}
-    )
+    payload = _PAYLOAD.validate_python({"type": type(event).__name__, **payload_fields(event)})
     return EventEnvelope(
         event_id=event_id(event),
         patient_id=event.originator_id,

@@ -53,9 +53,7 @@ class UnknownPatient(JourneyError):
     kind = "not_found"
 
     def __init__(self, patient_id: str) -> None:
-        super().__init__(
-            Issue("patient_id", "known_patient", f"no patient '{patient_id}'")
-        )
+        super().__init__(Issue("patient_id", "known_patient", f"no patient '{patient_id}'"))
         self.patient_id = patient_id
 
 

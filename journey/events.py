@@ -29,9 +29,7 @@ class PatientAdmitted(_Payload):
     type: Literal["PatientAdmitted"] = "PatientAdmitted"
     level: str
     age_group: Literal["adult", "adolescent"]
-    timezone: str = Field(
-        description="IANA zone of the patient, fixed at first admission"
-    )
+    timezone: str = Field(description="IANA zone of the patient, fixed at first admission")
 
 
 class LevelOfCareChanged(_Payload):
@@ -106,14 +104,10 @@ class EventEnvelope(BaseModel):
 
     event_id: str = Field(description="stable id of the event (CloudEvents ce_id)")
     patient_id: str
-    version: int = Field(
-        description="aggregate version: position in the patient's stream, from 1"
-    )
+    version: int = Field(description="aggregate version: position in the patient's stream, from 1")
     schema_version: int
     occurred_at: AwareDatetime = Field(description="clinical time")
-    recorded_at: AwareDatetime = Field(
-        description="transaction time: when the service stored it"
-    )
+    recorded_at: AwareDatetime = Field(description="transaction time: when the service stored it")
     actor: str | None = None
     payload: Payload
 

@@ -26,9 +26,7 @@ from journey.errors import conflict, violation
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
-def _not_in_future(
-    occurred_at: datetime, now: datetime, field: str = "occurred_at"
-) -> None:
+def _not_in_future(occurred_at: datetime, now: datetime, field: str = "occurred_at") -> None:
     if occurred_at > now + FUTURE_TOLERANCE:
         raise violation(field, "not_in_future", "is more than 5 minutes in the future")
 
@@ -63,9 +61,7 @@ class Patient(BaseAggregate[str]):
     def readmit(self, cmd: Admit, *, now: datetime) -> None:
         _not_in_future(cmd.occurred_at, now)
         if self.episode_open:
-            raise conflict(
-                "command", "no_open_episode", "the patient already has an open episode"
-            )
+            raise conflict("command", "no_open_episode", "the patient already has an open episode")
         last_discharge = self.episodes[-1][1]
         if last_discharge is not None and cmd.occurred_at < last_discharge:
             raise violation(
@@ -94,16 +90,12 @@ class Patient(BaseAggregate[str]):
         _not_in_future(cmd.occurred_at, now)
         current = self._open_stay("transition")
         if cmd.to_level == self.level:
-            raise violation(
-                "to_level", "new_level", f"the patient is already at '{self.level}'"
-            )
+            raise violation("to_level", "new_level", f"the patient is already at '{self.level}'")
         self._not_before_stay(cmd.occurred_at, current)
         levels = default_catalog().levels
         assert self.level is not None
         direction = (
-            "step_down"
-            if levels[cmd.to_level].rank < levels[self.level].rank
-            else "step_up"
+            "step_down" if levels[cmd.to_level].rank < levels[self.level].rank else "step_up"
         )
         self.trigger_event(
             ev.LevelOfCareChanged,
@@ -131,9 +123,7 @@ class Patient(BaseAggregate[str]):
 
     def _open_stay(self, command: str) -> datetime:
         if not self.episode_open or self.stay_started_at is None:
-            raise conflict(
-                "command", "open_episode", f"{command} needs an open episode"
-            )
+            raise conflict("command", "open_episode", f"{command} needs an open episode")
         return self.stay_started_at
 
     @staticmethod
@@ -209,13 +199,9 @@ class Patient(BaseAggregate[str]):
     def _live_session(self, session_id: str) -> None:
         session = self.sessions.get(session_id)
         if session is None:
-            raise violation(
-                "session_id", "known_session", f"no session '{session_id}' recorded"
-            )
+            raise violation("session_id", "known_session", f"no session '{session_id}' recorded")
         if session["voided"]:
-            raise violation(
-                "session_id", "not_voided", f"session '{session_id}' is voided"
-            )
+            raise violation("session_id", "not_voided", f"session '{session_id}' is voided")
 
     def _within_an_episode(self, at: datetime, field: str) -> None:
         for admitted, discharged in self.episodes:

@@ -9,25 +9,19 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="JOURNEY_", env_file=".env", extra="ignore"
-    )
+    model_config = SettingsConfigDict(env_prefix="JOURNEY_", env_file=".env", extra="ignore")
 
     database_url: str = Field(
         default="sqlite:///journey.db",
         description="sqlite:///path/to/file.db or postgresql://user:pass@host:port/db",
     )
     timezone: str = Field(default="UTC", description="default patient time zone (IANA)")
-    kafka_bootstrap_servers: str | None = Field(
-        default=None, description="turns publishing on"
-    )
+    kafka_bootstrap_servers: str | None = Field(default=None, description="turns publishing on")
     cipher_key: str | None = Field(
         default=None, description="AES key (base64) to encrypt stored events at rest"
     )
     aggregate_cache_size: int = Field(default=10_000, ge=0)
-    actor: str | None = Field(
-        default=None, description="who the CLI acts as, when not given"
-    )
+    actor: str | None = Field(default=None, description="who the CLI acts as, when not given")
 
 
 @cache

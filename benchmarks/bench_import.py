@@ -1,0 +1,73 @@
+"""`journey import` throughput on SQLite next to the raw SQLite insert rate of the same rows.
+
+Run: .venv/bin/python -m benchmarks.bench_import [--commands 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import tempfile
+from pathlib import Path
+
+from benchmarks.common import cohort_lines, run_cli, timed, write_lines
+
+SCHEMA = (
+    "CREATE TABLE stored_events (originator_id TEXT, originator_version INTEGER, topic TEXT,"
+    " state BLOB, PRIMARY KEY (originator_id, originator_version))"
+)
+
+
+def raw_insert_rate(rows: list[tuple[str, int, str, bytes]], db: Path, batch: int) -> float:
+    """Rows per second for plain executemany inserts of the same rows, one commit a batch."""
+    connection = sqlite3.connect(db, isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute(SCHEMA)
+
+    def insert() -> None:
+        for start in range(0, len(rows), batch):
+            connection.execute("BEGIN")
+            connection.executemany(
+                "INSERT INTO stored_events VALUES (?, ?, ?, ?)", rows[start : start + batch]
+            )
+            connection.execute("COMMIT")
+
+    _, seconds = timed(insert)
+    connection.close()
+    return len(rows) / seconds
+
+
+def stored_rows(db: Path) -> list[tuple[str, int, str, bytes]]:
+    connection = sqlite3.connect(db)
+    rows = connection.execute("SELECT * FROM stored_events ORDER BY rowid").fetchall()
+    connection.close()
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--commands", type=int, default=100_000)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-import-"))
+    source = write_lines(work / "commands.jsonl", cohort_lines(args.commands))
+    print(f"{args.commands} commands from the demo cohort generator -> {source}")
+    results = {}
+    for label, flags in (
+        ("atomic (default)", []),
+        ("--continue-on-error", ["--continue-on-error"]),
+    ):
+        db = work / f"import-{len(flags)}.db"
+        seconds = run_cli(["import", str(source), *flags], f"sqlite:///{db}")
+        results[label] = (db, args.commands / seconds)
+    rows = stored_rows(next(iter(results.values()))[0])
+    raw = raw_insert_rate(rows, work / "raw.db", batch=2_000)
+    print(f"stored events: {len(rows)} (one per accepted command)")
+    print(f"{'journey import, mode':<34}{'commands/s':>12}{'share of raw':>14}")
+    for label, (_, rate) in results.items():
+        print(f"{label:<34}{rate:>12,.0f}{rate / raw:>14.1%}")
+    print(f"{'raw SQLite insert, same rows':<34}{raw:>12,.0f}{1:>14.1%}")
+    print("(journey import is timed end to end: process start, parse, rules, store)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+"""Helpers shared by the benchmarks: fresh stores, cohort files, timing."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import date
+from itertools import islice
+from pathlib import Path
+from typing import TypeVar
+
+from interfaces.demo_cohort import generate_cohort
+
+T = TypeVar("T")
+UNTIL = date(2026, 11, 1)  # fixed, so every run measures the same cohort
+
+
+def cohort_lines(commands: int, *, seed: int = 7, patients: int | None = None) -> list[str]:
+    """The first `commands` commands of the deterministic demo cohort, as JSON Lines."""
+    stream: Iterator[dict[str, object]] = generate_cohort(
+        patients or max(1, commands // 40), seed=seed, until=UNTIL, id_prefix="bench"
+    )
+    return [json.dumps(c) for c in islice(stream, commands)]
+
+
+def write_lines(path: Path, lines: list[str]) -> Path:
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def timed(action: Callable[[], T]) -> tuple[T, float]:
+    start = time.perf_counter()
+    result = action()
+    return result, time.perf_counter() - start
+
+
+def run_cli(args: list[str], database_url: str) -> float:
+    """Runs `journey ARGS` in a subprocess on the given store; returns wall seconds."""
+    env = {**os.environ, "JOURNEY_DATABASE_URL": database_url}
+    command = [sys.executable, "-m", "interfaces", *args]
+    _, seconds = timed(lambda: subprocess.run(command, env=env, check=True, capture_output=True))
+    return seconds
+
+
+def percentile(samples: list[float], share: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]

@@ -1,0 +1,5 @@
+"""`python -m interfaces` runs the `journey` command line."""
+
+from interfaces.cli import app
+
+app()

@@ -1,0 +1,79 @@
+"""The journey's intermediate results, exact and reusable (live query, read models, replay).
+
+`journey_facts` is the whole fold: filter by K, build episodes and stays as of T, date the
+levels by midnight census, apply session corrections and voids, then summarize ISO weeks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from journey.catalog import Catalog, default_catalog
+from journey.events import EventEnvelope
+from projections.calendar import LocalCalendar, require_aware
+from projections.census import DayLevel, day_levels
+from projections.session_log import SessionState, fold_sessions, sessions_as_of
+from projections.timeline import Timeline, build_timeline
+from projections.weeks import WeekSummary, summarize_weeks
+
+FALLBACK_TIMEZONE = "UTC"
+
+
+@dataclass(frozen=True)
+class JourneyFacts:
+    """Everything the journey view is made of, before rounding.
+
+    `levels` maps each local date that has a level (ascending) to it; `sessions` are the
+    sessions started at or before T, corrections and voids applied, voided ones included.
+    """
+
+    patient_id: str
+    as_of: datetime
+    known_at: datetime | None
+    catalog: Catalog
+    calendar: LocalCalendar
+    timeline: Timeline
+    levels: dict[date, DayLevel]
+    sessions: list[SessionState]
+    weeks: list[WeekSummary]
+
+
+def visible_events(
+    events: Sequence[EventEnvelope], known_at: datetime | None
+) -> list[EventEnvelope]:
+    """The events recorded at or before `known_at` (all of them when it is None)."""
+    return [e for e in events if e.recorded_by(known_at)]
+
+
+def journey_facts(
+    events: Sequence[EventEnvelope],
+    *,
+    as_of: datetime,
+    known_at: datetime | None = None,
+    catalog: Catalog | None = None,
+) -> JourneyFacts | None:
+    """The fold over one patient's stream; None when no event is known at `known_at`."""
+    as_of = require_aware(as_of, "as_of")
+    known_at = None if known_at is None else require_aware(known_at, "known_at")
+    known = visible_events(events, known_at)
+    if not known:
+        return None
+    catalog = default_catalog() if catalog is None else catalog
+    timeline = build_timeline(known, as_of)
+    calendar = LocalCalendar(timeline.timezone or FALLBACK_TIMEZONE)
+    levels = day_levels(timeline, calendar, as_of)
+    sessions = sessions_as_of(fold_sessions(known), as_of)
+    weeks = summarize_weeks(levels, sessions, calendar, catalog)
+    return JourneyFacts(
+        patient_id=known[0].patient_id,
+        as_of=as_of,
+        known_at=known_at,
+        catalog=catalog,
+        calendar=calendar,
+        timeline=timeline,
+        levels=levels,
+        sessions=sessions,
+        weeks=weeks,
+    )
