@@ -25,7 +25,7 @@ def event_id(event: ev.PatientEvent) -> str:
     """A stable UUID (version 5) for a stored event, from its patient, version and recording
     time: the CloudEvents ce_id. Same result as uuid.uuid5, without its overhead."""
     key = f"{event.originator_id}/{event.originator_version}/{event.timestamp.isoformat()}"
-    digest = bytearray(hashlib.sha1(_EVENT_NAMESPACE + key.encode()).digest()[:16])  # noqa: S324
+    digest = bytearray(hashlib.sha1(_EVENT_NAMESPACE + key.encode()).digest()[:16])
     digest[6] = (digest[6] & 0x0F) | 0x50
     digest[8] = (digest[8] & 0x3F) | 0x80
     h = digest.hex()

@@ -1,0 +1,57 @@
+"""The FastAPI application factory. Nothing connects at import: the caller builds the
+`JourneyApplication` (see `interfaces.bootstrap`) and owns it."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from fastapi import FastAPI
+
+from interfaces.api import routes_commands, routes_patients
+from interfaces.api.openapi import component_schemas
+from interfaces.api.problems import install_problem_handlers
+from interfaces.api.schemas import Health
+from journey.application import JourneyApplication
+
+DESCRIPTION = """\
+Records the care journey of patients in addiction treatment (admissions, level-of-care
+transitions, therapy sessions, corrections, discharges) as immutable events, and serves
+each patient's journey as of any instant, from what was known at any past moment.
+
+Commands are validated exactly as by the JSON Lines import. Errors are RFC 9457
+`application/problem+json`: 422 invalid, 409 conflict with the patient's history,
+404 unknown patient; `errors` names each field and broken rule."""
+
+
+def _version() -> str:
+    try:
+        return version("care-journey")
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+class JourneyAPI(FastAPI):
+    """FastAPI with the command schemas the request bodies refer to in its OpenAPI document."""
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            schema = super().openapi()
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            for name, body in component_schemas().items():
+                components.setdefault(name, body)
+        return self.openapi_schema or {}
+
+
+def create_app(application: JourneyApplication) -> FastAPI:
+    app = JourneyAPI(title="Care Journey API", version=_version(), description=DESCRIPTION)
+    app.state.application = application
+    install_problem_handlers(app)
+    app.include_router(routes_commands.router)
+    app.include_router(routes_patients.router)
+
+    @app.get("/healthz", response_model=Health, tags=["health"], operation_id="health")
+    def healthz() -> Health:
+        return Health(status="ok")
+
+    return app

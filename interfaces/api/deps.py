@@ -1,0 +1,77 @@
+"""Dependencies of the routes: the application, path and query parameters, raw JSON bodies.
+
+Bodies are read as raw JSON here and validated by `journey.commands.parse_command`, so the
+HTTP API rejects exactly what the import path rejects, with the same messages."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Annotated, Any
+
+from fastapi import Depends, Path, Query, Request
+from pydantic import AwareDatetime, BeforeValidator
+
+from journey.application import JourneyApplication
+from journey.commands import IDENTIFIER
+from journey.errors import invalid
+
+MAX_BATCH = 1000
+# `+00:00` in an unencoded query string arrives as ` 00:00`: give the offset its sign back.
+_LOST_PLUS = re.compile(r"^(.*T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$")
+
+
+def get_application(request: Request) -> JourneyApplication:
+    application = request.app.state.application
+    assert isinstance(application, JourneyApplication)
+    return application
+
+
+async def _json(request: Request) -> Any:
+    raw = await request.body()
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise invalid("body", "json_invalid", f"the body is not valid JSON: {error}") from None
+
+
+async def json_object(request: Request) -> dict[str, Any]:
+    body = await _json(request)
+    if not isinstance(body, dict):
+        raise invalid("body", "object_type", "the body must be a JSON object")
+    return body
+
+
+async def json_array(request: Request) -> list[Any]:
+    body = await _json(request)
+    if not isinstance(body, list):
+        raise invalid("body", "list_type", "the body must be a JSON array of commands")
+    if len(body) > MAX_BATCH:
+        raise invalid(
+            "body", "max_items", f"at most {MAX_BATCH} commands per request, got {len(body)}"
+        )
+    return body
+
+
+def _restore_plus(value: Any) -> Any:
+    if isinstance(value, str) and (match := _LOST_PLUS.match(value)):
+        return f"{match[1]}+{match[2]}"
+    return value
+
+
+ApplicationDep = Annotated[JourneyApplication, Depends(get_application)]
+JsonObject = Annotated[dict[str, Any], Depends(json_object)]
+JsonArray = Annotated[list[Any], Depends(json_array)]
+PatientId = Annotated[
+    str, Path(pattern=IDENTIFIER, description="1-64 of A-Z a-z 0-9 . _ -", examples=["p-001"])
+]
+AsOf = Annotated[
+    AwareDatetime | None,
+    BeforeValidator(_restore_plus),
+    Query(description="the instant T (ISO-8601 with offset); default now"),
+]
+KnownAt = Annotated[
+    AwareDatetime | None,
+    BeforeValidator(_restore_plus),
+    Query(description="only events recorded at or before K (ISO-8601 with offset)"),
+]

@@ -1,0 +1,43 @@
+"""Read endpoints: a patient's journey (SPEC section 6) and event history."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from interfaces.api.deps import ApplicationDep, AsOf, KnownAt, PatientId
+from interfaces.api.problems import problem_responses
+from interfaces.api.schemas import HistoryOut
+from projections.journey_view import JourneyView
+from projections.queries import patient_history, patient_journey
+
+router = APIRouter(prefix="/v1/patients", tags=["patients"])
+
+
+@router.get(
+    "/{patient_id}/journey",
+    response_model=JourneyView,
+    summary="The patient's journey as of T, from what was known at K",
+    operation_id="patient_journey",
+    responses=problem_responses(404, 422),
+)
+def journey(
+    patient_id: PatientId,
+    application: ApplicationDep,
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
+) -> JourneyView:
+    return patient_journey(application, patient_id, as_of=as_of, known_at=known_at)
+
+
+@router.get(
+    "/{patient_id}/history",
+    response_model=HistoryOut,
+    summary="Every stored event of the patient, in order (recorded by K when given)",
+    operation_id="patient_history",
+    responses=problem_responses(404, 422),
+)
+def history(
+    patient_id: PatientId, application: ApplicationDep, known_at: KnownAt = None
+) -> HistoryOut:
+    events = patient_history(application, patient_id, known_at=known_at)
+    return HistoryOut(patient_id=patient_id, events=events)

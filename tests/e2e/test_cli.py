@@ -1,0 +1,146 @@
+"""The `journey` command line end to end, in subprocesses, on a real SQLite store."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ADMIT = {
+    "command": "admit",
+    "patient_id": "p-1",
+    "level": "detox",
+    "occurred_at": "2026-01-01T10:00:00-07:00",
+    "timezone": "America/Phoenix",
+}
+DISCHARGE = {
+    "command": "discharge",
+    "patient_id": "p-1",
+    "reason": "completed",
+    "occurred_at": "2026-01-03T09:00:00-07:00",
+}
+
+
+def journey(store: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "JOURNEY_DATABASE_URL": f"sqlite:///{store}"}
+    return subprocess.run(
+        [sys.executable, "-m", "interfaces", *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def jsonl(*commands: dict[str, Any]) -> str:
+    return "".join(json.dumps(c) + "\n" for c in commands)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Path:
+    return tmp_path / "journey.db"
+
+
+def test_import_from_stdin_then_show_json(store: Path) -> None:
+    done = journey(store, "import", "-", stdin=jsonl(ADMIT, DISCHARGE))
+    assert done.returncode == 0, done.stderr
+    assert "2 accepted" in done.stderr
+    view = json.loads(journey(store, "show", "p-1", "--json").stdout)
+    assert (view["status"], view["days_in_care"], view["days_by_level"]["detox"]) == (
+        "discharged",
+        2,
+        2,
+    )
+    assert list(view) == [
+        "patient_id",
+        "as_of",
+        "known_at",
+        "status",
+        "current_level",
+        "current_stay_started_at",
+        "age_group",
+        "timezone",
+        "episodes",
+        "days_by_level",
+        "days_in_care",
+        "continuous_care_days",
+        "meets_90_day_benchmark",
+        "weeks",
+        "sessions",
+    ]
+
+
+def test_show_as_of_and_human_table(store: Path) -> None:
+    journey(store, "import", "-", stdin=jsonl(ADMIT, DISCHARGE))
+    middle = journey(store, "show", "p-1", "--json", "--as-of", "2026-01-02T12:00:00-07:00")
+    view = json.loads(middle.stdout)
+    assert (view["status"], view["current_level"], view["days_in_care"]) == ("active", "detox", 1)
+    table = journey(store, "show", "p-1").stdout
+    assert "Patient p-1" in table and "detox" in table
+
+
+def test_known_at_between_two_imports(store: Path, tmp_path: Path) -> None:
+    journey(store, "import", "-", stdin=jsonl(ADMIT))
+    history = json.loads(journey(store, "history", "p-1", "--json").stdout)
+    between = history["events"][0]["recorded_at"]
+    journey(store, "import", "-", stdin=jsonl(DISCHARGE))
+    then = json.loads(journey(store, "show", "p-1", "--json", "--known-at", between).stdout)
+    now = json.loads(journey(store, "show", "p-1", "--json").stdout)
+    assert (then["status"], now["status"]) == ("active", "discharged")
+    assert len(json.loads(journey(store, "history", "p-1", "--json").stdout)["events"]) == 2
+
+
+def test_rejected_lines_are_named_and_nothing_is_stored(store: Path, tmp_path: Path) -> None:
+    source = tmp_path / "bad.jsonl"
+    source.write_text(jsonl(ADMIT, {**ADMIT, "level": "spa"}, {**DISCHARGE, "extra": 1}))
+    done = journey(store, "import", str(source))
+    assert done.returncode == 1
+    assert "line 2: level: unknown level 'spa'" in done.stderr
+    assert "line 3: extra: unknown field" in done.stderr
+    assert "nothing imported" in done.stderr
+    assert journey(store, "show", "p-1").returncode == 3
+    kept = journey(store, "import", str(source), "--continue-on-error")
+    assert kept.returncode == 1 and "1 accepted" in kept.stderr
+    assert journey(store, "show", "p-1").returncode == 0
+
+
+def test_naive_as_of_is_rejected_with_the_field_named(store: Path) -> None:
+    journey(store, "import", "-", stdin=jsonl(ADMIT))
+    done = journey(store, "show", "p-1", "--as-of", "2026-01-02T00:00:00")
+    assert done.returncode == 1 and "as_of" in done.stderr and "UTC offset" in done.stderr
+
+
+def test_history_table_and_unknown_patient(store: Path) -> None:
+    journey(store, "import", "-", stdin=jsonl(ADMIT, DISCHARGE))
+    table = journey(store, "history", "p-1").stdout
+    assert "PatientAdmitted" in table and "PatientDischarged" in table
+    missing = journey(store, "history", "nobody")
+    assert missing.returncode == 3 and "no patient 'nobody'" in missing.stderr
+
+
+def test_demo_is_deterministic_and_loads(store: Path, tmp_path: Path) -> None:
+    outs = [tmp_path / "a.jsonl", tmp_path / "b.jsonl"]
+    for out in outs:
+        journey(
+            store,
+            "demo",
+            "--patients",
+            "5",
+            "--seed",
+            "3",
+            "--until",
+            "2026-06-01",
+            "--out",
+            str(out),
+        )
+    assert outs[0].read_text() == outs[1].read_text() and outs[0].read_text()
+    loaded = journey(store, "demo", "--patients", "5", "--until", "2026-06-01")
+    assert loaded.returncode == 0 and "0 rejected" in loaded.stderr
+    again = journey(store, "demo", "--patients", "5")
+    assert "already holds events" in again.stderr
