@@ -106,12 +106,10 @@ def _episode(episode: Episode, facts: JourneyFacts) -> EpisodeView:
 
 
 def _round2(numerator: int, denominator: int) -> float:
-    """numerator/denominator rounded half-even to 2 decimals, exactly (integer arithmetic)."""
-    hundredths, rest = divmod(numerator * 100, denominator)
-    twice = 2 * rest
-    if twice > denominator or (twice == denominator and hundredths % 2):
-        hundredths += 1
-    return hundredths / 100
+    """numerator/denominator as reported: Python's `round(x, 2)` of the nearest float, so a
+    consumer recomputing a figure from the raw values with the usual tools gets the same
+    number (e.g. 13/40 -> 0.33). Comparisons never use these rounded values."""
+    return round(numerator / denominator, 2)
 
 
 def _round(value: Fraction | None) -> float | None:
