@@ -90,7 +90,7 @@ def oracle(
     first = next(e for e in events if e.type == "PatientAdmitted")
     tz = ZoneInfo(first.payload.timezone)  # type: ignore[union-attr]
     episodes = _episodes(events, as_of)
-    by_level = {lv: 0 for lv in catalog.levels}
+    by_level = dict.fromkeys(catalog.levels, 0)
     date_level: dict[date, tuple[str, str]] = {}
     out_episodes = []
     for n, ep in enumerate(episodes, start=1):
