@@ -12,6 +12,6 @@ def build_application(settings: Settings | None = None) -> JourneyApplication:
     env = persistence_env(settings.database_url)
     env["AGGREGATE_CACHE_MAXSIZE"] = str(settings.aggregate_cache_size)
     if settings.cipher_key:
-        env["CIPHER_TOPIC"] = "eventsourcing.cipher:AESCipher"
+        env["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"
         env["CIPHER_KEY"] = settings.cipher_key
     return JourneyApplication(env, default_timezone=settings.timezone)

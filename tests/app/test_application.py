@@ -168,3 +168,26 @@ def test_commands_after_a_snapshot_use_it(app: JourneyApplication) -> None:
     app.repository.cache.get("p-1", evict=True)  # type: ignore[union-attr]
     assert app.handle(session("s-1"), now=NOW).status == "duplicate"
     assert app.handle(session("s-999"), now=NOW).version == 252
+
+
+def test_event_state_is_encrypted_at_rest_when_a_key_is_set(
+    make_app: Callable[..., JourneyApplication], store_url: str
+) -> None:
+    from eventsourcing.cryptography import AESCipher
+
+    app = make_app(cipher_key=AESCipher.create_key(32))
+    app.handle(
+        cmd(
+            "admit",
+            "p-secret",
+            level="detox",
+            occurred_at="2026-01-01T10:00:00Z",
+            timezone="America/Phoenix",
+            actor="dr-confidential",
+        ),
+        now=NOW,
+    )
+    (notification,) = app.recorder.select_notifications(start=1, limit=10)
+    assert b"America/Phoenix" not in notification.state
+    assert b"dr-confidential" not in notification.state
+    assert app.history("p-secret")[0].actor == "dr-confidential"
