@@ -7,6 +7,7 @@ version; add an `upcast_vN_vN+1` and a test the first time a schema changes."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
@@ -16,6 +17,8 @@ from eventsourcing.domain import (
     CanSnapshotAggregate,
     MetaDomainEvent,
 )
+
+from journey.chain import canonical_content
 
 if TYPE_CHECKING:
     from journey.patient import Patient
@@ -27,11 +30,25 @@ class PatientEvent(CanMutateAggregate[str], metaclass=MetaDomainEvent):
     timestamp: datetime
     occurred_at: datetime
     actor: str | None
+    chain_hash: str
 
     class_version = 1
 
     def apply(self, aggregate: Any) -> None:
-        self.apply_to(cast("Patient", aggregate))
+        patient = cast("Patient", aggregate)
+        self.apply_to(patient)
+        patient.chain_head = self.chain_hash
+
+    def chain_content(self) -> bytes:
+        """The canonical bytes this event's `chain_hash` covers (see journey.chain)."""
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+        return canonical_content(
+            self.originator_id,
+            self.originator_version,
+            type(self).__name__,
+            self.class_version,
+            fields,
+        )
 
     def apply_to(self, patient: Patient) -> None:
         raise NotImplementedError

@@ -17,7 +17,15 @@ from journey.events import EventEnvelope
 
 _EVENT_NAMESPACE = uuid5(NAMESPACE_URL, "https://carejourney.org/events").bytes
 _NOT_PAYLOAD = frozenset(
-    {"originator_id", "originator_version", "timestamp", "occurred_at", "actor", "originator_topic"}
+    {
+        "originator_id",
+        "originator_version",
+        "timestamp",
+        "occurred_at",
+        "actor",
+        "originator_topic",
+        "chain_hash",
+    }
 )
 
 
@@ -58,5 +66,6 @@ def to_envelope(event: ev.PatientEvent) -> EventEnvelope:
         occurred_at=event.occurred_at,
         recorded_at=event.timestamp,
         actor=event.actor,
+        chain_hash=event.chain_hash,
         payload=payload,
     )

@@ -109,6 +109,10 @@ class EventEnvelope(BaseModel):
     occurred_at: AwareDatetime = Field(description="clinical time")
     recorded_at: AwareDatetime = Field(description="transaction time: when the service stored it")
     actor: str | None = None
+    chain_hash: str | None = Field(
+        default=None,
+        description="SHA-256 linking the event to the patient's previous event and its content",
+    )
     payload: Payload
 
     @property

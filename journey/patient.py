@@ -11,6 +11,7 @@ from typing import Any
 from eventsourcing.domain import BaseAggregate
 from eventsourcing.utils import get_topic
 
+from journey import chain
 from journey import domain_events as ev
 from journey.catalog import default_catalog
 from journey.commands import (
@@ -43,20 +44,34 @@ class Patient(BaseAggregate[str]):
         self.level: str | None = None
         self.stay_started_at: datetime | None = None
         self.sessions: dict[str, dict[str, Any]] = {}
+        self.chain_head = chain.GENESIS
+
+    def trigger_event(self, event_class: type[Any], **kwargs: Any) -> None:
+        """Every event is chained to the previous one (tamper evidence, journey.chain)."""
+        kwargs.setdefault("timestamp", event_class.create_timestamp())
+        content = chain.canonical_content(
+            self.id, self.version + 1, event_class.__name__, event_class.class_version, kwargs
+        )
+        kwargs["chain_hash"] = chain.link(self.chain_head, content)
+        super().trigger_event(event_class, **kwargs)
 
     # -- admissions -------------------------------------------------------------------
     @classmethod
     def admit_new(cls, cmd: Admit, *, now: datetime, default_timezone: str) -> Patient:
         _not_in_future(cmd.occurred_at, now)
-        return cls._create(
-            ev.PatientAdmitted,
-            id=cmd.patient_id,
-            occurred_at=cmd.occurred_at,
-            actor=cmd.actor,
-            level=cmd.level,
-            age_group=cmd.age_group,
-            timezone=cmd.timezone or default_timezone,
+        fields: dict[str, Any] = {
+            "timestamp": ev.PatientAdmitted.create_timestamp(),
+            "occurred_at": cmd.occurred_at,
+            "actor": cmd.actor,
+            "level": cmd.level,
+            "age_group": cmd.age_group,
+            "timezone": cmd.timezone or default_timezone,
+        }
+        content = chain.canonical_content(
+            cmd.patient_id, 1, "PatientAdmitted", ev.PatientAdmitted.class_version, fields
         )
+        chain_hash = chain.link(chain.GENESIS, content)
+        return cls._create(ev.PatientAdmitted, id=cmd.patient_id, chain_hash=chain_hash, **fields)
 
     def readmit(self, cmd: Admit, *, now: datetime) -> None:
         _not_in_future(cmd.occurred_at, now)
