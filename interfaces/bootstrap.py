@@ -6,10 +6,17 @@ from journey.application import JourneyApplication
 from journey.settings import Settings, get_settings
 from journey.storage import persistence_env
 
+# Recorders that also write the log's anchors (tamper evidence) with each insert.
+ANCHORED_RECORDERS = {
+    "eventsourcing.sqlite": "audit.anchored_sqlite:AnchoredSQLiteApplicationRecorder",
+    "eventsourcing.postgres": "audit.anchored_postgres:AnchoredPostgresApplicationRecorder",
+}
+
 
 def build_application(settings: Settings | None = None) -> JourneyApplication:
     settings = settings or get_settings()
     env = persistence_env(settings.database_url)
+    env["APPLICATION_RECORDER_TOPIC"] = ANCHORED_RECORDERS[env["PERSISTENCE_MODULE"]]
     env["AGGREGATE_CACHE_MAXSIZE"] = str(settings.aggregate_cache_size)
     if settings.cipher_key:
         env["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"

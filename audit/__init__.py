@@ -1,0 +1,1 @@
+"""Tamper evidence for auditors: anchors over the whole log, and verification."""

@@ -1,0 +1,60 @@
+"""SQLite application recorder that writes the log's anchors with the events they cover."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+
+from audit.anchors import Anchor, anchors_for
+
+ANCHORS_TABLE = "audit_anchors"
+
+
+class AnchoredSQLiteApplicationRecorder(SQLiteApplicationRecorder):
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            f"CREATE TABLE IF NOT EXISTS {ANCHORS_TABLE} (notification_id INTEGER PRIMARY KEY,"
+            " originator_id TEXT NOT NULL, originator_version INTEGER NOT NULL,"
+            " running_hash TEXT NOT NULL)",
+        ]
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        positions = super()._insert_events(c, stored_events, **kwargs)
+        assert positions is not None
+        c.execute(f"SELECT running_hash FROM {ANCHORS_TABLE} ORDER BY notification_id DESC LIMIT 1")
+        last = c.fetchone()
+        rows = [
+            (str(s.originator_id), s.originator_version, s.topic, s.state) for s in stored_events
+        ]
+        anchors = anchors_for(last[0] if last else None, positions, rows)
+        c.executemany(
+            f"INSERT INTO {ANCHORS_TABLE} VALUES (?, ?, ?, ?)",
+            [(a.position, a.patient_id, a.version, a.running_hash) for a in anchors],
+        )
+        return positions
+
+    def select_anchors(self, start: int, limit: int) -> list[Anchor]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT * FROM {ANCHORS_TABLE} WHERE notification_id >= ? "
+                "ORDER BY notification_id LIMIT ?",
+                (start, limit),
+            )
+            return [Anchor(r[0], r[1], r[2], r[3]) for r in c.fetchall()]
+
+    def select_patient_anchors(self, patient_id: str) -> list[tuple[Anchor, str | None]]:
+        """The patient's anchors, each with the running hash of the position before it."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT a.*, (SELECT p.running_hash FROM {ANCHORS_TABLE} p WHERE"
+                " p.notification_id < a.notification_id ORDER BY p.notification_id DESC LIMIT 1)"
+                f" FROM {ANCHORS_TABLE} a WHERE a.originator_id = ? ORDER BY a.notification_id",
+                (patient_id,),
+            )
+            return [(Anchor(r[0], r[1], r[2], r[3]), r[4]) for r in c.fetchall()]

@@ -1,0 +1,43 @@
+"""The log's anchor: a running SHA-256 per notification position over the stored rows
+(position, patient, version, topic and the stored bytes), written in the same transaction
+as the events it covers. Exported, it lets an auditor prove later that the log was not
+rewritten, even by someone able to rewrite the anchors table too."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from journey.chain import GENESIS
+
+
+@dataclass(frozen=True)
+class Anchor:
+    position: int
+    patient_id: str
+    version: int
+    running_hash: str
+
+
+Row = tuple[str, int, str, bytes]  # patient_id, version, topic, stored state
+
+
+def next_hash(previous: str, position: int, row: Row) -> str:
+    patient_id, version, topic, state = row
+    text = f"{position}|{patient_id}|{version}|{topic}|{hashlib.sha256(state).hexdigest()}"
+    return hashlib.sha256(previous.encode() + b"\n" + text.encode()).hexdigest()
+
+
+def anchors_for(
+    previous: str | None,
+    positions: Sequence[int],
+    rows: Iterable[Row],
+) -> list[Anchor]:
+    """Anchors for newly stored rows (patient, version, topic, state) at `positions`."""
+    running = previous or GENESIS
+    anchors = []
+    for position, row in zip(positions, rows, strict=True):
+        running = next_hash(running, position, row)
+        anchors.append(Anchor(position, row[0], row[1], running))
+    return anchors

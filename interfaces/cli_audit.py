@@ -1,0 +1,81 @@
+"""Auditors' commands: `journey verify` and `journey anchors`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from audit.verify import Verification, verify_log, verify_patient
+from interfaces.bootstrap import build_application
+
+EXIT_BROKEN = 5
+
+
+def verify(
+    patient_id: Annotated[str | None, typer.Argument(help="one patient; omit with --all")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="the whole log")] = False,
+    anchors: Annotated[
+        Path | None, typer.Option(help="exported anchors (JSON Lines) to compare against")
+    ] = None,
+) -> None:
+    """Recompute hash chains and anchors; exit 5 naming the first broken patient and version."""
+    if (patient_id is None) == (not all_):
+        raise typer.BadParameter("give a patient id or --all (not both)")
+    app = build_application()
+    if patient_id is not None:
+        result = verify_patient(app, patient_id)
+    else:
+        exported = _read_anchors(anchors) if anchors else None
+        result = verify_log(app, exported)
+    _report(result, patient_id or "the log")
+
+
+def _report(result: Verification, scope: str) -> None:
+    head = result.head
+    where = f"; anchor head {head.running_hash} at position {head.position}" if head else ""
+    first = result.first()
+    if first is None:
+        typer.echo(f"OK: {scope}: {result.events} events verified{where}")
+        return
+    typer.echo(f"BROKEN: {first}", err=True)
+    others = len(result.breaks) - 1
+    if others:
+        typer.echo(f"({others} more breaks after the first)", err=True)
+    raise typer.Exit(EXIT_BROKEN)
+
+
+def _read_anchors(path: Path) -> dict[int, str]:
+    rows: list[dict[str, Any]] = [
+        json.loads(line) for line in path.read_text().splitlines() if line
+    ]
+    return {int(r["position"]): str(r["running_hash"]) for r in rows}
+
+
+def export_anchors(
+    out: Annotated[Path, typer.Option(help="JSON Lines file to keep elsewhere")],
+) -> None:
+    """Export the log's anchors (position, patient, version, running hash)."""
+    app = build_application()
+    recorder: Any = app.recorder
+    count, start = 0, 1
+    with out.open("w", encoding="utf-8") as sink:
+        while page := recorder.select_anchors(start, 1_000):
+            for a in page:
+                row = {
+                    "position": a.position,
+                    "patient_id": a.patient_id,
+                    "version": a.version,
+                    "running_hash": a.running_hash,
+                }
+                sink.write(json.dumps(row) + "\n")
+            count += len(page)
+            start = page[-1].position + 1
+    typer.echo(f"exported {count} anchors to {out}", err=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("verify")(verify)
+    app.command("anchors")(export_anchors)
