@@ -18,9 +18,10 @@ $(VENV): pyproject.toml
 run: $(VENV)
 	.venv/bin/journey demo --patients $(DEMO_PATIENTS)
 	@echo "Care-journey API: http://$(HOST):$(PORT)/docs  (OpenAPI: /openapi.json)"
+	@echo "Authentication is off for this local demo only (JOURNEY_AUTH=false)."
 	@echo "Try: curl http://$(HOST):$(PORT)/v1/patients/demo-000001/journey"
 	@echo "     .venv/bin/journey show demo-000001"
-	.venv/bin/journey serve --host $(HOST) --port $(PORT)
+	JOURNEY_AUTH=false .venv/bin/journey serve --host $(HOST) --port $(PORT)
 
 ## test: lint, type checks and every test, on real PostgreSQL and Kafka started here
 test: $(VENV) lint typecheck services-up

@@ -14,6 +14,9 @@ from typing import Annotated, TypeVar
 import typer
 
 from interfaces.bootstrap import build_application
+from interfaces.cli_access import cli_actor, recorded
+from interfaces.cli_access import register as register_access
+from interfaces.cli_audit import register as register_audit
 from interfaces.importer import import_lines
 from interfaces.render import history_text, journey_text
 from interfaces.timeparse import parse_instant
@@ -25,6 +28,7 @@ app = typer.Typer(help="Care-journey service: event-sourced addiction-treatment 
 T = TypeVar("T")
 
 EXIT_REJECTED, EXIT_NOT_FOUND, EXIT_CONFLICT = 1, 3, 4
+ACTOR_HELP = "who is reading (recorded in the access trail); default JOURNEY_ACTOR or the OS user"
 
 
 @contextmanager
@@ -53,13 +57,30 @@ def serve(
     host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
 ) -> None:
-    """Serve the HTTP API."""
+    """Serve the HTTP API (API keys required unless JOURNEY_AUTH=false)."""
     import uvicorn
 
     from interfaces.api.app import create_app
 
+    settings = get_settings()
+    if settings.auth and not settings.api_keys:
+        typer.echo(
+            "error: authentication is on but no API keys are configured: set "
+            "JOURNEY_API_KEYS='key=principal:role;...' (roles: clinician, service, auditor, "
+            "analyst, admin), or JOURNEY_AUTH=false for local development only",
+            err=True,
+        )
+        raise typer.Exit(2)
+    if not settings.auth:
+        typer.echo(
+            "warning: authentication is OFF (JOURNEY_AUTH=false): development only", err=True
+        )
+    application = build_application(settings)
     typer.echo(f"API on http://{host}:{port}  (docs: http://{host}:{port}/docs)", err=True)
-    uvicorn.run(create_app(build_application()), host=host, port=port, log_level="info")
+    try:
+        uvicorn.run(create_app(application, settings), host=host, port=port, log_level="info")
+    finally:
+        application.close()
 
 
 @app.command("import")
@@ -72,7 +93,7 @@ def import_(
 ) -> None:
     """Import commands. Atomic by default: one rejected line and nothing is stored."""
     application = build_application()
-    actor = actor or get_settings().actor
+    actor = cli_actor(actor)
     stream = sys.stdin if file == "-" else Path(file).open(encoding="utf-8")  # noqa: SIM115
     with stream:
         report = run(
@@ -93,17 +114,20 @@ def show(
     as_of: Annotated[str | None, typer.Option("--as-of", help="instant T")] = None,
     known_at: Annotated[str | None, typer.Option("--known-at", help="recorded by K")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="the SPEC JSON shape")] = False,
+    actor: Annotated[str | None, typer.Option(help=ACTOR_HELP)] = None,
 ) -> None:
     """A patient's journey as of an instant, as known at an instant."""
     application = build_application()
-    view = run(
-        lambda: patient_journey(
+    with (
+        domain_errors(),
+        recorded("journey.read", patient_id, f"as_of={as_of} known_at={known_at}", actor),
+    ):
+        view = patient_journey(
             application,
             patient_id,
             as_of=parse_instant(as_of, "as_of"),
             known_at=parse_instant(known_at, "known_at"),
-        )
-    ).model_dump(mode="json")
+        ).model_dump(mode="json")
     typer.echo(json.dumps(view, indent=2) if as_json else journey_text(view))
 
 
@@ -112,14 +136,14 @@ def history(
     patient_id: str,
     known_at: Annotated[str | None, typer.Option("--known-at", help="recorded by K")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON output")] = False,
+    actor: Annotated[str | None, typer.Option(help=ACTOR_HELP)] = None,
 ) -> None:
     """Every stored event of a patient, in order."""
     application = build_application()
-    events = run(
-        lambda: patient_history(
+    with domain_errors(), recorded("history.read", patient_id, f"known_at={known_at}", actor):
+        events = patient_history(
             application, patient_id, known_at=parse_instant(known_at, "known_at")
         )
-    )
     if as_json:
         body = {"patient_id": patient_id, "events": [e.model_dump(mode="json") for e in events]}
         typer.echo(json.dumps(body, indent=2))
@@ -157,3 +181,7 @@ def demo(
 
 def main() -> None:  # pragma: no cover - console entry point
     app()
+
+
+register_audit(app)
+register_access(app)

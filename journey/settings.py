@@ -21,7 +21,14 @@ class Settings(BaseSettings):
         default=None, description="AES key (base64) to encrypt stored events at rest"
     )
     aggregate_cache_size: int = Field(default=10_000, ge=0)
-    actor: str | None = Field(default=None, description="who the CLI acts as, when not given")
+    actor: str | None = Field(
+        default=None, description="who the CLI acts as (recorded in events and the access log)"
+    )
+    auth: bool = Field(default=True, description="API keys required on the HTTP API")
+    api_keys: str | None = Field(
+        default=None,
+        description="key=principal:role;... (roles: clinician, service, auditor, analyst, admin)",
+    )
 
 
 @cache

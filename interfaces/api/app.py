@@ -8,16 +8,25 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from interfaces.api import routes_commands, routes_patients
+from audit.access_log import AccessLog
+from audit.principals import KeyRegistry
+from interfaces.api import routes_audit, routes_commands, routes_patients
 from interfaces.api.openapi import component_schemas
 from interfaces.api.problems import install_problem_handlers
 from interfaces.api.schemas import Health
+from interfaces.api.security import Security
 from journey.application import JourneyApplication
+from journey.settings import Settings, get_settings
+from projections.read_models.sql import connect
 
 DESCRIPTION = """\
 Records the care journey of patients in addiction treatment (admissions, level-of-care
 transitions, therapy sessions, corrections, discharges) as immutable events, and serves
 each patient's journey as of any instant, from what was known at any past moment.
+
+Every call needs an API key (`X-API-Key` header or `Authorization: Bearer`), mapped to a
+principal and a role (clinician, service, auditor, analyst, admin) that limits what it may
+read or write; every read of patient-level data is recorded in the access trail.
 
 Commands are validated exactly as by the JSON Lines import. Errors are RFC 9457
 `application/problem+json`: 422 invalid, 409 conflict with the patient's history,
@@ -43,12 +52,20 @@ class JourneyAPI(FastAPI):
         return self.openapi_schema or {}
 
 
-def create_app(application: JourneyApplication) -> FastAPI:
+def create_app(application: JourneyApplication, settings: Settings | None = None) -> FastAPI:
+    """The API on `application`; authentication and the access trail follow `settings`."""
+    settings = settings or get_settings()
     app = JourneyAPI(title="Care Journey API", version=_version(), description=DESCRIPTION)
     app.state.application = application
+    app.state.security = Security(
+        enabled=settings.auth,
+        keys=KeyRegistry.parse(settings.api_keys),
+        access_log=AccessLog(connect(settings.database_url)),
+    )
     install_problem_handlers(app)
     app.include_router(routes_commands.router)
     app.include_router(routes_patients.router)
+    app.include_router(routes_audit.router)
 
     @app.get("/healthz", response_model=Health, tags=["health"], operation_id="health")
     def healthz() -> Health:

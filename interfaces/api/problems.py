@@ -18,9 +18,17 @@ from journey.errors import InvalidCommand, Issue, JourneyError
 
 PROBLEM_BASE = "https://carejourney.org/problems/"
 MEDIA_TYPE = "application/problem+json"
-STATUS_BY_KIND = {"invalid": 422, "conflict": 409, "not_found": 404}
+STATUS_BY_KIND = {
+    "invalid": 422,
+    "conflict": 409,
+    "not_found": 404,
+    "unauthenticated": 401,
+    "forbidden": 403,
+}
 TITLE_BY_STATUS = {
     400: "Bad request",
+    401: "Authentication required",
+    403: "Forbidden for this role",
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict with the patient's history",

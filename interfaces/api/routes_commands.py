@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 
+from audit.principals import Principal
 from interfaces.api import openapi
 from interfaces.api.deps import ApplicationDep, JsonArray, JsonObject, PatientId
 from interfaces.api.problems import problem_responses
 from interfaces.api.schemas import BatchOut, OutcomeOut
+from interfaces.api.security import require
 from interfaces.api.submit import submit, submit_batch
+
+Caller = Annotated[Principal, Depends(require("command"))]
 
 router = APIRouter(prefix="/v1", tags=["commands"])
 
@@ -38,8 +42,9 @@ def _endpoint(command: str) -> Callable[..., OutcomeOut]:
         body: JsonObject,
         application: ApplicationDep,
         response: Response,
+        caller: Caller,
     ) -> OutcomeOut:
-        outcome = OutcomeOut.of(submit(application, command, patient_id, body))
+        outcome = OutcomeOut.of(submit(application, command, patient_id, body, caller))
         if outcome.status == "duplicate":
             response.status_code = status.HTTP_200_OK
         return outcome
@@ -57,7 +62,7 @@ for segment, command, summary in RESOURCES:
         response_model=OutcomeOut,
         summary=summary,
         operation_id=command,
-        responses={**_DUPLICATE, **problem_responses(404, 409, 422)},
+        responses={**_DUPLICATE, **problem_responses(401, 403, 404, 409, 422)},
         openapi_extra=openapi.body_ref(command),
     )
 
@@ -67,10 +72,12 @@ for segment, command, summary in RESOURCES:
     response_model=BatchOut,
     summary="Apply an array of commands, each on its own, in order",
     operation_id="submit_commands",
-    responses=problem_responses(422),
+    responses=problem_responses(401, 403, 422),
     openapi_extra=openapi.batch_body(),
 )
-def commands(body: JsonArray, application: ApplicationDep, request: Request) -> BatchOut:
+def commands(
+    body: JsonArray, application: ApplicationDep, request: Request, caller: Caller
+) -> BatchOut:
     """One result per command: `accepted`, `duplicate` or `rejected` (with its problem).
     A rejected command stores nothing; the others are applied regardless."""
-    return submit_batch(application, body, request.url.path)
+    return submit_batch(application, body, request.url.path, caller)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
+from fastapi import APIRouter, Depends, Request
+
+from audit.principals import Principal
 from interfaces.api.deps import ApplicationDep, AsOf, KnownAt, PatientId
 from interfaces.api.problems import problem_responses
 from interfaces.api.schemas import HistoryOut
+from interfaces.api.security import audited, require
 from projections.journey_view import JourneyView
 from projections.queries import patient_history, patient_journey
 
@@ -18,15 +22,19 @@ router = APIRouter(prefix="/v1/patients", tags=["patients"])
     response_model=JourneyView,
     summary="The patient's journey as of T, from what was known at K",
     operation_id="patient_journey",
-    responses=problem_responses(404, 422),
+    responses=problem_responses(401, 403, 404, 422),
 )
 def journey(
     patient_id: PatientId,
+    *,
     application: ApplicationDep,
+    request: Request,
+    caller: Annotated[Principal, Depends(require("journey.read"))],
     as_of: AsOf = None,
     known_at: KnownAt = None,
 ) -> JourneyView:
-    return patient_journey(application, patient_id, as_of=as_of, known_at=known_at)
+    with audited(request, caller, "journey.read", patient_id):
+        return patient_journey(application, patient_id, as_of=as_of, known_at=known_at)
 
 
 @router.get(
@@ -34,10 +42,15 @@ def journey(
     response_model=HistoryOut,
     summary="Every stored event of the patient, in order (recorded by K when given)",
     operation_id="patient_history",
-    responses=problem_responses(404, 422),
+    responses=problem_responses(401, 403, 404, 422),
 )
 def history(
-    patient_id: PatientId, application: ApplicationDep, known_at: KnownAt = None
+    patient_id: PatientId,
+    application: ApplicationDep,
+    request: Request,
+    caller: Annotated[Principal, Depends(require("history.read"))],
+    known_at: KnownAt = None,
 ) -> HistoryOut:
-    events = patient_history(application, patient_id, known_at=known_at)
+    with audited(request, caller, "history.read", patient_id):
+        events = patient_history(application, patient_id, known_at=known_at)
     return HistoryOut(patient_id=patient_id, events=events)

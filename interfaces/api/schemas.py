@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from journey.application import Outcome
 from journey.events import EventEnvelope
@@ -85,3 +85,17 @@ class HistoryOut(_Out):
 
 class Health(_Out):
     status: Literal["ok"]
+
+
+class AccessOut(BaseModel):
+    """One entry of the access trail."""
+
+    at: AwareDatetime
+    actor: str
+    role: str
+    channel: str
+    source: str
+    action: str
+    patient_id: str | None
+    detail: str
+    outcome: str

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from audit.principals import ANONYMOUS, Principal
 from interfaces.api.openapi import ROUTED_FIELDS
 from interfaces.api.problems import problem_for
 from interfaces.api.schemas import BatchItem, BatchOut, OutcomeOut
@@ -13,8 +14,27 @@ from journey.commands import parse_command
 from journey.errors import InvalidCommand, Issue, JourneyError
 
 
+def with_actor(raw: Any, caller: Principal) -> Any:
+    """The command as reported by the caller: the actor is the authenticated principal; only
+    a `service` (an intake system) may name the clinician it reports for."""
+    if not isinstance(raw, dict) or caller is ANONYMOUS:
+        return raw
+    named = raw.get("actor")
+    if named is None or caller.role == "service":
+        return {**raw, "actor": named or caller.name}
+    if named != caller.name:
+        raise InvalidCommand(
+            Issue("actor", "authenticated_actor", f"must be the caller '{caller.name}' or absent")
+        )
+    return raw
+
+
 def submit(
-    application: JourneyApplication, command: str, patient_id: str, body: dict[str, Any]
+    application: JourneyApplication,
+    command: str,
+    patient_id: str,
+    body: dict[str, Any],
+    caller: Principal,
 ) -> Outcome:
     """Applies the command named by the route, with the body's fields and the URL's patient."""
     misplaced = [
@@ -24,12 +44,15 @@ def submit(
     ]
     if misplaced:
         raise InvalidCommand(*misplaced)
-    return application.handle(parse_command({**body, "command": command, "patient_id": patient_id}))
+    raw = with_actor({**body, "command": command, "patient_id": patient_id}, caller)
+    return application.handle(parse_command(raw))
 
 
-def _item(application: JourneyApplication, index: int, raw: Any, instance: str) -> BatchItem:
+def _item(
+    application: JourneyApplication, index: int, raw: Any, instance: str, caller: Principal
+) -> BatchItem:
     try:
-        outcome = application.handle(parse_command(raw))
+        outcome = application.handle(parse_command(with_actor(raw, caller)))
     except JourneyError as error:
         problem = problem_for(error, f"{instance}#/{index}")
         return BatchItem(index=index, status="rejected", outcome=None, problem=problem)
@@ -37,9 +60,11 @@ def _item(application: JourneyApplication, index: int, raw: Any, instance: str) 
     return BatchItem(index=index, status=out.status, outcome=out, problem=None)
 
 
-def submit_batch(application: JourneyApplication, raw: list[Any], instance: str) -> BatchOut:
+def submit_batch(
+    application: JourneyApplication, raw: list[Any], instance: str, caller: Principal
+) -> BatchOut:
     """Applies each command in order, each on its own; a rejected one stores nothing."""
-    results = [_item(application, i, item, instance) for i, item in enumerate(raw)]
+    results = [_item(application, i, item, instance, caller) for i, item in enumerate(raw)]
     statuses = [r.status for r in results]
     return BatchOut(
         results=results,

@@ -151,3 +151,22 @@ def test_a_rewritten_log_is_caught_by_the_exported_anchors(
     caught = verify_log(app, exported)
     assert not caught.ok  # ...but not with the copy kept elsewhere
     assert "shorter than the exported anchors" in str(caught.first())
+
+
+def test_the_access_trail_is_append_only_on_every_store(store_url: str) -> None:
+    from datetime import UTC, datetime
+
+    from audit.access_log import Access, AccessLog
+    from projections.read_models.sql import connect
+
+    log = AccessLog(connect(store_url))
+    log.record(
+        Access(
+            datetime.now(UTC), "aud-1", "auditor", "cli", "me@host", "history.read", "p-1", "", "ok"
+        )
+    )
+    assert [a.actor for a in log.query(patient_id="p-1")] == ["aud-1"]
+    for statement in ("UPDATE audit_access_log SET actor = 'x'", "DELETE FROM audit_access_log"):
+        with raw(store_url) as (conn, _, _), pytest.raises(Exception, match="append-only"):
+            conn.execute(statement)
+    assert len(log.query()) == 1

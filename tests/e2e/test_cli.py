@@ -144,3 +144,18 @@ def test_demo_is_deterministic_and_loads(store: Path, tmp_path: Path) -> None:
     assert loaded.returncode == 0 and "0 rejected" in loaded.stderr
     again = journey(store, "demo", "--patients", "5")
     assert "already holds events" in again.stderr
+
+
+def test_cli_reads_are_in_the_access_trail(store: Path) -> None:
+    journey(store, "import", "-", "--actor", "intake-1", stdin=jsonl(ADMIT))
+    journey(store, "show", "p-1", "--actor", "dr-a")
+    journey(store, "history", "nobody")
+    trail = json.loads(journey(store, "access-log", "--json", "--as", "aud-1").stdout)
+    seen = [(a["actor"], a["action"], a["patient_id"], a["outcome"]) for a in reversed(trail)]
+    assert seen[0] == ("dr-a", "journey.read", "p-1", "ok")
+    assert seen[1][0].startswith("os:") and seen[1][1:] == ("history.read", "nobody", "not_found")
+    assert all(a["channel"] == "cli" for a in trail)
+    only = json.loads(journey(store, "access-log", "--json", "--actor", "dr-a").stdout)
+    assert [a["actor"] for a in only] == ["dr-a"]
+    events = json.loads(journey(store, "history", "p-1", "--json").stdout)["events"]
+    assert events[0]["actor"] == "intake-1"

@@ -59,10 +59,15 @@ def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
+KEYS = "k-clin=dr-a:clinician;k-audit=aud-1:auditor;k-analyst=an-1:analyst;k-svc=intake:service"
+
+
 def _client(database_url: str) -> Iterator[TestClient]:
-    application = build_application(Settings(database_url=database_url))
+    settings = Settings(database_url=database_url, api_keys=KEYS)
+    application = build_application(settings)
     try:
-        with TestClient(create_app(application)) as client:
+        app = create_app(application, settings)
+        with TestClient(app, headers={"X-API-Key": "k-clin"}) as client:
             yield client
     finally:
         application.close()

@@ -1,0 +1,103 @@
+"""The CLI side of the access trail: who is acting, recording reads, and `journey access-log`."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+
+from audit.access_log import Access, AccessLog
+from interfaces.render import table
+from interfaces.timeparse import parse_instant
+from journey.errors import JourneyError
+from journey.settings import get_settings
+from projections.read_models.sql import connect
+
+
+def cli_actor(explicit: str | None = None) -> str:
+    """--actor, else JOURNEY_ACTOR, else the operating-system account running the command."""
+    return explicit or get_settings().actor or f"os:{getpass.getuser()}"
+
+
+def access_log() -> AccessLog:
+    return AccessLog(connect(get_settings().database_url))
+
+
+@contextmanager
+def recorded(action: str, patient_id: str | None, detail: str, actor: str | None) -> Iterator[None]:
+    """Records a CLI read or export of patient-level data, with its outcome."""
+    outcome = "ok"
+    try:
+        yield
+    except JourneyError as error:
+        outcome = error.kind
+        raise
+    finally:
+        access_log().record(
+            Access(
+                datetime.now(UTC),
+                cli_actor(actor),
+                "cli",
+                "cli",
+                f"{getpass.getuser()}@{socket.gethostname()}",
+                action,
+                patient_id,
+                detail,
+                outcome,
+            )
+        )
+
+
+def show_access_log(
+    actor: Annotated[str | None, typer.Option(help="only this actor")] = None,
+    patient: Annotated[str | None, typer.Option(help="only this patient")] = None,
+    action: Annotated[str | None, typer.Option(help="e.g. journey.read, history.read")] = None,
+    since: Annotated[str | None, typer.Option(help="from this instant (ISO-8601, offset)")] = None,
+    until: Annotated[str | None, typer.Option(help="to this instant")] = None,
+    limit: Annotated[int, typer.Option(min=1)] = 1_000,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    by: Annotated[str | None, typer.Option("--as", help="who is reading the trail")] = None,
+) -> None:
+    """The access trail: reads and exports of patient-level data, newest first."""
+    with recorded("access_log.read", patient, f"actor={actor} action={action}", by):
+        rows = access_log().query(
+            actor=actor,
+            patient_id=patient,
+            action=action,
+            limit=limit,
+            since=parse_instant(since, "since"),
+            until=parse_instant(until, "until"),
+        )
+    if as_json:
+        typer.echo(json.dumps([{**asdict(r), "at": r.at.isoformat()} for r in rows], indent=2))
+        return
+    headers = ["at", "actor", "role", "channel", "source", "action", "patient", "outcome"]
+    typer.echo(
+        table(
+            headers,
+            [
+                (
+                    r.at.isoformat(),
+                    r.actor,
+                    r.role,
+                    r.channel,
+                    r.source,
+                    r.action,
+                    r.patient_id,
+                    r.outcome,
+                )
+                for r in rows
+            ],
+        )
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("access-log")(show_access_log)
