@@ -1,0 +1,133 @@
+"""A tiny SQL adapter for the read models: one connection (not eventsourcing's) to the
+store of `JOURNEY_DATABASE_URL`, SQLite or PostgreSQL, behind the same small interface.
+
+Statements are written once with `?` placeholders and `INSERT ... ON CONFLICT` upserts
+(both engines speak that dialect). Instants are UTC: `timestamptz` in PostgreSQL and ISO
+text with microseconds (`2026-03-01T00:00:00.000000+00:00`) in SQLite, so text order is
+time order; local dates are `date` / `YYYY-MM-DD` text; flags are `boolean` / 0-1."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import psycopg
+
+from journey.storage import persistence_env
+
+Params = Sequence[Any]
+Row = tuple[Any, ...]
+SQLITE_TIMESTAMP = "%Y-%m-%dT%H:%M:%S.%f+00:00"
+
+
+class _Cursor(Protocol):
+    rowcount: int
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """What differs between the engines: placeholder, column types, value conversions."""
+
+    name: str  # "sqlite" or "postgresql"
+    timestamp: str
+    day: str
+    flag: str
+
+    def sql(self, statement: str) -> str:
+        return statement.replace("?", "%s") if self.name == "postgresql" else statement
+
+    def value(self, value: Any) -> Any:
+        """A Python value as this engine stores it."""
+        if self.name == "postgresql":
+            return value
+        if isinstance(value, datetime):
+            return value.astimezone(UTC).strftime(SQLITE_TIMESTAMP)
+        if isinstance(value, date):
+            return value.isoformat()
+        return value
+
+    def instant(self, stored: Any) -> datetime | None:
+        """A stored instant as an aware datetime (UTC)."""
+        if stored is None or isinstance(stored, datetime):
+            return stored
+        return datetime.fromisoformat(stored)
+
+    def day_value(self, stored: Any) -> date | None:
+        """A stored local date as a date."""
+        if stored is None or isinstance(stored, date):
+            return stored
+        return date.fromisoformat(stored)
+
+
+SQLITE = Dialect("sqlite", timestamp="TEXT", day="TEXT", flag="INTEGER")
+POSTGRESQL = Dialect("postgresql", timestamp="TIMESTAMPTZ", day="DATE", flag="BOOLEAN")
+
+
+class Unit:
+    """The unit of work handlers receive: statements inside one open transaction."""
+
+    def __init__(self, dialect: Dialect, connection: Any) -> None:
+        self.dialect = dialect
+        self._connection = connection
+        self.memo: dict[tuple[str, str], Any] = {}  # rows read or written in this transaction
+
+    def execute(self, statement: str, params: Params = ()) -> _Cursor:
+        values = [self.dialect.value(v) for v in params]
+        cursor: _Cursor = self._connection.execute(self.dialect.sql(statement), values)
+        return cursor
+
+    def one(self, statement: str, params: Params = ()) -> Row | None:
+        row: Row | None = self.execute(statement, params).fetchone()
+        return row
+
+    def all(self, statement: str, params: Params = ()) -> list[Row]:
+        return [tuple(r) for r in self.execute(statement, params).fetchall()]
+
+
+class Database:
+    """One connection to the read-model store; `transaction()` yields a `Unit`."""
+
+    def __init__(self, dialect: Dialect, connection: Any) -> None:
+        self.dialect = dialect
+        self._connection = connection
+
+    @contextmanager
+    def transaction(self) -> Iterator[Unit]:
+        """Commits when the block ends normally, rolls back when it raises."""
+        if self.dialect.name == "postgresql":
+            # pipeline mode: writes go out without waiting for each reply
+            with self._connection.transaction(), self._connection.pipeline():
+                yield Unit(self.dialect, self._connection)
+            return
+        self._connection.execute("BEGIN IMMEDIATE")  # take the write lock up front
+        try:
+            yield Unit(self.dialect, self._connection)
+        except BaseException:
+            self._connection.execute("ROLLBACK")
+            raise
+        self._connection.execute("COMMIT")
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+def connect(database_url: str) -> Database:
+    """A new connection to the store of `database_url` (autocommit between transactions)."""
+    env = persistence_env(database_url)
+    if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
+        connection = sqlite3.connect(
+            env["SQLITE_DBNAME"], timeout=30, isolation_level=None, check_same_thread=False
+        )
+        connection.execute("PRAGMA journal_mode=WAL")
+        return Database(SQLITE, connection)
+    url = urlsplit(database_url)._replace(scheme="postgresql").geturl()
+    return Database(POSTGRESQL, psycopg.connect(url, autocommit=True))
