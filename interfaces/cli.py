@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -17,34 +16,17 @@ from interfaces.bootstrap import build_application
 from interfaces.cli_access import cli_actor, recorded
 from interfaces.cli_access import register as register_access
 from interfaces.cli_audit import register as register_audit
+from interfaces.cli_errors import EXIT_REJECTED, domain_errors
 from interfaces.importer import import_lines
 from interfaces.render import history_text, journey_text
 from interfaces.timeparse import parse_instant
-from journey.errors import Conflict, JourneyError, UnknownPatient
 from journey.settings import get_settings
 from projections.queries import patient_history, patient_journey
 
 app = typer.Typer(help="Care-journey service: event-sourced addiction-treatment journeys.")
 T = TypeVar("T")
 
-EXIT_REJECTED, EXIT_NOT_FOUND, EXIT_CONFLICT = 1, 3, 4
 ACTOR_HELP = "who is reading (recorded in the access trail); default JOURNEY_ACTOR or the OS user"
-
-
-@contextmanager
-def domain_errors() -> Iterator[None]:
-    """Maps domain exceptions to a message on stderr and an exit code."""
-    try:
-        yield
-    except UnknownPatient as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(EXIT_NOT_FOUND) from None
-    except Conflict as error:
-        typer.echo(f"conflict: {error}", err=True)
-        raise typer.Exit(EXIT_CONFLICT) from None
-    except JourneyError as error:
-        typer.echo(f"rejected: {error}", err=True)
-        raise typer.Exit(EXIT_REJECTED) from None
 
 
 def run(action: Callable[[], T]) -> T:

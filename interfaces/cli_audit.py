@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from audit.report import render_report
 from audit.verify import Verification, verify_log, verify_patient
 from interfaces.bootstrap import build_application
+from interfaces.cli_access import cli_actor, recorded
+from interfaces.cli_errors import domain_errors
+from interfaces.timeparse import parse_instant
+from projections.queries import patient_history, patient_journey
 
 EXIT_BROKEN = 5
 
@@ -76,6 +82,25 @@ def export_anchors(
     typer.echo(f"exported {count} anchors to {out}", err=True)
 
 
+def audit_report(
+    patient_id: str,
+    out: Annotated[Path, typer.Option(help="the HTML file to write")],
+    as_of: Annotated[str | None, typer.Option("--as-of", help="journey as of T")] = None,
+    actor: Annotated[str | None, typer.Option(help="who exports (access trail)")] = None,
+) -> None:
+    """A self-contained HTML audit report of one patient (timeline, corrections, integrity)."""
+    app = build_application()
+    with domain_errors(), recorded("audit.report", patient_id, f"out={out.name}", actor):
+        history = patient_history(app, patient_id)
+        view = patient_journey(app, patient_id, as_of=parse_instant(as_of, "as_of"))
+        result = verify_patient(app, patient_id)
+        page = render_report(view, history, result, datetime.now(UTC), cli_actor(actor))
+    out.write_text(page, encoding="utf-8")
+    verdict = "verified" if result.ok else f"BROKEN at {result.first()}"
+    typer.echo(f"wrote {out} ({len(history)} events, {verdict})", err=True)
+
+
 def register(app: typer.Typer) -> None:
     app.command("verify")(verify)
     app.command("anchors")(export_anchors)
+    app.command("audit-report")(audit_report)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -159,3 +160,39 @@ def test_cli_reads_are_in_the_access_trail(store: Path) -> None:
     assert [a["actor"] for a in only] == ["dr-a"]
     events = json.loads(journey(store, "history", "p-1", "--json").stdout)["events"]
     assert events[0]["actor"] == "intake-1"
+
+
+def test_verify_and_audit_report(store: Path, tmp_path: Path) -> None:
+    session = {
+        "command": "record_session",
+        "patient_id": "p-1",
+        "session_id": "s-1",
+        "format": "group",
+        "approach": "cbt",
+        "duration_minutes": 60,
+        "occurred_at": "2026-01-02T10:00:00-07:00",
+    }
+    fix = {
+        "command": "correct_session",
+        "patient_id": "p-1",
+        "session_id": "s-1",
+        "reason": "typed 60 for 90",
+        "duration_minutes": 90,
+    }
+    journey(store, "import", "-", stdin=jsonl(ADMIT, session, fix, DISCHARGE))
+    assert journey(store, "verify", "--all").returncode == 0
+    report = tmp_path / "p-1.html"
+    done = journey(store, "audit-report", "p-1", "--out", str(report), "--actor", "aud-1")
+    assert done.returncode == 0, done.stderr
+    page = report.read_text()
+    assert "Verified: 4 events" in page and "typed 60 for 90" in page and "<svg" in page
+    assert "<script" not in page and "http://" not in page.replace("http://www.w3.org", "")
+    with sqlite3.connect(store) as conn:
+        conn.execute(
+            "UPDATE stored_events SET state = CAST(replace(CAST(state AS TEXT),"
+            " '\"group\"', '\"individual\"') AS BLOB) WHERE originator_version = 2"
+        )
+    broken = journey(store, "verify", "p-1")
+    assert broken.returncode == 5 and "patient p-1 version 2" in broken.stderr
+    journey(store, "audit-report", "p-1", "--out", str(report))
+    assert "BROKEN: patient p-1 version 2" in report.read_text()

@@ -1,0 +1,189 @@
+"""The audit report of one patient: a self-contained HTML page (inline CSS and SVG, no
+script, no network) with the timeline of levels and sessions, every correction and void
+with its reason, the full event history, and the verification result with the chain head."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from html import escape
+
+from audit.verify import Verification
+from journey.events import EventEnvelope
+from projections.journey_view import JourneyView
+
+COLOURS = {
+    "detox": "#8e2c48",
+    "inpatient": "#c2571a",
+    "php": "#a07c00",
+    "iop": "#2f7d4a",
+    "outpatient": "#2b6cb0",
+}
+STYLE = """
+body{font:15px/1.45 system-ui,sans-serif;color:#1a1a1a;max-width:72rem;margin:2rem auto;
+padding:0 1rem}h1{font-size:1.5rem}
+h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #ccc}
+table{border-collapse:collapse;width:100%;font-size:.9rem}
+th,td{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #e2e2e2;vertical-align:top}
+th{background:#f3f3f3}.ok{color:#1d6b33;font-weight:600}.broken{color:#a11;font-weight:600}
+code{font-size:.8rem;word-break:break-all}.legend span{display:inline-block;margin-right:1rem}
+.sw{display:inline-block;width:.9rem;height:.9rem;vertical-align:middle;margin-right:.3rem}
+"""
+WIDTH, HEIGHT = 1000, 120
+
+
+def _x(at: datetime, start: datetime, end: datetime) -> float:
+    span = max((end - start).total_seconds(), 1.0)
+    return 10 + (WIDTH - 20) * min(max((at - start).total_seconds() / span, 0.0), 1.0)
+
+
+def _timeline(view: JourneyView, history: Sequence[EventEnvelope]) -> str:
+    if not view.episodes:
+        return "<p>No admission as of this instant.</p>"
+    start, end = view.episodes[0].admitted_at, view.as_of
+    parts = [
+        f'<svg role="img" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" '
+        f'aria-label="Timeline of levels of care and sessions">'
+    ]
+    for episode in view.episodes:
+        for stay in episode.stays:
+            x0, x1 = _x(stay.started_at, start, end), _x(stay.ended_at or end, start, end)
+            ended = f"{stay.ended_at:%Y-%m-%d}" if stay.ended_at else "open"
+            label = f"{stay.level}: {stay.started_at:%Y-%m-%d} to {ended} ({stay.days} days)"
+            parts.append(
+                f'<rect x="{x0:.1f}" y="20" width="{max(x1 - x0, 1):.1f}" height="40" '
+                f'fill="{COLOURS.get(stay.level, "#666")}"><title>{escape(label)}</title></rect>'
+            )
+    for e in history:
+        if e.type == "SessionRecorded" and e.occurred_at <= end:
+            p = e.payload
+            colour = {"attended": "#1a1a1a", "no_show": "#a11"}.get(
+                getattr(p, "status", ""), "#888"
+            )
+            x = _x(e.occurred_at, start, end)
+            parts.append(
+                f'<line x1="{x:.1f}" x2="{x:.1f}" y1="70" y2="100" stroke="{colour}">'
+                f"<title>{escape(getattr(p, 'session_id', ''))}</title></line>"
+            )
+    parts.append(
+        f'<text x="10" y="115" font-size="11">{start:%Y-%m-%d}</text>'
+        f'<text x="{WIDTH - 10}" y="115" font-size="11" text-anchor="end">'
+        f"{end:%Y-%m-%d}</text></svg>"
+    )
+    legend = "".join(
+        f'<span><i class="sw" style="background:{c}"></i>{lv}</span>' for lv, c in COLOURS.items()
+    )
+    return (
+        "".join(parts)
+        + f'<p class="legend">{legend}<span>| ticks: sessions (black attended, red no-show, '
+        "grey cancelled)</span></p>"
+    )
+
+
+def _rows(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in r) + "</tr>" for r in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _amendments(history: Sequence[EventEnvelope]) -> str:
+    rows = []
+    for e in history:
+        if e.type in ("SessionCorrected", "SessionEnteredInError"):
+            p = e.payload.model_dump(exclude={"type"}, exclude_none=True)
+            changed = ", ".join(
+                f"{k}={v}" for k, v in p.items() if k not in ("session_id", "reason")
+            )
+            kind = "void (entered in error)" if e.type == "SessionEnteredInError" else "correction"
+            rows.append(
+                (
+                    e.recorded_at.isoformat(),
+                    e.actor or "-",
+                    p["session_id"],
+                    kind,
+                    changed or "-",
+                    p["reason"],
+                )
+            )
+    if not rows:
+        return "<p>No correction or void.</p>"
+    return _rows(["recorded at", "by", "session", "kind", "changes", "reason"], rows)
+
+
+def _verification(result: Verification) -> str:
+    first = result.first()
+    head = result.head
+    chain_head = (
+        f"<p>Anchor head: position {head.position}, <code>{head.running_hash}</code></p>"
+        if head
+        else ""
+    )
+    if first is None:
+        return f'<p class="ok">Verified: {result.events} events, hash chain intact.</p>{chain_head}'
+    return f'<p class="broken">BROKEN: {escape(str(first))}</p>{chain_head}'
+
+
+def render_report(
+    view: JourneyView,
+    history: Sequence[EventEnvelope],
+    result: Verification,
+    generated_at: datetime,
+    generated_by: str,
+) -> str:
+    """The whole page."""
+    days = ", ".join(f"{k} {v}" for k, v in view.days_by_level.items())
+    summary = _rows(
+        [
+            "status",
+            "current level",
+            "days in care",
+            "continuous care days",
+            "90-day benchmark",
+            "days by level",
+        ],
+        [
+            (
+                view.status,
+                view.current_level or "-",
+                view.days_in_care,
+                view.continuous_care_days,
+                "met" if view.meets_90_day_benchmark else "not met",
+                days,
+            )
+        ],
+    )
+    events = _rows(
+        ["v", "event", "occurred at", "recorded at", "actor", "details", "chain hash"],
+        [
+            (
+                e.version,
+                e.type,
+                e.occurred_at.isoformat(),
+                e.recorded_at.isoformat(),
+                e.actor or "-",
+                ", ".join(
+                    f"{k}={v}"
+                    for k, v in e.payload.model_dump(exclude={"type"}, exclude_none=True).items()
+                ),
+                (e.chain_hash or "")[:16] + "…",
+            )
+            for e in history
+        ],
+    )
+    last = history[-1].chain_hash if history else ""
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Audit report: patient {escape(view.patient_id)}</title><style>{STYLE}</style></head><body>
+<h1>Audit report: patient {escape(view.patient_id)}</h1>
+<p>Confidential: substance-use treatment record protected by 42 CFR Part 2 and HIPAA.
+Generated {generated_at.isoformat()} by {escape(generated_by)};
+journey as of {view.as_of.isoformat()} (time zone {escape(view.timezone)}).</p>
+<h2>Integrity</h2>{_verification(result)}
+<p>Patient chain head (version {len(history)}): <code>{last}</code></p>
+<h2>Summary</h2>{summary}
+<h2>Timeline of levels and sessions</h2>{_timeline(view, history)}
+<h2>Corrections and voids</h2>{_amendments(history)}
+<h2>Every event</h2>{events}
+</body></html>
+"""
