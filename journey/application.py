@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.persistence import IntegrityError
 
 from journey import domain_events as ev
@@ -158,6 +158,24 @@ class JourneyApplication(Application[str]):
             if cache is not None:
                 with contextlib.suppress(KeyError):
                     cache.get(pid, evict=True)
+
+    def _take_snapshots(self, processing_event: ProcessingEvent[str]) -> None:
+        """Snapshots the saved in-memory aggregate when its stream crossed a multiple of the
+        interval, instead of reconstructing it from the store (eventsourcing's default)."""
+        if self.snapshots is None:
+            return
+        crossed = {
+            e.originator_id
+            for e in processing_event.events
+            if e.originator_version % SNAPSHOT_INTERVAL == 0
+        }
+        snapshots = [
+            ev.PatientSnapshot.take(aggregate)
+            for pid in crossed
+            if isinstance(aggregate := processing_event.aggregates.get(pid), Patient)
+        ]
+        if snapshots:
+            self.snapshots.put(snapshots)
 
     # -- reads ------------------------------------------------------------------------
     def history(self, patient_id: str) -> list[EventEnvelope]:

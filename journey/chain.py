@@ -5,30 +5,34 @@ inserting or reordering a stored event breaks the chain at that place."""
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 GENESIS = "0" * 64
 NOT_CONTENT = frozenset({"originator_id", "originator_version", "originator_topic", "chain_hash"})
-
-
-def _plain(value: Any) -> Any:
-    return value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value
 
 
 def canonical_content(
     patient_id: str, version: int, event_type: str, schema_version: int, fields: dict[str, Any]
 ) -> bytes:
     """The bytes hashed for an event: identity, position, type, schema and every attribute
-    (recording time, clinical time, actor, payload), in a fixed JSON form."""
-    body = {k: _plain(v) for k, v in fields.items() if k not in NOT_CONTENT}
-    head = {"patient_id": patient_id, "version": version, "type": event_type}
-    return json.dumps(
-        {**head, "schema_version": schema_version, "fields": body},
-        sort_keys=True,
-        separators=(",", ":"),
-    ).encode()
+    (recording time, clinical time, actor, payload), as JSON with sorted keys, no spaces,
+    UTF-8, and instants in UTC (RFC 3339, `+00:00`)."""
+    body = {
+        k: v.astimezone(UTC) if isinstance(v, datetime) else v
+        for k, v in fields.items()
+        if k not in NOT_CONTENT
+    }
+    document = {
+        "fields": body,
+        "patient_id": patient_id,
+        "schema_version": schema_version,
+        "type": event_type,
+        "version": version,
+    }
+    return orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
 
 
 def link(previous: str, content: bytes) -> str:

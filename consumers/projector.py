@@ -1,0 +1,149 @@
+"""The Kafka projector: a thin broker loop around `apply_event`.
+
+The database, not Kafka, holds the truth about progress: each polled batch is applied and
+the next offsets are upserted into rm_kafka_offsets in ONE transaction; on assignment the
+consumer seeks to those stored offsets (or to the beginning when none are stored, e.g. after
+a rebuild). Committing to Kafka afterwards is for lag monitoring only. An event whose ce_id
+is in rm_seen_events is skipped, and so is one whose version the patient row already holds."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from kafka import ConsumerRebalanceListener, KafkaConsumer, OffsetAndMetadata, TopicPartition
+
+from consumers.cloudevents import EVENTS_TOPIC, envelope_from_record, header_map
+from consumers.projector_hooks import CrashHook
+from projections.read_models.handlers import apply_event
+from projections.read_models.positions import claim_events, save_offsets, stored_offsets
+from projections.read_models.schema import create_tables
+from projections.read_models.sql import Database, Unit
+
+GROUP_ID = "care-journey-projector"
+BATCH_SIZE = 500
+ASSIGNMENT_TIMEOUT_SECONDS = 60.0
+
+
+class ProjectorError(RuntimeError):
+    """The projector cannot make progress (e.g. no partition assigned in time)."""
+
+
+def make_consumer(bootstrap_servers: str, group_id: str = GROUP_ID) -> KafkaConsumer:
+    return KafkaConsumer(
+        bootstrap_servers=bootstrap_servers,
+        group_id=group_id,
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+        auto_offset_reset="earliest",
+        session_timeout_ms=10_000,  # a killed projector's partitions move on within 10 s
+        heartbeat_interval_ms=3_000,
+    )
+
+
+class SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
+    """On assignment, positions each partition at the offset stored with the read models."""
+
+    def __init__(self, consumer: KafkaConsumer, db: Database, group_id: str) -> None:
+        self.consumer, self.db, self.group_id = consumer, db, group_id
+
+    def on_partitions_revoked(self, revoked: Sequence[TopicPartition]) -> None:
+        """Nothing to flush: every applied batch is already committed with its offsets."""
+
+    def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
+        with self.db.transaction() as unit:
+            stored = {
+                t: stored_offsets(unit, self.group_id, t) for t in {p.topic for p in assigned}
+            }
+        for tp in assigned:
+            offset = stored[tp.topic].get(tp.partition)
+            if offset is None:
+                self.consumer.seek_to_beginning(tp)
+            else:
+                self.consumer.seek(tp, offset)
+
+
+def apply_records(unit: Unit, records: Sequence[Any]) -> int:
+    """Applies records of the events topic in order, skipping those whose ce_id was seen
+    (redeliveries); returns how many were applied."""
+    decoded = []
+    for record in records:
+        envelope = envelope_from_record(record.value)
+        decoded.append((header_map(record.headers or []).get("ce_id", envelope.event_id), envelope))
+    fresh = claim_events(unit, [ce_id for ce_id, _ in decoded])
+    applied = 0
+    for ce_id, envelope in decoded:
+        if ce_id in fresh:
+            fresh.discard(ce_id)  # a second copy in the same batch is a duplicate too
+            applied += apply_event(unit, envelope)
+    return applied
+
+
+def apply_batch(
+    db: Database, group_id: str, batch: Mapping[TopicPartition, Sequence[Any]]
+) -> dict[TopicPartition, int]:
+    """Applies a polled batch and stores the next offsets in one transaction."""
+    next_offsets = {tp: records[-1].offset + 1 for tp, records in batch.items() if records}
+    with db.transaction() as unit:
+        for records in batch.values():
+            apply_records(unit, records)
+        for tp, offset in next_offsets.items():
+            save_offsets(unit, group_id, tp.topic, {tp.partition: offset})
+    return next_offsets
+
+
+@dataclass
+class KafkaProjector:
+    consumer: KafkaConsumer
+    db: Database
+    topic: str = EVENTS_TOPIC
+    group_id: str = GROUP_ID
+    batch_size: int = BATCH_SIZE
+    crash: CrashHook = field(default_factory=CrashHook)
+    records: int = 0
+
+    def start(self) -> None:
+        with self.db.transaction() as unit:
+            create_tables(unit)
+        listener = SeekToStored(self.consumer, self.db, self.group_id)
+        self.consumer.subscribe([self.topic], listener=listener)
+
+    def step(self) -> int:
+        """Polls once and applies what came; returns the number of records."""
+        batch = self.consumer.poll(timeout_ms=500, max_records=self.batch_size)
+        if not batch:
+            return 0
+        offsets = apply_batch(self.db, self.group_id, batch)
+        self.crash.batch_committed()
+        self.consumer.commit_async({tp: OffsetAndMetadata(o, "", -1) for tp, o in offsets.items()})
+        count = sum(len(records) for records in batch.values())
+        self.records += count
+        return count
+
+    def caught_up(self) -> bool:
+        """True when every assigned partition is read to its end offset."""
+        assigned = list(self.consumer.assignment())
+        if not assigned:
+            return False
+        ends = self.consumer.end_offsets(assigned)
+        return all(self.consumer.position(tp) >= ends[tp] for tp in assigned)
+
+
+def run_projector(
+    projector: KafkaProjector, *, once: bool, stop: threading.Event | None = None
+) -> int:
+    """Consumes until `stop` is set, or with `once` until caught up; returns records read."""
+    stop = stop or threading.Event()
+    projector.start()
+    deadline = time.monotonic() + ASSIGNMENT_TIMEOUT_SECONDS
+    while not stop.is_set():
+        if projector.step() or not once:
+            continue
+        if projector.caught_up():
+            break
+        if not projector.consumer.assignment() and time.monotonic() > deadline:
+            raise ProjectorError(f"no partition of '{projector.topic}' assigned in time")
+    return projector.records

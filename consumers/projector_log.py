@@ -1,0 +1,80 @@
+"""The log follower: applies the notification log to the read models, batch after batch,
+each batch and the new position (rm_tracking) in one transaction. SQLite cannot push
+notifications, so both stores are polled. Rebuild = reset the tables, follow from 0."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from consumers.projector_hooks import CrashHook
+from journey.application import JourneyApplication
+from journey.domain_events import PatientEvent
+from journey.envelopes import to_envelope
+from projections.read_models.handlers import apply_event
+from projections.read_models.positions import lock_position, save_position
+from projections.read_models.schema import create_tables, reset_tables
+from projections.read_models.sql import Database
+
+TRACKING_NAME = "rm-log"
+BATCH_SIZE = 500
+
+
+@dataclass
+class LogFollower:
+    app: JourneyApplication
+    db: Database
+    name: str = TRACKING_NAME
+    batch_size: int = BATCH_SIZE
+    crash: CrashHook = field(default_factory=CrashHook)
+
+    def step(self) -> int:
+        """Applies the next batch of notifications; returns how many were read."""
+        with self.db.transaction() as unit:
+            position = lock_position(unit, self.name)
+            notifications = self.app.recorder.select_notifications(
+                start=position + 1, limit=self.batch_size, inclusive_of_start=True
+            )
+            for notification in notifications:
+                event = self.app.mapper.to_domain_event(notification)
+                assert isinstance(event, PatientEvent)
+                apply_event(unit, to_envelope(event))
+            if notifications:
+                save_position(unit, self.name, notifications[-1].id)
+        if notifications:
+            self.crash.batch_committed()
+        return len(notifications)
+
+    def position(self) -> int:
+        with self.db.transaction() as unit:
+            return lock_position(unit, self.name)
+
+
+def follow_log(
+    follower: LogFollower,
+    *,
+    once: bool,
+    poll_seconds: float = 1.0,
+    stop: threading.Event | None = None,
+) -> int:
+    """Follows the log until caught up (`once`) or until `stop` is set; returns the number
+    of notifications read."""
+    stop = stop or threading.Event()
+    with follower.db.transaction() as unit:
+        create_tables(unit)
+    total = 0
+    while not stop.is_set():
+        read = follower.step()
+        total += read
+        if read < follower.batch_size:
+            if once:
+                break
+            stop.wait(poll_seconds)
+    return total
+
+
+def rebuild(follower: LogFollower) -> int:
+    """Drops and recreates the rm_ tables, then replays the whole log; returns its length."""
+    with follower.db.transaction() as unit:
+        reset_tables(unit)
+    return follow_log(follower, once=True)

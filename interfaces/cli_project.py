@@ -1,0 +1,124 @@
+"""`journey project`: keeps the analyst read models (rm_ tables) up to date, from the
+notification log or from the events topic; `--rebuild` replays them from scratch."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from consumers.cloudevents import EVENTS_TOPIC
+from consumers.projector_hooks import CrashHook
+from journey.settings import Settings, get_settings
+from projections.read_models.sql import Database, connect
+
+GROUP_ID = "care-journey-projector"
+
+
+class Source(StrEnum):
+    log = "log"
+    kafka = "kafka"
+
+
+@dataclass(frozen=True)
+class Run:
+    """One `journey project` invocation, resolved."""
+
+    settings: Settings
+    once: bool
+    rebuild: bool
+    batch_size: int
+    topic: str
+    group: str
+    poll_interval: float
+    crash: CrashHook
+    stop: threading.Event
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    return stop
+
+
+def _run_log(run: Run, db: Database) -> int:
+    from consumers.projector_log import LogFollower, follow_log, rebuild
+    from interfaces.bootstrap import build_application
+
+    application = build_application(run.settings)
+    try:
+        follower = LogFollower(application, db, batch_size=run.batch_size, crash=run.crash)
+        read = rebuild(follower) if run.rebuild else 0
+        if run.rebuild and run.once:
+            return read
+        return read + follow_log(
+            follower, once=run.once, poll_seconds=run.poll_interval, stop=run.stop
+        )
+    finally:
+        application.close()
+
+
+def _run_kafka(run: Run, db: Database) -> int:
+    from consumers.projector import KafkaProjector, ProjectorError, make_consumer, run_projector
+
+    bootstrap = run.settings.kafka_bootstrap_servers
+    if not bootstrap:
+        typer.echo("error: --source kafka needs JOURNEY_KAFKA_BOOTSTRAP_SERVERS", err=True)
+        raise typer.Exit(2)
+    consumer = make_consumer(bootstrap, run.group)
+    try:
+        projector = KafkaProjector(consumer, db, run.topic, run.group, run.batch_size, run.crash)
+        return run_projector(projector, once=run.once, stop=run.stop)
+    except ProjectorError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        consumer.close()
+
+
+def project(
+    *,
+    source: Annotated[
+        Source | None,
+        typer.Option(
+            help="log or kafka; default kafka when JOURNEY_KAFKA_BOOTSTRAP_SERVERS is set"
+        ),
+    ] = None,
+    once: Annotated[bool, typer.Option("--once", help="exit when caught up")] = False,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="drop the rm_ tables and replay the log from 0")
+    ] = False,
+    batch_size: Annotated[int, typer.Option(help="events per transaction", min=1)] = 500,
+    topic: Annotated[str, typer.Option(help="events topic (kafka)")] = EVENTS_TOPIC,
+    group: Annotated[str, typer.Option(help="consumer group (kafka)")] = GROUP_ID,
+    poll_interval: Annotated[float, typer.Option(help="seconds between log polls")] = 1.0,
+    crash_after_batches: Annotated[
+        int | None,
+        typer.Option(envvar="JOURNEY_PROJECTOR_CRASH_AFTER_BATCHES", hidden=True),  # test hook
+    ] = None,
+) -> None:
+    """Project events into the analyst read models (rm_ tables) of the store."""
+    settings = get_settings()
+    chosen = source or (Source.kafka if settings.kafka_bootstrap_servers else Source.log)
+    chosen = Source.log if rebuild else chosen
+    run = Run(
+        settings, once, rebuild, batch_size, topic, group, poll_interval,
+        CrashHook(crash_after_batches), _stop_on_signals(),
+    )  # fmt: skip
+    db, started = connect(settings.database_url), time.perf_counter()
+    try:
+        read = _run_log(run, db) if chosen is Source.log else _run_kafka(run, db)
+    finally:
+        db.close()
+    elapsed = time.perf_counter() - started
+    typer.echo(f"projected {read} events from the {chosen} in {elapsed:.1f}s", err=True)
+
+
+def register_project(app: typer.Typer) -> None:
+    app.command("project")(project)

@@ -1,0 +1,136 @@
+"""Incremental handlers for admissions, transitions and discharges: each touches the open
+stay and episode through the patient row and returns the row updated, O(1) per event. They
+follow the journey fold (`projections.timeline`): an admission with an open episode, or a
+transition or discharge without one, is skipped; stays are half-open [started_at, ended_at).
+Census dates reuse `projections.census`: a stay gives its level to the local dates D whose
+ending midnight (the first instant of D + 1) it counts."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime
+
+from journey.events import EventEnvelope, LevelOfCareChanged, PatientAdmitted, PatientDischarged
+from projections.calendar import ONE_DAY, LocalCalendar
+from projections.census import CHAIN_GAP_DAYS, stay_days
+from projections.read_models.patients import PatientRow, calendar_for
+from projections.read_models.sql import Unit
+from projections.timeline import Stay
+
+
+def _census_first_date(calendar: LocalCalendar, started_at: datetime) -> date:
+    return calendar.first_midnight_at_or_after(started_at) - ONE_DAY
+
+
+def _open_stay(unit: Unit, patient: PatientRow, level: str) -> None:
+    """Inserts the stay the (already updated) patient row says is open."""
+    at = patient.current_stay_started_at
+    assert at is not None
+    unit.execute(
+        "INSERT INTO rm_stays (patient_id, episode_number, seq, level, age_group, started_at,"
+        " census_first_date) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (patient.patient_id, patient.episodes, patient.stays_in_episode, level,
+         patient.age_group, at, _census_first_date(calendar_for(patient.timezone), at)),
+    )  # fmt: skip
+
+
+def _close_stay(unit: Unit, patient: PatientRow, at: datetime, ended_by: str) -> int:
+    """Ends the open stay at `at`; returns its days (counted midnights)."""
+    assert patient.current_level is not None
+    assert patient.current_stay_started_at is not None
+    calendar = calendar_for(patient.timezone)
+    stay = Stay(patient.current_level, patient.current_stay_started_at, at, patient.age_group)
+    days = stay_days(stay, calendar, at)
+    unit.execute(
+        "UPDATE rm_stays SET ended_at = ?, ended_by = ?, census_last_date = ?, days = ?"
+        " WHERE patient_id = ? AND episode_number = ? AND seq = ?",
+        (at, ended_by, calendar.last_midnight_before(at) - ONE_DAY, days,
+         patient.patient_id, patient.episodes, patient.stays_in_episode),
+    )  # fmt: skip
+    return days
+
+
+def _admitted_row(
+    envelope: EventEnvelope, event: PatientAdmitted, patient: PatientRow | None
+) -> PatientRow:
+    """The patient row after the admission; the chain follows SPEC 6 continuity."""
+    at = envelope.occurred_at
+    if patient is None:
+        return PatientRow(
+            envelope.patient_id, event.timezone, event.age_group, "active", event.level, at,
+            1, 1, 0, at, at, None, None, 1, at, at, envelope.version, envelope.event_id,
+        )  # fmt: skip
+    calendar, discharged = calendar_for(patient.timezone), patient.last_discharged_at
+    chain, chain_start = patient.chain_number + 1, at
+    if discharged is not None:
+        gap = calendar.local_date(at) - calendar.local_date(discharged)
+        if gap.days <= CHAIN_GAP_DAYS:
+            chain, chain_start = patient.chain_number, patient.chain_started_at
+    return replace(
+        patient, age_group=event.age_group, status="active", current_level=event.level,
+        current_stay_started_at=at, episodes=patient.episodes + 1, stays_in_episode=1,
+        closed_stay_days=0, last_admitted_at=at, chain_number=chain, chain_started_at=chain_start,
+    )  # fmt: skip
+
+
+def on_admitted(
+    unit: Unit, envelope: EventEnvelope, event: PatientAdmitted, patient: PatientRow | None
+) -> PatientRow | None:
+    if patient is not None and patient.is_active:
+        return patient
+    row = _admitted_row(envelope, event, patient)
+    at = envelope.occurred_at
+    unit.execute(
+        "INSERT INTO rm_episodes (patient_id, number, admitted_at, admitted_local_date,"
+        " age_group, first_level, last_level, stays, chain_number, chain_started_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+        (row.patient_id, row.episodes, at, calendar_for(row.timezone).local_date(at),
+         event.age_group, event.level, event.level, row.chain_number, row.chain_started_at),
+    )  # fmt: skip
+    _open_stay(unit, row, event.level)
+    return row
+
+
+def on_level_changed(
+    unit: Unit, envelope: EventEnvelope, event: LevelOfCareChanged, patient: PatientRow | None
+) -> PatientRow | None:
+    if patient is None or not patient.is_active:
+        return patient
+    at, days = envelope.occurred_at, _close_stay(unit, patient, envelope.occurred_at, "transition")
+    row = replace(
+        patient, current_level=event.to_level, current_stay_started_at=at,
+        stays_in_episode=patient.stays_in_episode + 1,
+        closed_stay_days=patient.closed_stay_days + days,
+    )  # fmt: skip
+    _open_stay(unit, row, event.to_level)
+    unit.execute(
+        "INSERT INTO rm_transitions (patient_id, version, episode_number, occurred_at,"
+        " local_date, from_level, to_level, direction, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (row.patient_id, envelope.version, row.episodes, at,
+         calendar_for(row.timezone).local_date(at), event.from_level, event.to_level,
+         event.direction, event.reason),
+    )  # fmt: skip
+    unit.execute(
+        "UPDATE rm_episodes SET last_level = ?, stays = ? WHERE patient_id = ? AND number = ?",
+        (event.to_level, row.stays_in_episode, row.patient_id, row.episodes),
+    )
+    return row
+
+
+def on_discharged(
+    unit: Unit, envelope: EventEnvelope, event: PatientDischarged, patient: PatientRow | None
+) -> PatientRow | None:
+    if patient is None or not patient.is_active:
+        return patient
+    at = envelope.occurred_at
+    days = patient.closed_stay_days + _close_stay(unit, patient, at, "discharge")
+    unit.execute(
+        "UPDATE rm_episodes SET discharged_at = ?, discharged_local_date = ?,"
+        " discharge_reason = ?, days = ? WHERE patient_id = ? AND number = ?",
+        (at, calendar_for(patient.timezone).local_date(at), event.reason, days,
+         patient.patient_id, patient.episodes),
+    )  # fmt: skip
+    return replace(
+        patient, status="discharged", current_level=None, current_stay_started_at=None,
+        closed_stay_days=days, last_discharged_at=at, last_discharge_reason=event.reason,
+    )  # fmt: skip

@@ -1,0 +1,43 @@
+"""Applies one event envelope to the read models inside the caller's transaction.
+
+Every driver (log follower, Kafka projector, rebuild) calls `apply_event`; it is plain
+Python, callable without any broker. Each patient's events arrive in version order (the log
+is ordered, Kafka keys by patient), so an event whose version is not above the patient's
+`last_version` was applied already and is skipped: applying twice changes nothing."""
+
+from __future__ import annotations
+
+from journey.events import (
+    EventEnvelope,
+    LevelOfCareChanged,
+    PatientAdmitted,
+    PatientDischarged,
+    SessionCorrected,
+    SessionEnteredInError,
+    SessionRecorded,
+)
+from projections.read_models.episodes import on_admitted, on_discharged, on_level_changed
+from projections.read_models.patients import load_patient, save_patient
+from projections.read_models.sessions import on_session_amended, on_session_recorded
+from projections.read_models.sql import Unit
+
+
+def apply_event(unit: Unit, envelope: EventEnvelope) -> bool:
+    """Applies `envelope`; False when the read models already hold it."""
+    patient = load_patient(unit, envelope.patient_id)
+    if patient is not None and envelope.version <= patient.last_version:
+        return False
+    payload = envelope.payload
+    if isinstance(payload, PatientAdmitted):
+        patient = on_admitted(unit, envelope, payload, patient)
+    elif isinstance(payload, LevelOfCareChanged):
+        patient = on_level_changed(unit, envelope, payload, patient)
+    elif isinstance(payload, PatientDischarged):
+        patient = on_discharged(unit, envelope, payload, patient)
+    elif isinstance(payload, SessionRecorded):
+        on_session_recorded(unit, envelope, payload, patient)
+    elif isinstance(payload, SessionCorrected | SessionEnteredInError):
+        on_session_amended(unit, envelope, payload, patient)
+    if patient is not None:  # None only for a stream not starting with an admission
+        save_patient(unit, patient, envelope)
+    return True

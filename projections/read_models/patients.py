@@ -1,0 +1,90 @@
+"""The per-patient row every handler starts from and returns updated: read once per patient
+and transaction (one primary-key read, never a history), written back with one upsert per
+event. Also the patient's local calendar."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from journey.events import EventEnvelope
+from projections.calendar import LocalCalendar
+from projections.facts import FALLBACK_TIMEZONE
+from projections.read_models.sql import Unit
+
+
+@dataclass(frozen=True)
+class PatientRow:
+    """One rm_patients row: the current journey, as the incremental handlers keep it."""
+
+    patient_id: str
+    timezone: str
+    age_group: str
+    status: str
+    current_level: str | None
+    current_stay_started_at: datetime | None
+    episodes: int
+    stays_in_episode: int
+    closed_stay_days: int
+    first_admitted_at: datetime
+    last_admitted_at: datetime
+    last_discharged_at: datetime | None
+    last_discharge_reason: str | None
+    chain_number: int
+    chain_started_at: datetime
+    last_event_at: datetime
+    last_version: int
+    last_event_id: str
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "active"
+
+
+_COLUMNS = tuple(f.name for f in fields(PatientRow))
+_INSTANTS = frozenset(i for i, name in enumerate(_COLUMNS) if name.endswith("_at"))
+_SELECT = f"SELECT {', '.join(_COLUMNS)} FROM rm_patients WHERE patient_id = ?"
+_UPSERT = (
+    f"INSERT INTO rm_patients ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
+    " ON CONFLICT (patient_id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS[1:])
+)
+
+
+@lru_cache(maxsize=512)
+def calendar_for(timezone: str | None) -> LocalCalendar:
+    """One cached calendar per zone (its midnights are cached too)."""
+    return LocalCalendar(timezone or FALLBACK_TIMEZONE)
+
+
+def load_patient(unit: Unit, patient_id: str) -> PatientRow | None:
+    """The patient's row as of this transaction (read once, then kept in the unit)."""
+    key = ("rm_patients", patient_id)
+    if key in unit.memo:
+        found: PatientRow | None = unit.memo[key]
+        return found
+    row = unit.one(_SELECT, (patient_id,))
+    if row is not None:
+        values: list[Any] = [
+            unit.dialect.instant(v) if i in _INSTANTS else v for i, v in enumerate(row)
+        ]
+        found = PatientRow(*values)
+    else:
+        found = None
+    unit.memo[key] = found
+    return found
+
+
+def save_patient(unit: Unit, patient: PatientRow, applied: EventEnvelope) -> PatientRow:
+    """Writes the row, marked as holding the patient's events up to `applied.version`."""
+    patient = replace(
+        patient,
+        last_event_at=applied.occurred_at,
+        last_version=applied.version,
+        last_event_id=applied.event_id,
+    )
+    unit.execute(_UPSERT, tuple(getattr(patient, c) for c in _COLUMNS))  # no deep copies
+    unit.memo["rm_patients", patient.patient_id] = patient
+    return patient

@@ -1,0 +1,141 @@
+"""The read-model tables (prefix `rm_`): created idempotently, dropped by a rebuild.
+
+`{ts}`, `{day}` and `{flag}` stand for the dialect's instant, local-date and boolean types
+(see `sql.py`). docs/read-models.md explains every column and the as-of rules."""
+
+from __future__ import annotations
+
+from projections.read_models.sql import Unit
+
+TABLES = (
+    """CREATE TABLE IF NOT EXISTS rm_patients (
+        patient_id TEXT PRIMARY KEY,
+        timezone TEXT NOT NULL,
+        age_group TEXT NOT NULL,
+        status TEXT NOT NULL,
+        current_level TEXT,
+        current_stay_started_at {ts},
+        episodes INTEGER NOT NULL,
+        stays_in_episode INTEGER NOT NULL,
+        closed_stay_days INTEGER NOT NULL,
+        first_admitted_at {ts} NOT NULL,
+        last_admitted_at {ts} NOT NULL,
+        last_discharged_at {ts},
+        last_discharge_reason TEXT,
+        chain_number INTEGER NOT NULL,
+        chain_started_at {ts} NOT NULL,
+        last_event_at {ts} NOT NULL,
+        last_version INTEGER NOT NULL,
+        last_event_id TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS rm_episodes (
+        patient_id TEXT NOT NULL,
+        number INTEGER NOT NULL,
+        admitted_at {ts} NOT NULL,
+        admitted_local_date {day} NOT NULL,
+        discharged_at {ts},
+        discharged_local_date {day},
+        discharge_reason TEXT,
+        age_group TEXT NOT NULL,
+        first_level TEXT NOT NULL,
+        last_level TEXT NOT NULL,
+        stays INTEGER NOT NULL,
+        days INTEGER,
+        chain_number INTEGER NOT NULL,
+        chain_started_at {ts} NOT NULL,
+        PRIMARY KEY (patient_id, number))""",
+    """CREATE TABLE IF NOT EXISTS rm_stays (
+        patient_id TEXT NOT NULL,
+        episode_number INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        level TEXT NOT NULL,
+        age_group TEXT NOT NULL,
+        started_at {ts} NOT NULL,
+        ended_at {ts},
+        ended_by TEXT,
+        census_first_date {day} NOT NULL,
+        census_last_date {day},
+        days INTEGER,
+        PRIMARY KEY (patient_id, episode_number, seq))""",
+    """CREATE TABLE IF NOT EXISTS rm_transitions (
+        patient_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        episode_number INTEGER NOT NULL,
+        occurred_at {ts} NOT NULL,
+        local_date {day} NOT NULL,
+        from_level TEXT NOT NULL,
+        to_level TEXT NOT NULL,
+        direction TEXT NOT NULL,
+        reason TEXT,
+        PRIMARY KEY (patient_id, version))""",
+    """CREATE TABLE IF NOT EXISTS rm_sessions (
+        patient_id TEXT NOT NULL,
+        session_id TEXT NOT NULL,
+        occurred_at {ts} NOT NULL,
+        local_date {day} NOT NULL,
+        iso_week TEXT NOT NULL,
+        week_start {day} NOT NULL,
+        format TEXT NOT NULL,
+        approach TEXT NOT NULL,
+        counts_toward_intensity {flag} NOT NULL,
+        duration_minutes INTEGER NOT NULL,
+        delivery TEXT NOT NULL,
+        status TEXT NOT NULL,
+        clinician_id TEXT,
+        voided {flag} NOT NULL,
+        corrected {flag} NOT NULL,
+        recorded_version INTEGER NOT NULL,
+        PRIMARY KEY (patient_id, session_id))""",
+    """CREATE TABLE IF NOT EXISTS rm_tracking (
+        name TEXT PRIMARY KEY,
+        position BIGINT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS rm_kafka_offsets (
+        group_id TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        partition INTEGER NOT NULL,
+        next_offset BIGINT NOT NULL,
+        PRIMARY KEY (group_id, topic, partition))""",
+    """CREATE TABLE IF NOT EXISTS rm_seen_events (
+        ce_id TEXT PRIMARY KEY)""",
+)
+
+INDEXES = (
+    "CREATE INDEX IF NOT EXISTS rm_patients_status ON rm_patients (status, current_level)",
+    "CREATE INDEX IF NOT EXISTS rm_episodes_admitted ON rm_episodes (admitted_at)",
+    "CREATE INDEX IF NOT EXISTS rm_episodes_discharged"
+    " ON rm_episodes (discharged_at, discharge_reason)",
+    "CREATE INDEX IF NOT EXISTS rm_episodes_chain"
+    " ON rm_episodes (chain_started_at, patient_id, chain_number)",
+    "CREATE INDEX IF NOT EXISTS rm_stays_level ON rm_stays (level, started_at, ended_at)",
+    "CREATE INDEX IF NOT EXISTS rm_stays_ended ON rm_stays (ended_at, level)",
+    "CREATE INDEX IF NOT EXISTS rm_stays_census"
+    " ON rm_stays (census_first_date, census_last_date, level)",
+    "CREATE INDEX IF NOT EXISTS rm_transitions_when ON rm_transitions (occurred_at, direction)",
+    "CREATE INDEX IF NOT EXISTS rm_transitions_date ON rm_transitions (local_date, direction)",
+    "CREATE INDEX IF NOT EXISTS rm_sessions_week ON rm_sessions (patient_id, week_start)",
+    "CREATE INDEX IF NOT EXISTS rm_sessions_when ON rm_sessions (occurred_at, status)",
+)
+
+# Tables a rebuild empties, in dependency-free order; the analyst tables come first.
+READ_MODEL_TABLES = ("rm_patients", "rm_episodes", "rm_stays", "rm_transitions", "rm_sessions")
+POSITION_TABLES = ("rm_tracking", "rm_kafka_offsets", "rm_seen_events")
+
+
+def create_tables(unit: Unit) -> None:
+    """Creates the missing rm_ tables and indexes (idempotent)."""
+    d = unit.dialect
+    for statement in TABLES:
+        unit.execute(statement.format(ts=d.timestamp, day=d.day, flag=d.flag))
+    for statement in INDEXES:
+        unit.execute(statement)
+
+
+def drop_tables(unit: Unit) -> None:
+    """Drops every rm_ table: the read models and all their positions."""
+    for table in (*READ_MODEL_TABLES, *POSITION_TABLES):
+        unit.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def reset_tables(unit: Unit) -> None:
+    """Drops and recreates every rm_ table: the start of a rebuild from position 0."""
+    drop_tables(unit)
+    create_tables(unit)

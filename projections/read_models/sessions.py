@@ -1,0 +1,86 @@
+"""Incremental handlers for sessions: one row per session, as corrected, voided flagged.
+
+Corrections and voids follow `projections.session_log` (they apply whatever T is; one
+naming an unknown session is ignored); a moved start re-dates the session's local date and
+ISO week in the patient's zone. `counts_toward_intensity` comes from the catalog; an
+approach missing from it does not count (as in `projections.weeks`)."""
+
+from __future__ import annotations
+
+from journey.catalog import default_catalog
+from journey.events import EventEnvelope, SessionCorrected, SessionEnteredInError, SessionRecorded
+from projections.calendar import iso_week_label, week_monday
+from projections.read_models.patients import PatientRow, calendar_for
+from projections.read_models.sql import Params, Unit
+from projections.session_log import SessionState, _amended
+
+_FIELDS = "occurred_at, format, approach, duration_minutes, delivery, status, clinician_id"
+
+
+def _counts(approach: str) -> bool:
+    found = default_catalog().approaches.get(approach)
+    return found is not None and found.counts_toward_intensity
+
+
+def _dated(session: SessionState, patient: PatientRow | None) -> Params:
+    """The session's stored fields, with its local date, ISO week and intensity flag."""
+    day = calendar_for(patient.timezone if patient else None).local_date(session.occurred_at)
+    return (
+        session.occurred_at, session.format, session.approach, session.duration_minutes,
+        session.delivery, session.status, session.clinician_id, day, iso_week_label(day),
+        week_monday(day), _counts(session.approach),
+    )  # fmt: skip
+
+
+def on_session_recorded(
+    unit: Unit, envelope: EventEnvelope, event: SessionRecorded, patient: PatientRow | None
+) -> None:
+    session = SessionState(
+        event.session_id, envelope.occurred_at, event.format, event.approach,
+        event.duration_minutes, event.delivery, event.status, event.clinician_id,
+    )  # fmt: skip
+    unit.execute(
+        f"INSERT INTO rm_sessions (patient_id, session_id, {_FIELDS}, local_date, iso_week,"
+        " week_start, counts_toward_intensity, voided, corrected, recorded_version)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (patient_id, session_id) DO NOTHING",
+        (envelope.patient_id, event.session_id, *_dated(session, patient), False, False,
+         envelope.version),
+    )  # fmt: skip
+
+
+def _load(unit: Unit, patient_id: str, session_id: str) -> SessionState | None:
+    row = unit.one(
+        f"SELECT {_FIELDS}, voided FROM rm_sessions WHERE patient_id = ? AND session_id = ?",
+        (patient_id, session_id),
+    )
+    if row is None:
+        return None
+    occurred_at = unit.dialect.instant(row[0])
+    assert occurred_at is not None
+    fmt, approach, minutes, delivery, status, clinician = row[1:7]
+    return SessionState(
+        session_id, occurred_at, fmt, approach, minutes, delivery, status, clinician, bool(row[7])
+    )
+
+
+def on_session_amended(
+    unit: Unit,
+    envelope: EventEnvelope,
+    event: SessionCorrected | SessionEnteredInError,
+    patient: PatientRow | None,
+) -> None:
+    """A correction or a void: the stored session, amended by the journey fold's rule."""
+    pid = envelope.patient_id
+    known = _load(unit, pid, event.session_id)
+    if known is None:
+        return
+    session = _amended(known, event)
+    unit.execute(
+        "UPDATE rm_sessions SET occurred_at = ?, format = ?, approach = ?,"
+        " duration_minutes = ?, delivery = ?, status = ?, clinician_id = ?, local_date = ?,"
+        " iso_week = ?, week_start = ?, counts_toward_intensity = ?, voided = ?,"
+        " corrected = corrected OR ? WHERE patient_id = ? AND session_id = ?",
+        (*_dated(session, patient), session.voided, isinstance(event, SessionCorrected), pid,
+         event.session_id),
+    )  # fmt: skip

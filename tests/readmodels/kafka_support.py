@@ -1,0 +1,50 @@
+"""Kafka helpers for the projector tests: a fresh topic per test, records produced from a
+store's notification log with the relay's record format (`consumers.cloudevents`)."""
+
+from __future__ import annotations
+
+import uuid
+
+from kafka import KafkaAdminClient, KafkaProducer
+from kafka.admin import NewTopic
+
+from consumers.cloudevents import event_record
+from consumers.projector import KafkaProjector, make_consumer, run_projector
+from journey.application import JourneyApplication
+from journey.envelopes import to_envelope
+from projections.read_models.sql import connect
+
+
+def new_topic(bootstrap: str, partitions: int = 3) -> str:
+    name = f"rm-test-{uuid.uuid4().hex[:10]}"
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        admin.create_topics([NewTopic(name, partitions, 1)])
+    finally:
+        admin.close()
+    return name
+
+
+def produce_log(app: JourneyApplication, bootstrap: str, topic: str, start: int = 1) -> int:
+    """Sends the log's events from notification `start` on, keyed by patient; returns count."""
+    notifications = app.recorder.select_notifications(start=start, limit=1_000_000)
+    producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
+    try:
+        for notification in notifications:
+            record = event_record(to_envelope(app.mapper.to_domain_event(notification)))
+            producer.send(topic, key=record.key, value=record.value, headers=record.headers)
+        producer.flush()
+    finally:
+        producer.close()
+    return len(notifications)
+
+
+def project_once(url: str, bootstrap: str, topic: str, group: str, batch_size: int = 500) -> int:
+    """Runs the Kafka projector in-process until caught up; returns the records it read."""
+    db, consumer = connect(url), make_consumer(bootstrap, group)
+    try:
+        projector = KafkaProjector(consumer, db, topic, group, batch_size)
+        return run_projector(projector, once=True)
+    finally:
+        consumer.close()
+        db.close()

@@ -1,0 +1,80 @@
+"""Helpers for the read-model tests: load journeys, run the log follower, dump the rm_ tables
+in one engine-neutral shape (instants as UTC text, dates as ISO text, flags as 0/1)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from consumers.projector_log import LogFollower, follow_log, rebuild
+from interfaces.demo_cohort import generate_cohort
+from journey.application import JourneyApplication
+from journey.commands import parse_command
+from projections.read_models.schema import READ_MODEL_TABLES
+from projections.read_models.sql import SQLITE_TIMESTAMP, connect
+
+UNTIL = date(2026, 3, 1)
+ORDER = {
+    "rm_patients": "patient_id",
+    "rm_episodes": "patient_id, number",
+    "rm_stays": "patient_id, episode_number, seq",
+    "rm_transitions": "patient_id, version",
+    "rm_sessions": "patient_id, session_id",
+}
+
+Rows = list[tuple[Any, ...]]
+
+
+def neutral(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime(SQLITE_TIMESTAMP)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def rows(url: str, statement: str, params: Iterable[Any] = ()) -> Rows:
+    db = connect(url)
+    try:
+        with db.transaction() as unit:
+            found = unit.all(statement, tuple(params))
+    finally:
+        db.close()
+    return [tuple(neutral(v) for v in row) for row in found]
+
+
+def dump(url: str) -> dict[str, Rows]:
+    """Every analyst table (not the positions), ordered by primary key."""
+    return {t: rows(url, f"SELECT * FROM {t} ORDER BY {ORDER[t]}") for t in READ_MODEL_TABLES}
+
+
+def load(app: JourneyApplication, raw: Iterable[dict[str, Any]]) -> None:
+    results = app.handle_many([parse_command(c) for c in raw], atomic=False)
+    rejected = [r for r in results if isinstance(r, Exception)]
+    assert not rejected, rejected[:3]
+
+
+def cohort(patients: int, seed: int, prefix: str = "demo") -> list[dict[str, Any]]:
+    return list(generate_cohort(patients, seed=seed, until=UNTIL, id_prefix=prefix))
+
+
+def follow(app: JourneyApplication, url: str, *, batch_size: int = 500) -> int:
+    """Runs the log follower until caught up; returns the notifications it read."""
+    db = connect(url)
+    try:
+        return follow_log(LogFollower(app, db, batch_size=batch_size), once=True)
+    finally:
+        db.close()
+
+
+def rebuilt(app: JourneyApplication, url: str) -> dict[str, Rows]:
+    """The read models after a clean rebuild from the log."""
+    db = connect(url)
+    try:
+        rebuild(LogFollower(app, db))
+    finally:
+        db.close()
+    return dump(url)
