@@ -17,6 +17,7 @@ def build_application(settings: Settings | None = None) -> JourneyApplication:
     settings = settings or get_settings()
     env = persistence_env(settings.database_url)
     env["APPLICATION_RECORDER_TOPIC"] = ANCHORED_RECORDERS[env["PERSISTENCE_MODULE"]]
+    env["TRANSCODER_TOPIC"] = "infrastructure.transcoder:OrjsonTranscoder"
     env["AGGREGATE_CACHE_MAXSIZE"] = str(settings.aggregate_cache_size)
     if settings.cipher_key:
         env["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"
