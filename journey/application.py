@@ -7,6 +7,7 @@ import contextlib
 import random
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,6 +34,7 @@ from journey.patient import Patient
 MAX_ATTEMPTS = 8  # optimistic-concurrency retries before a ConcurrentUpdate
 RETRY_BASE_SECONDS = 0.005  # randomized exponential back-off between retries
 SNAPSHOT_INTERVAL = 200  # events between snapshots of a patient
+HISTORY_CACHE_PATIENTS = 256  # patients whose event envelopes stay in memory for reads
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,8 @@ class JourneyApplication(Application[str]):
         super().__init__(env={"ORIGINATOR_ID_TYPE": "text", **env})
         self.default_timezone = default_timezone
         self._write_lock = threading.RLock()
+        self._histories: OrderedDict[str, list[EventEnvelope]] = OrderedDict()
+        self._histories_lock = threading.Lock()
 
     # -- commands ---------------------------------------------------------------------
     def handle(self, command: Command, *, now: datetime | None = None) -> Outcome:
@@ -179,8 +183,19 @@ class JourneyApplication(Application[str]):
 
     # -- reads ------------------------------------------------------------------------
     def history(self, patient_id: str) -> list[EventEnvelope]:
-        """Every stored event of the patient, in order; UnknownPatient when there is none."""
-        events = [to_envelope(e) for e in self.events.get(patient_id)]  # type: ignore[arg-type]
+        """Every stored event of the patient, in order; UnknownPatient when there is none.
+
+        Envelopes of recently read patients are kept (stored events never change) and only
+        events after the last one kept are read from the store."""
+        with self._histories_lock:
+            known = self._histories.pop(patient_id, [])
+        after = known[-1].version if known else None
+        fresh = self.events.get(patient_id, gt=after)
+        events = known + [to_envelope(e) for e in fresh]  # type: ignore[arg-type]
         if not events:
             raise UnknownPatient(patient_id)
-        return events
+        with self._histories_lock:
+            self._histories[patient_id] = events
+            while len(self._histories) > HISTORY_CACHE_PATIENTS:
+                self._histories.popitem(last=False)
+        return list(events)

@@ -8,8 +8,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 from uuid import NAMESPACE_URL, uuid5
+
+from pydantic import BaseModel
 
 from journey import domain_events as ev
 from journey import events as wire
@@ -55,17 +57,35 @@ def payload_fields(event: ev.PatientEvent) -> dict[str, Any]:
     return {name: getattr(event, name) for name in names}
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
+def _trusted(model: type[M], values: dict[str, Any]) -> M:
+    """A model from values that are already valid and complete: what `model_construct`
+    builds (for models without extras or private attributes), without its per-field loop."""
+    obj = model.__new__(model)
+    object.__setattr__(obj, "__dict__", values)
+    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
+
+
 def to_envelope(event: ev.PatientEvent) -> EventEnvelope:
     payload_class, names = _payload_spec(type(event))
-    payload = payload_class.model_construct(**{n: getattr(event, n) for n in names})
-    return EventEnvelope.model_construct(
-        event_id=event_id(event),
-        patient_id=event.originator_id,
-        version=event.originator_version,
-        schema_version=type(event).class_version,
-        occurred_at=event.occurred_at,
-        recorded_at=event.timestamp,
-        actor=event.actor,
-        chain_hash=event.chain_hash,
-        payload=payload,
+    payload_fields = {"type": type(event).__name__, **{n: getattr(event, n) for n in names}}
+    payload = _trusted(payload_class, payload_fields)
+    return _trusted(
+        EventEnvelope,
+        {
+            "event_id": event_id(event),
+            "patient_id": event.originator_id,
+            "version": event.originator_version,
+            "schema_version": type(event).class_version,
+            "occurred_at": event.occurred_at,
+            "recorded_at": event.timestamp,
+            "actor": event.actor,
+            "chain_hash": event.chain_hash,
+            "payload": payload,
+        },
     )
