@@ -15,9 +15,11 @@ import typer
 from interfaces.bootstrap import build_application
 from interfaces.cli_access import cli_actor, recorded
 from interfaces.cli_access import register as register_access
+from interfaces.cli_analytics import register as register_analytics
 from interfaces.cli_audit import register as register_audit
 from interfaces.cli_errors import EXIT_REJECTED, domain_errors
 from interfaces.cli_project import register_project
+from interfaces.cli_relay import register as register_relay
 from interfaces.importer import import_lines
 from interfaces.render import history_text, journey_text
 from interfaces.timeparse import parse_instant
@@ -166,6 +168,8 @@ def main() -> None:  # pragma: no cover - console entry point
     app()
 
 
+register_relay(app)
 register_project(app)
 register_audit(app)
 register_access(app)
+register_analytics(app)

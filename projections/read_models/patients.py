@@ -78,13 +78,24 @@ def load_patient(unit: Unit, patient_id: str) -> PatientRow | None:
 
 
 def save_patient(unit: Unit, patient: PatientRow, applied: EventEnvelope) -> PatientRow:
-    """Writes the row, marked as holding the patient's events up to `applied.version`."""
+    """Keeps the row, marked as holding the patient's events up to `applied.version`; the
+    rows changed in a transaction are written once, when it commits."""
     patient = replace(
         patient,
         last_event_at=applied.occurred_at,
         last_version=applied.version,
         last_event_id=applied.event_id,
     )
-    unit.execute(_UPSERT, tuple(getattr(patient, c) for c in _COLUMNS))  # no deep copies
     unit.memo["rm_patients", patient.patient_id] = patient
+    dirty: set[str] = unit.memo.setdefault(_DIRTY, set())
+    dirty.add(patient.patient_id)
+    unit.before_commit("rm_patients", _write_patients)
     return patient
+
+
+_DIRTY = ("rm_patients", "*changed*")
+
+
+def _write_patients(unit: Unit) -> None:
+    rows = [unit.memo["rm_patients", pid] for pid in sorted(unit.memo.get(_DIRTY, ()))]
+    unit.executemany(_UPSERT, [tuple(getattr(p, c) for c in _COLUMNS) for p in rows])

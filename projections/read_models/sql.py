@@ -9,7 +9,7 @@ time order; local dates are `date` / `YYYY-MM-DD` text; flags are `boolean` / 0-
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -50,7 +50,8 @@ class Dialect:
         if self.name == "postgresql":
             return value
         if isinstance(value, datetime):
-            return value.astimezone(UTC).strftime(SQLITE_TIMESTAMP)
+            # == strftime(SQLITE_TIMESTAMP), several times faster
+            return value.astimezone(UTC).isoformat(timespec="microseconds")
         if isinstance(value, date):
             return value.isoformat()
         return value
@@ -79,6 +80,15 @@ class Unit:
         self.dialect = dialect
         self._connection = connection
         self.memo: dict[tuple[str, str], Any] = {}  # rows read or written in this transaction
+        self._before_commit: dict[str, Callable[[Unit], None]] = {}
+
+    def before_commit(self, key: str, flush: Callable[[Unit], None]) -> None:
+        """Runs `flush` (once per key) when the transaction's block ends normally."""
+        self._before_commit.setdefault(key, flush)
+
+    def flush(self) -> None:
+        for flush in list(self._before_commit.values()):
+            flush(self)
 
     def execute(self, statement: str, params: Params = ()) -> _Cursor:
         values = [self.dialect.value(v) for v in params]
@@ -88,6 +98,14 @@ class Unit:
     def one(self, statement: str, params: Params = ()) -> Row | None:
         row: Row | None = self.execute(statement, params).fetchone()
         return row
+
+    def executemany(self, statement: str, rows: Sequence[Params]) -> None:
+        values = [[self.dialect.value(v) for v in row] for row in rows]
+        if self.dialect.name == "postgresql":
+            with self._connection.cursor() as cursor:
+                cursor.executemany(self.dialect.sql(statement), values)
+        else:
+            self._connection.executemany(statement, values)
 
     def all(self, statement: str, params: Params = ()) -> list[Row]:
         return [tuple(r) for r in self.execute(statement, params).fetchall()]
@@ -106,11 +124,15 @@ class Database:
         if self.dialect.name == "postgresql":
             # pipeline mode: writes go out without waiting for each reply
             with self._connection.transaction(), self._connection.pipeline():
-                yield Unit(self.dialect, self._connection)
+                unit = Unit(self.dialect, self._connection)
+                yield unit
+                unit.flush()
             return
         self._connection.execute("BEGIN IMMEDIATE")  # take the write lock up front
         try:
-            yield Unit(self.dialect, self._connection)
+            unit = Unit(self.dialect, self._connection)
+            yield unit
+            unit.flush()
         except BaseException:
             self._connection.execute("ROLLBACK")
             raise

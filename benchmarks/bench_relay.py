@@ -1,0 +1,219 @@
+"""Kafka relay: throughput next to a raw kafka-python producer, and end-to-end latency.
+
+Run (a broker at JOURNEY_TEST_KAFKA_BOOTSTRAP_SERVERS, e.g. from `make services-up`):
+    .venv/bin/python -m benchmarks.bench_relay [--commands 20000] [--seconds 20] [--rate 200]
+
+1. Throughput: the demo cohort (patients interleaved, as live traffic is) is stored, then
+   `Relay.run(once=True)` publishes it as it really runs (events + one summary per patient
+   per batch, flush and position per batch). A raw KafkaProducer with the same settings
+   then sends the very same records (keys, headers, values) to fresh topics and flushes.
+2. Latency: a relay subprocess (`journey relay`, idle poll --poll-interval) runs while
+   commands are applied at a steady rate; a consumer thread stamps each event's arrival.
+   Latency = arrival - the moment `application.handle` returned.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from itertools import zip_longest
+from pathlib import Path
+
+from kafka import KafkaConsumer, KafkaProducer
+
+from benchmarks.common import cohort_lines, percentile, timed
+from consumers.histories import HistoryCache
+from consumers.publisher import producer_config
+from consumers.relay import Relay, RelayConfig
+from consumers.relay_batch import Outgoing, build_batch
+from consumers.topics import TopicNames, ensure_topics
+from interfaces.bootstrap import build_application
+from interfaces.importer import import_lines
+from journey.application import JourneyApplication
+from journey.commands import parse_command_json
+from journey.envelopes import to_envelope
+from journey.settings import Settings
+
+
+def interleaved(lines: list[str]) -> list[str]:
+    """Round-robin over patients, each patient's commands kept in order."""
+    by_patient: dict[str, list[str]] = {}
+    for line in lines:
+        by_patient.setdefault(line.split('"patient_id":')[1].split('"')[1], []).append(line)
+    rounds = zip_longest(*by_patient.values())
+    return [line for batch in rounds for line in batch if line is not None]
+
+
+def fresh_topics(bootstrap: str, label: str) -> TopicNames:
+    prefix = f"bench.{label}.{uuid.uuid4().hex[:8]}"
+    names = TopicNames(f"{prefix}.events", f"{prefix}.state")
+    ensure_topics(bootstrap, names)
+    return names
+
+
+def same_records(app: JourneyApplication, batch_size: int, topics: TopicNames) -> list[Outgoing]:
+    """The records the relay publishes, rebuilt with its own batch logic (untimed)."""
+    histories = HistoryCache(lambda pid, v: [], max_patients=10**9)
+    records: list[Outgoing] = []
+    start = 1
+    while notes := app.recorder.select_notifications(start=start, limit=batch_size):
+        decode = lambda n: to_envelope(app.mapper.to_domain_event(n))  # noqa: E731
+        records += build_batch(notes, decode, histories, topics).records
+        start = notes[-1].id + 1
+    return records
+
+
+def raw_rate(bootstrap: str, records: list[Outgoing], events: int) -> float:
+    producer = KafkaProducer(**producer_config(bootstrap))
+
+    def send_all() -> None:
+        futures = [
+            producer.send(o.topic, key=o.record.key, value=o.record.value, headers=o.record.headers)
+            for o in records
+        ]
+        producer.flush()
+        for future in futures:
+            future.get(timeout=0)
+
+    _, seconds = timed(send_all)
+    producer.close()
+    return events / seconds
+
+
+def relay_rate(app: JourneyApplication, bootstrap: str, batch_size: int) -> tuple[float, str]:
+    """A relay from position 0 to fresh topics (its position is per events topic)."""
+    topics = fresh_topics(bootstrap, "relay")
+    relay = Relay(app, RelayConfig(bootstrap, topics, batch_size=batch_size, create_topics=False))
+    result, seconds = timed(lambda: relay.run(once=True))
+    return result.events / seconds, str(result)
+
+
+def throughput(bootstrap: str, commands: int, batch_size: int, repeat: int, work: Path) -> None:
+    app = build_application(Settings(database_url=f"sqlite:///{work}/throughput.db"))
+    report = import_lines(app, interleaved(cohort_lines(commands)), continue_on_error=True)
+    records = same_records(app, batch_size, fresh_topics(bootstrap, "raw"))
+    relay_rates, raw_rates = [], []
+    for _ in range(repeat):  # alternated, so both see the same machine load
+        rate, summary = relay_rate(app, bootstrap, batch_size)
+        relay_rates.append(rate)
+        raw_rates.append(raw_rate(bootstrap, records, report.accepted))
+    relay, raw = max(relay_rates), max(raw_rates)
+    print(f"{report.accepted} events stored; relay batch {batch_size}: {summary}")
+    print(f"throughput, best of {repeat} alternated runs:{'events/s':>18}")
+    print(f"{'relay (read log, decode, summaries, send, position)':<52}{relay:>10,.0f}")
+    print(f"{f'raw KafkaProducer, same {len(records)} records':<52}{raw:>10,.0f}")
+    print(f"{'relay / raw':<52}{relay / raw:>10.1%}   (goal >= 60%)")
+    print(
+        f"  all runs: relay {[round(r) for r in relay_rates]}, raw {[round(r) for r in raw_rates]}"
+    )
+    app.close()
+
+
+def stamp_arrivals(
+    bootstrap: str, topic: str, arrived: dict[str, float], stop: threading.Event
+) -> None:
+    """A downstream consumer: records when each ce_id first arrives."""
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+        fetch_max_wait_ms=10,
+    )
+    while not stop.is_set():
+        for records in consumer.poll(timeout_ms=10).values():
+            now = time.perf_counter()
+            for record in records:
+                ce_id = dict(record.headers)["ce_id"].decode()
+                arrived.setdefault(ce_id, now)
+    consumer.close()
+
+
+def start_relay(
+    bootstrap: str, topics: TopicNames, db: str, poll: float
+) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "JOURNEY_DATABASE_URL": db, "JOURNEY_KAFKA_BOOTSTRAP_SERVERS": bootstrap}
+    command = [
+        sys.executable,
+        "-m",
+        "interfaces",
+        "relay",
+        "--events-topic",
+        topics.events,
+        "--state-topic",
+        topics.state,
+        "--poll-interval",
+        str(poll),
+    ]
+    return subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
+
+
+def measure_latency(  # noqa: PLR0917
+    bootstrap: str, topics: TopicNames, work: Path, seconds: float, rate: float, poll: float
+) -> None:
+    db = f"sqlite:///{work}/latency.db"
+    app = build_application(Settings(database_url=db))
+    commands = [
+        parse_command_json(line) for line in cohort_lines(int(seconds * rate) + 10, seed=11)
+    ]
+    relay = start_relay(bootstrap, topics, db, poll)
+    arrived: dict[str, float] = {}
+    stop = threading.Event()
+    consumer = threading.Thread(
+        target=stamp_arrivals, args=(bootstrap, topics.events, arrived, stop)
+    )
+    consumer.start()
+    time.sleep(3)  # relay and consumer connected and idle
+    accepted: dict[str, float] = {}
+    start = time.perf_counter()
+    for index, command in enumerate(commands[: int(seconds * rate)]):
+        time.sleep(max(0.0, start + index / rate - time.perf_counter()))
+        outcome = app.handle(command)
+        if outcome.event_id:
+            accepted[outcome.event_id] = time.perf_counter()
+    deadline = time.perf_counter() + 10
+    while len(arrived.keys() & accepted.keys()) < len(accepted) and time.perf_counter() < deadline:
+        time.sleep(0.05)
+    stop.set()
+    consumer.join()
+    relay.terminate()
+    relay.wait(timeout=30)
+    samples = [(arrived[i] - t) * 1000 for i, t in accepted.items() if i in arrived]
+    print(
+        f"latency, command accepted -> downstream consumer, {len(accepted)} commands at "
+        f"{rate:.0f}/s for {seconds:.0f}s, relay idle poll {poll * 1000:.0f} ms:"
+    )
+    print(
+        f"  received {len(samples)}/{len(accepted)}; p50 {percentile(samples, 0.5):.1f} ms, "
+        f"p99 {percentile(samples, 0.99):.1f} ms, max {max(samples):.1f} ms"
+    )
+    app.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--commands", type=int, default=20_000)
+    parser.add_argument("--batch-size", type=int, default=5_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--rate", type=float, default=200.0, help="commands per second")
+    parser.add_argument("--poll-interval", type=float, default=0.01)
+    args = parser.parse_args()
+    bootstrap = os.environ.get("JOURNEY_TEST_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
+    work = Path(tempfile.mkdtemp(prefix="bench-relay-"))
+    print(f"python {sys.version.split()[0]}, broker {bootstrap}, work dir {work}")
+    throughput(bootstrap, args.commands, args.batch_size, args.repeat, work)
+    if args.seconds > 0:
+        topics = fresh_topics(bootstrap, "latency")
+        measure_latency(bootstrap, topics, work, args.seconds, args.rate, args.poll_interval)
+
+
+if __name__ == "__main__":
+    main()

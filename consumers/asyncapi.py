@@ -1,0 +1,118 @@
+"""The AsyncAPI 3.0.0 document of both topics (written by `python -m consumers.contracts`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from consumers.cloudevents import CONTENT_TYPE, EVENTS_TOPIC, SOURCE, STATE_TOPIC, ce_type
+from consumers.state_summary import SUMMARY_TYPE
+from consumers.topics import EVENTS_PARTITIONS, STATE_PARTITIONS, topic_configs
+
+SCHEMA_FORMAT = "application/schema+json;version=draft-2020-12"
+KAFKA_BINDING = "0.5.0"
+STRING = {"type": "string"}
+
+
+def _headers(title: str) -> dict[str, Any]:
+    """CloudEvents 1.0 Kafka binary-mode headers (UTF-8 strings)."""
+    properties = {
+        "ce_specversion": {"const": "1.0"},
+        "ce_id": {**STRING, "description": "event id (UUID); dedupe on it"},
+        "ce_source": {"const": SOURCE},
+        "ce_type": {**STRING, "pattern": "^org\\.carejourney\\.[A-Za-z]+\\.v[0-9]+$"},
+        "ce_time": {**STRING, "format": "date-time", "description": "clinical time"},
+        "ce_subject": {**STRING, "description": "patient_id (also the record key)"},
+        "ce_dataschema": {**STRING, "format": "uri"},
+        "ce_sequence": {**STRING, "description": "aggregate version, per-patient order"},
+        "ce_recordedat": {**STRING, "format": "date-time", "description": "transaction time"},
+        "content-type": {"const": CONTENT_TYPE},
+    }
+    required = ["ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time", "ce_subject"]
+    return {"type": "object", "title": title, "properties": properties, "required": required}
+
+
+def _message(name: str, version: int, summary: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "title": ce_type(name, version),
+        "summary": summary,
+        "contentType": CONTENT_TYPE,
+        "headers": {"$ref": "#/components/schemas/CloudEventsHeaders"},
+        "payload": {
+            "schemaFormat": SCHEMA_FORMAT,
+            "schema": {"$ref": f"./schemas/{name}.v{version}.json"},
+        },
+        "bindings": {
+            "kafka": {
+                "key": {**STRING, "description": "patient_id"},
+                "bindingVersion": KAFKA_BINDING,
+            }
+        },
+    }
+
+
+def _channel(
+    address: str, messages: list[str], partitions: int, config: dict[str, str]
+) -> dict[str, Any]:
+    topic: dict[str, Any] = {"cleanup.policy": [config["cleanup.policy"]]}
+    if "retention.ms" in config:
+        topic["retention.ms"] = int(config["retention.ms"])
+    return {
+        "address": address,
+        "messages": {m: {"$ref": f"#/components/messages/{m}"} for m in messages},
+        "bindings": {
+            "kafka": {
+                "topic": address,
+                "partitions": partitions,
+                "topicConfiguration": topic,
+                "bindingVersion": KAFKA_BINDING,
+            }
+        },
+    }
+
+
+def _operation(channel: str, messages: list[str], summary: str) -> dict[str, Any]:
+    return {
+        "action": "receive",
+        "summary": summary,
+        "channel": {"$ref": f"#/channels/{channel}"},
+        "messages": [{"$ref": f"#/channels/{channel}/messages/{m}"} for m in messages],
+    }
+
+
+def asyncapi_document(event_versions: dict[str, int], summary_version: int) -> dict[str, Any]:
+    events, state = topic_configs()
+    names = list(event_versions)
+    messages = {n: _message(n, v, f"a {n} event") for n, v in event_versions.items()}
+    messages[SUMMARY_TYPE] = _message(
+        SUMMARY_TYPE, summary_version, "the patient's journey after their latest event"
+    )
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "Care-journey topics",
+            "version": "1.0.0",
+            "description": "Events of addiction-treatment care journeys (at least once; "
+            "dedupe on ce_id; per-patient order by key) and the latest journey summary.",
+        },
+        "defaultContentType": CONTENT_TYPE,
+        "servers": {
+            "local": {
+                "host": "127.0.0.1:19092",
+                "protocol": "kafka",
+                "description": "the development broker (infra/services.py)",
+            }
+        },
+        "channels": {
+            "events": _channel(EVENTS_TOPIC, names, EVENTS_PARTITIONS, events),
+            "state": _channel(STATE_TOPIC, [SUMMARY_TYPE], STATE_PARTITIONS, state),
+        },
+        "operations": {
+            "receiveEvents": _operation("events", names, "React to care-journey events."),
+            "receiveState": _operation("state", [SUMMARY_TYPE], "Follow journey summaries."),
+        },
+        "components": {
+            "messages": messages,
+            "schemas": {"CloudEventsHeaders": _headers("CloudEvents 1.0 binary-mode headers")},
+        },
+    }

@@ -1,0 +1,89 @@
+"""Generates the topic contract under contracts/: `python -m consumers.contracts`.
+
+- contracts/schemas/EventEnvelope.v1.json: a record value of the events topic (any event);
+- contracts/schemas/<EventName>.v<N>.json: the envelope carrying that event's payload (the
+  `ce_dataschema` of its records);
+- contracts/schemas/JourneySummary.v1.json: a record value of the state topic;
+- contracts/asyncapi.json: AsyncAPI 3.0.0 for both topics (payloads reference the schema
+  files above, which are JSON Schema 2020-12 as pydantic emits them: hence `schemaFormat`).
+Everything derives from the pydantic models, so a test can compare the committed files
+with a fresh generation."""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from consumers.asyncapi import asyncapi_document
+from consumers.cloudevents import SCHEMA_BASE
+from consumers.state_summary import SUMMARY_TYPE, SUMMARY_VERSION, JourneySummary
+from journey import domain_events
+from journey.events import EVENT_NAMES, EventEnvelope
+
+ROOT = Path(__file__).resolve().parent.parent / "contracts"
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+ENVELOPE = "EventEnvelope"
+
+
+def event_versions() -> dict[str, int]:
+    """Schema version of each event (the domain event's class_version)."""
+    return {name: getattr(domain_events, name).class_version for name in EVENT_NAMES}
+
+
+def _with_id(schema: dict[str, Any], file_name: str) -> dict[str, Any]:
+    return {"$schema": DRAFT, "$id": f"{SCHEMA_BASE}/{file_name}", **schema}
+
+
+def event_schema(name: str, envelope: dict[str, Any]) -> dict[str, Any]:
+    """The envelope schema with its payload narrowed to the one event type."""
+    schema = copy.deepcopy(envelope)
+    schema["title"] = f"{name} event"
+    schema["$defs"] = {name: schema["$defs"][name]}
+    schema["properties"]["payload"] = {"$ref": f"#/$defs/{name}"}
+    return schema
+
+
+def schema_files() -> dict[str, dict[str, Any]]:
+    """File name under contracts/schemas -> JSON Schema."""
+    envelope = EventEnvelope.model_json_schema()
+    files = {f"{ENVELOPE}.v1.json": envelope}
+    for name, version in event_versions().items():
+        files[f"{name}.v{version}.json"] = event_schema(name, envelope)
+    files[f"{SUMMARY_TYPE}.v{SUMMARY_VERSION}.json"] = JourneySummary.model_json_schema()
+    return {file: _with_id(schema, file) for file, schema in files.items()}
+
+
+def rendered() -> dict[str, str]:
+    """Path relative to contracts/ -> file text, exactly as committed."""
+    versions = event_versions()
+    files = {f"schemas/{n}": _dump(s) for n, s in schema_files().items()}
+    files["asyncapi.json"] = _dump(asyncapi_document(versions, SUMMARY_VERSION))
+    return files
+
+
+def _dump(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def write(root: Path = ROOT) -> list[Path]:
+    """Rewrites contracts/ (stale schema files removed); returns the files written."""
+    files = rendered()
+    schemas = root / "schemas"
+    schemas.mkdir(parents=True, exist_ok=True)
+    for stale in schemas.glob("*.json"):
+        if f"schemas/{stale.name}" not in files:
+            stale.unlink()
+    written = []
+    for relative, text in files.items():
+        path = root / relative
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    for path in write():
+        sys.stdout.write(f"wrote {path}\n")

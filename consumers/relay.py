@@ -1,0 +1,167 @@
+"""The publishing relay: follows the notification log (the event store is the outbox) from
+its own tracked position and publishes every event, then the touched patients' summaries.
+
+A batch is at most `batch_size` notifications (5,000 by default: the summaries are computed
+once per patient per batch, so bigger catch-up batches cost fewer summaries; a crash
+re-publishes at most one batch). Its records are sent, flushed and every
+future checked; only then is the position advanced (in the events' own SQL store). A crash
+before that re-publishes the batch: delivery is at least once, and nothing is ever lost.
+When the broker is unreachable, `run` logs, backs off exponentially and retries the same
+slice with a fresh producer; the position does not move, and the write path (which never
+touches Kafka) keeps accepting commands. When caught up it polls the log every
+`poll_interval_s` (20 ms default: one indexed SELECT on an idle store), or at once when
+`wake()` is called from the same process.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+from eventsourcing.persistence import Notification
+from kafka.errors import KafkaConfigurationError, KafkaError
+
+from consumers.histories import HistoryCache
+from consumers.publisher import Publisher, PublishFailed
+from consumers.relay_batch import build_batch
+from consumers.relay_position import Lag, RelayPosition
+from consumers.topics import TopicNames, ensure_topics
+from journey.application import JourneyApplication
+from journey.envelopes import to_envelope
+from journey.events import EventEnvelope
+
+log = logging.getLogger(__name__)
+PROGRESS_EVERY_S = 5.0
+
+
+@dataclass(frozen=True)
+class RelayConfig:
+    bootstrap: str
+    topics: TopicNames = field(default_factory=TopicNames)
+    batch_size: int = 5_000
+    poll_interval_s: float = 0.02
+    backoff_initial_s: float = 0.5
+    backoff_max_s: float = 10.0
+    delivery_timeout_s: float = 30.0
+    create_topics: bool = True
+    replication_factor: int = 1
+    history_cache_size: int = 5_000
+
+
+@dataclass
+class RelayReport:
+    events: int = 0
+    summaries: int = 0
+    batches: int = 0
+    failures: int = 0
+    lag: Lag | None = None
+
+    def __str__(self) -> str:
+        done = f"published {self.events} events and {self.summaries} summaries"
+        tail = f"; {self.lag}" if self.lag else ""
+        return f"{done} in {self.batches} batches ({self.failures} failed attempts){tail}"
+
+
+class Relay:
+    def __init__(self, app: JourneyApplication, config: RelayConfig) -> None:
+        self._app = app
+        self.config = config
+        self.position = RelayPosition(app, config.topics.events)
+        self._histories = HistoryCache(self._load_history, config.history_cache_size)
+        self._publisher: Publisher | None = None
+        self._topics_ready = not config.create_topics
+        self._wake = threading.Event()
+        self._last_log = 0.0
+        self.report = RelayReport()
+
+    def step(self) -> int:
+        """Publishes the next slice of the log; returns its event count (0: caught up).
+        Raises PublishFailed or KafkaError without moving the position."""
+        publisher = self._ready_publisher()
+        start = self.position.get() + 1
+        notifications = self._app.recorder.select_notifications(
+            start=start, limit=self.config.batch_size, inclusive_of_start=True
+        )
+        if not notifications:
+            return 0
+        batch = build_batch(notifications, self._decode, self._histories, self.config.topics)
+        publisher.publish(batch.records)
+        self.position.advance(batch.last_notification_id)
+        self.report.events += batch.events
+        self.report.summaries += batch.summaries
+        self.report.batches += 1
+        return batch.events
+
+    def run(self, *, once: bool = False, stop: threading.Event | None = None) -> RelayReport:
+        """Publishes until stopped (or, with `once`, until caught up with the log head)."""
+        stop = stop or threading.Event()
+        backoff = self.config.backoff_initial_s
+        try:
+            while not stop.is_set():
+                try:
+                    published = self.step()
+                except KafkaConfigurationError:
+                    raise  # a bug, not an outage: retrying would never succeed
+                except (PublishFailed, KafkaError) as error:
+                    self._failed(error, backoff)
+                    stop.wait(backoff)
+                    backoff = min(backoff * 2, self.config.backoff_max_s)
+                    continue
+                backoff = self.config.backoff_initial_s
+                self._progress(caught_up=published == 0)
+                if published == 0 and once:
+                    break
+                if published == 0:
+                    self._wake.wait(self.config.poll_interval_s)
+                    self._wake.clear()
+        finally:
+            self.close()
+        self.report.lag = self.position.lag()
+        return self.report
+
+    def wake(self) -> None:
+        """Ends the current idle poll at once (for an in-process writer)."""
+        self._wake.set()
+
+    def close(self) -> None:
+        if self._publisher is not None:
+            self._publisher.close()
+            self._publisher = None
+
+    def _ready_publisher(self) -> Publisher:
+        if not self._topics_ready:
+            created = ensure_topics(
+                self.config.bootstrap, self.config.topics, self.config.replication_factor
+            )
+            if created:
+                log.info("created topics %s", ", ".join(created))
+            self._topics_ready = True
+        if self._publisher is None:
+            self._publisher = Publisher(
+                self.config.bootstrap, delivery_timeout_s=self.config.delivery_timeout_s
+            )
+        return self._publisher
+
+    def _failed(self, error: Exception, backoff: float) -> None:
+        self.report.failures += 1
+        self.close()  # a fresh producer re-sends the slice from the recorded position
+        self._histories.clear()
+        log.warning(
+            "publishing failed (%s); retrying in %.1fs; %s", error, backoff, self.position.lag()
+        )
+
+    def _progress(self, *, caught_up: bool) -> None:
+        now = time.monotonic()
+        if now - self._last_log < PROGRESS_EVERY_S and not (caught_up and self._last_log == 0):
+            return
+        self._last_log = now
+        log.info("relay: %s", RelayReport(**{**self.report.__dict__, "lag": self.position.lag()}))
+
+    def _decode(self, notification: Notification) -> EventEnvelope:
+        return to_envelope(self._app.mapper.to_domain_event(notification))  # type: ignore[arg-type]
+
+    def _load_history(self, patient_id: str, up_to_version: int) -> list[EventEnvelope]:
+        events = self._app.events.get(patient_id, lte=up_to_version)
+        return [to_envelope(e) for e in events]  # type: ignore[arg-type]

@@ -1,0 +1,110 @@
+"""The journey summary published to the compacted state topic (SPEC section 8).
+
+It is the patient's journey (projections.journey, the same fold the API serves) as of the
+moment the patient's latest event took effect: `as_of` is the latest of the events'
+recording and clinical times. So a summary is a deterministic function of the patient's
+history up to `last_event_version`: re-publishing after a relay crash yields the identical
+value, and consumers can compare `last_event_version` to drop stale ones. Day counts are
+as of `as_of`; a consumer wanting "today" adds the midnights since while `status` is active.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from consumers.cloudevents import CONTENT_TYPE, SCHEMA_BASE, SOURCE, KafkaRecord, ce_type
+from journey.events import EventEnvelope
+from projections.calendar import iso_week_label
+from projections.facts import journey_facts
+from projections.journey import journey_view
+from projections.journey_view import JourneyStatus, JourneyView, WeekView
+
+SUMMARY_TYPE = "JourneySummary"
+SUMMARY_VERSION = 1
+
+
+class JourneySummary(BaseModel):
+    """A patient's journey after their latest event: the value of care-journey.state.v1."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    patient_id: str
+    schema_version: int = SUMMARY_VERSION
+    as_of: AwareDatetime = Field(description="instant the figures are computed at")
+    status: JourneyStatus
+    current_level: str | None
+    current_stay_started_at: AwareDatetime | None
+    age_group: str
+    timezone: str
+    days_in_care: int
+    days_by_level: dict[str, int]
+    continuous_care_days: int
+    meets_90_day_benchmark: bool
+    current_week: WeekView | None = Field(
+        description="the journey's row for the ISO week holding as_of, if listed"
+    )
+    last_event_id: str
+    last_event_version: int
+    last_event_type: str
+
+
+def summary_instant(events: Sequence[EventEnvelope]) -> datetime:
+    """When the latest fact took effect: the latest recording or clinical time."""
+    return max(max(e.recorded_at, e.occurred_at) for e in events)
+
+
+def summary_view(events: Sequence[EventEnvelope], as_of: datetime) -> JourneyView:
+    """The served journey view as of `as_of`, shaped with only the current week's row
+    (shaping every week of a long history is most of a view's cost)."""
+    facts = journey_facts(events, as_of=as_of)
+    assert facts is not None  # every event is known (no known_at filter)
+    label = iso_week_label(facts.calendar.local_date(as_of))
+    return journey_view(replace(facts, weeks=[w for w in facts.weeks if w.label == label]))
+
+
+def summarize(events: Sequence[EventEnvelope]) -> JourneySummary:
+    """The summary of one patient's history (every event, in stream order, from version 1)."""
+    as_of = summary_instant(events)
+    view = summary_view(events, as_of)
+    last = events[-1]
+    return JourneySummary(
+        patient_id=last.patient_id,
+        as_of=as_of,
+        status=view.status,
+        current_level=view.current_level,
+        current_stay_started_at=view.current_stay_started_at,
+        age_group=view.age_group,
+        timezone=view.timezone,
+        days_in_care=view.days_in_care,
+        days_by_level=view.days_by_level,
+        continuous_care_days=view.continuous_care_days,
+        meets_90_day_benchmark=view.meets_90_day_benchmark,
+        current_week=view.weeks[0] if view.weeks else None,
+        last_event_id=last.event_id,
+        last_event_version=last.version,
+        last_event_type=last.type,
+    )
+
+
+def state_record(summary: JourneySummary) -> KafkaRecord:
+    """The state-topic record: key patient id, JSON value, CloudEvents headers like events."""
+    headers = {
+        "ce_specversion": "1.0",
+        "ce_id": f"{summary.last_event_id}.summary",
+        "ce_source": SOURCE,
+        "ce_type": ce_type(SUMMARY_TYPE, summary.schema_version),
+        "ce_time": summary.as_of.isoformat(),
+        "ce_subject": summary.patient_id,
+        "ce_dataschema": f"{SCHEMA_BASE}/{SUMMARY_TYPE}.v{summary.schema_version}.json",
+        "ce_sequence": str(summary.last_event_version),
+        "content-type": CONTENT_TYPE,
+    }
+    return KafkaRecord(
+        key=summary.patient_id.encode(),
+        value=summary.model_dump_json().encode(),
+        headers=[(name, value.encode()) for name, value in headers.items()],
+    )

@@ -1,0 +1,79 @@
+"""The two downstream topics (SPEC section 8): their names and how they are created.
+
+Names default to the SPEC's; the relay takes them as a parameter so tests and benchmarks can
+use private topics on a shared broker. Configs:
+- events: `EVENTS_PARTITIONS` partitions keyed by patient id (per-patient order), kept
+  forever (`retention.ms=-1`): the topic is the downstream replayable history;
+- state: compacted (`cleanup.policy=compact`), the latest summary per patient;
+- both: `min.insync.replicas` = replication factor - 1 (at least 1), so acks=all survives
+  one broker down in a replicated cluster (1 on the single local broker).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from kafka import KafkaAdminClient
+from kafka.errors import TopicAlreadyExistsError
+
+from consumers.cloudevents import EVENTS_TOPIC, STATE_TOPIC
+
+EVENTS_PARTITIONS = 6
+STATE_PARTITIONS = 6
+
+
+@dataclass(frozen=True)
+class TopicNames:
+    events: str = EVENTS_TOPIC
+    state: str = STATE_TOPIC
+
+
+def topic_configs(replication_factor: int = 1) -> tuple[dict[str, str], dict[str, str]]:
+    """(events topic config, state topic config)."""
+    min_isr = str(max(1, replication_factor - 1))
+    events = {"cleanup.policy": "delete", "retention.ms": "-1", "min.insync.replicas": min_isr}
+    state = {
+        "cleanup.policy": "compact",
+        "min.insync.replicas": min_isr,
+        "min.cleanable.dirty.ratio": "0.1",
+        "segment.ms": "3600000",
+    }
+    return events, state
+
+
+def topic_specs(names: TopicNames, replication_factor: int = 1) -> dict[str, dict[str, Any]]:
+    """kafka-python 3 `create_topics` options per topic name."""
+    events, state = topic_configs(replication_factor)
+    rf = replication_factor
+    return {
+        names.events: {
+            "num_partitions": EVENTS_PARTITIONS,
+            "replication_factor": rf,
+            "configs": events,
+        },
+        names.state: {
+            "num_partitions": STATE_PARTITIONS,
+            "replication_factor": rf,
+            "configs": state,
+        },
+    }
+
+
+def ensure_topics(bootstrap: str, names: TopicNames, replication_factor: int = 1) -> list[str]:
+    """Creates the topics that are missing; returns the names created. Raises KafkaError
+    (e.g. NoBrokersAvailable) when the broker cannot be reached."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+    try:
+        existing = set(admin.list_topics())
+        specs = topic_specs(names, replication_factor)
+        created: list[str] = []
+        for name in [n for n in specs if n not in existing]:
+            try:
+                admin.create_topics({name: specs[name]}, wait_for_metadata=True)
+            except TopicAlreadyExistsError:  # created concurrently by another relay
+                continue
+            created.append(name)
+        return created
+    finally:
+        admin.close()

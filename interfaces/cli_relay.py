@@ -1,0 +1,64 @@
+"""`journey relay`: runs the Kafka publishing relay, or reports its position and lag."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from typing import Annotated
+
+import typer
+
+from consumers.cloudevents import EVENTS_TOPIC, STATE_TOPIC
+from consumers.topics import TopicNames
+from interfaces.bootstrap import build_application
+from journey.settings import get_settings
+
+EXIT_NOT_CONFIGURED = 2
+
+EventsTopic = Annotated[
+    str, typer.Option(envvar="JOURNEY_RELAY_EVENTS_TOPIC", help="events topic name")
+]
+StateTopic = Annotated[
+    str, typer.Option(envvar="JOURNEY_RELAY_STATE_TOPIC", help="state topic name")
+]
+
+
+def relay(
+    *,
+    once: Annotated[bool, typer.Option("--once", help="exit when caught up")] = False,
+    status: Annotated[bool, typer.Option("--status", help="print position, head, lag")] = False,
+    events_topic: EventsTopic = EVENTS_TOPIC,
+    state_topic: StateTopic = STATE_TOPIC,
+    batch_size: Annotated[int, typer.Option(min=1, help="notifications per batch")] = 5_000,
+    poll_interval: Annotated[float, typer.Option(min=0.001, help="idle poll, s")] = 0.02,
+) -> None:
+    """Publish the event log to Kafka (care-journey.events.v1 and .state.v1)."""
+    from consumers.relay import Relay, RelayConfig
+    from consumers.relay_position import RelayPosition
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("kafka").setLevel(logging.WARNING)  # its INFO is per connection
+    application = build_application()
+    if status:
+        typer.echo(str(RelayPosition(application, events_topic).lag()))
+        return
+    bootstrap = get_settings().kafka_bootstrap_servers
+    if not bootstrap:
+        typer.echo("error: set JOURNEY_KAFKA_BOOTSTRAP_SERVERS to publish", err=True)
+        raise typer.Exit(EXIT_NOT_CONFIGURED)
+    config = RelayConfig(
+        bootstrap=bootstrap,
+        topics=TopicNames(events=events_topic, state=state_topic),
+        batch_size=batch_size,
+        poll_interval_s=poll_interval,
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    report = Relay(application, config).run(once=once, stop=stop)
+    typer.echo(f"relay: {report}", err=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(relay)

@@ -1,0 +1,34 @@
+"""Fixtures of the Kafka tests: private topic names on the shared broker, deleted afterwards."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+
+import pytest
+from kafka import KafkaAdminClient
+from kafka.errors import KafkaError
+
+from consumers.topics import TopicNames
+from tests.kafka.helpers import unique_topics
+
+
+@pytest.fixture
+def private_topics(kafka_bootstrap: str) -> Iterator[Callable[[str], TopicNames]]:
+    """Makes unique topic names for a test; the topics are deleted after it."""
+    made: list[TopicNames] = []
+
+    def make(label: str) -> TopicNames:
+        made.append(unique_topics(label))
+        return made[-1]
+
+    yield make
+    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    try:
+        existing = set(admin.list_topics())
+        names = [n for t in made for n in (t.events, t.state) if n in existing]
+        if names:
+            with contextlib.suppress(KafkaError):  # cleanup only: the test already passed or failed
+                admin.delete_topics(names)
+    finally:
+        admin.close()
