@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,13 +13,17 @@ import typer
 
 from audit.report import render_report
 from audit.verify import Verification, verify_log, verify_patient
+from consumers.replay import compare, live_position, rebuild_into, tables_for
 from interfaces.bootstrap import build_application
 from interfaces.cli_access import cli_actor, recorded
 from interfaces.cli_errors import domain_errors
+from interfaces.render import table
 from interfaces.timeparse import parse_instant
+from journey.settings import get_settings
 from projections.queries import patient_history, patient_journey
+from projections.read_models.sql import connect
 
-EXIT_BROKEN = 5
+EXIT_BROKEN, EXIT_DIFFERENT = 5, 6
 
 
 def verify(
@@ -100,7 +106,56 @@ def audit_report(
     typer.echo(f"wrote {out} ({len(history)} events, {verdict})", err=True)
 
 
+def replay(
+    projection: Annotated[
+        str | None, typer.Option(help="one read model (patients, episodes, stays, ...)")
+    ] = None,
+    keep: Annotated[Path | None, typer.Option(help="keep the rebuilt tables in this file")] = None,
+) -> None:
+    """Rebuild the read models from the event log alone into fresh tables and compare them
+    with the live ones (rows and checksum per table); exit 6 when they differ."""
+    try:
+        tables = tables_for(projection)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    app = build_application()
+    live = connect(get_settings().database_url)
+    scratch_file = keep or Path(tempfile.mkdtemp(prefix="journey-replay-")) / "replay.db"
+    scratch_file.unlink(missing_ok=True)
+    scratch = connect(f"sqlite:///{scratch_file}")
+    stop = live_position(live, app)
+    count = rebuild_into(app, scratch, stop, progress=_progress)
+    typer.echo(f"replayed {count} events (log positions 1..{stop}) into {scratch_file}", err=True)
+    results = compare(live, scratch, tables)
+    rows = [
+        (
+            c.live.table,
+            c.live.rows,
+            c.rebuilt.rows,
+            c.live.sha256[:16],
+            c.rebuilt.sha256[:16],
+            "equal" if c.equal else "DIFFERENT",
+        )
+        for c in results
+    ]
+    typer.echo(
+        table(["table", "live rows", "rebuilt rows", "live sha256", "rebuilt sha256", ""], rows)
+    )
+    if keep is None:
+        scratch.close()
+        shutil.rmtree(scratch_file.parent, ignore_errors=True)
+    if not all(c.equal for c in results):
+        raise typer.Exit(EXIT_DIFFERENT)
+
+
+def _progress(done: int, total: int, seconds: float) -> None:
+    if done % 50_000 < 5_000 or done == total:
+        rate = done / seconds if seconds else 0.0
+        typer.echo(f"  {done}/{total} events ({done / max(total, 1):.0%}), {rate:,.0f}/s", err=True)
+
+
 def register(app: typer.Typer) -> None:
     app.command("verify")(verify)
     app.command("anchors")(export_anchors)
     app.command("audit-report")(audit_report)
+    app.command("replay")(replay)

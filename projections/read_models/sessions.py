@@ -39,17 +39,32 @@ def on_session_recorded(
         event.session_id, envelope.occurred_at, event.format, event.approach,
         event.duration_minutes, event.delivery, event.status, event.clinician_id,
     )  # fmt: skip
-    unit.execute(
-        f"INSERT INTO rm_sessions (patient_id, session_id, {_FIELDS}, local_date, iso_week,"
-        " week_start, counts_toward_intensity, voided, corrected, recorded_version)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (patient_id, session_id) DO NOTHING",
+    pending: list[Params] = unit.memo.setdefault(_PENDING, [])
+    pending.append(
         (envelope.patient_id, event.session_id, *_dated(session, patient), False, False,
          envelope.version),
     )  # fmt: skip
+    unit.before_commit("rm_sessions", _insert_pending)
+
+
+_PENDING = ("rm_sessions", "*pending*")
+_INSERT = (
+    f"INSERT INTO rm_sessions (patient_id, session_id, {_FIELDS}, local_date, iso_week,"
+    " week_start, counts_toward_intensity, voided, corrected, recorded_version)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (patient_id, session_id) DO NOTHING"
+)
+
+
+def _insert_pending(unit: Unit) -> None:
+    """New sessions are inserted together: before an amendment reads them, or at commit."""
+    pending: list[Params] = unit.memo.pop(_PENDING, [])
+    if pending:
+        unit.executemany(_INSERT, pending)
 
 
 def _load(unit: Unit, patient_id: str, session_id: str) -> SessionState | None:
+    _insert_pending(unit)
     row = unit.one(
         f"SELECT {_FIELDS}, voided FROM rm_sessions WHERE patient_id = ? AND session_id = ?",
         (patient_id, session_id),
