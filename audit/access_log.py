@@ -4,10 +4,13 @@ who, when, what and from where, in an append-only table of the store."""
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from journey.errors import JourneyError
 from projections.read_models.sql import Database
 
 TABLE = "audit_access_log"
@@ -89,3 +92,16 @@ class AccessLog:
         with self._lock, self._db.transaction() as unit:
             rows = unit.all(statement, params)
         return [Access(self._db.dialect.instant(r[0]) or datetime.now(UTC), *r[1:]) for r in rows]
+
+
+@contextmanager
+def recording(log: AccessLog, access: Access) -> Iterator[None]:
+    """Appends `access` with its outcome (ok, or the error's kind), whatever happens."""
+    outcome = "ok"
+    try:
+        yield
+    except JourneyError as error:
+        outcome = error.kind
+        raise
+    finally:
+        log.record(replace(access, outcome=outcome))

@@ -5,18 +5,16 @@ from __future__ import annotations
 import getpass
 import json
 import socket
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 
-from audit.access_log import Access, AccessLog
+from audit.access_log import Access, AccessLog, recording
 from interfaces.render import table
 from interfaces.timeparse import parse_instant
-from journey.errors import JourneyError
 from journey.settings import get_settings
 from projections.read_models.sql import connect
 
@@ -30,29 +28,15 @@ def access_log() -> AccessLog:
     return AccessLog(connect(get_settings().database_url))
 
 
-@contextmanager
-def recorded(action: str, patient_id: str | None, detail: str, actor: str | None) -> Iterator[None]:
+def recorded(
+    action: str, patient_id: str | None, detail: str, actor: str | None
+) -> AbstractContextManager[None]:
     """Records a CLI read or export of patient-level data, with its outcome."""
-    outcome = "ok"
-    try:
-        yield
-    except JourneyError as error:
-        outcome = error.kind
-        raise
-    finally:
-        access_log().record(
-            Access(
-                datetime.now(UTC),
-                cli_actor(actor),
-                "cli",
-                "cli",
-                f"{getpass.getuser()}@{socket.gethostname()}",
-                action,
-                patient_id,
-                detail,
-                outcome,
-            )
-        )
+    source = f"{getpass.getuser()}@{socket.gethostname()}"
+    access = Access(
+        datetime.now(UTC), cli_actor(actor), "cli", "cli", source, action, patient_id, detail, "ok"
+    )
+    return recording(access_log(), access)
 
 
 def show_access_log(

@@ -3,15 +3,15 @@ patient-level reads, for the HTTP API."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 
-from audit.access_log import Access, AccessLog
+from audit.access_log import Access, AccessLog, recording
 from audit.principals import ANONYMOUS, KeyRegistry, Principal
 from journey.errors import Issue, JourneyError
 
@@ -69,28 +69,19 @@ def require(permission: str) -> Callable[..., Principal]:
     return dependency
 
 
-@contextmanager
 def audited(
     request: Request, caller: Principal, action: str, patient_id: str | None, detail: str = ""
-) -> Iterator[None]:
+) -> AbstractContextManager[None]:
     """Records the access with its outcome (ok, or the error's kind), whatever happens."""
-    outcome = "ok"
-    try:
-        yield
-    except JourneyError as error:
-        outcome = error.kind
-        raise
-    finally:
-        get_security(request).access_log.record(
-            Access(
-                at=datetime.now(UTC),
-                actor=caller.name,
-                role=caller.role,
-                channel="http",
-                source=request.client.host if request.client else "unknown",
-                action=action,
-                patient_id=patient_id,
-                detail=detail or str(request.url.query),
-                outcome=outcome,
-            )
-        )
+    access = Access(
+        at=datetime.now(UTC),
+        actor=caller.name,
+        role=caller.role,
+        channel="http",
+        source=request.client.host if request.client else "unknown",
+        action=action,
+        patient_id=patient_id,
+        detail=detail or str(request.url.query),
+        outcome="ok",
+    )
+    return recording(get_security(request).access_log, access)
