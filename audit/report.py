@@ -1,6 +1,7 @@
 """The audit report of one patient: a self-contained HTML page (inline CSS and SVG, no
-script, no network) with the timeline of levels and sessions, every correction and void
-with its reason, the full event history, and the verification result with the chain head."""
+script, no network) with the timeline of levels and sessions (the patient page's timeline,
+drawn by `audit.timeline_svg`), every correction and void with its reason, the full
+event history, and the verification result with the chain head."""
 
 from __future__ import annotations
 
@@ -8,17 +9,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from html import escape
 
+from audit.timeline_svg import timeline_svg
 from audit.verify import Verification
 from journey.events import EventEnvelope
 from projections.journey_view import JourneyView
 
-COLOURS = {
-    "detox": "#8e2c48",
-    "inpatient": "#c2571a",
-    "php": "#a07c00",
-    "iop": "#2f7d4a",
-    "outpatient": "#2b6cb0",
-}
 STYLE = """
 body{font:15px/1.45 system-ui,sans-serif;color:#1a1a1a;max-width:72rem;margin:2rem auto;
 padding:0 1rem}h1{font-size:1.5rem}
@@ -29,55 +24,6 @@ th{background:#f3f3f3}.ok{color:#1d6b33;font-weight:600}.broken{color:#a11;font-
 code{font-size:.8rem;word-break:break-all}.legend span{display:inline-block;margin-right:1rem}
 .sw{display:inline-block;width:.9rem;height:.9rem;vertical-align:middle;margin-right:.3rem}
 """
-WIDTH, HEIGHT = 1000, 120
-
-
-def _x(at: datetime, start: datetime, end: datetime) -> float:
-    span = max((end - start).total_seconds(), 1.0)
-    return 10 + (WIDTH - 20) * min(max((at - start).total_seconds() / span, 0.0), 1.0)
-
-
-def _timeline(view: JourneyView, history: Sequence[EventEnvelope]) -> str:
-    if not view.episodes:
-        return "<p>No admission as of this instant.</p>"
-    start, end = view.episodes[0].admitted_at, view.as_of
-    parts = [
-        f'<svg role="img" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" '
-        f'aria-label="Timeline of levels of care and sessions">'
-    ]
-    for episode in view.episodes:
-        for stay in episode.stays:
-            x0, x1 = _x(stay.started_at, start, end), _x(stay.ended_at or end, start, end)
-            ended = f"{stay.ended_at:%Y-%m-%d}" if stay.ended_at else "open"
-            label = f"{stay.level}: {stay.started_at:%Y-%m-%d} to {ended} ({stay.days} days)"
-            parts.append(
-                f'<rect x="{x0:.1f}" y="20" width="{max(x1 - x0, 1):.1f}" height="40" '
-                f'fill="{COLOURS.get(stay.level, "#666")}"><title>{escape(label)}</title></rect>'
-            )
-    for e in history:
-        if e.type == "SessionRecorded" and e.occurred_at <= end:
-            p = e.payload
-            colour = {"attended": "#1a1a1a", "no_show": "#a11"}.get(
-                getattr(p, "status", ""), "#888"
-            )
-            x = _x(e.occurred_at, start, end)
-            parts.append(
-                f'<line x1="{x:.1f}" x2="{x:.1f}" y1="70" y2="100" stroke="{colour}">'
-                f"<title>{escape(getattr(p, 'session_id', ''))}</title></line>"
-            )
-    parts.append(
-        f'<text x="10" y="115" font-size="11">{start:%Y-%m-%d}</text>'
-        f'<text x="{WIDTH - 10}" y="115" font-size="11" text-anchor="end">'
-        f"{end:%Y-%m-%d}</text></svg>"
-    )
-    legend = "".join(
-        f'<span><i class="sw" style="background:{c}"></i>{lv}</span>' for lv, c in COLOURS.items()
-    )
-    return (
-        "".join(parts)
-        + f'<p class="legend">{legend}<span>| ticks: sessions (black attended, red no-show, '
-        "grey cancelled)</span></p>"
-    )
 
 
 def _rows(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -182,7 +128,7 @@ journey as of {view.as_of.isoformat()} (time zone {escape(view.timezone)}).</p>
 <h2>Integrity</h2>{_verification(result)}
 <p>Patient chain head (version {len(history)}): <code>{last}</code></p>
 <h2>Summary</h2>{summary}
-<h2>Timeline of levels and sessions</h2>{_timeline(view, history)}
+<h2>Timeline of levels and sessions</h2>{timeline_svg(view, history)}
 <h2>Corrections and voids</h2>{_amendments(history)}
 <h2>Every event</h2>{events}
 </body></html>

@@ -15,6 +15,7 @@ import typer
 from interfaces.bootstrap import build_application
 from interfaces.cli_access import cli_actor, recorded
 from interfaces.cli_access import register as register_access
+from interfaces.cli_analytics import register as register_analytics
 from interfaces.cli_audit import register as register_audit
 from interfaces.cli_errors import EXIT_REJECTED, domain_errors
 from interfaces.cli_project import register_project
@@ -171,3 +172,4 @@ register_relay(app)
 register_project(app)
 register_audit(app)
 register_access(app)
+register_analytics(app)

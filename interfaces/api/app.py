@@ -13,8 +13,10 @@ from audit.principals import KeyRegistry
 from interfaces.api import routes_audit, routes_commands, routes_patients
 from interfaces.api.openapi import component_schemas
 from interfaces.api.problems import install_problem_handlers
+from interfaces.api.routes_analytics import router_for as analytics_router
 from interfaces.api.schemas import Health
 from interfaces.api.security import Security
+from interfaces.web.routes import router as web_router
 from journey.application import JourneyApplication
 from journey.settings import Settings, get_settings
 from projections.read_models.sql import connect
@@ -66,6 +68,8 @@ def create_app(application: JourneyApplication, settings: Settings | None = None
     app.include_router(routes_commands.router)
     app.include_router(routes_patients.router)
     app.include_router(routes_audit.router)
+    app.include_router(analytics_router(settings))
+    app.include_router(web_router)
 
     @app.get("/healthz", response_model=Health, tags=["health"], operation_id="health")
     def healthz() -> Health:

@@ -1,0 +1,117 @@
+"""Analyst endpoints (SPEC 9): cohort figures over the read models, as of T (`at`).
+
+Each request first applies the notification log to the read models (the log follower,
+once: a single poll when a `journey project` worker keeps them current), then answers from
+the `rm_` tables only. Aggregates only: nothing patient-level is returned, so nothing is
+written to the access trail; the caller needs `analytics.read`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+
+from audit.principals import Principal
+from consumers.projector_log import LogFollower, follow_log
+from interfaces.api.deps import ApplicationDep, AsOf
+from interfaces.api.problems import problem_responses
+from interfaces.api.security import require
+from journey.application import JourneyApplication
+from journey.settings import Settings
+from projections.analytics.census import CensusAt, CensusDaily, census_at, census_daily
+from projections.analytics.intensity import Intensity, intensity
+from projections.analytics.length_of_stay import LengthOfStay, length_of_stay
+from projections.analytics.retention import Retention, retention
+from projections.analytics.transitions import Transitions, transitions
+from projections.read_models.sql import Unit, connect
+
+M = TypeVar("M", bound=BaseModel)
+Analyst = Annotated[Principal, Depends(require("analytics.read"))]
+First = Annotated[date, Query(alias="from", description="first local date (YYYY-MM-DD)")]
+Last = Annotated[date, Query(alias="to", description="last local date (YYYY-MM-DD)")]
+
+
+def _now(at: datetime | None) -> datetime:
+    return at or datetime.now(UTC)
+
+
+class AnalyticsRoutes:
+    """The endpoints, bound to the store of `database_url` (the API's settings)."""
+
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
+
+    @contextmanager
+    def _read_models(self, application: JourneyApplication) -> Iterator[Unit]:
+        db = connect(self.database_url)
+        try:
+            follow_log(LogFollower(application, db), once=True)
+            with db.transaction() as unit:
+                yield unit
+        finally:
+            db.close()
+
+    def _answer(self, application: JourneyApplication, query: Callable[[Unit], M]) -> M:
+        with self._read_models(application) as unit:
+            return query(unit)
+
+    def census(self, application: ApplicationDep, _: Analyst, at: AsOf = None) -> CensusAt:
+        return self._answer(application, lambda unit: census_at(unit, _now(at)))
+
+    def census_daily(
+        self, application: ApplicationDep, _: Analyst, first: First, last: Last, at: AsOf = None
+    ) -> CensusDaily:
+        return self._answer(application, lambda unit: census_daily(unit, _now(at), first, last))
+
+    def length_of_stay(
+        self, application: ApplicationDep, _: Analyst, at: AsOf = None
+    ) -> LengthOfStay:
+        return self._answer(application, lambda unit: length_of_stay(unit, _now(at)))
+
+    def transitions(
+        self, application: ApplicationDep, _: Analyst, first: First, last: Last, at: AsOf = None
+    ) -> Transitions:
+        return self._answer(application, lambda unit: transitions(unit, _now(at), first, last))
+
+    def retention(self, application: ApplicationDep, _: Analyst, at: AsOf = None) -> Retention:
+        return self._answer(application, lambda unit: retention(unit, _now(at)))
+
+    def intensity(self, application: ApplicationDep, _: Analyst, at: AsOf = None) -> Intensity:
+        return self._answer(application, lambda unit: intensity(unit, _now(at)))
+
+
+# path, endpoint (method name), response model, summary
+ROUTES: tuple[tuple[str, str, type[BaseModel], str], ...] = (
+    ("/census", "census", CensusAt, "Patients per level in force at instant T"),
+    ("/census/daily", "census_daily", CensusDaily,
+     "Midnight census: patients per level of each local date in [from, to], as of T"),
+    ("/length-of-stay", "length_of_stay", LengthOfStay,
+     "Days of the stays ended and the episodes discharged by T"),
+    ("/transitions", "transitions", Transitions,
+     "Transitions per (from, to) pair over local dates [from, to], by direction"),
+    ("/retention", "retention", Retention, "90-day retention of the care chains as of T"),
+    ("/intensity", "intensity", Intensity,
+     "Complete single-level ambulatory weeks by status; attendance rate per level"),
+)  # fmt: skip
+
+
+def router_for(settings: Settings) -> APIRouter:
+    """The `/v1/analytics` routes on the read models of `settings.database_url`."""
+    routes = AnalyticsRoutes(settings.database_url)
+    router = APIRouter(prefix="/v1/analytics", tags=["analytics"])
+    errors: dict[int | str, dict[str, Any]] = problem_responses(401, 403, 422)
+    for path, name, model, summary in ROUTES:
+        router.add_api_route(
+            path,
+            getattr(routes, name),
+            methods=["GET"],
+            response_model=model,
+            summary=summary,
+            operation_id=f"analytics_{name}",
+            responses=errors,
+        )
+    return router

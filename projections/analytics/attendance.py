@@ -1,0 +1,48 @@
+"""Attendance rate per level as of T: attended / (attended + no_show) over the sessions
+started at or before T (corrected start) and not voided, each at the level of the stay in
+force at its start ([started_at, ended_at)); a session outside every stay has no level
+and is not counted."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from journey.catalog import Catalog, default_catalog
+from projections.analytics.stats import share
+from projections.read_models.sql import Unit
+
+ATTENDED, NO_SHOW = "attended", "no_show"  # SPEC 3 session statuses
+
+
+class LevelAttendance(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    attended: int
+    no_show: int
+    rate: float | None  # null when attended + no_show is 0
+
+
+def attendance(
+    unit: Unit, as_of: datetime, catalog: Catalog | None = None
+) -> dict[str, LevelAttendance]:
+    rows = unit.all(
+        "SELECT st.level, SUM(CASE WHEN se.status = ? THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN se.status = ? THEN 1 ELSE 0 END)"
+        " FROM rm_sessions se JOIN rm_stays st ON st.patient_id = se.patient_id"
+        " AND st.started_at <= se.occurred_at"
+        " AND (st.ended_at IS NULL OR se.occurred_at < st.ended_at)"
+        " WHERE se.occurred_at <= ? AND NOT se.voided AND se.status IN (?, ?)"
+        " GROUP BY st.level",
+        (ATTENDED, NO_SHOW, as_of, ATTENDED, NO_SHOW),
+    )
+    found = {str(level): (int(a or 0), int(n or 0)) for level, a, n in rows}
+    levels = [*(catalog or default_catalog()).level_ids(), *sorted(found)]
+    result = {}
+    for level in dict.fromkeys(levels):
+        attended, no_show = found.get(level, (0, 0))
+        result[level] = LevelAttendance(
+            attended=attended, no_show=no_show, rate=share(attended, attended + no_show)
+        )
+    return result

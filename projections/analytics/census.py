@@ -1,0 +1,116 @@
+"""Census: patients by the level in force at instant T, and the midnight census per local
+date over a range (SPEC 6: the level of date D is the level in force at the midnight that
+ends D, counted only when that midnight is at or before T)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+
+from pydantic import BaseModel, ConfigDict
+
+from journey.catalog import Catalog, default_catalog
+from journey.errors import invalid
+from projections.analytics.sqlparts import Zones, day_of, zones_at
+from projections.calendar import require_aware
+from projections.journey_view import UtcDatetime
+from projections.read_models.sql import Unit
+
+MAX_RANGE_DAYS = 1096  # three years of dates per request
+ONE_DAY = timedelta(days=1)
+
+
+class CensusAt(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    as_of: UtcDatetime
+    levels: dict[str, int]  # every catalog level, in treatment order
+    total: int
+
+
+class CensusDay(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    date: date
+    levels: dict[str, int]
+    total: int
+    complete: bool  # the date's ending midnight is at or before T in every patient zone
+
+
+class CensusDaily(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    as_of: UtcDatetime
+    from_date: date
+    to_date: date
+    days: list[CensusDay]
+
+
+def census_at(unit: Unit, as_of: datetime, catalog: Catalog | None = None) -> CensusAt:
+    """Patients whose stay in force at T (started_at <= T < ended_at) is at each level."""
+    as_of = require_aware(as_of, "at")
+    levels = dict.fromkeys((catalog or default_catalog()).level_ids(), 0)
+    rows = unit.all(
+        "SELECT level, COUNT(*) FROM rm_stays WHERE started_at <= ?"
+        " AND (ended_at IS NULL OR ended_at > ?) GROUP BY level",
+        (as_of, as_of),
+    )
+    for level, patients in rows:
+        levels[level] = int(patients)
+    return CensusAt(as_of=as_of, levels=levels, total=sum(levels.values()))
+
+
+def check_range(first: date, last: date, *, limit: int = MAX_RANGE_DAYS) -> None:
+    if last < first:
+        raise invalid("to", "date_order", f"'to' ({last}) is before 'from' ({first})")
+    if (last - first).days + 1 > limit:
+        raise invalid("to", "max_range", f"at most {limit} dates per request")
+
+
+def _spans(unit: Unit, zones: Zones, first: date, last: date) -> list[tuple[str, date, date, int]]:
+    """(level, first date, last date, stays) of the stays giving a level to dates of the
+    range as of T, clipped to the range and to the dates before the local date of T."""
+    if not zones.local_dates:
+        return []
+    cte, params = zones.cte(unit.dialect)
+    rows = unit.all(
+        f"WITH {cte} SELECT s.level, tz.t_date,"
+        " CASE WHEN s.census_first_date < ? THEN ? ELSE s.census_first_date END,"
+        " CASE WHEN s.census_last_date IS NULL OR s.census_last_date > ? THEN ?"
+        " ELSE s.census_last_date END, COUNT(*)"
+        " FROM rm_stays s JOIN rm_patients p ON p.patient_id = s.patient_id"
+        " JOIN tz ON tz.timezone = p.timezone"
+        " WHERE s.census_first_date <= ? AND s.census_first_date < tz.t_date"
+        " AND (s.census_last_date IS NULL OR s.census_last_date >= ?)"
+        " GROUP BY 1, 2, 3, 4",
+        (*params, first, first, last, last, last, first),
+    )
+    d = unit.dialect
+    return [
+        (str(level), day_of(d, start), min(day_of(d, end), day_of(d, t_date) - ONE_DAY), int(n))
+        for level, t_date, start, end, n in rows
+    ]
+
+
+def census_daily(
+    unit: Unit, as_of: datetime, first: date, last: date, catalog: Catalog | None = None
+) -> CensusDaily:
+    """Patients per level of each local date D in [first, last], as of T."""
+    as_of = require_aware(as_of, "at")
+    check_range(first, last)
+    counts: dict[date, dict[str, int]] = defaultdict(dict)
+    zones = zones_at(unit, as_of)
+    for level, start, stop, stays in _spans(unit, zones, first, last):
+        day = start
+        while day <= stop:
+            counts[day][level] = counts[day].get(level, 0) + stays
+            day += ONE_DAY
+    level_ids = (catalog or default_catalog()).level_ids()
+    horizon = zones.horizon()
+    days, day = [], first
+    while day <= last:
+        levels = dict.fromkeys(level_ids, 0) | counts.get(day, {})
+        total = sum(levels.values())
+        days.append(CensusDay(date=day, levels=levels, total=total, complete=day < horizon))
+        day += ONE_DAY
+    return CensusDaily(as_of=as_of, from_date=first, to_date=last, days=days)

@@ -1,0 +1,101 @@
+"""What the FHIR export reads: each patient's episodes, stays and sessions from the read
+models, a page of patients at a time (never an aggregate or an event history)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from projections.read_models.sql import Dialect, Unit
+
+PAGE_SIZE = 500
+
+
+@dataclass(frozen=True)
+class EpisodeRow:
+    number: int
+    admitted_at: datetime
+    discharged_at: datetime | None
+    discharge_reason: str | None
+
+
+@dataclass(frozen=True)
+class StayRow:
+    episode_number: int
+    seq: int
+    level: str
+    started_at: datetime
+    ended_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    occurred_at: datetime
+    approach: str
+    format: str
+    duration_minutes: int
+    delivery: str
+    status: str
+    voided: bool
+
+
+@dataclass
+class PatientRecord:
+    patient_id: str
+    episodes: list[EpisodeRow] = field(default_factory=list)
+    stays: list[StayRow] = field(default_factory=list)
+    sessions: list[SessionRow] = field(default_factory=list)
+
+    def stay_at(self, instant: datetime) -> StayRow | None:
+        """The stay in force at `instant` ([started_at, ended_at))."""
+        for stay in self.stays:
+            if stay.started_at <= instant and (stay.ended_at is None or instant < stay.ended_at):
+                return stay
+        return None
+
+
+_QUERIES = {
+    "episodes": "SELECT patient_id, number, admitted_at, discharged_at, discharge_reason"
+    " FROM rm_episodes WHERE patient_id >= ? AND patient_id <= ? ORDER BY patient_id, number",
+    "stays": "SELECT patient_id, episode_number, seq, level, started_at, ended_at FROM rm_stays"
+    " WHERE patient_id >= ? AND patient_id <= ? ORDER BY patient_id, episode_number, seq",
+    "sessions": "SELECT patient_id, occurred_at, approach, format, duration_minutes, delivery,"
+    " status, voided FROM rm_sessions WHERE patient_id >= ? AND patient_id <= ?"
+    " ORDER BY patient_id, occurred_at, recorded_version",
+}
+
+
+def _at(d: Dialect, stored: Any) -> datetime:
+    value = d.instant(stored)
+    assert value is not None
+    return value
+
+
+def _record(d: Dialect, pid: str, rows: dict[str, list[Any]]) -> PatientRecord:
+    episodes = [EpisodeRow(int(n), _at(d, a), d.instant(x), r) for n, a, x, r in rows["episodes"]]
+    stays = [
+        StayRow(int(e), int(s), lv, _at(d, a), d.instant(x)) for e, s, lv, a, x in rows["stays"]
+    ]
+    sessions = [
+        SessionRow(_at(d, a), ap, fm, int(m), dv, st, bool(v))
+        for a, ap, fm, m, dv, st, v in rows["sessions"]
+    ]
+    return PatientRecord(pid, episodes, stays, sessions)
+
+
+def _page(unit: Unit, ids: list[str]) -> list[PatientRecord]:
+    found: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    for kind, statement in _QUERIES.items():
+        for pid, *rest in unit.all(statement, (ids[0], ids[-1])):
+            found[pid][kind].append(rest)
+    return [_record(unit.dialect, pid, found[pid]) for pid in ids]
+
+
+def patient_pages(unit: Unit, page_size: int = PAGE_SIZE) -> Iterator[list[PatientRecord]]:
+    """Every patient with an episode, `page_size` at a time, in patient_id order."""
+    ids = [r[0] for r in unit.all("SELECT patient_id FROM rm_patients ORDER BY patient_id")]
+    for start in range(0, len(ids), page_size):
+        yield _page(unit, ids[start : start + page_size])

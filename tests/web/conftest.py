@@ -1,0 +1,160 @@
+"""Fixtures of the browser tests: a real API server (uvicorn in a thread, on a free loopback
+port) over a temporary SQLite store holding the demo cohort, and headless Debian Chromium
+driven by Playwright (never a downloaded browser)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from interfaces.api.app import create_app
+from interfaces.bootstrap import build_application
+from interfaces.demo_cohort import generate_cohort
+from interfaces.importer import import_lines
+from journey.settings import Settings
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+UNTIL = date(2026, 6, 30)
+PATIENTS = 60
+KEYS = {"admin": "web-admin-key", "analyst": "web-analyst-key", "service": "web-service-key"}
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "browser: drives headless Chromium (Playwright)")
+
+
+@dataclass
+class Server:
+    url: str
+    loaded_at: datetime  # after the cohort, before the later correction and void
+    amended: dict[str, str]  # session id -> what was done to it afterwards
+    patient: str
+    keys: dict[str, str] = field(default_factory=lambda: dict(KEYS))
+
+    def get(self, path: str, role: str = "admin", **params: str) -> Any:
+        headers = {"X-API-Key": self.keys[role]}
+        response = httpx.get(self.url + path, params=params, headers=headers, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _amend(application: Any, commands: list[dict[str, Any]], patient: str) -> dict[str, str]:
+    """Corrects one attended session of `patient` and voids another, recorded after the load."""
+    sessions = [
+        c["session_id"]
+        for c in commands
+        if c["patient_id"] == patient
+        and c["command"] == "record_session"
+        and c.get("status", "attended") == "attended"
+    ]
+    fix, void = sessions[0], sessions[1]
+    lines = [
+        {"command": "correct_session", "patient_id": patient, "session_id": fix,
+         "reason": "typed 45 for 105", "duration_minutes": 105},
+        {"command": "void_session", "patient_id": patient, "session_id": void,
+         "reason": "entered on the wrong patient"},
+    ]  # fmt: skip
+    report = import_lines(application, (json.dumps(c) for c in lines), actor="web-test")
+    assert not report.rejected
+    return {fix: "corrected", void: "voided"}
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    store = tmp_path_factory.mktemp("web") / "journey.db"
+    api_keys = ";".join(f"{key}=web-{role}:{role}" for role, key in KEYS.items())
+    settings = Settings(database_url=f"sqlite:///{store}", auth=True, api_keys=api_keys)
+    application = build_application(settings)
+    commands = list(generate_cohort(PATIENTS, seed=7, until=UNTIL))
+    now = datetime(UNTIL.year, UNTIL.month, UNTIL.day, 23, tzinfo=UTC)
+    report = import_lines(
+        application, (json.dumps(c) for c in commands), continue_on_error=True, now=now
+    )
+    assert not report.rejected
+    time.sleep(1.1)
+    loaded_at = datetime.now(UTC).replace(microsecond=0)
+    time.sleep(1.1)
+    patient = "demo-000001"
+    amended = _amend(application, commands, patient)
+    port = _free_port()
+    config = uvicorn.Config(
+        create_app(application, settings), host="127.0.0.1", port=port, log_level="warning"
+    )
+    uv = uvicorn.Server(config)
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not uv.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    running = Server(f"http://127.0.0.1:{port}", loaded_at, amended, patient)
+    running.get("/v1/analytics/census")  # brings the read models up to date once
+    yield running
+    uv.should_exit = True
+    thread.join(timeout=10)
+    application.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not shutil.which(CHROMIUM):
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@dataclass
+class Page:
+    """A Playwright page and what its console reported."""
+
+    page: Any
+    errors: list[str]
+
+    def shot(self, name: str) -> Path:
+        SCREENSHOTS.mkdir(exist_ok=True)
+        path = SCREENSHOTS / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+@pytest.fixture
+def page(browser: Any, server: Server) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, base_url=server.url)
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    tab.on("pageerror", lambda e: errors.append(str(e)))
+    yield Page(tab, errors)
+    context.close()
+
+
+def use_key(page: Page, key: str) -> None:
+    """What a user does: types the key into the header's key form (kept for this tab)."""
+    page.page.fill("#api-key", key)
+    page.page.click("#key-form button[type=submit]")
