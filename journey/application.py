@@ -31,8 +31,8 @@ from journey.errors import ConcurrentUpdate, Issue, JourneyError, UnknownPatient
 from journey.events import EventEnvelope
 from journey.patient import Patient
 
-MAX_ATTEMPTS = 8  # optimistic-concurrency retries before a ConcurrentUpdate
-RETRY_BASE_SECONDS = 0.005  # randomized exponential back-off between retries
+MAX_ATTEMPTS = 10  # optimistic-concurrency retries before a ConcurrentUpdate
+RETRY_BASE_SECONDS = 0.01  # randomized exponential back-off between retries
 SNAPSHOT_INTERVAL = 200  # events between snapshots of a patient
 HISTORY_CACHE_PATIENTS = 256  # patients whose event envelopes stay in memory for reads
 
