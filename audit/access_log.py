@@ -10,8 +10,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from infrastructure.sql import Database
 from journey.errors import JourneyError
-from projections.read_models.sql import Database
 
 TABLE = "audit_access_log"
 COLUMNS = ("at", "actor", "role", "channel", "source", "action", "patient_id", "detail", "outcome")

@@ -18,10 +18,10 @@ from kafka import ConsumerRebalanceListener, KafkaConsumer, OffsetAndMetadata, T
 
 from consumers.cloudevents import EVENTS_TOPIC, envelope_from_record, header_map
 from consumers.projector_hooks import CrashHook
+from infrastructure.sql import Database, Unit
 from projections.read_models.handlers import apply_event
 from projections.read_models.positions import claim_events, save_offsets, stored_offsets
 from projections.read_models.schema import create_tables
-from projections.read_models.sql import Database, Unit
 
 GROUP_ID = "care-journey-projector"
 BATCH_SIZE = 500

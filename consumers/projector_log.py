@@ -8,13 +8,13 @@ import threading
 from dataclasses import dataclass, field
 
 from consumers.projector_hooks import CrashHook
+from infrastructure.sql import Database
 from journey.application import JourneyApplication
 from journey.domain_events import PatientEvent
 from journey.envelopes import to_envelope
 from projections.read_models.handlers import apply_event
 from projections.read_models.positions import lock_position, save_position
 from projections.read_models.schema import create_tables, reset_tables
-from projections.read_models.sql import Database
 
 TRACKING_NAME = "rm-log"
 BATCH_SIZE = 500

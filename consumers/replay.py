@@ -8,13 +8,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from infrastructure.sql import Database
 from journey.application import JourneyApplication
 from journey.domain_events import PatientEvent
 from journey.envelopes import to_envelope
 from projections.read_models.checksum import TableSum, table_sum
 from projections.read_models.handlers import apply_event
 from projections.read_models.schema import READ_MODEL_TABLES, create_tables
-from projections.read_models.sql import Database
 
 BATCH = 5_000
 LIVE_TRACKING = "rm-log"

@@ -13,10 +13,10 @@ from typing import Annotated
 import typer
 
 from audit.access_log import Access, AccessLog, recording
+from infrastructure.sql import connect
 from interfaces.render import table
 from interfaces.timeparse import parse_instant
 from journey.settings import get_settings
-from projections.read_models.sql import connect
 
 
 def cli_actor(explicit: str | None = None) -> str:

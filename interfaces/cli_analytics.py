@@ -17,13 +17,13 @@ from typing import Annotated, Any
 import typer
 from pydantic import BaseModel
 
+from infrastructure.sql import Unit, connect
 from interfaces.cli_access import recorded
 from interfaces.cli_errors import domain_errors
 from interfaces.render import table
 from interfaces.timeparse import parse_instant
 from journey.errors import invalid
 from journey.settings import get_settings
-from projections.read_models.sql import Unit, connect
 
 At = Annotated[
     str | None, typer.Option("--at", help="instant T, ISO-8601 with offset; default now")

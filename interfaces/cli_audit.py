@@ -14,6 +14,7 @@ import typer
 from audit.report import render_report
 from audit.verify import Verification, verify_log, verify_patient
 from consumers.replay import compare, live_position, rebuild_into, tables_for
+from infrastructure.sql import connect
 from interfaces.bootstrap import build_application
 from interfaces.cli_access import cli_actor, recorded
 from interfaces.cli_errors import domain_errors
@@ -21,7 +22,6 @@ from interfaces.render import table
 from interfaces.timeparse import parse_instant
 from journey.settings import get_settings
 from projections.queries import patient_history, patient_journey
-from projections.read_models.sql import connect
 
 EXIT_BROKEN, EXIT_DIFFERENT = 5, 6
 

@@ -14,8 +14,8 @@ import typer
 
 from consumers.cloudevents import EVENTS_TOPIC
 from consumers.projector_hooks import CrashHook
+from infrastructure.sql import Database, connect
 from journey.settings import Settings, get_settings
-from projections.read_models.sql import Database, connect
 
 GROUP_ID = "care-journey-projector"
 

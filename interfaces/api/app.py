@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from audit.access_log import AccessLog
 from audit.principals import KeyRegistry
+from infrastructure.sql import connect
 from interfaces.api import routes_audit, routes_commands, routes_patients
 from interfaces.api.openapi import component_schemas
 from interfaces.api.problems import install_problem_handlers
@@ -19,7 +20,6 @@ from interfaces.api.security import Security
 from interfaces.web.routes import router as web_router
 from journey.application import JourneyApplication
 from journey.settings import Settings, get_settings
-from projections.read_models.sql import connect
 
 DESCRIPTION = """\
 Records the care journey of patients in addiction treatment (admissions, level-of-care

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from audit.principals import Principal
 from consumers.projector_log import LogFollower, follow_log
+from infrastructure.sql import Unit, connect
 from interfaces.api.deps import ApplicationDep, AsOf
 from interfaces.api.problems import problem_responses
 from interfaces.api.security import require
@@ -27,7 +28,6 @@ from projections.analytics.intensity import Intensity, intensity
 from projections.analytics.length_of_stay import LengthOfStay, length_of_stay
 from projections.analytics.retention import Retention, retention
 from projections.analytics.transitions import Transitions, transitions
-from projections.read_models.sql import Unit, connect
 
 M = TypeVar("M", bound=BaseModel)
 Analyst = Annotated[Principal, Depends(require("analytics.read"))]

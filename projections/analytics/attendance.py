@@ -9,9 +9,9 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from infrastructure.sql import Unit
 from journey.catalog import Catalog, default_catalog
 from projections.analytics.stats import share
-from projections.read_models.sql import Unit
 
 ATTENDED, NO_SHOW = "attended", "no_show"  # SPEC 3 session statuses
 

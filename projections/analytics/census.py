@@ -9,12 +9,12 @@ from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
+from infrastructure.sql import Unit
 from journey.catalog import Catalog, default_catalog
 from journey.errors import invalid
 from projections.analytics.sqlparts import Zones, day_of, zones_at
 from projections.calendar import require_aware
 from projections.journey_view import UtcDatetime
-from projections.read_models.sql import Unit
 
 MAX_RANGE_DAYS = 1096  # three years of dates per request
 ONE_DAY = timedelta(days=1)

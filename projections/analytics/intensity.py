@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from infrastructure.sql import Dialect, Unit
 from journey.catalog import Catalog, default_catalog
 from projections.analytics.attendance import LevelAttendance, attendance
 from projections.analytics.sqlparts import (
@@ -32,7 +33,6 @@ from projections.analytics.sqlparts import (
 from projections.analytics.stats import share
 from projections.calendar import require_aware
 from projections.journey_view import UtcDatetime
-from projections.read_models.sql import Dialect, Unit
 
 STATUSES = ("below_minimum", "within_range", "above_maximum", "no_requirement")
 MINUTES_PER_HOUR, DAYS_PER_WEEK = 60, 7

@@ -8,11 +8,11 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from infrastructure.sql import Unit
 from journey.catalog import Catalog, default_catalog
 from projections.analytics.stats import DaysSummary, summarize_days
 from projections.calendar import require_aware
 from projections.journey_view import UtcDatetime
-from projections.read_models.sql import Unit
 
 
 class LengthOfStay(BaseModel):

@@ -9,12 +9,12 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
+from infrastructure.sql import Unit
 from projections.analytics.sqlparts import days_between, greatest, zones_at
 from projections.analytics.stats import share
 from projections.calendar import require_aware
 from projections.journey import BENCHMARK_DAYS
 from projections.journey_view import UtcDatetime
-from projections.read_models.sql import Unit
 
 ELIGIBLE_AFTER = timedelta(days=BENCHMARK_DAYS)
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from infrastructure.sql import Dialect, Unit
 from projections.calendar import LocalCalendar, require_aware
-from projections.read_models.sql import Dialect, Unit
 
 
 def add_days(dialect: Dialect, expr: str, days: int) -> str:

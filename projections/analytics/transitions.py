@@ -7,11 +7,11 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from infrastructure.sql import Unit
 from journey.catalog import Catalog, default_catalog
 from projections.analytics.census import check_range
 from projections.calendar import require_aware
 from projections.journey_view import UtcDatetime
-from projections.read_models.sql import Unit
 
 MAX_RANGE_DAYS = 3660
 DIRECTIONS = ("step_down", "step_up")

@@ -20,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
+from infrastructure.sql import Unit
 from journey.catalog import Catalog, Level, default_catalog
 from projections.exports.fhir_rows import (
     EpisodeRow,
@@ -28,7 +29,6 @@ from projections.exports.fhir_rows import (
     StayRow,
     patient_pages,
 )
-from projections.read_models.sql import Unit
 
 FhirVersion = Literal["R4B", "R5"]
 Json = dict[str, Any]

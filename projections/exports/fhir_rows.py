@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from projections.read_models.sql import Dialect, Unit
+from infrastructure.sql import Dialect, Unit
 
 PAGE_SIZE = 500
 

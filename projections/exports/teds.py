@@ -14,10 +14,10 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import TextIO
 
+from infrastructure.sql import Unit
 from journey.catalog import Catalog, default_catalog
 from projections.analytics.sqlparts import day_of
 from projections.calendar import require_aware
-from projections.read_models.sql import Unit
 
 COLUMNS = ("CASEID", "ADMYR", "SERVICES", "SERVICES_D", "LOS", "REASON")
 DAILY_CODES_UP_TO = 30  # LOS codes 1..30 are the days themselves

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from projections.read_models.sql import Database
+from infrastructure.sql import Database
 
 
 @dataclass(frozen=True)

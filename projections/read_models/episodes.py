@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime
 
+from infrastructure.sql import Unit
 from journey.events import EventEnvelope, LevelOfCareChanged, PatientAdmitted, PatientDischarged
 from projections.calendar import ONE_DAY, LocalCalendar
 from projections.census import CHAIN_GAP_DAYS, stay_days
 from projections.read_models.patients import PatientRow, calendar_for
-from projections.read_models.sql import Unit
 from projections.timeline import Stay
 
 

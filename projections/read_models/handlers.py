@@ -7,6 +7,7 @@ is ordered, Kafka keys by patient), so an event whose version is not above the p
 
 from __future__ import annotations
 
+from infrastructure.sql import Unit
 from journey.events import (
     EventEnvelope,
     LevelOfCareChanged,
@@ -19,7 +20,6 @@ from journey.events import (
 from projections.read_models.episodes import on_admitted, on_discharged, on_level_changed
 from projections.read_models.patients import load_patient, save_patient
 from projections.read_models.sessions import on_session_amended, on_session_recorded
-from projections.read_models.sql import Unit
 
 
 def apply_event(unit: Unit, envelope: EventEnvelope) -> bool:

@@ -9,10 +9,10 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from infrastructure.sql import Unit
 from journey.events import EventEnvelope
 from projections.calendar import LocalCalendar
 from projections.facts import FALLBACK_TIMEZONE
-from projections.read_models.sql import Unit
 
 
 @dataclass(frozen=True)

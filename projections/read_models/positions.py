@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from projections.read_models.sql import Unit
+from infrastructure.sql import Unit
 
 
 def lock_position(unit: Unit, name: str) -> int:

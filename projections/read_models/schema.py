@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from projections.read_models.sql import Unit
+from infrastructure.sql import Unit
 
 TABLES = (
     """CREATE TABLE IF NOT EXISTS rm_patients (

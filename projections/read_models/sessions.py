@@ -7,11 +7,11 @@ approach missing from it does not count (as in `projections.weeks`)."""
 
 from __future__ import annotations
 
+from infrastructure.sql import Params, Unit
 from journey.catalog import default_catalog
 from journey.events import EventEnvelope, SessionCorrected, SessionEnteredInError, SessionRecorded
 from projections.calendar import iso_week_label, week_monday
 from projections.read_models.patients import PatientRow, calendar_for
-from projections.read_models.sql import Params, Unit
 from projections.session_log import SessionState, _amended
 
 _FIELDS = "occurred_at, format, approach, duration_minutes, delivery, status, clinician_id"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 from datetime import date, datetime
 
+from infrastructure.sql import connect
 from journey.application import JourneyApplication
 from projections.analytics.census import census_at, census_daily
 from projections.analytics.intensity import intensity
@@ -13,7 +14,6 @@ from projections.analytics.retention import retention
 from projections.analytics.stats import DaysSummary
 from projections.analytics.transitions import transitions
 from projections.facts import journey_facts
-from projections.read_models.sql import connect
 from tests.analytics.oracle import Expected, expected
 
 

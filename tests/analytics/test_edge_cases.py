@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from infrastructure.sql import connect
 from journey.application import JourneyApplication
 from projections.analytics.intensity import intensity
-from projections.read_models.sql import connect
 from tests.analytics.scenarios import mixed_age_week, scenarios
 from tests.analytics.support import check
 from tests.readmodels.support import follow, load

@@ -15,6 +15,7 @@ from fhir.resources import get_fhir_model_class as r5_model
 from fhir.resources.R4B import get_fhir_model_class as r4b_model
 from typer.testing import CliRunner
 
+from infrastructure.sql import connect
 from interfaces.cli import app as cli
 from journey.application import JourneyApplication
 from journey.catalog import default_catalog
@@ -23,7 +24,6 @@ from projections.census import episode_days
 from projections.exports.fhir import write_bundles
 from projections.exports.teds import COLUMNS, los_code, read_teds, teds_rows, write_teds
 from projections.facts import journey_facts
-from projections.read_models.sql import connect
 from tests.analytics.scenarios import scenarios
 from tests.readmodels.support import cohort, follow, load
 

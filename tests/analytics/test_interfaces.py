@@ -12,13 +12,13 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from infrastructure.sql import connect
 from interfaces.api import create_app
 from interfaces.cli import app as cli
 from journey.application import JourneyApplication
 from journey.settings import Settings, get_settings
 from projections.analytics.census import census_daily
 from projections.analytics.intensity import intensity
-from projections.read_models.sql import connect
 from tests.readmodels.support import cohort, load
 
 T = "2025-10-01T00:00:00+00:00"

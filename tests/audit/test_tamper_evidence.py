@@ -157,7 +157,7 @@ def test_the_access_trail_is_append_only_on_every_store(store_url: str) -> None:
     from datetime import UTC, datetime
 
     from audit.access_log import Access, AccessLog
-    from projections.read_models.sql import connect
+    from infrastructure.sql import connect
 
     log = AccessLog(connect(store_url))
     log.record(

@@ -10,9 +10,9 @@ from kafka.admin import NewTopic
 
 from consumers.cloudevents import event_record
 from consumers.projector import KafkaProjector, make_consumer, run_projector
+from infrastructure.sql import connect
 from journey.application import JourneyApplication
 from journey.envelopes import to_envelope
-from projections.read_models.sql import connect
 
 
 def new_topic(bootstrap: str, partitions: int = 3) -> str:

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
+from infrastructure.sql import connect
 from journey.application import JourneyApplication
 from journey.commands import parse_command
 from projections.read_models.handlers import apply_event
 from projections.read_models.schema import create_tables
-from projections.read_models.sql import connect
 from tests.readmodels.support import dump, load, rows
 
 NOW = datetime(2026, 2, 1, tzinfo=UTC)

@@ -9,11 +9,11 @@ from pathlib import Path
 
 from consumers.projector_log import LogFollower, follow_log
 from consumers.replay import compare, live_position, rebuild_into, tables_for
+from infrastructure.sql import connect
 from interfaces.demo_cohort import generate_cohort
 from journey.application import JourneyApplication
 from journey.commands import parse_command
 from projections.read_models.schema import READ_MODEL_TABLES
-from projections.read_models.sql import connect
 
 
 def test_replay_equals_live_then_spots_a_changed_row(

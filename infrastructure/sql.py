@@ -1,5 +1,6 @@
-"""A tiny SQL adapter for the read models: one connection (not eventsourcing's) to the
-store of `JOURNEY_DATABASE_URL`, SQLite or PostgreSQL, behind the same small interface.
+"""A tiny SQL adapter for the read models and the access trail: one connection (not
+eventsourcing's) to the store of `JOURNEY_DATABASE_URL`, SQLite or PostgreSQL, behind the
+same small interface.
 
 Statements are written once with `?` placeholders and `INSERT ... ON CONFLICT` upserts
 (both engines speak that dialect). Instants are UTC: `timestamptz` in PostgreSQL and ISO
