@@ -26,6 +26,7 @@ from typing import Any
 
 from benchmarks.common import UNTIL, timed
 from consumers.projector_log import LogFollower, follow_log, rebuild
+from infrastructure.sql import Unit, connect
 from interfaces.bootstrap import build_application
 from interfaces.demo_cohort import generate_cohort
 from journey.application import JourneyApplication
@@ -37,7 +38,6 @@ from projections.analytics.intensity import intensity
 from projections.analytics.length_of_stay import length_of_stay
 from projections.analytics.retention import retention
 from projections.analytics.transitions import transitions
-from projections.read_models.sql import Unit, connect
 from tests import infra
 
 BATCH = 1_000

@@ -13,12 +13,12 @@ from pathlib import Path
 
 from benchmarks.common import cohort_lines, timed
 from consumers.replay import rebuild_into
+from infrastructure.sql import connect
 from interfaces.bootstrap import build_application
 from interfaces.importer import import_lines
 from journey.application import JourneyApplication
 from journey.envelopes import to_envelope
 from journey.settings import Settings
-from projections.read_models.sql import connect
 
 
 def read_and_decode(app: JourneyApplication, stop: int) -> int:

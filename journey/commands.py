@@ -34,9 +34,15 @@ Minutes = Annotated[StrictInt, Field(ge=1, le=720)]
 
 
 def _one_of(kind: str, valid: Callable[[], Iterable[str]]) -> Callable[[str], str]:
+    """A validator of catalog values (read from the catalog on first use)."""
+    known: set[str] = set()
+
     def check(value: str) -> str:
+        if value in known:
+            return value
         options = list(valid())
-        if value not in options:
+        known.update(options)
+        if value not in known:
             raise PydanticCustomError(
                 "catalog_value",
                 f"unknown {kind} '{value}'; valid values: {', '.join(options)}",
