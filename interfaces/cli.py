@@ -63,7 +63,14 @@ def serve(
     application = build_application(settings)
     typer.echo(f"API on http://{host}:{port}  (docs: http://{host}:{port}/docs)", err=True)
     try:
-        uvicorn.run(create_app(application, settings), host=host, port=port, log_level="info")
+        # no uvicorn access log: its lines carry patient ids; the access trail records reads
+        uvicorn.run(
+            create_app(application, settings),
+            host=host,
+            port=port,
+            log_level="info",
+            access_log=False,
+        )
     finally:
         application.close()
 
