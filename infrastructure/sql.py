@@ -57,6 +57,12 @@ class Dialect:
             return value.isoformat()
         return value
 
+    def row(self, params: Params) -> Sequence[Any]:
+        """`value` of every parameter; only instants and dates need converting."""
+        if self.name == "postgresql":
+            return params
+        return [self.value(v) if type(v) in _CONVERTED else v for v in params]
+
     def instant(self, stored: Any) -> datetime | None:
         """A stored instant as an aware datetime (UTC)."""
         if stored is None or isinstance(stored, datetime):
@@ -70,6 +76,7 @@ class Dialect:
         return date.fromisoformat(stored)
 
 
+_CONVERTED = frozenset({datetime, date})
 SQLITE = Dialect("sqlite", timestamp="TEXT", day="TEXT", flag="INTEGER")
 POSTGRESQL = Dialect("postgresql", timestamp="TIMESTAMPTZ", day="DATE", flag="BOOLEAN")
 
@@ -92,7 +99,7 @@ class Unit:
             flush(self)
 
     def execute(self, statement: str, params: Params = ()) -> _Cursor:
-        values = [self.dialect.value(v) for v in params]
+        values = self.dialect.row(params)
         cursor: _Cursor = self._connection.execute(self.dialect.sql(statement), values)
         return cursor
 
@@ -101,7 +108,7 @@ class Unit:
         return row
 
     def executemany(self, statement: str, rows: Sequence[Params]) -> None:
-        values = [[self.dialect.value(v) for v in row] for row in rows]
+        values = [self.dialect.row(row) for row in rows]
         if self.dialect.name == "postgresql":
             with self._connection.cursor() as cursor:
                 cursor.executemany(self.dialect.sql(statement), values)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from datetime import UTC, datetime
@@ -19,11 +20,13 @@ from interfaces.bootstrap import build_application
 from interfaces.cli_access import cli_actor, recorded
 from interfaces.cli_errors import domain_errors
 from interfaces.render import table
+from interfaces.replay_parallel import rebuild_parallel
 from interfaces.timeparse import parse_instant
 from journey.settings import get_settings
 from projections.queries import patient_history, patient_journey
 
 EXIT_BROKEN, EXIT_DIFFERENT = 5, 6
+DEFAULT_WORKERS = min(4, os.cpu_count() or 1)
 
 
 def verify(
@@ -111,6 +114,7 @@ def replay(
         str | None, typer.Option(help="one read model (patients, episodes, stays, ...)")
     ] = None,
     keep: Annotated[Path | None, typer.Option(help="keep the rebuilt tables in this file")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="worker processes")] = DEFAULT_WORKERS,
 ) -> None:
     """Rebuild the read models from the event log alone into fresh tables and compare them
     with the live ones (rows and checksum per table); exit 6 when they differ."""
@@ -122,9 +126,13 @@ def replay(
     live = connect(get_settings().database_url)
     scratch_file = keep or Path(tempfile.mkdtemp(prefix="journey-replay-")) / "replay.db"
     scratch_file.unlink(missing_ok=True)
-    scratch = connect(f"sqlite:///{scratch_file}")
     stop = live_position(live, app)
-    count = rebuild_into(app, scratch, stop, progress=_progress)
+    if workers > 1:
+        count = rebuild_parallel(get_settings().database_url, stop, scratch_file, workers)
+        scratch = connect(f"sqlite:///{scratch_file}")
+    else:
+        scratch = connect(f"sqlite:///{scratch_file}")
+        count = rebuild_into(app, scratch, stop, progress=_progress)
     typer.echo(f"replayed {count} events (log positions 1..{stop}) into {scratch_file}", err=True)
     results = compare(live, scratch, tables)
     rows = [

@@ -4,7 +4,8 @@ event. Also the patient's local calendar."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from copy import copy as _copy
+from dataclasses import dataclass, fields
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -80,12 +81,10 @@ def load_patient(unit: Unit, patient_id: str) -> PatientRow | None:
 def save_patient(unit: Unit, patient: PatientRow, applied: EventEnvelope) -> PatientRow:
     """Keeps the row, marked as holding the patient's events up to `applied.version`; the
     rows changed in a transaction are written once, when it commits."""
-    patient = replace(
-        patient,
-        last_event_at=applied.occurred_at,
-        last_version=applied.version,
-        last_event_id=applied.event_id,
-    )
+    patient = _copy(patient)  # rows are frozen; a shallow copy is far cheaper than replace()
+    object.__setattr__(patient, "last_event_at", applied.occurred_at)
+    object.__setattr__(patient, "last_version", applied.version)
+    object.__setattr__(patient, "last_event_id", applied.event_id)
     unit.memo["rm_patients", patient.patient_id] = patient
     dirty: set[str] = unit.memo.setdefault(_DIRTY, set())
     dirty.add(patient.patient_id)

@@ -36,3 +36,20 @@ def test_replay_equals_live_then_spots_a_changed_row(
         unit.execute("UPDATE rm_stays SET days = days + 1 WHERE days > 3")
     (stays,) = compare(live, scratch, tables_for("stays"))
     assert not stays.equal and stays.live.rows == stays.rebuilt.rows
+
+
+def test_parallel_replay_equals_a_single_pass(
+    make_app: Callable[..., JourneyApplication], store_url: str, tmp_path: Path
+) -> None:
+    from interfaces.replay_parallel import rebuild_parallel
+
+    app = make_app()
+    commands = [parse_command(c) for c in generate_cohort(20, seed=8, until=date(2026, 5, 1))]
+    app.handle_many(commands, atomic=True, now=datetime(2026, 5, 2, tzinfo=UTC))
+    stop = app.recorder.max_notification_id() or 0
+    single = connect(f"sqlite:///{tmp_path}/single.db")
+    assert rebuild_into(app, single, stop) == stop
+    assert rebuild_parallel(store_url, stop, tmp_path / "spread.db", workers=2) == stop
+    spread = connect(f"sqlite:///{tmp_path}/spread.db")
+    results = compare(single, spread, READ_MODEL_TABLES)
+    assert all(r.equal and r.live.rows > 0 for r in results), results
