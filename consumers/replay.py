@@ -42,9 +42,15 @@ def live_position(live: Database, app: JourneyApplication) -> int:
 
 
 def rebuild_into(
-    app: JourneyApplication, scratch: Database, stop: int, progress: Progress | None = None
+    app: JourneyApplication,
+    scratch: Database,
+    stop: int,
+    progress: Progress | None = None,
+    keep: Callable[[str], bool] | None = None,
 ) -> int:
-    """Applies notifications 1..stop to empty tables in `scratch`; returns the count."""
+    """Applies notifications 1..stop (those of patients `keep` accepts, default all) to
+    empty tables in `scratch`; returns how many events were applied. `progress` hears the
+    log position reached after each batch."""
     with scratch.transaction() as unit:
         create_tables(unit)
     done, start, began = 0, 1, time.perf_counter()
@@ -54,13 +60,14 @@ def rebuild_into(
             break
         with scratch.transaction() as unit:
             for notification in page:
-                event = app.mapper.to_domain_event(notification)
-                assert isinstance(event, PatientEvent)
-                apply_event(unit, to_envelope(event))
-        done += len(page)
+                if keep is None or keep(str(notification.originator_id)):
+                    event = app.mapper.to_domain_event(notification)
+                    assert isinstance(event, PatientEvent)
+                    apply_event(unit, to_envelope(event))
+                    done += 1
         start = page[-1].id + 1
         if progress:
-            progress(done, stop, time.perf_counter() - began)
+            progress(start - 1, stop, time.perf_counter() - began)
     return done
 
 

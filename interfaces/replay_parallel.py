@@ -8,17 +8,13 @@ from __future__ import annotations
 import multiprocessing
 import sqlite3
 import sys
-import time
 import zlib
 from pathlib import Path
 
-from consumers.replay import BATCH
+from consumers.replay import BATCH, rebuild_into
 from infrastructure.sql import connect
 from interfaces.bootstrap import build_application
-from journey.domain_events import PatientEvent
-from journey.envelopes import to_envelope
 from journey.settings import Settings
-from projections.read_models.handlers import apply_event
 from projections.read_models.schema import READ_MODEL_TABLES, create_tables
 
 
@@ -30,27 +26,17 @@ def rebuild_share(database_url: str, stop: int, share: int, shares: int, out: st
     """Worker: applies this share's events among notifications 1..stop into `out`."""
     app = build_application(Settings(database_url=database_url))
     scratch = connect(f"sqlite:///{out}")
-    with scratch.transaction() as unit:
-        create_tables(unit)
-    done, start, began = 0, 1, time.perf_counter()
-    while start <= stop:
-        page = app.recorder.select_notifications(start=start, limit=BATCH, stop=stop)
-        if not page:
-            break
-        with scratch.transaction() as unit:
-            for notification in page:
-                if _mine(str(notification.originator_id), share, shares):
-                    event = app.mapper.to_domain_event(notification)
-                    assert isinstance(event, PatientEvent)
-                    apply_event(unit, to_envelope(event))
-                    done += 1
-        start = page[-1].id + 1
-        if share == 0 and (start // BATCH) % 20 == 0:
-            rate = (start - 1) / (time.perf_counter() - began)
-            print(f"  {start - 1}/{stop} log positions read, {rate:,.0f}/s", file=sys.stderr)
+    progress = _report if share == 0 else None
+    done = rebuild_into(app, scratch, stop, progress, keep=lambda pid: _mine(pid, share, shares))
     scratch.close()
     app.close()
     return done
+
+
+def _report(position: int, stop: int, seconds: float) -> None:
+    if position % 100_000 < BATCH or position == stop:
+        rate = position / seconds if seconds else 0.0
+        print(f"  {position}/{stop} log positions read, {rate:,.0f}/s", file=sys.stderr)
 
 
 def _merge(parts: list[Path], target: Path) -> None:
