@@ -58,15 +58,7 @@ class AnchoredPostgresApplicationRecorder(PostgresApplicationRecorder):
         ).format(*self.anchors)
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(statement, (start, limit))
-            return [
-                Anchor(
-                    r["notification_id"],
-                    r["originator_id"],
-                    r["originator_version"],
-                    r["running_hash"],
-                )
-                for r in curs.fetchall()
-            ]
+            return [_anchor(r) for r in curs.fetchall()]
 
     def select_patient_anchors(self, patient_id: str) -> list[tuple[Anchor, str | None]]:
         """The patient's anchors, each with the running hash of the position before it."""
@@ -77,15 +69,10 @@ class AnchoredPostgresApplicationRecorder(PostgresApplicationRecorder):
         ).format(*self.anchors)
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(statement, (patient_id,))
-            return [
-                (
-                    Anchor(
-                        r["notification_id"],
-                        r["originator_id"],
-                        r["originator_version"],
-                        r["running_hash"],
-                    ),
-                    r["previous"],
-                )
-                for r in curs.fetchall()
-            ]
+            return [(_anchor(r), r["previous"]) for r in curs.fetchall()]
+
+
+def _anchor(row: DictRow) -> Anchor:
+    return Anchor(
+        row["notification_id"], row["originator_id"], row["originator_version"], row["running_hash"]
+    )

@@ -53,7 +53,7 @@ class AnchoredSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                 "ORDER BY notification_id LIMIT ?",
                 (start, limit),
             )
-            return [Anchor(r[0], r[1], r[2], r[3]) for r in c.fetchall()]
+            return [Anchor(*r[:4]) for r in c.fetchall()]
 
     def select_patient_anchors(self, patient_id: str) -> list[tuple[Anchor, str | None]]:
         """The patient's anchors, each with the running hash of the position before it."""
@@ -64,4 +64,4 @@ class AnchoredSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                 f" FROM {ANCHORS_TABLE} a WHERE a.originator_id = ? ORDER BY a.notification_id",
                 (patient_id,),
             )
-            return [(Anchor(r[0], r[1], r[2], r[3]), r[4]) for r in c.fetchall()]
+            return [(Anchor(*r[:4]), r[4]) for r in c.fetchall()]

@@ -9,8 +9,8 @@ before that re-publishes the batch: delivery is at least once, and nothing is ev
 When the broker is unreachable, `run` logs, backs off exponentially and retries the same
 slice with a fresh producer; the position does not move, and the write path (which never
 touches Kafka) keeps accepting commands. When caught up it polls the log every
-`poll_interval_s` (20 ms default: one indexed SELECT on an idle store), or at once when
-`wake()` is called from the same process.
+`poll_interval_s` (20 ms default: one indexed SELECT on an idle store); a stop request
+ends the wait at once.
 """
 
 from __future__ import annotations
@@ -72,7 +72,6 @@ class Relay:
         self._histories = HistoryCache(self._load_history, config.history_cache_size)
         self._publisher: Publisher | None = None
         self._topics_ready = not config.create_topics
-        self._wake = threading.Event()
         self._last_log = 0.0
         self.report = RelayReport()
 
@@ -114,16 +113,11 @@ class Relay:
                 if published == 0 and once:
                     break
                 if published == 0:
-                    self._wake.wait(self.config.poll_interval_s)
-                    self._wake.clear()
+                    stop.wait(self.config.poll_interval_s)
         finally:
             self.close()
         self.report.lag = self.position.lag()
         return self.report
-
-    def wake(self) -> None:
-        """Ends the current idle poll at once (for an in-process writer)."""
-        self._wake.set()
 
     def close(self) -> None:
         if self._publisher is not None:

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
 
@@ -27,14 +26,8 @@ from journey.settings import get_settings
 from projections.queries import patient_history, patient_journey
 
 app = typer.Typer(help="Care-journey service: event-sourced addiction-treatment journeys.")
-T = TypeVar("T")
 
 ACTOR_HELP = "who is reading (recorded in the access trail); default JOURNEY_ACTOR or the OS user"
-
-
-def run(action: Callable[[], T]) -> T:
-    with domain_errors():
-        return action()
 
 
 @app.command()
@@ -87,12 +80,8 @@ def import_(
     application = build_application()
     actor = cli_actor(actor)
     stream = sys.stdin if file == "-" else Path(file).open(encoding="utf-8")  # noqa: SIM115
-    with stream:
-        report = run(
-            lambda: import_lines(
-                application, stream, continue_on_error=continue_on_error, actor=actor
-            )
-        )
+    with stream, domain_errors():
+        report = import_lines(application, stream, continue_on_error=continue_on_error, actor=actor)
     for rejected in report.rejected:
         typer.echo(str(rejected), err=True)
     typer.echo(report.summary(), err=True)
@@ -165,7 +154,8 @@ def demo(
         typer.echo("the store already holds events: demo not loaded (use --force)", err=True)
         return
     lines = (json.dumps(c) for c in commands)
-    report = run(lambda: import_lines(application, lines, continue_on_error=True, actor="demo"))
+    with domain_errors():
+        report = import_lines(application, lines, continue_on_error=True, actor="demo")
     typer.echo(f"demo cohort: {report.summary()}", err=True)
     if report.rejected:
         raise typer.Exit(EXIT_REJECTED)

@@ -8,6 +8,7 @@ import socket
 from contextlib import AbstractContextManager
 from dataclasses import asdict
 from datetime import UTC, datetime
+from functools import cache
 from typing import Annotated
 
 import typer
@@ -25,7 +26,13 @@ def cli_actor(explicit: str | None = None) -> str:
 
 
 def access_log() -> AccessLog:
-    return AccessLog(connect(get_settings().database_url))
+    """The access trail of the configured store (one connection per process)."""
+    return _access_log(get_settings().database_url)
+
+
+@cache
+def _access_log(database_url: str) -> AccessLog:
+    return AccessLog(connect(database_url))
 
 
 def recorded(

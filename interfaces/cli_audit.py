@@ -122,19 +122,20 @@ def replay(
         tables = tables_for(projection)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
-    app = build_application()
-    live = connect(get_settings().database_url)
+    app, database_url = build_application(), get_settings().database_url
+    live = connect(database_url)
     scratch_file = keep or Path(tempfile.mkdtemp(prefix="journey-replay-")) / "replay.db"
     scratch_file.unlink(missing_ok=True)
     stop = live_position(live, app)
     if workers > 1:
-        count = rebuild_parallel(get_settings().database_url, stop, scratch_file, workers)
-        scratch = connect(f"sqlite:///{scratch_file}")
-    else:
-        scratch = connect(f"sqlite:///{scratch_file}")
+        count = rebuild_parallel(database_url, stop, scratch_file, workers)
+    scratch = connect(f"sqlite:///{scratch_file}")
+    if workers == 1:
         count = rebuild_into(app, scratch, stop, progress=_progress)
     typer.echo(f"replayed {count} events (log positions 1..{stop}) into {scratch_file}", err=True)
     results = compare(live, scratch, tables)
+    scratch.close()
+    live.close()
     rows = [
         (
             c.live.table,
@@ -150,7 +151,6 @@ def replay(
         table(["table", "live rows", "rebuilt rows", "live sha256", "rebuilt sha256", ""], rows)
     )
     if keep is None:
-        scratch.close()
         shutil.rmtree(scratch_file.parent, ignore_errors=True)
     if not all(c.equal for c in results):
         raise typer.Exit(EXIT_DIFFERENT)

@@ -97,21 +97,10 @@ class SessionRecorded(PatientEvent):
 
     def apply_to(self, patient: Patient) -> None:
         patient.sessions[self.session_id] = {
-            "fingerprint": session_fingerprint(self.content()),
+            "fingerprint": session_fingerprint(session_content(self)),
             "occurred_at": self.occurred_at,
             "voided": False,
         }
-
-    def content(self) -> dict[str, Any]:
-        names = (
-            "format",
-            "approach",
-            "duration_minutes",
-            "delivery",
-            "status",
-            "clinician_id",
-        )
-        return {"occurred_at": self.occurred_at, **{n: getattr(self, n) for n in names}}
 
 
 class SessionCorrected(PatientEvent):
@@ -152,6 +141,15 @@ class PatientSnapshot(CanSnapshotAggregate[str], metaclass=MetaDomainEvent):
     timestamp: datetime
     topic: str
     state: dict[str, Any]
+
+
+SESSION_FIELDS = ("format", "approach", "duration_minutes", "delivery", "status", "clinician_id")
+
+
+def session_content(source: Any) -> dict[str, Any]:
+    """A session's recorded content (its start and SESSION_FIELDS), from the command that
+    records it or from the event that recorded it."""
+    return {"occurred_at": source.occurred_at, **{n: getattr(source, n) for n in SESSION_FIELDS}}
 
 
 def session_fingerprint(content: dict[str, Any]) -> str:

@@ -52,11 +52,6 @@ def _payload_spec(event_class: type[ev.PatientEvent]) -> tuple[type[Any], tuple[
     return getattr(wire, event_class.__name__), names
 
 
-def payload_fields(event: ev.PatientEvent) -> dict[str, Any]:
-    _, names = _payload_spec(type(event))
-    return {name: getattr(event, name) for name in names}
-
-
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -73,8 +68,8 @@ def _trusted(model: type[M], values: dict[str, Any]) -> M:
 
 def to_envelope(event: ev.PatientEvent) -> EventEnvelope:
     payload_class, names = _payload_spec(type(event))
-    payload_fields = {"type": type(event).__name__, **{n: getattr(event, n) for n in names}}
-    payload = _trusted(payload_class, payload_fields)
+    fields = {"type": type(event).__name__, **{n: getattr(event, n) for n in names}}
+    payload = _trusted(payload_class, fields)
     return _trusted(
         EventEnvelope,
         {

@@ -32,6 +32,17 @@ def _not_in_future(occurred_at: datetime, now: datetime, field: str = "occurred_
         raise violation(field, "not_in_future", "is more than 5 minutes in the future")
 
 
+def _chained(
+    patient_id: str, version: int, previous: str, event_class: type[Any], fields: dict[str, Any]
+) -> dict[str, Any]:
+    """The event's fields with its recording time and its `chain_hash` (journey.chain)."""
+    fields = {"timestamp": event_class.create_timestamp(), **fields}
+    content = chain.canonical_content(
+        patient_id, version, event_class.__name__, event_class.class_version, fields
+    )
+    return {**fields, "chain_hash": chain.link(previous, content)}
+
+
 class Patient(BaseAggregate[str]):
     """One patient's care journey: episodes, the stay in force and the sessions recorded."""
 
@@ -48,30 +59,22 @@ class Patient(BaseAggregate[str]):
 
     def trigger_event(self, event_class: type[Any], **kwargs: Any) -> None:
         """Every event is chained to the previous one (tamper evidence, journey.chain)."""
-        kwargs.setdefault("timestamp", event_class.create_timestamp())
-        content = chain.canonical_content(
-            self.id, self.version + 1, event_class.__name__, event_class.class_version, kwargs
-        )
-        kwargs["chain_hash"] = chain.link(self.chain_head, content)
+        kwargs = _chained(self.id, self.version + 1, self.chain_head, event_class, kwargs)
         super().trigger_event(event_class, **kwargs)
 
     # -- admissions -------------------------------------------------------------------
     @classmethod
     def admit_new(cls, cmd: Admit, *, now: datetime, default_timezone: str) -> Patient:
         _not_in_future(cmd.occurred_at, now)
-        fields: dict[str, Any] = {
-            "timestamp": ev.PatientAdmitted.create_timestamp(),
+        fields = {
             "occurred_at": cmd.occurred_at,
             "actor": cmd.actor,
             "level": cmd.level,
             "age_group": cmd.age_group,
             "timezone": cmd.timezone or default_timezone,
         }
-        content = chain.canonical_content(
-            cmd.patient_id, 1, "PatientAdmitted", ev.PatientAdmitted.class_version, fields
-        )
-        chain_hash = chain.link(chain.GENESIS, content)
-        return cls._create(ev.PatientAdmitted, id=cmd.patient_id, chain_hash=chain_hash, **fields)
+        fields = _chained(cmd.patient_id, 1, chain.GENESIS, ev.PatientAdmitted, fields)
+        return cls._create(ev.PatientAdmitted, id=cmd.patient_id, **fields)
 
     def readmit(self, cmd: Admit, *, now: datetime) -> None:
         _not_in_future(cmd.occurred_at, now)
@@ -154,18 +157,7 @@ class Patient(BaseAggregate[str]):
     def record_session(self, cmd: RecordSession, *, now: datetime) -> bool:
         """Records the session; False when it is a retry of one already recorded."""
         _not_in_future(cmd.occurred_at, now)
-        fields = (
-            "format",
-            "approach",
-            "duration_minutes",
-            "delivery",
-            "status",
-            "clinician_id",
-        )
-        content = {
-            "occurred_at": cmd.occurred_at,
-            **{f: getattr(cmd, f) for f in fields},
-        }
+        content = ev.session_content(cmd)
         known = self.sessions.get(cmd.session_id)
         if known is not None:
             if known["fingerprint"] == ev.session_fingerprint(content):

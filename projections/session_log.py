@@ -67,9 +67,8 @@ def _corrected(session: SessionState, event: SessionCorrected) -> SessionState:
     )
 
 
-def _amended(
-    session: SessionState, event: SessionCorrected | SessionEnteredInError
-) -> SessionState:
+def amended(session: SessionState, event: SessionCorrected | SessionEnteredInError) -> SessionState:
+    """The session after a correction or a void (shared with the read models' handlers)."""
     if isinstance(event, SessionEnteredInError):
         return session._replace(voided=True)
     return _corrected(session, event)
@@ -85,7 +84,7 @@ def fold_sessions(events: Iterable[EventEnvelope]) -> dict[str, SessionState]:
         elif isinstance(payload, SessionCorrected | SessionEnteredInError):
             known = sessions.get(payload.session_id)
             if known is not None:
-                sessions[payload.session_id] = _amended(known, payload)
+                sessions[payload.session_id] = amended(known, payload)
     return sessions
 
 

@@ -12,7 +12,7 @@ from journey.catalog import default_catalog
 from journey.events import EventEnvelope, SessionCorrected, SessionEnteredInError, SessionRecorded
 from projections.calendar import iso_week_label, week_monday
 from projections.read_models.patients import PatientRow, calendar_for
-from projections.session_log import SessionState, _amended
+from projections.session_log import SessionState, amended
 
 _FIELDS = "occurred_at, format, approach, duration_minutes, delivery, status, clinician_id"
 
@@ -90,7 +90,7 @@ def on_session_amended(
     known = _load(unit, pid, event.session_id)
     if known is None:
         return
-    session = _amended(known, event)
+    session = amended(known, event)
     unit.execute(
         "UPDATE rm_sessions SET occurred_at = ?, format = ?, approach = ?,"
         " duration_minutes = ?, delivery = ?, status = ?, clinician_id = ?, local_date = ?,"

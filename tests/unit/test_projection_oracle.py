@@ -43,6 +43,7 @@ def cohort_app(tmp_path_factory: pytest.TempPathFactory) -> JourneyApplication:
 def test_projection_matches_the_naive_reading(
     cohort_app: JourneyApplication, as_of: datetime
 ) -> None:
+    checked = 0
     for n in range(1, 61):
         events = cohort_app.history(f"demo-{n:06d}")
         if events[0].occurred_at > as_of:
@@ -50,6 +51,8 @@ def test_projection_matches_the_naive_reading(
         view = project_journey(events, as_of=as_of)
         assert view is not None
         assert view.model_dump(mode="json") == oracle(events, as_of, None), f"demo-{n:06d}"
+        checked += 1
+    assert checked >= 5  # the comparison really ran
 
 
 def test_known_at_matches_the_naive_reading(cohort_app: JourneyApplication) -> None:
