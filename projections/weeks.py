@@ -73,7 +73,7 @@ def _exact(value: float | None) -> _Hours | None:
     return exact.numerator if exact.denominator == 1 else exact
 
 
-class _WeeklyRanges:
+class WeeklyRanges:
     """Exact weekly (minimum, maximum) hours per dated level, converted once per fold."""
 
     def __init__(self, catalog: Catalog) -> None:
@@ -91,9 +91,7 @@ class _WeeklyRanges:
         return found
 
 
-def _apply_levels(
-    week: WeekSummary, levels: Mapping[date, DayLevel], ranges: _WeeklyRanges
-) -> None:
+def apply_levels(week: WeekSummary, levels: Mapping[date, DayLevel], ranges: WeeklyRanges) -> None:
     """Fill level_days, expectations and completeness from the week's dated levels."""
     counts = Counter(levels[d] for d in _dates(week.monday) if d in levels)
     for day, n in sorted(
@@ -150,7 +148,7 @@ def summarize_weeks(
             if week is None:
                 week = weeks[monday] = WeekSummary(monday)
             _add_session(week, session, catalog)
-    ranges = _WeeklyRanges(catalog)
+    ranges = WeeklyRanges(catalog)
     for week in weeks.values():
-        _apply_levels(week, levels, ranges)
+        apply_levels(week, levels, ranges)
     return [weeks[m] for m in sorted(weeks)]

@@ -1,11 +1,14 @@
 """Attendance rate per level as of T: attended / (attended + no_show) over the sessions
 started at or before T (corrected start) and not voided, each at the level of the stay in
 force at its start ([started_at, ended_at)); a session outside every stay has no level
-and is not counted."""
+and is not counted.
+
+The days before the UTC date of T come from `rm_attendance_days`; T's date up to T from the
+sessions and stays themselves."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, time
 
 from pydantic import BaseModel, ConfigDict
 
@@ -27,17 +30,25 @@ class LevelAttendance(BaseModel):
 def attendance(
     unit: Unit, as_of: datetime, catalog: Catalog | None = None
 ) -> dict[str, LevelAttendance]:
+    day = as_of.astimezone(UTC).date()
     rows = unit.all(
+        "SELECT level, SUM(attended), SUM(no_show) FROM rm_attendance_days WHERE day < ?"
+        " GROUP BY level",
+        (day,),
+    ) + unit.all(
         "SELECT st.level, SUM(CASE WHEN se.status = ? THEN 1 ELSE 0 END),"
         " SUM(CASE WHEN se.status = ? THEN 1 ELSE 0 END)"
         " FROM rm_sessions se JOIN rm_stays st ON st.patient_id = se.patient_id"
         " AND st.started_at <= se.occurred_at"
         " AND (st.ended_at IS NULL OR se.occurred_at < st.ended_at)"
-        " WHERE se.occurred_at <= ? AND NOT se.voided AND se.status IN (?, ?)"
-        " GROUP BY st.level",
-        (ATTENDED, NO_SHOW, as_of, ATTENDED, NO_SHOW),
+        " WHERE se.occurred_at >= ? AND se.occurred_at <= ? AND NOT se.voided"
+        " AND se.status IN (?, ?) GROUP BY st.level",
+        (ATTENDED, NO_SHOW, datetime.combine(day, time(), tzinfo=UTC), as_of, ATTENDED, NO_SHOW),
     )
-    found = {str(level): (int(a or 0), int(n or 0)) for level, a, n in rows}
+    found: dict[str, tuple[int, int]] = {}
+    for level, a, n in rows:
+        was = found.get(str(level), (0, 0))
+        found[str(level)] = (was[0] + int(a or 0), was[1] + int(n or 0))
     levels = [*(catalog or default_catalog()).level_ids(), *sorted(found)]
     result = {}
     for level in dict.fromkeys(levels):

@@ -67,29 +67,35 @@ def check_range(first: date, last: date, *, limit: int = MAX_RANGE_DAYS) -> None
         raise invalid("to", "max_range", f"at most {limit} dates per request")
 
 
-def _spans(unit: Unit, zones: Zones, first: date, last: date) -> list[tuple[str, date, date, int]]:
-    """(level, first date, last date, stays) of the stays giving a level to dates of the
-    range as of T, clipped to the range and to the dates before the local date of T."""
-    if not zones.local_dates:
-        return []
-    cte, params = zones.cte(unit.dialect)
-    rows = unit.all(
-        f"WITH {cte} SELECT s.level, tz.t_date,"
-        " CASE WHEN s.census_first_date < ? THEN ? ELSE s.census_first_date END,"
-        " CASE WHEN s.census_last_date IS NULL OR s.census_last_date > ? THEN ?"
-        " ELSE s.census_last_date END, COUNT(*)"
-        " FROM rm_stays s JOIN rm_patients p ON p.patient_id = s.patient_id"
-        " JOIN tz ON tz.timezone = p.timezone"
-        " WHERE s.census_first_date <= ? AND s.census_first_date < tz.t_date"
-        " AND (s.census_last_date IS NULL OR s.census_last_date >= ?)"
-        " GROUP BY 1, 2, 3, 4",
-        (*params, first, first, last, last, last, first),
-    )
-    d = unit.dialect
-    return [
-        (str(level), day_of(d, start), min(day_of(d, end), day_of(d, t_date) - ONE_DAY), int(n))
-        for level, t_date, start, end, n in rows
-    ]
+def _daily_counts(unit: Unit, zones: Zones, first: date, last: date) -> dict[date, dict[str, int]]:
+    """level -> patients per date of the range, from the census deltas (`rm_census_deltas`):
+    the census of date D in a zone is the sum of its deltas dated D or earlier, counted
+    only for the dates before the local date of T in that zone."""
+    running: dict[tuple[str, str], int] = defaultdict(int)
+    for zone, level, delta in unit.all(
+        "SELECT timezone, level, SUM(delta) FROM rm_census_deltas WHERE local_date < ?"
+        " GROUP BY timezone, level",
+        (first,),
+    ):
+        running[str(zone), str(level)] += int(delta)
+    changes: dict[date, list[tuple[str, str, int]]] = defaultdict(list)
+    for zone, day, level, delta in unit.all(
+        "SELECT timezone, local_date, level, delta FROM rm_census_deltas"
+        " WHERE local_date >= ? AND local_date <= ?",
+        (first, last),
+    ):
+        changes[day_of(unit.dialect, day)].append((str(zone), str(level), int(delta)))
+    counts: dict[date, dict[str, int]] = defaultdict(dict)
+    day = first
+    while day <= last:
+        for zone, level, delta in changes.get(day, ()):
+            running[zone, level] += delta
+        for (zone, level), patients in running.items():
+            t_date = zones.local_dates.get(zone)
+            if patients and t_date is not None and day < t_date:
+                counts[day][level] = counts[day].get(level, 0) + patients
+        day += ONE_DAY
+    return counts
 
 
 def census_daily(
@@ -98,13 +104,8 @@ def census_daily(
     """Patients per level of each local date D in [first, last], as of T."""
     as_of = require_aware(as_of, "at")
     check_range(first, last)
-    counts: dict[date, dict[str, int]] = defaultdict(dict)
     zones = zones_at(unit, as_of)
-    for level, start, stop, stays in _spans(unit, zones, first, last):
-        day = start
-        while day <= stop:
-            counts[day][level] = counts[day].get(level, 0) + stays
-            day += ONE_DAY
+    counts = _daily_counts(unit, zones, first, last)
     level_ids = (catalog or default_catalog()).level_ids()
     horizon = zones.horizon()
     days, day = [], first

@@ -1,10 +1,13 @@
 """Length of stay as of T: stays ended by T per level, episodes discharged by T per
-discharge reason; days are midnight-census days (SPEC 6), final once the end is <= T."""
+discharge reason; days are midnight-census days (SPEC 6), final once the end is <= T.
+
+The ends before the UTC month of T come from the histograms by month (`rm_stay_lengths`,
+`rm_episode_lengths`); those of T's month up to T from the stays and episodes themselves."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, datetime, time
 
 from pydantic import BaseModel, ConfigDict
 
@@ -13,6 +16,7 @@ from journey.catalog import Catalog, default_catalog
 from projections.analytics.stats import DaysSummary, summarize_days
 from projections.calendar import require_aware
 from projections.journey_view import UtcDatetime
+from projections.read_models.stay_counters import month_of
 
 
 class LengthOfStay(BaseModel):
@@ -23,30 +27,42 @@ class LengthOfStay(BaseModel):
     episodes_by_reason: dict[str, DaysSummary]  # every catalog discharge reason
 
 
-def _histograms(unit: Unit, statement: str, as_of: datetime) -> dict[str, dict[int, int]]:
-    """key -> {days: how many}, from a `SELECT key, days, COUNT(*) ... GROUP BY 1, 2`."""
+def _histograms(
+    unit: Unit, statements: tuple[str, str], as_of: datetime
+) -> dict[str, dict[int, int]]:
+    """key -> {days: how many}: `SELECT key, days, n ... GROUP BY 1, 2` over the months
+    before T's, then over T's month up to T."""
+    month = month_of(as_of)
     found: dict[str, dict[int, int]] = defaultdict(dict)
-    for key, days, count in unit.all(statement, (as_of,)):
-        found[str(key)][int(days)] = int(count)
+    before, current = statements
+    rows = [
+        *unit.all(before, (month,)),
+        *unit.all(current, (datetime.combine(month, time(), tzinfo=UTC), as_of)),
+    ]
+    for key, days, count in rows:
+        histogram = found[str(key)]
+        histogram[int(days)] = histogram.get(int(days), 0) + int(count)
     return found
+
+
+_STAYS = (
+    "SELECT level, days, SUM(stays) FROM rm_stay_lengths WHERE month < ? GROUP BY level, days",
+    "SELECT level, days, COUNT(*) FROM rm_stays WHERE ended_at >= ? AND ended_at <= ?"
+    " GROUP BY level, days",
+)
+_EPISODES = (
+    "SELECT reason, days, SUM(episodes) FROM rm_episode_lengths WHERE month < ?"
+    " GROUP BY reason, days",
+    "SELECT discharge_reason, days, COUNT(*) FROM rm_episodes"
+    " WHERE discharged_at >= ? AND discharged_at <= ? GROUP BY discharge_reason, days",
+)
 
 
 def length_of_stay(unit: Unit, as_of: datetime, catalog: Catalog | None = None) -> LengthOfStay:
     as_of = require_aware(as_of, "at")
     catalog = catalog or default_catalog()
-    stays = _histograms(
-        unit,
-        "SELECT level, days, COUNT(*) FROM rm_stays"
-        " WHERE ended_at IS NOT NULL AND ended_at <= ? GROUP BY level, days",
-        as_of,
-    )
-    episodes = _histograms(
-        unit,
-        "SELECT discharge_reason, days, COUNT(*) FROM rm_episodes"
-        " WHERE discharged_at IS NOT NULL AND discharged_at <= ?"
-        " GROUP BY discharge_reason, days",
-        as_of,
-    )
+    stays = _histograms(unit, _STAYS, as_of)
+    episodes = _histograms(unit, _EPISODES, as_of)
     levels = [*catalog.level_ids(), *sorted(set(stays) - set(catalog.levels))]
     reasons = [*catalog.discharge_reasons, *sorted(set(episodes) - set(catalog.discharge_reasons))]
     return LengthOfStay(

@@ -85,7 +85,8 @@ class Zones:
 
 
 def zones_at(unit: Unit, as_of: datetime) -> Zones:
-    """The cohort's time zones (from `rm_patients`) with the local date of T in each."""
+    """The cohort's time zones with the local date of T in each (every admitted patient
+    has a stay, so its zone is in the small `rm_census_deltas`)."""
     as_of = require_aware(as_of, "at")
-    zones = [row[0] for row in unit.all("SELECT DISTINCT timezone FROM rm_patients")]
+    zones = [row[0] for row in unit.all("SELECT DISTINCT timezone FROM rm_census_deltas")]
     return Zones(as_of, {tz: LocalCalendar(tz).local_date(as_of) for tz in zones})

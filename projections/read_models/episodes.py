@@ -14,7 +14,9 @@ from infrastructure.sql import Unit
 from journey.events import EventEnvelope, LevelOfCareChanged, PatientAdmitted, PatientDischarged
 from projections.calendar import ONE_DAY, LocalCalendar
 from projections.census import CHAIN_GAP_DAYS, stay_days
+from projections.read_models.chains import chain_admitted, chain_stay_closed
 from projections.read_models.patients import PatientRow, calendar_for
+from projections.read_models.stay_counters import episode_discharged, stay_closed, stay_opened
 from projections.timeline import Stay
 
 
@@ -22,16 +24,20 @@ def _census_first_date(calendar: LocalCalendar, started_at: datetime) -> date:
     return calendar.first_midnight_at_or_after(started_at) - ONE_DAY
 
 
-def _open_stay(unit: Unit, patient: PatientRow, level: str) -> None:
-    """Inserts the stay the (already updated) patient row says is open."""
+def _open_stay(unit: Unit, patient: PatientRow, level: str) -> date:
+    """Inserts the stay the (already updated) patient row says is open; returns its first
+    census date."""
     at = patient.current_stay_started_at
     assert at is not None
+    first = _census_first_date(calendar_for(patient.timezone), at)
     unit.execute(
         "INSERT INTO rm_stays (patient_id, episode_number, seq, level, age_group, started_at,"
         " census_first_date) VALUES (?, ?, ?, ?, ?, ?, ?)",
         (patient.patient_id, patient.episodes, patient.stays_in_episode, level,
-         patient.age_group, at, _census_first_date(calendar_for(patient.timezone), at)),
+         patient.age_group, at, first),
     )  # fmt: skip
+    stay_opened(unit, patient, level, first)
+    return first
 
 
 def _close_stay(unit: Unit, patient: PatientRow, at: datetime, ended_by: str) -> int:
@@ -40,13 +46,15 @@ def _close_stay(unit: Unit, patient: PatientRow, at: datetime, ended_by: str) ->
     assert patient.current_stay_started_at is not None
     calendar = calendar_for(patient.timezone)
     stay = Stay(patient.current_level, patient.current_stay_started_at, at, patient.age_group)
-    days = stay_days(stay, calendar, at)
+    days, last = stay_days(stay, calendar, at), calendar.last_midnight_before(at) - ONE_DAY
     unit.execute(
         "UPDATE rm_stays SET ended_at = ?, ended_by = ?, census_last_date = ?, days = ?"
         " WHERE patient_id = ? AND episode_number = ? AND seq = ?",
-        (at, ended_by, calendar.last_midnight_before(at) - ONE_DAY, days,
+        (at, ended_by, last, days,
          patient.patient_id, patient.episodes, patient.stays_in_episode),
     )  # fmt: skip
+    first = _census_first_date(calendar, stay.started_at)
+    stay_closed(unit, patient, stay.level, dates=(first, last), ended=at, days=days)
     return days
 
 
@@ -62,14 +70,17 @@ def _admitted_row(
         )  # fmt: skip
     calendar, discharged = calendar_for(patient.timezone), patient.last_discharged_at
     chain, chain_start = patient.chain_number + 1, at
+    chain_days = 0
     if discharged is not None:
         gap = calendar.local_date(at) - calendar.local_date(discharged)
         if gap.days <= CHAIN_GAP_DAYS:
             chain, chain_start = patient.chain_number, patient.chain_started_at
+            chain_days = patient.chain_closed_days
     return replace(
         patient, age_group=event.age_group, status="active", current_level=event.level,
         current_stay_started_at=at, episodes=patient.episodes + 1, stays_in_episode=1,
         closed_stay_days=0, last_admitted_at=at, chain_number=chain, chain_started_at=chain_start,
+        chain_closed_days=chain_days,
     )  # fmt: skip
 
 
@@ -87,7 +98,9 @@ def on_admitted(
         (row.patient_id, row.episodes, at, calendar_for(row.timezone).local_date(at),
          event.age_group, event.level, event.level, row.chain_number, row.chain_started_at),
     )  # fmt: skip
-    _open_stay(unit, row, event.level)
+    first = _open_stay(unit, row, event.level)
+    new_chain = patient is None or row.chain_number != patient.chain_number
+    chain_admitted(unit, row, new_chain, first)
     return row
 
 
@@ -102,7 +115,7 @@ def on_level_changed(
         stays_in_episode=patient.stays_in_episode + 1,
         closed_stay_days=patient.closed_stay_days + days,
     )  # fmt: skip
-    _open_stay(unit, row, event.to_level)
+    row = chain_stay_closed(unit, row, days, _open_stay(unit, row, event.to_level))
     unit.execute(
         "INSERT INTO rm_transitions (patient_id, version, episode_number, occurred_at,"
         " local_date, from_level, to_level, direction, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -123,7 +136,10 @@ def on_discharged(
     if patient is None or not patient.is_active:
         return patient
     at = envelope.occurred_at
-    days = patient.closed_stay_days + _close_stay(unit, patient, at, "discharge")
+    stay = _close_stay(unit, patient, at, "discharge")
+    days = patient.closed_stay_days + stay
+    episode_discharged(unit, event.reason, at, days)
+    patient = chain_stay_closed(unit, patient, stay, None)
     unit.execute(
         "UPDATE rm_episodes SET discharged_at = ?, discharged_local_date = ?,"
         " discharge_reason = ?, days = ? WHERE patient_id = ? AND number = ?",

@@ -19,7 +19,8 @@ from journey.events import (
 )
 from projections.read_models.episodes import on_admitted, on_discharged, on_level_changed
 from projections.read_models.patients import load_patient, save_patient
-from projections.read_models.sessions import on_session_amended, on_session_recorded
+from projections.read_models.session_counters import stay_boundary
+from projections.read_models.sessions import flush_pending, on_session_amended, on_session_recorded
 
 
 def apply_event(unit: Unit, envelope: EventEnvelope) -> bool:
@@ -27,13 +28,17 @@ def apply_event(unit: Unit, envelope: EventEnvelope) -> bool:
     patient = load_patient(unit, envelope.patient_id)
     if patient is not None and envelope.version <= patient.last_version:
         return False
-    payload = envelope.payload
-    if isinstance(payload, PatientAdmitted):
-        patient = on_admitted(unit, envelope, payload, patient)
-    elif isinstance(payload, LevelOfCareChanged):
-        patient = on_level_changed(unit, envelope, payload, patient)
-    elif isinstance(payload, PatientDischarged):
-        patient = on_discharged(unit, envelope, payload, patient)
+    payload, before = envelope.payload, patient
+    if isinstance(payload, PatientAdmitted | LevelOfCareChanged | PatientDischarged):
+        if isinstance(payload, PatientAdmitted):
+            patient = on_admitted(unit, envelope, payload, patient)
+        elif isinstance(payload, LevelOfCareChanged):
+            patient = on_level_changed(unit, envelope, payload, patient)
+        else:
+            patient = on_discharged(unit, envelope, payload, patient)
+        if patient is not None and patient is not before:
+            flush_pending(unit)
+            stay_boundary(unit, before, patient, envelope.occurred_at)
     elif isinstance(payload, SessionRecorded):
         on_session_recorded(unit, envelope, payload, patient)
     elif isinstance(payload, SessionCorrected | SessionEnteredInError):

@@ -38,6 +38,7 @@ class PatientRow:
     last_event_at: datetime
     last_version: int
     last_event_id: str
+    chain_closed_days: int = 0  # days of the closed stays of the latest care chain
 
     @property
     def is_active(self) -> bool:

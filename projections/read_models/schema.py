@@ -26,7 +26,8 @@ TABLES = (
         chain_started_at {ts} NOT NULL,
         last_event_at {ts} NOT NULL,
         last_version INTEGER NOT NULL,
-        last_event_id TEXT NOT NULL)""",
+        last_event_id TEXT NOT NULL,
+        chain_closed_days INTEGER NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS rm_episodes (
         patient_id TEXT NOT NULL,
         number INTEGER NOT NULL,
@@ -85,6 +86,59 @@ TABLES = (
         corrected {flag} NOT NULL,
         recorded_version INTEGER NOT NULL,
         PRIMARY KEY (patient_id, session_id))""",
+    """CREATE TABLE IF NOT EXISTS rm_census_deltas (
+        timezone TEXT NOT NULL,
+        local_date {day} NOT NULL,
+        level TEXT NOT NULL,
+        delta BIGINT NOT NULL,
+        PRIMARY KEY (timezone, local_date, level))""",
+    """CREATE TABLE IF NOT EXISTS rm_stay_lengths (
+        month {day} NOT NULL,
+        level TEXT NOT NULL,
+        days INTEGER NOT NULL,
+        stays BIGINT NOT NULL,
+        PRIMARY KEY (month, level, days))""",
+    """CREATE TABLE IF NOT EXISTS rm_episode_lengths (
+        month {day} NOT NULL,
+        reason TEXT NOT NULL,
+        days INTEGER NOT NULL,
+        episodes BIGINT NOT NULL,
+        PRIMARY KEY (month, reason, days))""",
+    """CREATE TABLE IF NOT EXISTS rm_chains (
+        patient_id TEXT NOT NULL,
+        chain_number INTEGER NOT NULL,
+        started_at {ts} NOT NULL,
+        reached_at {ts},
+        PRIMARY KEY (patient_id, chain_number))""",
+    """CREATE TABLE IF NOT EXISTS rm_attendance_days (
+        day {day} NOT NULL,
+        level TEXT NOT NULL,
+        attended BIGINT NOT NULL,
+        no_show BIGINT NOT NULL,
+        PRIMARY KEY (day, level))""",
+    """CREATE TABLE IF NOT EXISTS rm_weeks (
+        patient_id TEXT NOT NULL,
+        week_start {day} NOT NULL,
+        timezone TEXT NOT NULL,
+        attended_minutes INTEGER NOT NULL,
+        level TEXT,
+        status TEXT,
+        base_status TEXT,
+        PRIMARY KEY (patient_id, week_start))""",
+    """CREATE TABLE IF NOT EXISTS rm_week_counts (
+        timezone TEXT NOT NULL,
+        week_start {day} NOT NULL,
+        level TEXT NOT NULL,
+        status TEXT NOT NULL,
+        weeks BIGINT NOT NULL,
+        PRIMARY KEY (timezone, week_start, level, status))""",
+    """CREATE TABLE IF NOT EXISTS rm_week_spans (
+        timezone TEXT NOT NULL,
+        week_start {day} NOT NULL,
+        level TEXT NOT NULL,
+        age_group TEXT NOT NULL,
+        delta BIGINT NOT NULL,
+        PRIMARY KEY (timezone, week_start, level, age_group))""",
     """CREATE TABLE IF NOT EXISTS rm_tracking (
         name TEXT PRIMARY KEY,
         position BIGINT NOT NULL)""",
@@ -113,11 +167,29 @@ INDEXES = (
     "CREATE INDEX IF NOT EXISTS rm_transitions_date ON rm_transitions (local_date, direction)",
     "CREATE INDEX IF NOT EXISTS rm_sessions_week ON rm_sessions (patient_id, week_start)",
     "CREATE INDEX IF NOT EXISTS rm_sessions_when ON rm_sessions (occurred_at, status)",
+    "CREATE INDEX IF NOT EXISTS rm_sessions_patient_when ON rm_sessions (patient_id, occurred_at)",
+    "CREATE INDEX IF NOT EXISTS rm_chains_started ON rm_chains (started_at, reached_at)",
 )
 
 # Tables a rebuild empties, in dependency-free order; the analyst tables come first.
-READ_MODEL_TABLES = ("rm_patients", "rm_episodes", "rm_stays", "rm_transitions", "rm_sessions")
+READ_MODEL_TABLES = (
+    "rm_patients", "rm_episodes", "rm_stays", "rm_transitions", "rm_sessions", "rm_chains",
+    "rm_weeks", "rm_census_deltas", "rm_stay_lengths", "rm_episode_lengths",
+    "rm_attendance_days", "rm_week_counts", "rm_week_spans",
+)  # fmt: skip
 POSITION_TABLES = ("rm_tracking", "rm_kafka_offsets", "rm_seen_events")
+
+# Additive read models: counters keyed by their key columns, whose other (integer) columns
+# are sums of per-patient contributions. Two partial rebuilds over disjoint patients merge
+# by adding them: (key columns, summed columns).
+ADDITIVE_TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "rm_census_deltas": (("timezone", "local_date", "level"), ("delta",)),
+    "rm_stay_lengths": (("month", "level", "days"), ("stays",)),
+    "rm_episode_lengths": (("month", "reason", "days"), ("episodes",)),
+    "rm_attendance_days": (("day", "level"), ("attended", "no_show")),
+    "rm_week_counts": (("timezone", "week_start", "level", "status"), ("weeks",)),
+    "rm_week_spans": (("timezone", "week_start", "level", "age_group"), ("delta",)),
+}
 
 
 def create_tables(unit: Unit) -> None:

@@ -12,6 +12,7 @@ from journey.catalog import default_catalog
 from journey.events import EventEnvelope, SessionCorrected, SessionEnteredInError, SessionRecorded
 from projections.calendar import iso_week_label, week_monday
 from projections.read_models.patients import PatientRow, calendar_for
+from projections.read_models.session_counters import session_counted
 from projections.session_log import SessionState, amended
 
 _FIELDS = "occurred_at, format, approach, duration_minutes, delivery, status, clinician_id"
@@ -45,6 +46,7 @@ def on_session_recorded(
          envelope.version),
     )  # fmt: skip
     unit.before_commit("rm_sessions", _insert_pending)
+    session_counted(unit, patient, session, +1)
 
 
 _PENDING = ("rm_sessions", "*pending*")
@@ -57,7 +59,7 @@ _INSERT = (
 
 
 def _insert_pending(unit: Unit) -> None:
-    """New sessions are inserted together: before an amendment reads them, or at commit."""
+    """New sessions are inserted together: before a handler reads them, or at commit."""
     pending: list[Params] = unit.memo.pop(_PENDING, [])
     if pending:
         unit.executemany(_INSERT, pending)
@@ -91,6 +93,8 @@ def on_session_amended(
     if known is None:
         return
     session = amended(known, event)
+    session_counted(unit, patient, known, -1)
+    session_counted(unit, patient, session, +1)
     unit.execute(
         "UPDATE rm_sessions SET occurred_at = ?, format = ?, approach = ?,"
         " duration_minutes = ?, delivery = ?, status = ?, clinician_id = ?, local_date = ?,"
@@ -99,3 +103,6 @@ def on_session_amended(
         (*_dated(session, patient), session.voided, isinstance(event, SessionCorrected), pid,
          event.session_id),
     )  # fmt: skip
+
+
+flush_pending = _insert_pending

@@ -21,6 +21,14 @@ ORDER = {
     "rm_stays": "patient_id, episode_number, seq",
     "rm_transitions": "patient_id, version",
     "rm_sessions": "patient_id, session_id",
+    "rm_chains": "patient_id, chain_number",
+    "rm_weeks": "patient_id, week_start",
+    "rm_census_deltas": "timezone, local_date, level",
+    "rm_stay_lengths": "month, level, days",
+    "rm_episode_lengths": "month, reason, days",
+    "rm_attendance_days": "day, level",
+    "rm_week_counts": "timezone, week_start, level, status",
+    "rm_week_spans": "timezone, week_start, level, age_group",
 }
 
 Rows = list[tuple[Any, ...]]

@@ -121,7 +121,7 @@ def test_the_patient_row_summarizes_the_current_journey(
     assert rows(store_url, "SELECT * FROM rm_patients WHERE patient_id = 'p-1'") == [
         ("p-1", NY, "adult", "active", "iop", _ts("2026-01-15T17:00:00"), 2, 1, 0,
          _ts("2026-01-01T15:00:00"), _ts("2026-01-15T17:00:00"), _ts("2026-01-10T13:00:00"),
-         "completed", 1, _ts("2026-01-01T15:00:00"), _ts("2026-02-01T00:00:00"), 9, last.event_id),
+         "completed", 1, _ts("2026-01-01T15:00:00"), _ts("2026-02-01T00:00:00"), 9, last.event_id, 9),
     ]  # fmt: skip
 
 

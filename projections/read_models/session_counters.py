@@ -1,0 +1,83 @@
+"""What a session adds to the counters, and how stay changes move it:
+
+- `rm_attendance_days`: attended and no-show sessions (not voided) by the UTC date of
+  their start and the level of the stay in force then ([started_at, ended_at));
+  a session outside every stay has no level and is not counted;
+- `rm_weeks`: attended minutes of approaches counting toward intensity, by local week.
+
+A stay boundary at instant t (admission, transition, discharge) gives the patient's
+sessions starting at or after t the level of the stay it opens (none for a discharge);
+they had the level of the stay open before (none after a discharge)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from infrastructure.sql import Unit
+from journey.catalog import default_catalog
+from projections.calendar import require_aware
+from projections.read_models import counters, weeks
+from projections.read_models.patients import PatientRow, calendar_for
+from projections.session_log import SessionState
+
+ATTENDED, NO_SHOW = "attended", "no_show"
+
+
+def utc_day(instant: datetime) -> date:
+    return instant.astimezone(UTC).date()
+
+
+def _counts_toward_intensity(approach: str) -> bool:
+    found = default_catalog().approaches.get(approach)
+    return found is not None and found.counts_toward_intensity
+
+
+def level_at(unit: Unit, patient: PatientRow | None, at: datetime) -> str | None:
+    """The level of the stay in force at `at` (None outside every stay)."""
+    if patient is None:
+        return None
+    started = patient.current_stay_started_at
+    if patient.is_active and started is not None and started <= at:
+        return patient.current_level
+    row = unit.one(
+        "SELECT level FROM rm_stays WHERE patient_id = ? AND started_at <= ?"
+        " AND ended_at IS NOT NULL AND ended_at > ?",
+        (patient.patient_id, at, at),
+    )
+    return None if row is None else str(row[0])
+
+
+def _attendance(unit: Unit, at: datetime, status: str, level: str | None, sign: int) -> None:
+    if level is not None and status in (ATTENDED, NO_SHOW):
+        deltas = (sign, 0) if status == ATTENDED else (0, sign)
+        counters.add(unit, "rm_attendance_days", (utc_day(at), level), deltas)
+
+
+def session_counted(
+    unit: Unit, patient: PatientRow | None, session: SessionState, sign: int
+) -> None:
+    """Adds (sign +1) or removes (-1) what `session` contributes."""
+    if session.voided or patient is None:
+        return
+    at = session.occurred_at
+    _attendance(unit, at, session.status, level_at(unit, patient, at), sign)
+    if session.status == ATTENDED and _counts_toward_intensity(session.approach):
+        day = calendar_for(patient.timezone).local_date(session.occurred_at)
+        weeks.add_minutes(unit, patient, day, sign * session.duration_minutes)
+
+
+def stay_boundary(unit: Unit, before: PatientRow | None, after: PatientRow, at: datetime) -> None:
+    """Re-levels the sessions at or after `at`; restates the weeks around `at`."""
+    old = before.current_level if before is not None and before.is_active else None
+    new = after.current_level if after.is_active else None
+    if old != new:
+        rows = unit.all(
+            "SELECT occurred_at, status FROM rm_sessions WHERE patient_id = ?"
+            " AND occurred_at >= ? AND NOT voided AND status IN (?, ?)",
+            (after.patient_id, at, ATTENDED, NO_SHOW),
+        )
+        for stored, status in rows:
+            start = require_aware(unit.dialect.instant(stored) or at, "occurred_at")
+            _attendance(unit, start, str(status), old, -1)
+            _attendance(unit, start, str(status), new, +1)
+    weeks.stay_boundary(unit, after, at)

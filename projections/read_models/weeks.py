@@ -1,0 +1,189 @@
+"""`rm_weeks` and `rm_week_counts`: the ISO weeks intensity needs beyond the interior
+weeks (`stay_counters.py`), i.e. the weeks with counted sessions and the weeks at the
+edges of stays, each holding what it adds to the per-status counts.
+
+A week counts when all seven local dates have the same ambulatory level, every stay open
+now taken to run on (as of any T after the week, an open stay is still in force then).
+A week inside one stay (interior) is already counted once at its zero-minute status
+(`base_status`) by `rm_week_spans`; its row adds +1 at its status and -1 at that base. A
+week made of several stays adds +1 at its status. Rows keep what they added, so a change
+(a session, a correction, a stay closing) replaces it exactly: `rm_week_counts` is the sum
+of the contributions of the rows, by time zone, Monday, level and status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+
+from infrastructure.sql import Unit
+from journey.catalog import default_catalog
+from projections.calendar import ONE_DAY, week_monday
+from projections.census import DayLevel
+from projections.read_models import counters
+from projections.read_models.patients import PatientRow, calendar_for
+from projections.weeks import WeeklyRanges, WeekSummary, apply_levels
+
+_WEEK = tuple(timedelta(days=i) for i in range(7))
+Contribution = tuple[str, str, str | None]  # level, status, base status (interior weeks)
+
+
+@dataclass(frozen=True)
+class WeekRow:
+    patient_id: str
+    week_start: date
+    timezone: str
+    attended_minutes: int
+    level: str | None = None
+    status: str | None = None
+    base_status: str | None = None
+    stored: bool = False  # the row is in the table (or written in this transaction)
+
+    @property
+    def contribution(self) -> Contribution | None:
+        return None if self.level is None else (self.level, str(self.status), self.base_status)
+
+
+_COLUMNS = "patient_id, week_start, timezone, attended_minutes, level, status, base_status"
+_UPSERT = (
+    f"INSERT INTO rm_weeks ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (patient_id, week_start) DO UPDATE SET attended_minutes ="
+    " excluded.attended_minutes, level = excluded.level, status = excluded.status,"
+    " base_status = excluded.base_status"
+)
+_DIRTY = ("rm_weeks", "*changed*")
+
+
+def _key(patient_id: str, monday: date) -> tuple[str, str]:
+    return ("rm_weeks", f"{patient_id}\x1f{monday.isoformat()}")
+
+
+def _load(unit: Unit, patient: PatientRow, monday: date) -> WeekRow:
+    key = _key(patient.patient_id, monday)
+    if key in unit.memo:
+        found: WeekRow = unit.memo[key]
+        return found
+    row = unit.one(
+        "SELECT attended_minutes, level, status, base_status FROM rm_weeks"
+        " WHERE patient_id = ? AND week_start = ?",
+        (patient.patient_id, monday),
+    )
+    if row is None:
+        return WeekRow(patient.patient_id, monday, patient.timezone, 0)
+    minutes, level, status, base = row
+    return WeekRow(patient.patient_id, monday, patient.timezone, minutes, level, status, base, True)
+
+
+def _keep(unit: Unit, row: WeekRow) -> None:
+    unit.memo[_key(row.patient_id, row.week_start)] = replace(row, stored=True)
+    unit.memo.setdefault(_DIRTY, set()).add(_key(row.patient_id, row.week_start))
+    unit.before_commit("rm_weeks", _write)
+
+
+def _write(unit: Unit) -> None:
+    keys = sorted(unit.memo.pop(_DIRTY, set()))
+    rows = [unit.memo[k] for k in keys]
+    if not rows:
+        return
+    unit.executemany(
+        _UPSERT,
+        [(r.patient_id, r.week_start, r.timezone, r.attended_minutes, r.level, r.status,
+          r.base_status) for r in rows],
+    )  # fmt: skip
+
+
+def add_minutes(unit: Unit, patient: PatientRow, day: date, minutes: int) -> None:
+    """Counted attended minutes of the week of local `day` change by `minutes`."""
+    row = _load(unit, patient, week_monday(day))
+    _restate(unit, patient, replace(row, attended_minutes=row.attended_minutes + minutes))
+
+
+def stay_boundary(unit: Unit, patient: PatientRow, at: datetime) -> None:
+    """A stay opened or closed at `at` (the row is the patient after it): the weeks from
+    the one holding the date before `at`'s first midnight onwards are restated."""
+    calendar = calendar_for(patient.timezone)
+    edges = {
+        week_monday(calendar.last_midnight_before(at) - ONE_DAY),
+        week_monday(calendar.first_midnight_at_or_after(at) - ONE_DAY),
+    }
+    _write(unit)
+    stored = unit.all(
+        "SELECT week_start FROM rm_weeks WHERE patient_id = ? AND week_start >= ?",
+        (patient.patient_id, min(edges)),
+    )
+    mondays = edges | {_day(unit, r[0]) for r in stored}
+    for monday in sorted(mondays):
+        _restate(unit, patient, _load(unit, patient, monday))
+
+
+def _restate(unit: Unit, patient: PatientRow, row: WeekRow) -> None:
+    new = _contribution(unit, patient, row)
+    old = row.contribution
+    if old != new:
+        _count(unit, row, old, -1)
+        _count(unit, row, new, +1)
+        level, status, base = new if new is not None else (None, None, None)
+        row = replace(row, level=level, status=status, base_status=base)
+    if row.stored or row.contribution is not None or row.attended_minutes:
+        _keep(unit, row)
+
+
+def _day(unit: Unit, stored: object) -> date:
+    value = unit.dialect.day_value(stored)
+    assert value is not None
+    return value
+
+
+def _count(unit: Unit, row: WeekRow, contribution: Contribution | None, sign: int) -> None:
+    if contribution is None:
+        return
+    level, status, base = contribution
+    counters.add(unit, "rm_week_counts", (row.timezone, row.week_start, level, status), (sign,))
+    if base is not None:
+        counters.add(unit, "rm_week_counts", (row.timezone, row.week_start, level, base), (-sign,))
+
+
+@lru_cache(maxsize=1)
+def _ranges() -> WeeklyRanges:
+    return WeeklyRanges(default_catalog())
+
+
+def _contribution(unit: Unit, patient: PatientRow, row: WeekRow) -> Contribution | None:
+    levels, interior = _day_levels(unit, patient, row.week_start)
+    ranges = _ranges()
+    week = WeekSummary(row.week_start, attended_minutes=row.attended_minutes)
+    apply_levels(week, levels, ranges)
+    if not week.complete or len(week.level_days) != 1:
+        return None
+    level = next(iter(week.level_days))
+    found = default_catalog().levels.get(level)
+    if found is None or not found.ambulatory:
+        return None
+    base = replace(week, attended_minutes=0).status if interior else None
+    return level, week.status, base
+
+
+def _day_levels(unit: Unit, patient: PatientRow, monday: date) -> tuple[dict[date, DayLevel], bool]:
+    """The level of each date of the week (open stays running on), and whether one stay
+    gives all seven."""
+    started = patient.current_stay_started_at
+    if patient.is_active and started is not None and patient.current_level is not None:
+        first = calendar_for(patient.timezone).first_midnight_at_or_after(started) - ONE_DAY
+        if first <= monday:  # the fast path: a week inside the open stay
+            day = DayLevel(patient.current_level, patient.age_group)
+            return {monday + d: day for d in _WEEK}, True
+    rows = unit.all(
+        "SELECT level, age_group, census_first_date, census_last_date FROM rm_stays"
+        " WHERE patient_id = ? AND census_first_date <= ?"
+        " AND (census_last_date IS NULL OR census_last_date >= ?)",
+        (patient.patient_id, monday + 6 * ONE_DAY, monday),
+    )
+    levels: dict[date, DayLevel] = {}
+    interior = False
+    for level, age_group, first_stored, last_stored in rows:
+        first = _day(unit, first_stored)
+        last = date.max if last_stored is None else _day(unit, last_stored)
+        days = [monday + d for d in _WEEK if first <= monday + d <= last]
+        levels.update(dict.fromkeys(days, DayLevel(str(level), str(age_group))))
+        interior = interior or len(days) == 7
+    return levels, interior
