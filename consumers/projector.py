@@ -19,7 +19,7 @@ from kafka import ConsumerRebalanceListener, KafkaConsumer, OffsetAndMetadata, T
 from consumers.cloudevents import EVENTS_TOPIC, envelope_from_record, header_map
 from consumers.projector_hooks import CrashHook
 from infrastructure.sql import Database, Unit
-from projections.read_models.handlers import apply_event
+from projections.read_models.handlers import apply_event, prepare
 from projections.read_models.positions import claim_events, save_offsets, stored_offsets
 from projections.read_models.schema import create_tables
 
@@ -75,6 +75,7 @@ def apply_records(unit: Unit, records: Sequence[Any]) -> int:
         decoded.append((header_map(record.headers or []).get("ce_id", envelope.event_id), envelope))
     fresh = claim_events(unit, [ce_id for ce_id, _ in decoded])
     applied = 0
+    prepare(unit, [envelope for ce_id, envelope in decoded if ce_id in fresh])
     for ce_id, envelope in decoded:
         if ce_id in fresh:
             fresh.discard(ce_id)  # a second copy in the same batch is a duplicate too

@@ -12,7 +12,7 @@ from infrastructure.sql import Database
 from journey.application import JourneyApplication
 from journey.domain_events import PatientEvent
 from journey.envelopes import to_envelope
-from projections.read_models.handlers import apply_event
+from projections.read_models.handlers import apply_events
 from projections.read_models.positions import lock_position, save_position
 from projections.read_models.schema import create_tables, reset_tables
 
@@ -35,10 +35,12 @@ class LogFollower:
             notifications = self.app.recorder.select_notifications(
                 start=position + 1, limit=self.batch_size, inclusive_of_start=True
             )
+            envelopes = []
             for notification in notifications:
                 event = self.app.mapper.to_domain_event(notification)
                 assert isinstance(event, PatientEvent)
-                apply_event(unit, to_envelope(event))
+                envelopes.append(to_envelope(event))
+            apply_events(unit, envelopes)
             if notifications:
                 save_position(unit, self.name, notifications[-1].id)
         if notifications:

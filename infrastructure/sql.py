@@ -81,6 +81,28 @@ SQLITE = Dialect("sqlite", timestamp="TEXT", day="TEXT", flag="INTEGER")
 POSTGRESQL = Dialect("postgresql", timestamp="TIMESTAMPTZ", day="DATE", flag="BOOLEAN")
 
 
+MULTI_ROWS = 500
+
+
+def _values_group(statement: str) -> tuple[str, str, str]:
+    """(text up to VALUES, the `(%s, ...)` group, the rest); no group when the statement is
+    not a single-row INSERT ... VALUES."""
+    marker = " VALUES ("
+    at = statement.find(marker)
+    if not statement.lstrip().upper().startswith("INSERT") or at < 0:
+        return statement, "", ""
+    start = at + len(marker) - 1
+    end = statement.index(")", start) + 1
+    group = statement[start:end]
+    if "(" in group[1:] or "?" in statement[:start] + statement[end:]:
+        return statement, "", ""
+    return statement[: at + len(marker) - 1], group, statement[end:]
+
+
+def _numbered(width: int, offset: int) -> str:
+    return "(" + ", ".join(f"${offset + i}" for i in range(1, width + 1)) + ")"
+
+
 class Unit:
     """The unit of work handlers receive: statements inside one open transaction."""
 
@@ -108,12 +130,24 @@ class Unit:
         return row
 
     def executemany(self, statement: str, rows: Sequence[Params]) -> None:
+        """`statement` once per row. On PostgreSQL an `INSERT ... VALUES (?, ...)` goes out
+        as multi-row inserts of up to MULTI_ROWS rows: one round trip each, not one per row
+        (keys must then be distinct within the call when it ends in ON CONFLICT DO UPDATE)."""
         values = [self.dialect.row(row) for row in rows]
-        if self.dialect.name == "postgresql":
+        if self.dialect.name != "postgresql":
+            self._connection.executemany(statement, values)
+            return
+        head, group, tail = _values_group(statement)
+        if not group:
             with self._connection.cursor() as cursor:
                 cursor.executemany(self.dialect.sql(statement), values)
-        else:
-            self._connection.executemany(statement, values)
+            return
+        width = group.count("?")
+        with psycopg.RawCursor(self._connection) as cursor:  # $n placeholders: no parsing
+            for start in range(0, len(values), MULTI_ROWS):
+                chunk = values[start : start + MULTI_ROWS]
+                groups = ", ".join(_numbered(width, i * width) for i in range(len(chunk)))
+                cursor.execute(f"{head}{groups}{tail}", [v for row in chunk for v in row])
 
     def all(self, statement: str, params: Params = ()) -> list[Row]:
         return [tuple(r) for r in self.execute(statement, params).fetchall()]

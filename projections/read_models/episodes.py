@@ -17,6 +17,7 @@ from projections.census import CHAIN_GAP_DAYS, stay_days
 from projections.read_models.chains import chain_admitted, chain_stay_closed
 from projections.read_models.patients import PatientRow, calendar_for
 from projections.read_models.stay_counters import episode_discharged, stay_closed, stay_opened
+from projections.read_models.stays_cache import forget_stays
 from projections.timeline import Stay
 
 
@@ -30,6 +31,7 @@ def _open_stay(unit: Unit, patient: PatientRow, level: str) -> date:
     at = patient.current_stay_started_at
     assert at is not None
     first = _census_first_date(calendar_for(patient.timezone), at)
+    forget_stays(unit, patient.patient_id)
     unit.execute(
         "INSERT INTO rm_stays (patient_id, episode_number, seq, level, age_group, started_at,"
         " census_first_date) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -47,6 +49,7 @@ def _close_stay(unit: Unit, patient: PatientRow, at: datetime, ended_by: str) ->
     calendar = calendar_for(patient.timezone)
     stay = Stay(patient.current_level, patient.current_stay_started_at, at, patient.age_group)
     days, last = stay_days(stay, calendar, at), calendar.last_midnight_before(at) - ONE_DAY
+    forget_stays(unit, patient.patient_id)
     unit.execute(
         "UPDATE rm_stays SET ended_at = ?, ended_by = ?, census_last_date = ?, days = ?"
         " WHERE patient_id = ? AND episode_number = ? AND seq = ?",

@@ -7,6 +7,9 @@ is ordered, Kafka keys by patient), so an event whose version is not above the p
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import UTC, timedelta
+
 from infrastructure.sql import Unit
 from journey.events import (
     EventEnvelope,
@@ -17,10 +20,31 @@ from journey.events import (
     SessionEnteredInError,
     SessionRecorded,
 )
+from projections.calendar import week_monday
 from projections.read_models.episodes import on_admitted, on_discharged, on_level_changed
-from projections.read_models.patients import load_patient, save_patient
+from projections.read_models.patients import load_patient, preload_patients, save_patient
 from projections.read_models.session_counters import stay_boundary
 from projections.read_models.sessions import flush_pending, on_session_amended, on_session_recorded
+from projections.read_models.weeks import preload_weeks
+
+PRELOAD_MARGIN = timedelta(days=2)  # local dates differ from UTC ones by at most a day
+
+
+def prepare(unit: Unit, envelopes: Sequence[EventEnvelope]) -> None:
+    """Reads the rows a batch of events will need (patients, their recent weeks) in a few
+    statements, so applying them reads little more."""
+    if not envelopes:
+        return
+    patient_ids = sorted({e.patient_id for e in envelopes})
+    preload_patients(unit, patient_ids)
+    earliest = min(e.occurred_at for e in envelopes).astimezone(UTC).date()
+    preload_weeks(unit, patient_ids, week_monday(earliest - PRELOAD_MARGIN))
+
+
+def apply_events(unit: Unit, envelopes: Sequence[EventEnvelope]) -> int:
+    """Applies a batch of events in order; returns how many were not held already."""
+    prepare(unit, envelopes)
+    return sum(apply_event(unit, envelope) for envelope in envelopes)
 
 
 def apply_event(unit: Unit, envelope: EventEnvelope) -> bool:

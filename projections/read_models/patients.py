@@ -47,7 +47,8 @@ class PatientRow:
 
 _COLUMNS = tuple(f.name for f in fields(PatientRow))
 _INSTANTS = frozenset(i for i, name in enumerate(_COLUMNS) if name.endswith("_at"))
-_SELECT = f"SELECT {', '.join(_COLUMNS)} FROM rm_patients WHERE patient_id = ?"
+_SELECT_ALL = f"SELECT {', '.join(_COLUMNS)} FROM rm_patients"
+_SELECT = f"{_SELECT_ALL} WHERE patient_id = ?"
 _UPSERT = (
     f"INSERT INTO rm_patients ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
     " ON CONFLICT (patient_id) DO UPDATE SET "
@@ -61,6 +62,26 @@ def calendar_for(timezone: str | None) -> LocalCalendar:
     return LocalCalendar(timezone or FALLBACK_TIMEZONE)
 
 
+def _row(unit: Unit, row: tuple[Any, ...]) -> PatientRow:
+    values = [unit.dialect.instant(v) if i in _INSTANTS else v for i, v in enumerate(row)]
+    return PatientRow(*values)
+
+
+def preload_patients(unit: Unit, patient_ids: list[str]) -> None:
+    """Reads the rows of these patients (None for those without one) into the unit, in a
+    few statements instead of one per patient."""
+    wanted = [p for p in patient_ids if ("rm_patients", p) not in unit.memo]
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        found = {
+            row[0]: _row(unit, row)
+            for row in unit.all(f"{_SELECT_ALL} WHERE patient_id IN ({marks})", chunk)
+        }
+        for patient_id in chunk:
+            unit.memo["rm_patients", patient_id] = found.get(patient_id)
+
+
 def load_patient(unit: Unit, patient_id: str) -> PatientRow | None:
     """The patient's row as of this transaction (read once, then kept in the unit)."""
     key = ("rm_patients", patient_id)
@@ -68,13 +89,7 @@ def load_patient(unit: Unit, patient_id: str) -> PatientRow | None:
         found: PatientRow | None = unit.memo[key]
         return found
     row = unit.one(_SELECT, (patient_id,))
-    if row is not None:
-        values: list[Any] = [
-            unit.dialect.instant(v) if i in _INSTANTS else v for i, v in enumerate(row)
-        ]
-        found = PatientRow(*values)
-    else:
-        found = None
+    found = None if row is None else _row(unit, row)
     unit.memo[key] = found
     return found
 

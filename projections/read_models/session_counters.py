@@ -18,6 +18,7 @@ from journey.catalog import default_catalog
 from projections.calendar import require_aware
 from projections.read_models import counters, weeks
 from projections.read_models.patients import PatientRow, calendar_for
+from projections.read_models.stays_cache import stays_of
 from projections.session_log import SessionState
 
 ATTENDED, NO_SHOW = "attended", "no_show"
@@ -39,12 +40,8 @@ def level_at(unit: Unit, patient: PatientRow | None, at: datetime) -> str | None
     started = patient.current_stay_started_at
     if patient.is_active and started is not None and started <= at:
         return patient.current_level
-    row = unit.one(
-        "SELECT level FROM rm_stays WHERE patient_id = ? AND started_at <= ?"
-        " AND ended_at IS NOT NULL AND ended_at > ?",
-        (patient.patient_id, at, at),
-    )
-    return None if row is None else str(row[0])
+    found = [s.level for s in stays_of(unit, patient.patient_id) if s.in_force(at)]
+    return found[0] if found else None
 
 
 def _attendance(unit: Unit, at: datetime, status: str, level: str | None, sign: int) -> None:

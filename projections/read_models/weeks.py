@@ -22,6 +22,7 @@ from projections.calendar import ONE_DAY, week_monday
 from projections.census import DayLevel
 from projections.read_models import counters
 from projections.read_models.patients import PatientRow, calendar_for
+from projections.read_models.stays_cache import stays_of
 from projections.weeks import WeeklyRanges, WeekSummary, apply_levels
 
 _WEEK = tuple(timedelta(days=i) for i in range(7))
@@ -58,11 +59,35 @@ def _key(patient_id: str, monday: date) -> tuple[str, str]:
     return ("rm_weeks", f"{patient_id}\x1f{monday.isoformat()}")
 
 
+_PRELOADED = ("rm_weeks", "*preloaded*")
+
+
+def preload_weeks(unit: Unit, patient_ids: list[str], since: date) -> None:
+    """Reads these patients' rows of the weeks from `since` on into the unit, in a few
+    statements; the weeks not found there then need no read either."""
+    for start in range(0, len(patient_ids), 500):
+        chunk = patient_ids[start : start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        for pid, stored, zone, *values in unit.all(
+            f"SELECT patient_id, week_start, timezone, attended_minutes, level, status,"
+            f" base_status FROM rm_weeks WHERE patient_id IN ({marks}) AND week_start >= ?",
+            (*chunk, since),
+        ):
+            monday = _day(unit, stored)
+            if _key(pid, monday) not in unit.memo:
+                unit.memo[_key(pid, monday)] = WeekRow(pid, monday, zone, *values, True)
+    loaded: dict[str, date] = unit.memo.setdefault(_PRELOADED, {})
+    loaded.update(dict.fromkeys(patient_ids, since))
+
+
 def _load(unit: Unit, patient: PatientRow, monday: date) -> WeekRow:
     key = _key(patient.patient_id, monday)
     if key in unit.memo:
         found: WeekRow = unit.memo[key]
         return found
+    since = unit.memo.get(_PRELOADED, {}).get(patient.patient_id)
+    if since is not None and monday >= since:
+        return WeekRow(patient.patient_id, monday, patient.timezone, 0)
     row = unit.one(
         "SELECT attended_minutes, level, status, base_status FROM rm_weeks"
         " WHERE patient_id = ? AND week_start = ?",
@@ -172,18 +197,13 @@ def _day_levels(unit: Unit, patient: PatientRow, monday: date) -> tuple[dict[dat
         if first <= monday:  # the fast path: a week inside the open stay
             day = DayLevel(patient.current_level, patient.age_group)
             return {monday + d: day for d in _WEEK}, True
-    rows = unit.all(
-        "SELECT level, age_group, census_first_date, census_last_date FROM rm_stays"
-        " WHERE patient_id = ? AND census_first_date <= ?"
-        " AND (census_last_date IS NULL OR census_last_date >= ?)",
-        (patient.patient_id, monday + 6 * ONE_DAY, monday),
-    )
     levels: dict[date, DayLevel] = {}
     interior = False
-    for level, age_group, first_stored, last_stored in rows:
-        first = _day(unit, first_stored)
-        last = date.max if last_stored is None else _day(unit, last_stored)
-        days = [monday + d for d in _WEEK if first <= monday + d <= last]
-        levels.update(dict.fromkeys(days, DayLevel(str(level), str(age_group))))
+    last_day = monday + 6 * ONE_DAY
+    for stay in stays_of(unit, patient.patient_id):
+        if stay.first > last_day or stay.last < monday:
+            continue
+        days = [monday + d for d in _WEEK if stay.first <= monday + d <= stay.last]
+        levels.update(dict.fromkeys(days, DayLevel(stay.level, stay.age_group)))
         interior = interior or len(days) == 7
     return levels, interior

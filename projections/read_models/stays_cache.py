@@ -1,0 +1,60 @@
+"""A patient's stays as the handlers of one transaction see them: read once, then kept in
+the unit until a stay opens or closes (`forget_stays`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from infrastructure.sql import Unit
+
+
+@dataclass(frozen=True)
+class StoredStay:
+    level: str
+    age_group: str
+    started_at: datetime
+    ended_at: datetime | None
+    first: date  # census_first_date
+    last: date  # census_last_date; date.max while open
+
+    def in_force(self, at: datetime) -> bool:
+        return self.started_at <= at and (self.ended_at is None or at < self.ended_at)
+
+
+def stays_of(unit: Unit, patient_id: str) -> list[StoredStay]:
+    key = ("rm_stays", patient_id)
+    found: list[StoredStay] | None = unit.memo.get(key)
+    if found is None:
+        d = unit.dialect
+        found = [
+            StoredStay(
+                str(level),
+                str(age_group),
+                _instant(d.instant(started)),
+                d.instant(ended),
+                _day(d.day_value(first)),
+                d.day_value(last) or date.max,
+            )
+            for level, age_group, started, ended, first, last in unit.all(
+                "SELECT level, age_group, started_at, ended_at, census_first_date,"
+                " census_last_date FROM rm_stays WHERE patient_id = ?",
+                (patient_id,),
+            )
+        ]
+        unit.memo[key] = found
+    return found
+
+
+def forget_stays(unit: Unit, patient_id: str) -> None:
+    unit.memo.pop(("rm_stays", patient_id), None)
+
+
+def _instant(value: datetime | None) -> datetime:
+    assert value is not None
+    return value
+
+
+def _day(value: date | None) -> date:
+    assert value is not None
+    return value
