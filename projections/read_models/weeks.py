@@ -12,7 +12,7 @@ of the contributions of the rows, by time zone, Monday, level and status."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
@@ -29,7 +29,7 @@ _WEEK = tuple(timedelta(days=i) for i in range(7))
 Contribution = tuple[str, str, str | None]  # level, status, base status (interior weeks)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class WeekRow:
     patient_id: str
     week_start: date
@@ -100,7 +100,8 @@ def _load(unit: Unit, patient: PatientRow, monday: date) -> WeekRow:
 
 
 def _keep(unit: Unit, row: WeekRow) -> None:
-    unit.memo[_key(row.patient_id, row.week_start)] = replace(row, stored=True)
+    row.stored = True
+    unit.memo[_key(row.patient_id, row.week_start)] = row
     unit.memo.setdefault(_DIRTY, set()).add(_key(row.patient_id, row.week_start))
     unit.before_commit("rm_weeks", _write)
 
@@ -120,7 +121,8 @@ def _write(unit: Unit) -> None:
 def add_minutes(unit: Unit, patient: PatientRow, day: date, minutes: int) -> None:
     """Counted attended minutes of the week of local `day` change by `minutes`."""
     row = _load(unit, patient, week_monday(day))
-    _restate(unit, patient, replace(row, attended_minutes=row.attended_minutes + minutes))
+    row.attended_minutes += minutes
+    _restate(unit, patient, row)
 
 
 def stay_boundary(unit: Unit, patient: PatientRow, at: datetime) -> None:
@@ -147,8 +149,7 @@ def _restate(unit: Unit, patient: PatientRow, row: WeekRow) -> None:
     if old != new:
         _count(unit, row, old, -1)
         _count(unit, row, new, +1)
-        level, status, base = new if new is not None else (None, None, None)
-        row = replace(row, level=level, status=status, base_status=base)
+        row.level, row.status, row.base_status = new if new is not None else (None, None, None)
     if row.stored or row.contribution is not None or row.attended_minutes:
         _keep(unit, row)
 
@@ -174,29 +175,57 @@ def _ranges() -> WeeklyRanges:
 
 
 def _contribution(unit: Unit, patient: PatientRow, row: WeekRow) -> Contribution | None:
+    """What the week adds to the counts, its dates' levels taken from the stays."""
+    started = patient.current_stay_started_at
+    if patient.is_active and started is not None and patient.current_level is not None:
+        first = calendar_for(patient.timezone).first_midnight_at_or_after(started) - ONE_DAY
+        if first <= row.week_start:  # the usual case: a week inside the open stay
+            return _interior(patient.current_level, patient.age_group, row.attended_minutes)
     levels, interior = _day_levels(unit, patient, row.week_start)
-    ranges = _ranges()
-    week = WeekSummary(row.week_start, attended_minutes=row.attended_minutes)
-    apply_levels(week, levels, ranges)
+    if interior:
+        day = levels[row.week_start]
+        return _interior(day.level, day.age_group, row.attended_minutes)
+    return _assembled(row.week_start, levels, row.attended_minutes)
+
+
+def _summary(monday: date, levels: dict[date, DayLevel], minutes: int) -> WeekSummary:
+    week = WeekSummary(monday, attended_minutes=minutes)
+    apply_levels(week, levels, _ranges())
+    return week
+
+
+def _single_ambulatory(week: WeekSummary) -> str | None:
     if not week.complete or len(week.level_days) != 1:
         return None
     level = next(iter(week.level_days))
     found = default_catalog().levels.get(level)
-    if found is None or not found.ambulatory:
+    return level if found is not None and found.ambulatory else None
+
+
+@lru_cache(maxsize=8192)
+def _interior(level: str, age_group: str, minutes: int) -> Contribution | None:
+    """A week all seven dates of which one stay gives: its status, and the zero-minute one
+    `rm_week_spans` already counted it at."""
+    monday = date(2024, 1, 1)
+    week = _summary(monday, {monday + d: DayLevel(level, age_group) for d in _WEEK}, minutes)
+    if _single_ambulatory(week) is None:
         return None
-    base = replace(week, attended_minutes=0).status if interior else None
+    week.attended_minutes = 0
+    base = week.status
+    week.attended_minutes = minutes
     return level, week.status, base
+
+
+def _assembled(monday: date, levels: dict[date, DayLevel], minutes: int) -> Contribution | None:
+    """A week whose dates several stays give: counted when they are of one ambulatory level."""
+    week = _summary(monday, levels, minutes)
+    level = _single_ambulatory(week)
+    return None if level is None else (level, week.status, None)
 
 
 def _day_levels(unit: Unit, patient: PatientRow, monday: date) -> tuple[dict[date, DayLevel], bool]:
     """The level of each date of the week (open stays running on), and whether one stay
     gives all seven."""
-    started = patient.current_stay_started_at
-    if patient.is_active and started is not None and patient.current_level is not None:
-        first = calendar_for(patient.timezone).first_midnight_at_or_after(started) - ONE_DAY
-        if first <= monday:  # the fast path: a week inside the open stay
-            day = DayLevel(patient.current_level, patient.age_group)
-            return {monday + d: day for d in _WEEK}, True
     levels: dict[date, DayLevel] = {}
     interior = False
     last_day = monday + 6 * ONE_DAY
