@@ -63,7 +63,9 @@ def calendar_for(timezone: str | None) -> LocalCalendar:
 
 
 def _row(unit: Unit, row: tuple[Any, ...]) -> PatientRow:
-    values = [unit.dialect.instant(v) if i in _INSTANTS else v for i, v in enumerate(row)]
+    values: list[Any] = [
+        unit.dialect.instant(v) if i in _INSTANTS else v for i, v in enumerate(row)
+    ]
     return PatientRow(*values)
 
 

@@ -68,14 +68,16 @@ def preload_weeks(unit: Unit, patient_ids: list[str], since: date) -> None:
     for start in range(0, len(patient_ids), 500):
         chunk = patient_ids[start : start + 500]
         marks = ", ".join("?" for _ in chunk)
-        for pid, stored, zone, *values in unit.all(
+        for pid, stored, zone, minutes, level, status, base in unit.all(
             f"SELECT patient_id, week_start, timezone, attended_minutes, level, status,"
             f" base_status FROM rm_weeks WHERE patient_id IN ({marks}) AND week_start >= ?",
             (*chunk, since),
         ):
             monday = _day(unit, stored)
             if _key(pid, monday) not in unit.memo:
-                unit.memo[_key(pid, monday)] = WeekRow(pid, monday, zone, *values, True)
+                unit.memo[_key(pid, monday)] = WeekRow(
+                    pid, monday, zone, minutes, level, status, base, stored=True
+                )
     loaded: dict[str, date] = unit.memo.setdefault(_PRELOADED, {})
     loaded.update(dict.fromkeys(patient_ids, since))
 
