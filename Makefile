@@ -41,14 +41,16 @@ typecheck: $(VENV)
 unit: $(VENV)
 	$(PY) -m pytest tests/unit
 
-## bench: every benchmark, each prints its figures (relay and analytics need the services)
+## bench: every benchmark, each prints its figures (relay, analytics, rebuild need the services)
 bench: $(VENV) services-up
 	$(PY) -m benchmarks.bench_import
 	$(PY) -m benchmarks.bench_command_cost
 	$(PY) -m benchmarks.bench_show
 	$(PY) -m benchmarks.bench_replay
 	set -a && . ./.services.env && set +a && $(PY) -m benchmarks.bench_relay
+	set -a && . ./.services.env && set +a && $(PY) -m benchmarks.bench_bulk_import
 	set -a && . ./.services.env && set +a && $(PY) -m benchmarks.bench_analytics
+	set -a && . ./.services.env && set +a && $(PY) -m benchmarks.bench_rebuild
 
 clean:
 	rm -rf .venv journey.db journey.db-wal journey.db-shm .pytest_cache .mypy_cache .ruff_cache

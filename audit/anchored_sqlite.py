@@ -8,7 +8,7 @@ from typing import Any
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
-from audit.anchors import Anchor, anchors_for
+from audit.anchors import Anchor, Row, anchors_for
 
 ANCHORS_TABLE = "audit_anchors"
 
@@ -25,20 +25,22 @@ class AnchoredSQLiteApplicationRecorder(SQLiteApplicationRecorder):
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        # One executemany instead of eventsourcing's insert per event: the write lock is
-        # held, so the new rowids are the last one's and those just before it.
-        c.executemany(
-            self.insert_events_statement,
+        return self.insert_anchored(
+            c,
             [(str(s.originator_id), s.originator_version, s.topic, s.state) for s in stored_events],
         )
+
+    def insert_anchored(self, c: SQLiteCursor, rows: Sequence[Row]) -> list[int]:
+        """Appends stored rows (patient, version, topic, state) and their anchors to the log in
+        the transaction of `c`; returns their notification positions."""
+        # One executemany instead of eventsourcing's insert per event: the write lock is
+        # held, so the new rowids are the last one's and those just before it.
+        c.executemany(self.insert_events_statement, rows)
         c.execute("SELECT last_insert_rowid()")
         last_id = c.fetchone()[0]
-        positions = list(range(last_id - len(stored_events) + 1, last_id + 1))
+        positions = list(range(last_id - len(rows) + 1, last_id + 1))
         c.execute(f"SELECT running_hash FROM {ANCHORS_TABLE} ORDER BY notification_id DESC LIMIT 1")
         last = c.fetchone()
-        rows = [
-            (str(s.originator_id), s.originator_version, s.topic, s.state) for s in stored_events
-        ]
         anchors = anchors_for(last[0] if last else None, positions, rows)
         c.executemany(
             f"INSERT INTO {ANCHORS_TABLE} VALUES (?, ?, ?, ?)",

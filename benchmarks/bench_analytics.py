@@ -1,36 +1,42 @@
-"""Analytics over the read models on PostgreSQL: query times and read-model catch-up.
+"""Analytics over the read models on PostgreSQL at scale: building the data set, query
+times, and whether the read models keep up with live traffic.
 
 Run (PostgreSQL at JOURNEY_TEST_POSTGRES_URL, e.g. from `make services-up`):
-    .venv/bin/python -m benchmarks.bench_analytics [--patients 5000] [--runs 5]
+    .venv/bin/python -m benchmarks.bench_analytics                  # 100,000 patients
+    .venv/bin/python -m benchmarks.bench_analytics --patients 5000 --live-seconds 20
+    .venv/bin/python -m benchmarks.bench_analytics --keep           # leave the database
+    .venv/bin/python -m benchmarks.bench_analytics --reuse URL      # skip step 1
 
-1. Load: the deterministic demo cohort (`--patients`) is stored with the fast path
-   (`handle_many(..., atomic=False)` in batches) into a fresh database.
-2. Rebuild: the read models are rebuilt from the log (`rebuild`): events/s.
-3. Queries: each analytics query, median of `--runs` runs, at T = the cohort's end and at
-   a mid-history T (the read models are not refreshed between runs).
-4. Live: while a writer thread applies a second cohort's commands as fast as it can, the
-   log follower runs in the main thread; reports the writer's and the follower's events/s
-   and the follower's lag (events behind) when the writer stops.
-The target of the issue is 100,000 patients / 10,000,000 events; print what was run.
+1. Build: the deterministic demo cohort (`--patients`, stays stretched by `--stay-scale`
+   so that 100,000 patients give over 10,000,000 events) is stored with the bulk import
+   path (`bulk_load_cohort`, every domain rule applied, events and anchors by COPY), then
+   the read models are rebuilt from the log (`journey project --rebuild --workers 2`).
+2. Queries: each analytics query, median of `--runs` runs, at T = the cohort's end and at
+   a mid-history T.
+3. Live: a writer process stores a second cohort's commands at `--rate` commands/s for
+   `--live-seconds` (`benchmarks/live_writer.py`) while the log follower applies them in
+   this process; prints both rates, the follower's lag (events stored, not yet applied)
+   sampled every second, and how long it took to catch up once the writer stopped.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import statistics
-import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from benchmarks.common import UNTIL, timed
-from consumers.projector_log import LogFollower, follow_log, rebuild
+from benchmarks.live_writer import paced_write
+from consumers.projector_log import TRACKING_NAME, LogFollower
 from infrastructure.sql import Unit, connect
 from interfaces.bootstrap import build_application
-from interfaces.demo_cohort import generate_cohort
-from journey.application import JourneyApplication
-from journey.commands import parse_command
+from interfaces.bulk_import import bulk_load_cohort
+from interfaces.demo_cohort import CohortProfile
+from interfaces.replay_parallel import rebuild_store
 from journey.settings import Settings
 from projections.analytics.attendance import attendance
 from projections.analytics.census import census_at, census_daily
@@ -38,21 +44,34 @@ from projections.analytics.intensity import intensity
 from projections.analytics.length_of_stay import length_of_stay
 from projections.analytics.retention import retention
 from projections.analytics.transitions import transitions
+from projections.read_models.schema import create_tables
 from tests import infra
 
-BATCH = 1_000
-MONTH, TWO_DAYS = timedelta(days=32), timedelta(days=2)
+MONTH, YEAR, TWO_DAYS = timedelta(days=32), timedelta(days=367), timedelta(days=2)
 
 
-def load(app: JourneyApplication, patients: int, prefix: str, batch: int = BATCH) -> int:
-    """Stores the cohort with the fast path; returns the number of commands."""
-    commands = [
-        parse_command(c) for c in generate_cohort(patients, seed=7, until=UNTIL, id_prefix=prefix)
-    ]
-    for start in range(0, len(commands), batch):
-        results = app.handle_many(commands[start : start + batch], atomic=False)
-        assert not any(isinstance(r, Exception) for r in results)
-    return len(commands)
+def build(url: str, args: argparse.Namespace) -> None:
+    """Step 1: the cohort by the bulk import path, then the read models from the log."""
+    settings = Settings(database_url=url)
+    profile = CohortProfile(stay_scale=args.stay_scale)
+    report, seconds = timed(
+        lambda: bulk_load_cohort(args.patients, until=UNTIL, id_prefix="bench",
+                                 profile=profile, settings=settings, workers=args.workers)
+    )  # fmt: skip
+    assert not report.rejected, report.rejected[:3]
+    rate = report.accepted / seconds
+    print(f"cohort: {args.patients} patients, {report.accepted} events stored by the bulk "
+          f"import in {seconds:.0f}s ({rate:,.0f} events/s)", flush=True)  # fmt: skip
+    rebuild_read_models(url, args.workers)
+
+
+def rebuild_read_models(url: str, workers: int) -> None:
+    settings = Settings(database_url=url)
+    db = connect(url)
+    read, seconds = timed(lambda: rebuild_store(db, settings, workers))
+    db.close()
+    print(f"read models rebuilt from the log: {read} events in {seconds:.0f}s "
+          f"({read / seconds:,.0f} events/s)", flush=True)  # fmt: skip
 
 
 def queries(t: datetime) -> dict[str, Callable[[Unit], Any]]:
@@ -60,6 +79,7 @@ def queries(t: datetime) -> dict[str, Callable[[Unit], Any]]:
     return {
         "census --at": lambda u: census_at(u, t),
         "census --from/--to (31 days)": lambda u: census_daily(u, t, day - MONTH, day - TWO_DAYS),
+        "census --from/--to (a year)": lambda u: census_daily(u, t, day - YEAR, day - TWO_DAYS),
         "los --at": lambda u: length_of_stay(u, t),
         "transitions (a quarter)": lambda u: transitions(u, t, day - timedelta(days=92), day),
         "retention --at": lambda u: retention(u, t),
@@ -81,72 +101,103 @@ def time_queries(url: str, t: datetime, runs: int) -> None:
     db.close()
 
 
-def live(app: JourneyApplication, url: str, patients: int) -> None:
-    """Writer thread (second cohort) vs log follower in this thread."""
+def live(url: str, rate: float, seconds: float) -> None:
+    """The paced writer in its own process vs the log follower in this one."""
+    app = build_application(Settings(database_url=url))
     db = connect(url)
     follower = LogFollower(app, db)
-    before, done = follower.position(), threading.Event()
-    written: dict[str, float] = {}
-
-    def writer() -> None:
-        started = time.perf_counter()
-        written["commands"] = load(app, patients, "live", batch=200)
-        written["seconds"] = time.perf_counter() - started
-        done.set()
-
-    thread = threading.Thread(target=writer)
-    started = time.perf_counter()
-    thread.start()
-    applied = 0
-    while not done.is_set():
-        applied += follower.step()
-    lag = app.recorder.max_notification_id() - follower.position()  # behind when the writer stopped
-    applied += follow_log(follower, once=True)
-    seconds = time.perf_counter() - started
-    thread.join()
-    events = follower.position() - before
-    print(f"\nlive: writer stored {events} events in {written['seconds']:.1f}s "
-          f"({events / written['seconds']:.0f} events/s) while the follower applied them "
-          f"({applied} read, {events / seconds:.0f} events/s overall); lag when the writer "
-          f"stopped: {lag} events")  # fmt: skip
+    follower.step()  # tables and position in place before the clock starts
+    before = follower.position()
+    context = multiprocessing.get_context("spawn")
+    results: Any = context.Queue()
+    writer = context.Process(target=paced_write, args=(url, rate, seconds, results))
+    lags: list[int] = []
+    started = last_sample = time.perf_counter()
+    writer.start()
+    while writer.is_alive():
+        if not follower.step():
+            time.sleep(0.05)
+        if time.perf_counter() - last_sample >= 1.0:
+            last_sample = time.perf_counter()
+            lags.append((app.recorder.max_notification_id() or 0) - follower.position())
+    sent, wrote = results.get(timeout=10)
+    writer.join()
+    stopped = time.perf_counter()
+    head = app.recorder.max_notification_id() or 0
+    while follower.position() < head:
+        follower.step()
+    caught_up = time.perf_counter() - stopped
+    applied = follower.position() - before
+    print(f"\nlive: the writer stored {sent} commands in {wrote:.1f}s ({sent / wrote:,.0f}/s, "
+          f"target {rate:,.0f}/s); the follower applied {applied} events in "
+          f"{time.perf_counter() - started:.1f}s")  # fmt: skip
+    if lags:
+        print(f"  lag sampled every second: median {statistics.median(lags):,.0f} events, "
+              f"max {max(lags):,} ({len(lags)} samples); caught up {caught_up:.2f}s after "
+              "the writer stopped")  # fmt: skip
     db.close()
+    app.close()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--patients", type=int, default=5_000)
-    parser.add_argument("--live-patients", type=int, default=1_000)
+    parser.add_argument("--patients", type=int, default=100_000)
+    parser.add_argument("--stay-scale", type=float, default=1.08)
+    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--rate", type=float, default=1_000)
+    parser.add_argument("--live-seconds", type=float, default=60)
+    parser.add_argument("--reuse", metavar="URL", help="a database built by an earlier --keep")
+    parser.add_argument("--keep", action="store_true", help="do not drop the database")
     args = parser.parse_args()
+    if args.reuse:  # a database from `--keep` here, or from bench_bulk_import --keep
+        if _position(args.reuse) < _log_head(args.reuse):
+            rebuild_read_models(args.reuse, args.workers)
+        run(args.reuse, args)
+        return
     with infra.postgres_server() as server:
         url = infra.create_database(server, prefix="bench_analytics")
         try:
+            build(url, args)
             run(url, args)
         finally:
-            infra.drop_database(url)
+            if args.keep:
+                print(f"\nkept: {url}")
+            else:
+                infra.drop_database(url)
+
+
+def _position(url: str) -> int:
+    db = connect(url)
+    with db.transaction() as unit:
+        create_tables(unit)
+        row = unit.one("SELECT position FROM rm_tracking WHERE name = ?", (TRACKING_NAME,))
+    db.close()
+    return int(row[0]) if row else 0
+
+
+def _log_head(url: str) -> int:
+    app = build_application(Settings(database_url=url))
+    try:
+        return app.recorder.max_notification_id() or 0
+    finally:
+        app.close()
 
 
 def run(url: str, args: argparse.Namespace) -> None:
-    app = build_application(Settings(database_url=url))
-    try:
-        commands, seconds = timed(lambda: load(app, args.patients, "bench"))
-        events = app.recorder.max_notification_id()
-        print(f"cohort: {args.patients} patients, {commands} commands, {events} events, "
-              f"stored in {seconds:.1f}s ({events / seconds:.0f} events/s)")  # fmt: skip
-        db = connect(url)
-        read, seconds = timed(lambda: rebuild(LogFollower(app, db)))
-        db.close()
-        print(f"rebuild: {read} events in {seconds:.1f}s ({read / seconds:.0f} events/s)")
-        end = datetime.combine(UNTIL, datetime.min.time(), tzinfo=UTC)
-        time_queries(url, end, args.runs)
-        time_queries(
-            url, datetime.combine(date(2025, 12, 15), datetime.min.time(), tzinfo=UTC), args.runs
-        )
-        live(app, url, args.live_patients)
-    finally:
-        app.close()
+    db = connect(url)
+    with db.transaction() as unit:
+        row = unit.one("SELECT COUNT(*), (SELECT MAX(position) FROM rm_tracking) FROM rm_patients")
+    db.close()
+    assert row is not None
+    print(f"read models: {row[0]:,} patients, log position {row[1]:,}")
+    end = datetime.combine(UNTIL, datetime.min.time(), tzinfo=UTC)
+    time_queries(url, end, args.runs)
+    middle = datetime.combine(date(2025, 12, 15), datetime.min.time(), tzinfo=UTC)
+    time_queries(url, middle, args.runs)
+    live(url, args.rate, args.live_seconds)
 
 
 if __name__ == "__main__":

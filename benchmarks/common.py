@@ -8,12 +8,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from itertools import islice
 from pathlib import Path
 from typing import TypeVar
 
 from interfaces.demo_cohort import generate_cohort
+from tests import infra
 
 T = TypeVar("T")
 UNTIL = date(2026, 11, 1)  # fixed, so every run measures the same cohort
@@ -44,6 +46,21 @@ def run_cli(args: list[str], database_url: str) -> float:
     command = [sys.executable, "-m", "interfaces", *args]
     _, seconds = timed(lambda: subprocess.run(command, env=env, check=True, capture_output=True))
     return seconds
+
+
+@contextmanager
+def fresh_postgres(prefix: str, *, keep: bool = False) -> Iterator[str]:
+    """A new database on the tests' PostgreSQL server (tests/infra.py), dropped afterwards
+    unless `keep`: then its URL is printed, for another benchmark to reuse."""
+    with infra.postgres_server() as server:
+        url = infra.create_database(server, prefix=prefix)
+        try:
+            yield url
+        finally:
+            if keep:
+                print(f"kept: JOURNEY_DATABASE_URL={url}")
+            else:
+                infra.drop_database(url)
 
 
 def percentile(samples: list[float], share: float) -> float:

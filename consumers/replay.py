@@ -8,16 +8,17 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from infrastructure.sql import Database
+from consumers.log_shares import Share, share_reader
+from infrastructure.sql import Database, connect
 from journey.application import JourneyApplication
 from journey.domain_events import PatientEvent
 from journey.envelopes import to_envelope
 from projections.read_models.checksum import TableSum, table_sum
 from projections.read_models.handlers import apply_event
-from projections.read_models.schema import READ_MODEL_TABLES, create_tables
+from projections.read_models.schema import POSITION_TABLES, READ_MODEL_TABLES, create_tables
 
-BATCH = 5_000
 LIVE_TRACKING = "rm-log"
+WHOLE = Share()
 
 
 @dataclass(frozen=True)
@@ -46,33 +47,42 @@ def rebuild_into(
     scratch: Database,
     stop: int,
     progress: Progress | None = None,
-    keep: Callable[[str], bool] | None = None,
+    share: Share = WHOLE,
 ) -> int:
-    """Applies notifications 1..stop (those of patients `keep` accepts, default all) to
-    empty tables in `scratch`; returns how many events were applied. `progress` hears the
-    log position reached after each batch."""
+    """Applies notifications 1..stop (those of `share`'s patients, default all) to empty
+    tables in `scratch`; returns how many events were applied. `progress` hears the log
+    position reached after each batch."""
     with scratch.transaction() as unit:
         create_tables(unit)
+    read = share_reader(app, share)
     done, start, began = 0, 1, time.perf_counter()
     while start <= stop:
-        page = app.recorder.select_notifications(start=start, limit=BATCH, stop=stop)
-        if not page:
+        page = read(start, stop)
+        if not page.end:
             break
         with scratch.transaction() as unit:
-            for notification in page:
-                if keep is None or keep(str(notification.originator_id)):
-                    event = app.mapper.to_domain_event(notification)
-                    assert isinstance(event, PatientEvent)
-                    apply_event(unit, to_envelope(event))
-                    done += 1
-        start = page[-1].id + 1
+            for notification in page.notifications:
+                event = app.mapper.to_domain_event(notification)
+                assert isinstance(event, PatientEvent)
+                apply_event(unit, to_envelope(event))
+        done += len(page.notifications)
+        start = page.end + 1
         if progress:
-            progress(start - 1, stop, time.perf_counter() - began)
+            progress(page.end, stop, time.perf_counter() - began)
     return done
 
 
 def compare(live: Database, rebuilt: Database, tables: Sequence[str]) -> list[Comparison]:
     return [Comparison(table_sum(live, t), table_sum(rebuilt, t)) for t in tables]
+
+
+def store_sums(database_url: str) -> dict[str, TableSum]:
+    """Rows and checksum of every rm_ table of a store, the positions' included."""
+    db = connect(database_url)
+    try:
+        return {t: table_sum(db, t) for t in (*READ_MODEL_TABLES, *POSITION_TABLES)}
+    finally:
+        db.close()
 
 
 def tables_for(projection: str | None) -> tuple[str, ...]:

@@ -10,10 +10,11 @@ time order; local dates are `date` / `YYYY-MM-DD` text; flags are `boolean` / 0-
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -152,6 +153,24 @@ class Unit:
     def all(self, statement: str, params: Params = ()) -> list[Row]:
         return [tuple(r) for r in self.execute(statement, params).fetchall()]
 
+    def copy_in(
+        self, table: str, columns: Sequence[str], batches: Iterable[str | Sequence[Params]]
+    ) -> int:
+        """PostgreSQL `COPY table (columns) FROM STDIN` (text format), in a transaction opened
+        with `pipeline=False`. A batch is either ready COPY text or rows for psycopg to
+        escape; returns the number of rows copied."""
+        assert self.dialect.name == "postgresql", "COPY is PostgreSQL's"
+        statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        with self._connection.cursor() as cursor:
+            with cursor.copy(statement) as copy:
+                for batch in batches:
+                    if isinstance(batch, str):
+                        copy.write(batch)
+                    else:
+                        for row in batch:
+                            copy.write_row(row)
+            return int(cursor.rowcount)
+
 
 class Database:
     """One connection to the read-model store; `transaction()` yields a `Unit`."""
@@ -161,11 +180,13 @@ class Database:
         self._connection = connection
 
     @contextmanager
-    def transaction(self) -> Iterator[Unit]:
-        """Commits when the block ends normally, rolls back when it raises."""
+    def transaction(self, *, pipeline: bool = True) -> Iterator[Unit]:
+        """Commits when the block ends normally, rolls back when it raises. PostgreSQL runs
+        it in pipeline mode (writes go out without waiting for each reply) unless
+        `pipeline=False`, which `Unit.copy_in` needs."""
         if self.dialect.name == "postgresql":
-            # pipeline mode: writes go out without waiting for each reply
-            with self._connection.transaction(), self._connection.pipeline():
+            piped = self._connection.pipeline() if pipeline else nullcontext()
+            with self._connection.transaction(), piped:
                 unit = Unit(self.dialect, self._connection)
                 yield unit
                 unit.flush()
@@ -179,6 +200,17 @@ class Database:
             self._connection.execute("ROLLBACK")
             raise
         self._connection.execute("COMMIT")
+
+    @contextmanager
+    def attached(self, path: Path, alias: str) -> Iterator[None]:
+        """SQLite: the database file `path` readable as `alias.table` in this connection's
+        transactions (ATTACH is not allowed inside one)."""
+        assert self.dialect.name == "sqlite", "ATTACH is SQLite's"
+        self._connection.execute("ATTACH DATABASE ? AS " + alias, (str(path),))
+        try:
+            yield
+        finally:
+            self._connection.execute("DETACH DATABASE " + alias)
 
     def close(self) -> None:
         self._connection.close()

@@ -13,9 +13,15 @@ ANCHORED_RECORDERS = {
 }
 
 
-def build_application(settings: Settings | None = None) -> JourneyApplication:
+def build_application(
+    settings: Settings | None = None, *, create_tables: bool = True
+) -> JourneyApplication:
+    """The application on the configured store; `create_tables=False` for processes that
+    only work alongside one that created them (they must not wait on its locks)."""
     settings = settings or get_settings()
     env = persistence_env(settings.database_url)
+    if not create_tables:
+        env["CREATE_TABLE"] = "n"
     env["APPLICATION_RECORDER_TOPIC"] = ANCHORED_RECORDERS[env["PERSISTENCE_MODULE"]]
     env["TRANSCODER_TOPIC"] = "infrastructure.transcoder:OrjsonTranscoder"
     env["AGGREGATE_CACHE_MAXSIZE"] = str(settings.aggregate_cache_size)

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from interfaces.bootstrap import build_application
+from interfaces.bulk_import import bulk_import_lines
 from interfaces.cli_access import cli_actor, recorded
 from interfaces.cli_access import register as register_access
 from interfaces.cli_analytics import register as register_analytics
@@ -75,13 +76,24 @@ def import_(
         bool, typer.Option("--continue-on-error", help="apply the lines that are accepted")
     ] = False,
     actor: Annotated[str | None, typer.Option(help="actor for commands naming none")] = None,
+    bulk: Annotated[
+        bool, typer.Option("--bulk", help="decide in worker processes, store in large batches")
+    ] = False,
+    workers: Annotated[int, typer.Option(help="worker processes for --bulk", min=0)] = 2,
 ) -> None:
     """Import commands. Atomic by default: one rejected line and nothing is stored."""
-    application = build_application()
+    application = None if bulk else build_application()
     actor = cli_actor(actor)
     stream = sys.stdin if file == "-" else Path(file).open(encoding="utf-8")  # noqa: SIM115
     with stream, domain_errors():
-        report = import_lines(application, stream, continue_on_error=continue_on_error, actor=actor)
+        if application is not None:
+            report = import_lines(
+                application, stream, continue_on_error=continue_on_error, actor=actor
+            )
+        else:
+            report = bulk_import_lines(
+                stream, continue_on_error=continue_on_error, actor=actor, workers=workers
+            )
     for rejected in report.rejected:
         typer.echo(str(rejected), err=True)
     typer.echo(report.summary(), err=True)

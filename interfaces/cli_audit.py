@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 from datetime import UTC, datetime
@@ -14,19 +13,18 @@ import typer
 
 from audit.report import render_report
 from audit.verify import Verification, verify_log, verify_patient
-from consumers.replay import compare, live_position, rebuild_into, tables_for
+from consumers.replay import Comparison, compare, live_position, rebuild_into, tables_for
 from infrastructure.sql import connect
 from interfaces.bootstrap import build_application
 from interfaces.cli_access import cli_actor, recorded
 from interfaces.cli_errors import domain_errors
 from interfaces.render import table
-from interfaces.replay_parallel import rebuild_parallel
+from interfaces.replay_parallel import DEFAULT_WORKERS, rebuild_parallel
 from interfaces.timeparse import parse_instant
 from journey.settings import get_settings
 from projections.queries import patient_history, patient_journey
 
 EXIT_BROKEN, EXIT_DIFFERENT = 5, 6
-DEFAULT_WORKERS = min(4, os.cpu_count() or 1)
 
 
 def verify(
@@ -128,7 +126,7 @@ def replay(
     scratch_file.unlink(missing_ok=True)
     stop = live_position(live, app)
     if workers > 1:
-        count = rebuild_parallel(database_url, stop, scratch_file, workers)
+        count = rebuild_parallel(database_url, stop, scratch_file, workers, indexed=bool(keep))
     scratch = connect(f"sqlite:///{scratch_file}")
     if workers == 1:
         count = rebuild_into(app, scratch, stop, progress=_progress)
@@ -136,6 +134,14 @@ def replay(
     results = compare(live, scratch, tables)
     scratch.close()
     live.close()
+    _show(results)
+    if keep is None:
+        shutil.rmtree(scratch_file.parent, ignore_errors=True)
+    if not all(c.equal for c in results):
+        raise typer.Exit(EXIT_DIFFERENT)
+
+
+def _show(results: list[Comparison]) -> None:
     rows = [
         (
             c.live.table,
@@ -150,10 +156,6 @@ def replay(
     typer.echo(
         table(["table", "live rows", "rebuilt rows", "live sha256", "rebuilt sha256", ""], rows)
     )
-    if keep is None:
-        shutil.rmtree(scratch_file.parent, ignore_errors=True)
-    if not all(c.equal for c in results):
-        raise typer.Exit(EXIT_DIFFERENT)
 
 
 def _progress(done: int, total: int, seconds: float) -> None:

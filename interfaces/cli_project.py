@@ -1,5 +1,7 @@
 """`journey project`: keeps the analyst read models (rm_ tables) up to date, from the
-notification log or from the events topic; `--rebuild` replays them from scratch."""
+notification log or from the events topic; `--rebuild` replays them from scratch, with the
+log follower (`--workers 1`, SQLite's default) or with worker processes into a scratch file
+loaded in one transaction (`--workers N`, PostgreSQL's default: `replay_parallel.py`)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import threading
 import time
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -16,6 +18,9 @@ from consumers.cloudevents import EVENTS_TOPIC
 from consumers.projector_hooks import CrashHook
 from infrastructure.sql import Database, connect
 from journey.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from consumers.projector_log import LogFollower
 
 GROUP_ID = "care-journey-projector"
 
@@ -32,6 +37,7 @@ class Run:
     settings: Settings
     once: bool
     rebuild: bool
+    workers: int
     batch_size: int
     topic: str
     group: str
@@ -48,13 +54,13 @@ def _stop_on_signals() -> threading.Event:
 
 
 def _run_log(run: Run, db: Database) -> int:
-    from consumers.projector_log import LogFollower, follow_log, rebuild
+    from consumers.projector_log import LogFollower, follow_log
     from interfaces.bootstrap import build_application
 
     application = build_application(run.settings)
     try:
         follower = LogFollower(application, db, batch_size=run.batch_size, crash=run.crash)
-        read = rebuild(follower) if run.rebuild else 0
+        read = _rebuild(run, db, follower) if run.rebuild else 0
         if run.rebuild and run.once:
             return read
         return read + follow_log(
@@ -62,6 +68,26 @@ def _run_log(run: Run, db: Database) -> int:
         )
     finally:
         application.close()
+
+
+def _rebuild(run: Run, db: Database, follower: LogFollower) -> int:
+    from consumers.projector_log import rebuild
+    from interfaces.replay_parallel import rebuild_store
+
+    if run.workers == 1:
+        return rebuild(follower)
+    return rebuild_store(db, run.settings, run.workers)
+
+
+def _rebuild_workers(workers: int | None, rebuild: bool, db: Database) -> int:
+    """--workers as given, else 1 on SQLite (the log follower) and 2 or more on PostgreSQL."""
+    from interfaces.replay_parallel import DEFAULT_WORKERS
+
+    if workers is not None and not rebuild:
+        raise typer.BadParameter("--workers goes with --rebuild")
+    if workers is not None:
+        return workers
+    return max(2, DEFAULT_WORKERS) if db.dialect.name == "postgresql" else 1
 
 
 def _run_kafka(run: Run, db: Database) -> int:
@@ -82,6 +108,16 @@ def _run_kafka(run: Run, db: Database) -> int:
         consumer.close()
 
 
+Workers = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        help="--rebuild: 1 = the log follower, N = N worker processes into a scratch file,"
+        " then one load; default 1 on SQLite, 2 or more on PostgreSQL",
+    ),
+]
+
+
 def project(
     *,
     source: Annotated[
@@ -94,6 +130,7 @@ def project(
     rebuild: Annotated[
         bool, typer.Option("--rebuild", help="drop the rm_ tables and replay the log from 0")
     ] = False,
+    workers: Workers = None,
     batch_size: Annotated[int, typer.Option(help="events per transaction", min=1)] = 500,
     topic: Annotated[str, typer.Option(help="events topic (kafka)")] = EVENTS_TOPIC,
     group: Annotated[str, typer.Option(help="consumer group (kafka)")] = GROUP_ID,
@@ -107,17 +144,20 @@ def project(
     settings = get_settings()
     chosen = source or (Source.kafka if settings.kafka_bootstrap_servers else Source.log)
     chosen = Source.log if rebuild else chosen
-    run = Run(
-        settings, once, rebuild, batch_size, topic, group, poll_interval,
-        CrashHook(crash_after_batches), _stop_on_signals(),
-    )  # fmt: skip
     db, started = connect(settings.database_url), time.perf_counter()
     try:
+        run = Run(
+            settings, once, rebuild, _rebuild_workers(workers, rebuild, db), batch_size, topic,
+            group, poll_interval, CrashHook(crash_after_batches), _stop_on_signals(),
+        )  # fmt: skip
         read = _run_log(run, db) if chosen is Source.log else _run_kafka(run, db)
     finally:
         db.close()
-    elapsed = time.perf_counter() - started
-    typer.echo(f"projected {read} events from the {chosen} in {elapsed:.1f}s", err=True)
+    seconds = time.perf_counter() - started
+    rate = f"{read / seconds:,.0f}" if seconds else "-"
+    typer.echo(
+        f"projected {read} events from the {chosen} in {seconds:.1f}s ({rate} events/s)", err=True
+    )
 
 
 def register_project(app: typer.Typer) -> None:

@@ -256,14 +256,9 @@ class _Journey:
         return f"{role}-{self.rng.randint(1, self.plan.profile.intake_staff)}"
 
     def _emit(self, command: str, at: int, **fields: Any) -> None:
-        self.out.append(
-            {
-                "command": command,
-                "patient_id": self.patient_id,
-                "occurred_at": self.clock.stamp(at),
-                **fields,
-            }
-        )
+        stamp = self.clock.stamp(at)
+        self.out.append({"command": command, "patient_id": self.patient_id, "occurred_at": stamp})
+        self.out[-1].update(fields)
 
 
 def generate_cohort(
@@ -276,11 +271,20 @@ def generate_cohort(
 ) -> Iterator[dict[str, Any]]:
     """Commands for `patients` patients, patient after patient, each in time order, all before
     the start of `until` (UTC). Patient ids are `f"{id_prefix}-{i:06d}"`, i from 1."""
+    for commands in cohort_patients(range(1, patients + 1), seed, until, id_prefix, profile):
+        yield from commands
+
+
+def cohort_patients(
+    indices: Iterable[int], seed: int, until: date, id_prefix: str, profile: CohortProfile | None
+) -> Iterator[list[dict[str, Any]]]:
+    """The commands of the cohort's patients at `indices` (each alone, as `generate_cohort`
+    yields them): a share of the cohort, e.g. for one worker process."""
     plan = _Plan(profile or CohortProfile(), default_catalog())
     cutoff = datetime.combine(until, time(), tzinfo=UTC)
-    for index in range(1, patients + 1):
+    for index in indices:
         rng = Random(f"demo-cohort:{seed}:{index}")
-        yield from _Journey(plan, rng, f"{id_prefix}-{index:06d}", cutoff).commands()
+        yield _Journey(plan, rng, f"{id_prefix}-{index:06d}", cutoff).commands()
 
 
 def write_jsonl(commands: Iterable[dict[str, Any]], out: TextIO) -> int:

@@ -12,9 +12,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
+from typing import Any
 
 from journey.application import JourneyApplication, Outcome
-from journey.commands import Command, parse_command_json
+from journey.commands import Command, parse_command, parse_command_json
 from journey.errors import InvalidCommand, JourneyError
 
 
@@ -46,20 +47,24 @@ class ImportReport:
         return head if self.applied else f"nothing imported ({head} when checked)"
 
 
+def parse_entry(raw: str | dict[str, Any], actor: str | None) -> Command | JourneyError:
+    """One command from its JSON text (or parsed object), or the error naming what is wrong;
+    `actor` fills in for a command that names none."""
+    try:
+        command = parse_command_json(raw) if isinstance(raw, str) else parse_command(raw)
+    except InvalidCommand as error:
+        return error
+    if actor is not None and command.actor is None:
+        command = command.model_copy(update={"actor": actor})
+    return command
+
+
 def _parsed(
     lines: Iterable[str], actor: str | None
 ) -> Iterator[tuple[int, Command | JourneyError]]:
     for number, text in enumerate(lines, start=1):
-        if not text.strip():
-            continue
-        try:
-            command = parse_command_json(text)
-        except InvalidCommand as error:
-            yield number, error
-            continue
-        if actor is not None and command.actor is None:
-            command = command.model_copy(update={"actor": actor})
-        yield number, command
+        if text.strip():
+            yield number, parse_entry(text, actor)
 
 
 def _record(report: ImportReport, number: int, result: Outcome | JourneyError) -> None:
@@ -92,7 +97,7 @@ def _apply(
 
 
 @contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
+def cyclic_gc_paused() -> Iterator[None]:
     """Bulk decisions allocate many long-lived objects and no cycles: pause the cyclic
     collector (reference counting still frees memory) and restore it afterwards."""
     was_enabled = gc.isenabled()
@@ -117,7 +122,7 @@ def import_lines(
     report = ImportReport()
     now = now or datetime.now(UTC)
     parsed = _parsed(lines, actor)
-    with _cyclic_gc_paused():
+    with cyclic_gc_paused():
         if not continue_on_error:
             _apply(app, list(parsed), report, atomic=True, now=now)
             report.applied = not report.rejected

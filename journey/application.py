@@ -113,9 +113,9 @@ class JourneyApplication(Application[str]):
         self, command: Command, touched: dict[str, Patient], now: datetime
     ) -> Outcome | JourneyError:
         pid = command.patient_id
-        patient = touched.get(pid) or self._load(pid)
+        patient = touched.get(pid) or self.load_patient(pid)
         try:
-            patient, recorded = self._decide(patient, command, now)
+            patient, recorded = self.decide(patient, command, now)
         except JourneyError as error:
             return error
         touched[pid] = patient
@@ -127,7 +127,10 @@ class JourneyApplication(Application[str]):
             pid, command.command, "accepted", patient.version, type(event).__name__, event
         )
 
-    def _decide(self, patient: Patient | None, cmd: Command, now: datetime) -> tuple[Patient, bool]:
+    def decide(self, patient: Patient | None, cmd: Command, now: datetime) -> tuple[Patient, bool]:
+        """Decides one command on the patient (None: not yet known) without storing it: the
+        patient with the new event pending, and False for a duplicate (no event). Raises the
+        domain error of a rejected command, leaving the patient untouched."""
         if patient is None:
             if isinstance(cmd, Admit):
                 return Patient.admit_new(cmd, now=now, default_timezone=self.default_timezone), True
@@ -147,7 +150,8 @@ class JourneyApplication(Application[str]):
             patient.discharge(cmd, now=now)
         return patient, recorded
 
-    def _load(self, patient_id: str) -> Patient | None:
+    def load_patient(self, patient_id: str) -> Patient | None:
+        """The stored patient (from the cache, fast-forwarded), or None when unknown."""
         try:
             patient: Any = self.repository.get(patient_id, deepcopy_from_cache=False)
         except AggregateNotFoundError:

@@ -1,0 +1,96 @@
+"""Rebuilding the read models of a PostgreSQL store: `journey project --rebuild --once` with
+`--workers 2` (worker processes into a scratch SQLite file, then one COPY transaction) next
+to `--workers 1` (the log follower, today's path), each timed as a whole CLI run (process
+start included), and the two results compared table by table.
+
+Run (PostgreSQL at JOURNEY_TEST_POSTGRES_URL, e.g. from `make services-up`):
+    .venv/bin/python -m benchmarks.bench_rebuild [--events 200000] [--workers 2] [--no-baseline]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+
+from benchmarks.common import cohort_lines, timed
+from consumers.replay import store_sums
+from interfaces.bootstrap import build_application
+from interfaces.importer import import_lines
+from journey.settings import Settings
+from projections.read_models.checksum import TableSum
+from tests import infra
+
+
+def store(url: str, events: int) -> int:
+    """Stores the first `events` commands of the demo cohort; returns the log's length."""
+    app = build_application(Settings(database_url=url))
+    try:
+        lines = cohort_lines(events)
+        report, seconds = timed(
+            lambda: import_lines(app, lines, continue_on_error=True, batch_size=5_000)
+        )
+        stored = app.recorder.max_notification_id() or 0
+    finally:
+        app.close()
+    print(f"stored {stored} events ({report.summary()}) in {seconds:.0f} s")
+    return stored
+
+
+def rebuild(url: str, workers: int) -> float:
+    """Runs `journey project --rebuild --once --workers N`; returns wall seconds."""
+    env = {**os.environ, "JOURNEY_DATABASE_URL": url}
+    env.pop("JOURNEY_KAFKA_BOOTSTRAP_SERVERS", None)
+    command = [sys.executable, "-m", "interfaces", "project", "--rebuild", "--once"]
+    done, seconds = timed(
+        lambda: subprocess.run(
+            [*command, "--workers", str(workers)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    )
+    if done.returncode:
+        raise SystemExit(done.stderr)
+    phases = [line for line in done.stderr.splitlines() if not line.startswith("  ")]
+    print("\n".join(f"    {line}" for line in phases))
+    return seconds
+
+
+def run(url: str, args: argparse.Namespace) -> None:
+    events = store(url, args.events)
+    rates: dict[int, float] = {}
+    results: dict[int, dict[str, TableSum]] = {}
+    for workers in (args.workers, *(() if args.no_baseline else (1,))):
+        print(f"--rebuild --workers {workers}:")
+        rates[workers] = events / rebuild(url, workers)
+        results[workers] = store_sums(url)
+    for workers, rate in rates.items():
+        label = f"journey project --rebuild --workers {workers}"
+        print(f"{label:<44}{rate:>10,.0f} events/s  ({events} events, PostgreSQL)")
+    if len(results) == 2:
+        same = results[args.workers] == results[1]
+        print(f"read models and position identical on both paths: {same}")
+    print(f"({os.cpu_count()} CPUs here)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--no-baseline", action="store_true", help="skip --workers 1")
+    args = parser.parse_args()
+    with infra.postgres_server() as server:
+        url = infra.create_database(server, prefix="bench_rebuild")
+        try:
+            run(url, args)
+        finally:
+            infra.drop_database(url)
+
+
+if __name__ == "__main__":
+    main()

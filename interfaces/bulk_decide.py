@@ -1,0 +1,158 @@
+"""Deciding commands for the bulk import without storing them, patient by patient.
+
+Each command is decided by the application's own step (`JourneyApplication.decide`, the one
+`handle_many` uses) against the state the earlier accepted commands of its patient left, and
+the new events become stored rows through the application's mapper: the rows are those the
+normal path would store. A `Decider` keeps the aggregates it decided (the `keep` most
+recently used) for the patients' next commands; a patient whose aggregate it had to drop
+cannot be continued (what this load decided is not readable from the store yet), so its
+next command stops the load with `ScatteredInput`. Results cross process boundaries, so
+errors travel as `Rejection`s."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from eventsourcing.persistence import StoredEvent
+
+from audit.anchors import Row
+from journey import domain_events as ev
+from journey.application import SNAPSHOT_INTERVAL, JourneyApplication
+from journey.commands import Command
+from journey.errors import InvalidCommand, Issue, JourneyError, UnknownPatient
+from journey.patient import Patient
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A domain error in a form that pickles faithfully (its class and issues)."""
+
+    kind: type[JourneyError]
+    issues: tuple[Issue, ...]
+    patient_id: str | None = None
+
+    @classmethod
+    def of(cls, error: JourneyError) -> Rejection:
+        return cls(type(error), tuple(error.issues), getattr(error, "patient_id", None))
+
+    def error(self) -> JourneyError:
+        if issubclass(self.kind, UnknownPatient) and self.patient_id is not None:
+            return self.kind(self.patient_id)
+        error = self.kind.__new__(self.kind)
+        JourneyError.__init__(error, *self.issues)
+        return error
+
+
+Outcome = str | Rejection  # ACCEPTED, DUPLICATE or why the command was rejected
+ACCEPTED, DUPLICATE = "accepted", "duplicate"
+
+
+class ScatteredInput(InvalidCommand):
+    """A patient comes back after its aggregate was dropped: the bulk path cannot go on."""
+
+    def __init__(self, patient_id: str, keep: int) -> None:
+        super().__init__(
+            Issue(
+                "patient_id",
+                "bulk_patient_grouped",
+                f"patient '{patient_id}' comes back after more than {keep} other patients: the"
+                " bulk import needs each patient's commands close together (sort the input by"
+                " patient, keeping each patient's order, or use journey import)",
+            )
+        )
+
+
+@dataclass
+class PatientBatch:
+    """One patient's share of a batch: how many of its commands were accepted, what became
+    of the others (by number: duplicates, rejections), and the stored rows of its new
+    events (and of a snapshot), in version order."""
+
+    patient_id: str
+    accepted: int = 0
+    others: list[tuple[int, Outcome]] = field(default_factory=list)
+    events: list[Row] = field(default_factory=list)
+    snapshots: list[Row] = field(default_factory=list)
+
+
+def _row(stored: StoredEvent) -> Row:
+    return str(stored.originator_id), stored.originator_version, stored.topic, stored.state
+
+
+class Decider:
+    """Decides numbered commands (or parse errors) per patient, as `handle_many` would."""
+
+    def __init__(
+        self, app: JourneyApplication, now: datetime, *, load_existing: bool, keep: int
+    ) -> None:
+        self.app, self.now = app, now
+        self.load_existing, self.keep = load_existing, keep
+        self.kept: OrderedDict[str, Patient] = OrderedDict()
+        self.seen: set[str] = set()
+
+    def decide(
+        self, items: Iterable[tuple[int, str, Command | JourneyError]]
+    ) -> list[PatientBatch]:
+        """Batches in order of each patient's first command; `items` are (number, patient
+        id, command or its parse error)."""
+        batches: dict[str, PatientBatch] = {}
+        patients: dict[str, Patient | None] = {}
+        for number, patient_id, item in items:
+            batch = batches.get(patient_id)
+            if batch is None:
+                batch = batches[patient_id] = PatientBatch(patient_id)
+            outcome = self._outcome(item, patients)
+            if outcome == ACCEPTED:
+                batch.accepted += 1
+            else:
+                batch.others.append((number, outcome))
+        for patient_id, patient in patients.items():
+            if patient is not None:
+                self._encode(batches[patient_id], patient)
+        self._keep(patients)
+        return list(batches.values())
+
+    def _outcome(
+        self, item: Command | JourneyError, patients: dict[str, Patient | None]
+    ) -> Outcome:
+        if isinstance(item, JourneyError):
+            return Rejection.of(item)
+        pid = item.patient_id
+        if pid not in patients:
+            patients[pid] = self._load(pid)
+        try:
+            patients[pid], recorded = self.app.decide(patients[pid], item, self.now)
+        except JourneyError as error:
+            return Rejection.of(error)
+        return ACCEPTED if recorded else DUPLICATE
+
+    def _load(self, patient_id: str) -> Patient | None:
+        patient = self.kept.pop(patient_id, None)
+        if patient is not None:
+            return patient
+        if patient_id in self.seen:
+            raise ScatteredInput(patient_id, self.keep)
+        return self.app.load_patient(patient_id) if self.load_existing else None
+
+    def _encode(self, batch: PatientBatch, patient: Patient) -> None:
+        """The new events as stored rows; a snapshot when they crossed a multiple of the
+        interval (the application's `_take_snapshots` rule)."""
+        events = patient.collect_events()
+        to_stored = self.app.mapper.to_stored_event
+        batch.events = [_row(to_stored(e)) for e in events]
+        if self.app.snapshots is not None and any(
+            e.originator_version % SNAPSHOT_INTERVAL == 0 for e in events
+        ):
+            batch.snapshots = [_row(to_stored(ev.PatientSnapshot.take(patient)))]
+
+    def _keep(self, patients: dict[str, Patient | None]) -> None:
+        for patient_id, patient in patients.items():
+            if patient is not None:
+                self.seen.add(patient_id)
+                self.kept[patient_id] = patient
+                self.kept.move_to_end(patient_id)
+        while len(self.kept) > self.keep:
+            self.kept.popitem(last=False)

@@ -1,0 +1,203 @@
+"""Bulk import: the events and anchors `journey import` stores, written many times faster.
+
+Commands stream in chunks (`batch_size` lines, or `batch_patients` demo-cohort patients);
+each chunk is decided per patient by worker processes (`bulk_workers`, `bulk_decide`: the
+application's decide step and mapper, so the same rules, rejections, payloads and chain
+hashes) and written by this process alone, in one COPY per chunk on PostgreSQL
+(`audit.bulk_store`): positions and anchors in order, each patient's new events together
+and in version order, patients in the order of their first command in the chunk (the order
+`handle_many` stores a batch in).
+
+Atomic by default, like `journey import`: the whole load is one transaction, every rejected
+line is named, and one rejection means nothing is stored (deciding goes on to name them
+all). With `continue_on_error`, each chunk commits on its own and rejected lines are
+skipped. A retried `record_session` counts as a duplicate. Patients already in the store are
+loaded and continued. A patient's commands may be spread over the input, but not beyond the
+`keep` patients each worker holds (`ScatteredInput` stops the load then)."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from itertools import islice, zip_longest
+
+import orjson
+
+from audit.anchors import Row
+from audit.bulk_store import bulk_session
+from interfaces.bootstrap import build_application
+from interfaces.bulk_decide import DUPLICATE, PatientBatch, Rejection
+from interfaces.bulk_workers import CohortTask, Deciders, LinesTask, Task
+from interfaces.demo_cohort import CohortProfile
+from interfaces.importer import ImportReport, RejectedLine, cyclic_gc_paused, parse_entry
+from journey.errors import JourneyError
+from journey.settings import Settings, get_settings
+
+BATCH_LINES = 20_000
+BATCH_PATIENTS = 200
+WORKERS = 2
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    """A chunk's log order (patient ids; None: the cohort's, patient j of the chunk decided by
+    worker j % workers) and the lines rejected before they could be routed."""
+
+    order: list[str] | None
+    invalid: list[RejectedLine]
+
+
+def bulk_import_lines(
+    lines: Iterable[str],
+    *,
+    settings: Settings | None = None,
+    continue_on_error: bool = False,
+    actor: str | None = None,
+    workers: int = WORKERS,
+    batch_size: int = BATCH_LINES,
+    now: datetime | None = None,
+) -> ImportReport:
+    """Imports JSON Lines of commands (as `import_lines`) with the bulk path."""
+    parts = max(workers, 1)
+    numbered = enumerate(lines, start=1)
+    chunks = (
+        _route(block, actor, parts)
+        for block in iter(lambda: list(islice(numbered, batch_size)), [])
+    )
+    return _load(
+        chunks, settings, atomic=not continue_on_error, workers=workers, now=now, keep=None
+    )
+
+
+def bulk_load_cohort(
+    patients: int,
+    *,
+    until: date,
+    seed: int = 7,
+    id_prefix: str = "demo",
+    profile: CohortProfile | None = None,
+    settings: Settings | None = None,
+    actor: str | None = None,
+    workers: int = WORKERS,
+    batch_patients: int = BATCH_PATIENTS,
+    now: datetime | None = None,
+) -> ImportReport:
+    """Loads the demo cohort (`generate_cohort` with these arguments) atomically, each worker
+    generating its own patients; rejected commands are numbered as lines of `journey demo
+    --out`."""
+    parts = max(workers, 1)
+
+    def chunks() -> Iterator[tuple[_Chunk, list[Task]]]:
+        for start in range(1, patients + 1, batch_patients):
+            indices = range(start, min(start + batch_patients, patients + 1))
+            tasks: list[Task] = [
+                CohortTask(indices[k::parts], seed, until, id_prefix, profile, actor)
+                for k in range(parts)
+            ]
+            yield _Chunk(None, []), tasks
+
+    return _load(chunks(), settings, atomic=True, workers=workers, now=now, keep=0)
+
+
+def _route(
+    block: list[tuple[int, str]], actor: str | None, parts: int
+) -> tuple[_Chunk, list[Task]]:
+    """Numbered lines to one task per worker, by patient; unreadable lines rejected here."""
+    shares: list[list[tuple[int, str, str]]] = [[] for _ in range(parts)]
+    order: dict[str, None] = {}
+    invalid: list[RejectedLine] = []
+    for number, text in block:
+        if not text.strip():
+            continue
+        patient_id = _patient_id(text)
+        if patient_id is None:
+            entry = parse_entry(text, actor)
+            if isinstance(entry, JourneyError):
+                invalid.append(RejectedLine(number, entry))
+                continue
+            patient_id = entry.patient_id
+        order.setdefault(patient_id)
+        shares[zlib.crc32(patient_id.encode()) % parts].append((number, patient_id, text))
+    tasks: list[Task] = [LinesTask(share, actor) for share in shares]
+    return _Chunk(list(order), invalid), tasks
+
+
+def _patient_id(text: str) -> str | None:
+    try:
+        document = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+    patient_id = document.get("patient_id") if isinstance(document, dict) else None
+    return patient_id if isinstance(patient_id, str) else None
+
+
+def _load(
+    chunks: Iterable[tuple[_Chunk, list[Task]]],
+    settings: Settings | None,
+    *,
+    atomic: bool,
+    workers: int,
+    now: datetime | None,
+    keep: int | None,
+) -> ImportReport:
+    """Decides and writes every chunk; `keep` aggregates per worker (None: as many as the
+    settings' aggregate cache; 0 when no patient comes back, as in the cohort)."""
+    settings = settings or get_settings()
+    app = build_application(settings)
+    report = ImportReport()
+    now = now or datetime.now(UTC)
+    try:
+        with cyclic_gc_paused(), bulk_session(app, atomic=atomic) as session:
+            deciders: Deciders[_Chunk] = Deciders(
+                app,
+                settings,
+                now,
+                workers=workers,
+                load_existing=session.head is not None,
+                keep=settings.aggregate_cache_size if keep is None else keep,
+            )
+            with deciders:
+                for chunk, results in deciders.run(chunks):
+                    events, snapshots = _merge(chunk, results, report)
+                    if atomic and report.rejected:
+                        session.abort()
+                    else:
+                        session.append(events, snapshots)
+    finally:
+        app.close()
+    report.rejected.sort(key=lambda r: r.line)
+    report.applied = not (atomic and report.rejected)
+    return report
+
+
+def _merge(
+    chunk: _Chunk, results: list[list[PatientBatch]], report: ImportReport
+) -> tuple[list[Row], list[Row]]:
+    """The chunk's rows in log order; counts every outcome in the report."""
+    if chunk.order is None:  # cohort: patient j of the chunk was decided by worker j % workers
+        batches = [b for group in zip_longest(*results) for b in group if b is not None]
+    else:
+        by_patient = {b.patient_id: b for part in results for b in part}
+        batches = [by_patient[patient_id] for patient_id in chunk.order]
+    events: list[Row] = []
+    snapshots: list[Row] = []
+    report.rejected.extend(chunk.invalid)
+    for batch in batches:  # cohort commands are numbered from each patient's first
+        base = report.lines if chunk.order is None else 0
+        report.accepted += batch.accepted
+        for number, outcome in batch.others:
+            _count(report, base + number, outcome)
+        events.extend(batch.events)
+        snapshots.extend(batch.snapshots)
+    return events, snapshots
+
+
+def _count(report: ImportReport, line: int, outcome: str | Rejection) -> None:
+    if isinstance(outcome, Rejection):
+        report.rejected.append(RejectedLine(line, outcome.error()))
+    elif outcome == DUPLICATE:
+        report.duplicates += 1
+    else:
+        report.accepted += 1
