@@ -77,6 +77,20 @@ class Dialect:
         return date.fromisoformat(stored)
 
 
+def day_of(dialect: Dialect, stored: Any) -> date:
+    """A stored, non-null local date as a date."""
+    value = dialect.day_value(stored)
+    assert value is not None
+    return value
+
+
+def instant_of(dialect: Dialect, stored: Any) -> datetime:
+    """A stored, non-null instant as an aware datetime (UTC)."""
+    value = dialect.instant(stored)
+    assert value is not None
+    return value
+
+
 _CONVERTED = frozenset({datetime, date})
 SQLITE = Dialect("sqlite", timestamp="TEXT", day="TEXT", flag="INTEGER")
 POSTGRESQL = Dialect("postgresql", timestamp="TIMESTAMPTZ", day="DATE", flag="BOOLEAN")

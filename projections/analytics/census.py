@@ -9,10 +9,10 @@ from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
-from infrastructure.sql import Unit
+from infrastructure.sql import Unit, day_of
 from journey.catalog import Catalog, default_catalog
 from journey.errors import invalid
-from projections.analytics.sqlparts import Zones, day_of, zones_at
+from projections.analytics.sqlparts import Zones, zones_at
 from projections.calendar import require_aware
 from projections.journey_view import UtcDatetime
 

@@ -11,20 +11,18 @@ sessions and those made of several stays correct or add to that (`rm_week_counts
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, timedelta
-from functools import lru_cache
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
-from infrastructure.sql import Unit
+from infrastructure.sql import Unit, day_of
 from journey.catalog import Catalog, default_catalog
 from projections.analytics.attendance import LevelAttendance, attendance
-from projections.analytics.sqlparts import Zones, add_days, day_of, zones_at
+from projections.analytics.sqlparts import Zones, add_days, zones_at
 from projections.analytics.stats import share
 from projections.calendar import require_aware
-from projections.census import DayLevel
 from projections.journey_view import UtcDatetime
-from projections.weeks import WeeklyRanges, WeekSummary, apply_levels
+from projections.read_models.weeks import zero_minute_status
 
 STATUSES = ("below_minimum", "within_range", "above_maximum", "no_requirement")
 ONE_WEEK = timedelta(days=7)
@@ -44,16 +42,6 @@ class Intensity(BaseModel):
     as_of: UtcDatetime
     weeks_by_level: dict[str, LevelIntensity]  # every ambulatory level
     attendance_by_level: dict[str, LevelAttendance]  # every level
-
-
-@lru_cache(maxsize=64)
-def base_status(level: str, age_group: str) -> str:
-    """The status of a week at `level` all seven days with no minute attended."""
-    week = WeekSummary(date(2024, 1, 1))
-    day = DayLevel(level, age_group)
-    apply_levels(week, {week.monday + timedelta(days=i): day for i in range(7)},
-                 WeeklyRanges(default_catalog()))  # fmt: skip
-    return week.status
 
 
 def _interior_weeks(unit: Unit, zones: Zones) -> dict[tuple[str, str], int]:
@@ -89,8 +77,9 @@ def _week_counts(unit: Unit, zones: Zones, levels: list[str]) -> dict[str, dict[
         if str(level) in counts:
             counts[str(level)][str(status)] += int(weeks)
     for (level, age_group), weeks in _interior_weeks(unit, zones).items():
-        if level in counts:
-            counts[level][base_status(level, age_group)] += weeks
+        status = zero_minute_status(level, age_group)
+        if level in counts and status is not None:
+            counts[level][status] += weeks
     return counts
 
 

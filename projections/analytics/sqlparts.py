@@ -50,13 +50,6 @@ def values_table(name: str, columns: list[tuple[str, str]], rows: list[tuple[Any
     return f"{name}({names}) AS (VALUES {', '.join(row for _ in rows)})"
 
 
-def day_of(dialect: Dialect, stored: Any) -> date:
-    """A stored, non-null local date as a date."""
-    value = dialect.day_value(stored)
-    assert value is not None
-    return value
-
-
 def flat(rows: list[tuple[Any, ...]]) -> list[Any]:
     return [value for row in rows for value in row]
 

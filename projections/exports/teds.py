@@ -14,9 +14,8 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import TextIO
 
-from infrastructure.sql import Unit
+from infrastructure.sql import Unit, day_of
 from journey.catalog import Catalog, default_catalog
-from projections.analytics.sqlparts import day_of
 from projections.calendar import require_aware
 
 COLUMNS = ("CASEID", "ADMYR", "SERVICES", "SERVICES_D", "LOS", "REASON")

@@ -12,17 +12,18 @@ from datetime import date, datetime
 
 from infrastructure.sql import Unit
 from journey.events import EventEnvelope, LevelOfCareChanged, PatientAdmitted, PatientDischarged
-from projections.calendar import ONE_DAY, LocalCalendar
 from projections.census import CHAIN_GAP_DAYS, stay_days
 from projections.read_models.chains import chain_admitted, chain_stay_closed
 from projections.read_models.patients import PatientRow, calendar_for
-from projections.read_models.stay_counters import episode_discharged, stay_closed, stay_opened
+from projections.read_models.stay_counters import (
+    census_first_date,
+    census_last_date,
+    episode_discharged,
+    stay_closed,
+    stay_opened,
+)
 from projections.read_models.stays_cache import forget_stays
 from projections.timeline import Stay
-
-
-def _census_first_date(calendar: LocalCalendar, started_at: datetime) -> date:
-    return calendar.first_midnight_at_or_after(started_at) - ONE_DAY
 
 
 def _open_stay(unit: Unit, patient: PatientRow, level: str) -> date:
@@ -30,7 +31,7 @@ def _open_stay(unit: Unit, patient: PatientRow, level: str) -> date:
     census date."""
     at = patient.current_stay_started_at
     assert at is not None
-    first = _census_first_date(calendar_for(patient.timezone), at)
+    first = census_first_date(calendar_for(patient.timezone), at)
     forget_stays(unit, patient.patient_id)
     unit.execute(
         "INSERT INTO rm_stays (patient_id, episode_number, seq, level, age_group, started_at,"
@@ -48,7 +49,7 @@ def _close_stay(unit: Unit, patient: PatientRow, at: datetime, ended_by: str) ->
     assert patient.current_stay_started_at is not None
     calendar = calendar_for(patient.timezone)
     stay = Stay(patient.current_level, patient.current_stay_started_at, at, patient.age_group)
-    days, last = stay_days(stay, calendar, at), calendar.last_midnight_before(at) - ONE_DAY
+    days, last = stay_days(stay, calendar, at), census_last_date(calendar, at)
     forget_stays(unit, patient.patient_id)
     unit.execute(
         "UPDATE rm_stays SET ended_at = ?, ended_by = ?, census_last_date = ?, days = ?"
@@ -56,7 +57,7 @@ def _close_stay(unit: Unit, patient: PatientRow, at: datetime, ended_by: str) ->
         (at, ended_by, last, days,
          patient.patient_id, patient.episodes, patient.stays_in_episode),
     )  # fmt: skip
-    first = _census_first_date(calendar, stay.started_at)
+    first = census_first_date(calendar, stay.started_at)
     stay_closed(unit, patient, stay.level, dates=(first, last), ended=at, days=days)
     return days
 

@@ -28,7 +28,8 @@ def utc_day(instant: datetime) -> date:
     return instant.astimezone(UTC).date()
 
 
-def _counts_toward_intensity(approach: str) -> bool:
+def counts_toward_intensity(approach: str) -> bool:
+    """From the catalog; an approach missing from it does not count."""
     found = default_catalog().approaches.get(approach)
     return found is not None and found.counts_toward_intensity
 
@@ -58,7 +59,7 @@ def session_counted(
         return
     at = session.occurred_at
     _attendance(unit, at, session.status, level_at(unit, patient, at), sign)
-    if session.status == ATTENDED and _counts_toward_intensity(session.approach):
+    if session.status == ATTENDED and counts_toward_intensity(session.approach):
         day = calendar_for(patient.timezone).local_date(session.occurred_at)
         weeks.add_minutes(unit, patient, day, sign * session.duration_minutes)
 

@@ -8,19 +8,13 @@ approach missing from it does not count (as in `projections.weeks`)."""
 from __future__ import annotations
 
 from infrastructure.sql import Params, Unit
-from journey.catalog import default_catalog
 from journey.events import EventEnvelope, SessionCorrected, SessionEnteredInError, SessionRecorded
 from projections.calendar import iso_week_label, week_monday
 from projections.read_models.patients import PatientRow, calendar_for
-from projections.read_models.session_counters import session_counted
+from projections.read_models.session_counters import counts_toward_intensity, session_counted
 from projections.session_log import SessionState, amended
 
 _FIELDS = "occurred_at, format, approach, duration_minutes, delivery, status, clinician_id"
-
-
-def _counts(approach: str) -> bool:
-    found = default_catalog().approaches.get(approach)
-    return found is not None and found.counts_toward_intensity
 
 
 def _dated(session: SessionState, patient: PatientRow | None) -> Params:
@@ -29,7 +23,7 @@ def _dated(session: SessionState, patient: PatientRow | None) -> Params:
     return (
         session.occurred_at, session.format, session.approach, session.duration_minutes,
         session.delivery, session.status, session.clinician_id, day, iso_week_label(day),
-        week_monday(day), _counts(session.approach),
+        week_monday(day), counts_toward_intensity(session.approach),
     )  # fmt: skip
 
 

@@ -17,9 +17,25 @@ from datetime import UTC, date, datetime
 
 from infrastructure.sql import Unit
 from journey.catalog import default_catalog
-from projections.calendar import ONE_DAY, week_monday
+from projections.calendar import ONE_DAY, LocalCalendar, week_monday
 from projections.read_models import counters
 from projections.read_models.patients import PatientRow
+
+
+def census_first_date(calendar: LocalCalendar, started_at: datetime) -> date:
+    """The first local date a stay starting at `started_at` gives its level to (its
+    ending midnight is the first one at or after the start)."""
+    return calendar.first_midnight_at_or_after(started_at) - ONE_DAY
+
+
+def census_last_date(calendar: LocalCalendar, ended_at: datetime) -> date:
+    """The last local date a stay ending at `ended_at` gives its level to."""
+    return calendar.last_midnight_before(ended_at) - ONE_DAY
+
+
+def ambulatory(level: str) -> bool:
+    found = default_catalog().levels.get(level)
+    return found is not None and found.ambulatory
 
 
 def month_of(instant: datetime) -> date:
@@ -34,14 +50,9 @@ def first_interior_monday(first: date) -> date:
     return first if first.weekday() == 0 else week_monday(first) + 7 * ONE_DAY
 
 
-def _ambulatory(level: str) -> bool:
-    found = default_catalog().levels.get(level)
-    return found is not None and found.ambulatory
-
-
 def stay_opened(unit: Unit, patient: PatientRow, level: str, first: date) -> None:
     counters.add(unit, "rm_census_deltas", (patient.timezone, first, level), (1,))
-    if _ambulatory(level):
+    if ambulatory(level):
         span = (patient.timezone, first_interior_monday(first), level, patient.age_group)
         counters.add(unit, "rm_week_spans", span, (1,))
 
@@ -56,7 +67,7 @@ def stay_closed(
     zone, age_group = patient.timezone, patient.age_group
     counters.add(unit, "rm_census_deltas", (zone, max(last + ONE_DAY, first), level), (-1,))
     counters.add(unit, "rm_stay_lengths", (month_of(ended), level, days), (1,))
-    if _ambulatory(level):
+    if ambulatory(level):
         stop = max(first_interior_monday(first), week_monday(last + ONE_DAY))
         counters.add(unit, "rm_week_spans", (zone, stop, level, age_group), (-1,))
 

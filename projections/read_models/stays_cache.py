@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from infrastructure.sql import Unit
+from infrastructure.sql import Unit, day_of, instant_of
 
 
 @dataclass(frozen=True)
@@ -31,9 +31,9 @@ def stays_of(unit: Unit, patient_id: str) -> list[StoredStay]:
             StoredStay(
                 str(level),
                 str(age_group),
-                _instant(d.instant(started)),
+                instant_of(d, started),
                 d.instant(ended),
-                _day(d.day_value(first)),
+                day_of(d, first),
                 d.day_value(last) or date.max,
             )
             for level, age_group, started, ended, first, last in unit.all(
@@ -48,13 +48,3 @@ def stays_of(unit: Unit, patient_id: str) -> list[StoredStay]:
 
 def forget_stays(unit: Unit, patient_id: str) -> None:
     unit.memo.pop(("rm_stays", patient_id), None)
-
-
-def _instant(value: datetime | None) -> datetime:
-    assert value is not None
-    return value
-
-
-def _day(value: date | None) -> date:
-    assert value is not None
-    return value

@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-from infrastructure.sql import Unit
+from infrastructure.sql import Unit, day_of
 from journey.catalog import default_catalog
 from projections.calendar import ONE_DAY, week_monday
 from projections.census import DayLevel
 from projections.read_models import counters
 from projections.read_models.patients import PatientRow, calendar_for
+from projections.read_models.stay_counters import ambulatory, census_first_date, census_last_date
 from projections.read_models.stays_cache import stays_of
 from projections.weeks import WeeklyRanges, WeekSummary, apply_levels
 
@@ -73,7 +74,7 @@ def preload_weeks(unit: Unit, patient_ids: list[str], since: date) -> None:
             f" base_status FROM rm_weeks WHERE patient_id IN ({marks}) AND week_start >= ?",
             (*chunk, since),
         ):
-            monday = _day(unit, stored)
+            monday = day_of(unit.dialect, stored)
             if _key(pid, monday) not in unit.memo:
                 unit.memo[_key(pid, monday)] = WeekRow(
                     pid, monday, zone, minutes, level, status, base, stored=True
@@ -132,15 +133,15 @@ def stay_boundary(unit: Unit, patient: PatientRow, at: datetime) -> None:
     the one holding the date before `at`'s first midnight onwards are restated."""
     calendar = calendar_for(patient.timezone)
     edges = {
-        week_monday(calendar.last_midnight_before(at) - ONE_DAY),
-        week_monday(calendar.first_midnight_at_or_after(at) - ONE_DAY),
+        week_monday(census_last_date(calendar, at)),
+        week_monday(census_first_date(calendar, at)),
     }
     _write(unit)
     stored = unit.all(
         "SELECT week_start FROM rm_weeks WHERE patient_id = ? AND week_start >= ?",
         (patient.patient_id, min(edges)),
     )
-    mondays = edges | {_day(unit, r[0]) for r in stored}
+    mondays = edges | {day_of(unit.dialect, r[0]) for r in stored}
     for monday in sorted(mondays):
         _restate(unit, patient, _load(unit, patient, monday))
 
@@ -154,12 +155,6 @@ def _restate(unit: Unit, patient: PatientRow, row: WeekRow) -> None:
         row.level, row.status, row.base_status = new if new is not None else (None, None, None)
     if row.stored or row.contribution is not None or row.attended_minutes:
         _keep(unit, row)
-
-
-def _day(unit: Unit, stored: object) -> date:
-    value = unit.dialect.day_value(stored)
-    assert value is not None
-    return value
 
 
 def _count(unit: Unit, row: WeekRow, contribution: Contribution | None, sign: int) -> None:
@@ -180,7 +175,7 @@ def _contribution(unit: Unit, patient: PatientRow, row: WeekRow) -> Contribution
     """What the week adds to the counts, its dates' levels taken from the stays."""
     started = patient.current_stay_started_at
     if patient.is_active and started is not None and patient.current_level is not None:
-        first = calendar_for(patient.timezone).first_midnight_at_or_after(started) - ONE_DAY
+        first = census_first_date(calendar_for(patient.timezone), started)
         if first <= row.week_start:  # the usual case: a week inside the open stay
             return _interior(patient.current_level, patient.age_group, row.attended_minutes)
     levels, interior = _day_levels(unit, patient, row.week_start)
@@ -200,8 +195,7 @@ def _single_ambulatory(week: WeekSummary) -> str | None:
     if not week.complete or len(week.level_days) != 1:
         return None
     level = next(iter(week.level_days))
-    found = default_catalog().levels.get(level)
-    return level if found is not None and found.ambulatory else None
+    return level if ambulatory(level) else None
 
 
 @lru_cache(maxsize=8192)
@@ -216,6 +210,13 @@ def _interior(level: str, age_group: str, minutes: int) -> Contribution | None:
     base = week.status
     week.attended_minutes = minutes
     return level, week.status, base
+
+
+def zero_minute_status(level: str, age_group: str) -> str | None:
+    """The status of a week at `level` all seven days with nothing attended (None when the
+    level is not ambulatory): what `rm_week_spans` counts each interior week at."""
+    found = _interior(level, age_group, 0)
+    return None if found is None else found[1]
 
 
 def _assembled(monday: date, levels: dict[date, DayLevel], minutes: int) -> Contribution | None:
