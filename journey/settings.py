@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -29,6 +30,18 @@ class Settings(BaseSettings):
         default=None,
         description="key=principal:role;... (roles: clinician, service, auditor, analyst, admin)",
     )
+    fhir_identifier_system: str = Field(
+        default="urn:care-journey:patient-id",
+        description="FHIR Identifier.system of patient ids (an absolute URI); episode, stay"
+        " and session identifiers are values under the patient id in the same system",
+    )
+
+    @field_validator("fhir_identifier_system")
+    @classmethod
+    def _absolute_uri(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s|]+", value):
+            raise ValueError("must be an absolute URI (scheme:...) without spaces or '|'")
+        return value
 
 
 @cache

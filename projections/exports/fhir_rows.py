@@ -29,10 +29,12 @@ class StayRow:
     level: str
     started_at: datetime
     ended_at: datetime | None
+    asam_code: str | None = None  # as entered; None: stored before codes were kept
 
 
 @dataclass(frozen=True)
 class SessionRow:
+    session_id: str
     occurred_at: datetime
     approach: str
     format: str
@@ -62,9 +64,9 @@ _QUERIES = {
     " FROM rm_episodes WHERE patient_id >= ? AND patient_id <= ? ORDER BY patient_id, number",
     "stays": "SELECT patient_id, episode_number, seq, level, started_at, ended_at FROM rm_stays"
     " WHERE patient_id >= ? AND patient_id <= ? ORDER BY patient_id, episode_number, seq",
-    "sessions": "SELECT patient_id, occurred_at, approach, format, duration_minutes, delivery,"
-    " status, voided FROM rm_sessions WHERE patient_id >= ? AND patient_id <= ?"
-    " ORDER BY patient_id, occurred_at, recorded_version",
+    "sessions": "SELECT patient_id, session_id, occurred_at, approach, format,"
+    " duration_minutes, delivery, status, voided FROM rm_sessions"
+    " WHERE patient_id >= ? AND patient_id <= ? ORDER BY patient_id, occurred_at, session_id",
 }
 
 
@@ -80,8 +82,8 @@ def _record(d: Dialect, pid: str, rows: dict[str, list[Any]]) -> PatientRecord:
         StayRow(int(e), int(s), lv, _at(d, a), d.instant(x)) for e, s, lv, a, x in rows["stays"]
     ]
     sessions = [
-        SessionRow(_at(d, a), ap, fm, int(m), dv, st, bool(v))
-        for a, ap, fm, m, dv, st, v in rows["sessions"]
+        SessionRow(sid, _at(d, a), ap, fm, int(m), dv, st, bool(v))
+        for sid, a, ap, fm, m, dv, st, v in rows["sessions"]
     ]
     return PatientRecord(pid, episodes, stays, sessions)
 
