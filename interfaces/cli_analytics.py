@@ -35,7 +35,10 @@ CatchUp = Annotated[
 First = Annotated[str | None, typer.Option("--from", help="first local date (YYYY-MM-DD)")]
 Last = Annotated[str | None, typer.Option("--to", help="last local date (YYYY-MM-DD)")]
 Actor = Annotated[str | None, typer.Option(help="who is exporting (access trail)")]
-export_app = typer.Typer(help="De-identified exports (TEDS discharges CSV, FHIR Bundles).")
+export_app = typer.Typer(
+    help="Exports: TEDS-D discharges CSV (no identifier, no full date) and FHIR Bundles"
+    " (identified PHI under HIPAA and 42 CFR Part 2: patient ids, full instants)."
+)
 
 
 @contextmanager
@@ -209,7 +212,9 @@ def export_teds(out: Annotated[Path, typer.Option(help="CSV file to write")], at
 def export_fhir(out: Annotated[Path, typer.Option(help="directory for the Bundles")],
                 version: Annotated[str, typer.Option(help="R4B or R5")] = "R5",
                 actor: Actor = None, catch_up: CatchUp = True) -> None:  # fmt: skip
-    """One FHIR Bundle (collection) per patient, pseudonymous, 42 CFR Part 2 labelled."""
+    """One FHIR transaction Bundle per patient plus codesystems.json: identified PHI
+    (patient ids under JOURNEY_FHIR_IDENTIFIER_SYSTEM, full instants) protected by
+    42 CFR Part 2 (no redisclosure without consent), labelled so in meta.security."""
     from projections.exports.fhir import write_bundles
 
     if version not in ("R4B", "R5"):

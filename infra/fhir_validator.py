@@ -1,0 +1,101 @@
+"""HAPI FHIR's instance validator (R4B and R5), offline, from the jars that
+infra/fhir-validator/pom.xml resolves into infra/fhir-validator/lib/ (Maven runs on first
+use, like the Kafka jars; later runs find them there or in ~/.m2).
+
+`validate({"R5": Batch(terminology=[...], files=[...]), "R4B": ...})` starts one JVM that
+runs Validate.java (a Java 17 source file, no build step) over every file and returns its
+issues. No terminology server is configured: codes are checked against the FHIR core
+packages, HAPI's built-in code systems and the terminology files given. Stdlib only.
+
+Usage: python infra/fhir_validator.py [--version R5|R4B] [--terminology FILE] FILE...
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import json
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+if not __package__:  # run as a script: make the `infra` package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from infra._common import ServiceError, check
+
+SRC = Path(__file__).resolve().parent / "fhir-validator"
+BLOCKING = frozenset({"error", "fatal"})
+
+
+@dataclass
+class Batch:
+    """The files of one FHIR version, and the terminology (CodeSystem Bundles) they use."""
+
+    files: list[Path] = field(default_factory=list)
+    terminology: list[Path] = field(default_factory=list)
+
+
+def lib_dir() -> Path:
+    """infra/fhir-validator/lib holding the pom's HAPI version, resolved when missing (a
+    file lock keeps concurrent callers, e.g. pytest-xdist workers, from racing)."""
+    lib = SRC / "lib"
+    found = re.search(r"<hapi.version>(.+?)</hapi.version>", (SRC / "pom.xml").read_text())
+    version = found.group(1) if found else "?"
+    marker = lib / f"hapi-fhir-validation-{version}.jar"
+    with open(SRC / "resolve.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not marker.exists():
+            shutil.rmtree(lib, ignore_errors=True)
+            mvn = ["mvn", "-q", "-B", "-f", str(SRC / "pom.xml")]
+            check([*mvn, "dependency:copy-dependencies", "-DincludeScope=runtime"])
+    return lib
+
+
+def command(batches: dict[str, Batch]) -> list[str]:
+    args = ["java", "-Xmx1g", "-cp", f"{lib_dir()}/*", str(SRC / "Validate.java")]
+    for version, batch in batches.items():
+        args += ["--version", version]
+        for path in batch.terminology:
+            args += ["--terminology", str(path)]
+        args += [str(path) for path in batch.files]
+    return args
+
+
+def validate(batches: dict[str, Batch]) -> list[dict[str, Any]]:
+    """Every issue the validator reports: {file, version, severity, location, message}."""
+    res = subprocess.run(
+        command(batches), check=False, text=True, capture_output=True, stdin=subprocess.DEVNULL
+    )
+    if res.returncode != 0:
+        raise ServiceError(f"the FHIR validator failed ({res.returncode}):\n{res.stderr[-4000:]}")
+    issues: list[dict[str, Any]] = json.loads(res.stdout)
+    return issues
+
+
+def blocking(issues: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The issues that make a resource invalid (severity error or fatal)."""
+    return [issue for issue in issues if issue["severity"] in BLOCKING]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Validate FHIR JSON files with HAPI, offline.")
+    parser.add_argument("--version", choices=["R5", "R4B"], default="R5")
+    parser.add_argument("--terminology", type=Path, action="append", default=[])
+    parser.add_argument("files", type=Path, nargs="+")
+    args = parser.parse_args(argv)
+    try:
+        issues = validate({args.version: Batch(args.files, args.terminology)})
+    except ServiceError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(json.dumps(issues, indent=1))
+    return 1 if blocking(issues) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
