@@ -100,7 +100,12 @@ public class Validate {
                 current.addTerminology(Files.readString(Path.of(args[++i]), StandardCharsets.UTF_8));
             } else {
                 String text = Files.readString(Path.of(arg), StandardCharsets.UTF_8);
+                long started = System.nanoTime();
                 ValidationResult result = current.validator().validateWithResult(text);
+                if (System.getenv("FHIR_VALIDATOR_TIMING") != null) {
+                    System.err.printf("%s %s: %d ms%n", version, arg,
+                            (System.nanoTime() - started) / 1_000_000);
+                }
                 for (SingleValidationMessage message : result.getMessages()) {
                     out.append(first ? "\n" : ",\n");
                     first = false;

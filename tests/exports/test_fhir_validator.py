@@ -1,0 +1,73 @@
+"""HAPI FHIR's instance validator (8.8.x, offline, no terminology server) finds no error
+in any file of the FHIR export, in R4B and in R5, and does find the error planted in a
+broken copy (so a silent validator cannot pass). One JVM validates every file."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from infra import fhir_validator
+from infra._common import ServiceError
+from interfaces.bootstrap import build_application
+from journey.settings import Settings
+from projections.exports.fhir_terminology import CODE_SYSTEMS_FILE
+from tests.exports.cohort import export_cohort
+from tests.exports.conftest import export
+from tests.readmodels.support import follow, load
+
+pytestmark = pytest.mark.xdist_group("fhir-validator")
+
+
+@pytest.fixture(scope="session")
+def validator_lib() -> Path:
+    """The validator's jars, resolved from Maven Central once (then cached in lib/)."""
+    try:
+        return fhir_validator.lib_dir()
+    except (ServiceError, OSError) as exc:
+        pytest.fail(f"cannot resolve the HAPI FHIR validator with Maven: {exc}", pytrace=False)
+
+
+@pytest.fixture
+def exported(tmp_path: Path) -> Iterator[dict[str, Path]]:
+    url = f"sqlite:///{tmp_path}/journey.db"
+    app = build_application(Settings(database_url=url))
+    try:
+        load(app, export_cohort())
+        follow(app, url)
+        yield {v: export(url, tmp_path / v, v).directory for v in ("R5", "R4B")}
+    finally:
+        app.close()
+
+
+def _broken(source: Path, target: Path) -> Path:
+    """A copy of a patient Bundle whose first Encounter has a status outside the value set."""
+    bundle = json.loads(source.read_text())
+    encounter = next(e for e in bundle["entry"] if e["resource"]["resourceType"] == "Encounter")
+    encounter["resource"]["status"] = "no-show"
+    target.write_text(json.dumps(bundle))
+    return target
+
+
+def test_hapi_validator_finds_no_error_in_any_export(
+    validator_lib: Path, exported: dict[str, Path], tmp_path: Path
+) -> None:
+    batches, broken = {}, {}
+    for version, directory in exported.items():
+        terminology = directory / CODE_SYSTEMS_FILE
+        files = sorted(directory.glob("*.json"))
+        patients = [p for p in files if p != terminology]
+        broken[version] = _broken(patients[0], tmp_path / f"broken-{version}.json")
+        batches[version] = fhir_validator.Batch([*files, broken[version]], [terminology])
+    issues = fhir_validator.validate(batches)
+    planted = {str(path) for path in broken.values()}
+    errors = [i for i in fhir_validator.blocking(issues) if i["file"] not in planted]
+    assert errors == [], json.dumps(errors[:10], indent=1)
+    caught = {i["file"] for i in fhir_validator.blocking(issues) if "no-show" in i["message"]}
+    assert caught == planted  # the validator does check (a value-set violation is an error)
+    warned = Counter(i["severity"] for i in issues)
+    print(f"validated {sum(len(b.files) for b in batches.values())} files: {dict(warned)}")
