@@ -26,6 +26,8 @@ class Level:
     asam3: tuple[str, ...]
     asam4: tuple[str, ...]
     teds_services: int
+    teds_services_by_code: dict[str, int]
+    teds_services_long: int | None
     fhir_class: str
     hcpcs: str
     hours: dict[str, HoursRange]
@@ -53,11 +55,27 @@ class Catalog:
     discharge_reasons: dict[str, int]
     teds_los_bands: tuple[tuple[int, int], ...]
     teds_los_over: int
+    teds_short_term_max_days: int
     level_aliases: dict[str, str]
 
     def resolve_level(self, name: str) -> str | None:
         """The level id for an id or any ASAM code of its row; None when unknown."""
         return self.level_aliases.get(name)
+
+    def default_code(self, level: str) -> str:
+        """The ASAM code of a stay entered by level id (the first of its row)."""
+        return self.levels[level].asam3[0]
+
+    def teds_services(self, level: str, asam_code: str | None, days: int) -> int:
+        """TEDS SERVICES of a stay: by the ASAM code it was entered with (the level's
+        default code when None), residential stays by their length in days."""
+        row = self.levels[level]
+        code = row.teds_services_by_code.get(asam_code or self.default_code(level))
+        if code is not None:
+            return code
+        if row.teds_services_long is not None and days > self.teds_short_term_max_days:
+            return row.teds_services_long
+        return row.teds_services
 
     def level_ids(self) -> list[str]:
         """Level ids in treatment order (highest rank first)."""
@@ -76,6 +94,8 @@ def _level(raw: dict[str, Any]) -> Level:
         asam3=tuple(raw["asam3"]),
         asam4=tuple(raw["asam4"]),
         teds_services=raw["teds_services"],
+        teds_services_by_code=dict(raw.get("teds_services_by_code", {})),
+        teds_services_long=raw.get("teds_services_long"),
         fhir_class=raw["fhir_class"],
         hcpcs=raw["hcpcs"],
         hours=hours,
@@ -100,6 +120,7 @@ def parse_catalog(raw: dict[str, Any]) -> Catalog:
         discharge_reasons=dict(raw["discharge_reasons"]),
         teds_los_bands=tuple((int(a), int(b)) for a, b in raw["teds_los_bands"]),
         teds_los_over=int(raw["teds_los_over"]),
+        teds_short_term_max_days=int(raw["teds_short_term_max_days"]),
         level_aliases=aliases,
     )
 

@@ -62,7 +62,8 @@ class PatientRecord:
 _QUERIES = {
     "episodes": "SELECT patient_id, number, admitted_at, discharged_at, discharge_reason"
     " FROM rm_episodes WHERE patient_id >= ? AND patient_id <= ? ORDER BY patient_id, number",
-    "stays": "SELECT patient_id, episode_number, seq, level, started_at, ended_at FROM rm_stays"
+    "stays": "SELECT patient_id, episode_number, seq, level, started_at, ended_at, asam_code"
+    " FROM rm_stays"
     " WHERE patient_id >= ? AND patient_id <= ? ORDER BY patient_id, episode_number, seq",
     "sessions": "SELECT patient_id, session_id, occurred_at, approach, format,"
     " duration_minutes, delivery, status, voided FROM rm_sessions"
@@ -79,7 +80,8 @@ def _at(d: Dialect, stored: Any) -> datetime:
 def _record(d: Dialect, pid: str, rows: dict[str, list[Any]]) -> PatientRecord:
     episodes = [EpisodeRow(int(n), _at(d, a), d.instant(x), r) for n, a, x, r in rows["episodes"]]
     stays = [
-        StayRow(int(e), int(s), lv, _at(d, a), d.instant(x)) for e, s, lv, a, x in rows["stays"]
+        StayRow(int(e), int(s), lv, _at(d, a), d.instant(x), code)
+        for e, s, lv, a, x, code in rows["stays"]
     ]
     sessions = [
         SessionRow(sid, _at(d, a), ap, fm, int(m), dv, st, bool(v))

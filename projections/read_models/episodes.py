@@ -26,18 +26,18 @@ from projections.read_models.stays_cache import forget_stays
 from projections.timeline import Stay
 
 
-def _open_stay(unit: Unit, patient: PatientRow, level: str) -> date:
+def _open_stay(unit: Unit, patient: PatientRow, level: str, asam_code: str | None) -> date:
     """Inserts the stay the (already updated) patient row says is open; returns its first
-    census date."""
+    census date. `asam_code`: as entered (None for events stored before codes were kept)."""
     at = patient.current_stay_started_at
     assert at is not None
     first = census_first_date(calendar_for(patient.timezone), at)
     forget_stays(unit, patient.patient_id)
     unit.execute(
         "INSERT INTO rm_stays (patient_id, episode_number, seq, level, age_group, started_at,"
-        " census_first_date) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        " census_first_date, asam_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (patient.patient_id, patient.episodes, patient.stays_in_episode, level,
-         patient.age_group, at, first),
+         patient.age_group, at, first, asam_code),
     )  # fmt: skip
     stay_opened(unit, patient, level, first)
     return first
@@ -102,7 +102,7 @@ def on_admitted(
         (row.patient_id, row.episodes, at, calendar_for(row.timezone).local_date(at),
          event.age_group, event.level, event.level, row.chain_number, row.chain_started_at),
     )  # fmt: skip
-    first = _open_stay(unit, row, event.level)
+    first = _open_stay(unit, row, event.level, getattr(event, "asam_code", None))
     new_chain = patient is None or row.chain_number != patient.chain_number
     chain_admitted(unit, row, new_chain, first)
     return row
@@ -119,7 +119,8 @@ def on_level_changed(
         stays_in_episode=patient.stays_in_episode + 1,
         closed_stay_days=patient.closed_stay_days + days,
     )  # fmt: skip
-    row = chain_stay_closed(unit, row, days, _open_stay(unit, row, event.to_level))
+    opened = _open_stay(unit, row, event.to_level, getattr(event, "asam_code", None))
+    row = chain_stay_closed(unit, row, days, opened)
     unit.execute(
         "INSERT INTO rm_transitions (patient_id, version, episode_number, occurred_at,"
         " local_date, from_level, to_level, direction, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

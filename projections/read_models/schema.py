@@ -56,6 +56,7 @@ TABLES = (
         census_first_date {day} NOT NULL,
         census_last_date {day},
         days INTEGER,
+        asam_code TEXT,
         PRIMARY KEY (patient_id, episode_number, seq))""",
     """CREATE TABLE IF NOT EXISTS rm_transitions (
         patient_id TEXT NOT NULL,
@@ -192,11 +193,25 @@ ADDITIVE_TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
+# Columns added after their table shipped: (table, column, type). `create_tables` adds
+# them to a table created before; its existing rows get NULL (readers say what NULL means).
+ADDED_COLUMNS = (("rm_stays", "asam_code", "TEXT"),)  # NULL: the level's default code
+
+
+def _add_columns(unit: Unit) -> None:
+    for table, column, kind in ADDED_COLUMNS:
+        if unit.dialect.name == "postgresql":
+            unit.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}")
+        elif column not in {row[1] for row in unit.all(f"PRAGMA table_info({table})")}:
+            unit.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+
+
 def create_tables(unit: Unit) -> None:
-    """Creates the missing rm_ tables and indexes (idempotent)."""
+    """Creates the missing rm_ tables, columns and indexes (idempotent)."""
     d = unit.dialect
     for statement in TABLES:
         unit.execute(statement.format(ts=d.timestamp, day=d.day, flag=d.flag))
+    _add_columns(unit)
     for statement in INDEXES:
         unit.execute(statement)
 

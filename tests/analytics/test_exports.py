@@ -20,7 +20,7 @@ from interfaces.cli import app as cli
 from journey.application import JourneyApplication
 from journey.catalog import default_catalog
 from journey.settings import get_settings
-from projections.census import episode_days
+from projections.census import episode_days, stay_days
 from projections.exports.fhir import write_bundles
 from projections.exports.teds import COLUMNS, los_code, read_teds, teds_rows, write_teds
 from projections.facts import journey_facts
@@ -57,16 +57,19 @@ def projected(app: JourneyApplication, store_url: str) -> str:
 
 
 def _expected_teds(app: JourneyApplication, patients: list[str]) -> Counter[tuple[int, ...]]:
+    """The demo cohort enters levels by id: each stay's code is its level's default."""
     catalog, rows = default_catalog(), Counter[tuple[int, ...]]()
     for pid in patients:
         facts = journey_facts(app.history(pid), as_of=T)
         assert facts is not None
+        cal = facts.calendar
         for e in facts.timeline.episodes:
             if e.discharged_at is not None:
-                days = episode_days(e, facts.calendar, T)
-                rows[(facts.calendar.local_date(e.admitted_at).year,
-                      catalog.levels[e.stays[0].level].teds_services,
-                      catalog.levels[e.stays[-1].level].teds_services,
+                days = episode_days(e, cal, T)
+                first, last = e.stays[0], e.stays[-1]
+                rows[(cal.local_date(e.discharged_at).year, cal.local_date(e.admitted_at).year,
+                      catalog.teds_services(first.level, None, stay_days(first, cal, T)),
+                      catalog.teds_services(last.level, None, stay_days(last, cal, T)),
                       los_code(days, catalog), catalog.discharge_reasons[e.discharge_reason or ""])] += 1  # fmt: skip
     return rows
 

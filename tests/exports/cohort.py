@@ -72,8 +72,23 @@ def readmitted() -> list[Command]:
     ]  # fmt: skip
 
 
+def residential() -> list[Command]:
+    """p-residential: ASAM 3.1 for 105 days across a new year (TEDS long term);
+    p-short: ASAM 3.3 for 10 days (TEDS short term)."""
+    return [
+        {"command": "admit", "patient_id": "p-residential", "level": "3.1",
+         "occurred_at": "2024-12-01T12:00:00+00:00"},
+        {"command": "discharge", "patient_id": "p-residential", "reason": "completed",
+         "occurred_at": "2025-03-16T12:00:00+00:00"},
+        {"command": "admit", "patient_id": "p-short", "level": "3.3",
+         "occurred_at": "2025-09-01T12:00:00+00:00"},
+        {"command": "discharge", "patient_id": "p-short", "reason": "completed",
+         "occurred_at": "2025-09-11T12:00:00+00:00"},
+    ]  # fmt: skip
+
+
 def export_cohort() -> list[Command]:
-    return [*mixed(), *by_reason(), *readmitted()]
+    return [*mixed(), *by_reason(), *readmitted(), *residential()]
 
 
 def default_code(level: str) -> str:
