@@ -7,7 +7,7 @@ Rules that depend on the patient's history live in the aggregate."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -16,9 +16,11 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     StrictInt,
     TypeAdapter,
     ValidationError,
+    ValidatorFunctionWrapHandler,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -97,18 +99,43 @@ class _Command(BaseModel):
     patient_id: Identifier
 
 
-class Admit(_Command):
+class _EntersLevel(_Command):
+    """A command that starts a stay: its level field (`level` or `to_level`) is the level id
+    (SPEC 2: output always uses the id), and `asam_code` the ASAM code it was entered with
+    (the level's default code when entered by id)."""
+
+    _level_field: ClassVar[str]
+    _entered_code: str | None = PrivateAttr(default=None)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _keep_entered_code(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        command = handler(data)
+        entered = data.get(cls._level_field) if isinstance(data, dict) else None
+        if isinstance(entered, str) and entered != getattr(command, cls._level_field):
+            command._entered_code = entered
+        return command
+
+    @property
+    def asam_code(self) -> str:
+        level: str = getattr(self, self._level_field)
+        return self._entered_code or default_catalog().default_code(level)
+
+
+class Admit(_EntersLevel):
+    _level_field = "level"
     command: Literal["admit"] = "admit"
-    level: LevelId
+    level: LevelId = Field(description="level id or an ASAM code of its row (kept as entered)")
     occurred_at: AwareDatetime
     age_group: AgeGroup = "adult"
     timezone: Timezone | None = Field(default=None, description="IANA name; default from settings")
     actor: Actor | None = None
 
 
-class Transition(_Command):
+class Transition(_EntersLevel):
+    _level_field = "to_level"
     command: Literal["transition"] = "transition"
-    to_level: LevelId
+    to_level: LevelId = Field(description="level id or an ASAM code of its row (kept as entered)")
     occurred_at: AwareDatetime
     reason: FreeText | None = None
     actor: Actor | None = None
