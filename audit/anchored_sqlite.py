@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
@@ -27,7 +28,7 @@ class AnchoredSQLiteApplicationRecorder(SQLiteApplicationRecorder):
     ) -> Sequence[int] | None:
         return self.insert_anchored(
             c,
-            [(str(s.originator_id), s.originator_version, s.topic, s.state) for s in stored_events],
+            [(_stored_id(s), s.originator_version, s.topic, s.state) for s in stored_events],
         )
 
     def insert_anchored(self, c: SQLiteCursor, rows: Sequence[Row]) -> list[int]:
@@ -67,3 +68,9 @@ class AnchoredSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                 (patient_id,),
             )
             return [(Anchor(*r[:4]), r[4]) for r in c.fetchall()]
+
+
+def _stored_id(event: StoredEvent) -> str:
+    """The originator id as eventsourcing's SQLite recorder stores it (UUIDs as hex)."""
+    originator_id = event.originator_id
+    return originator_id.hex if isinstance(originator_id, UUID) else originator_id
