@@ -28,6 +28,11 @@ class PatientAdmitted(_Payload):
 
     type: Literal["PatientAdmitted"] = "PatientAdmitted"
     level: str
+    asam_code: str | None = Field(
+        default=None,
+        description="the ASAM code the stay was entered with (the level's default code when"
+        " entered by id); null for events stored before schema version 3",
+    )
     age_group: Literal["adult", "adolescent"]
     timezone: str = Field(description="IANA zone of the patient, fixed at first admission")
 
@@ -38,6 +43,11 @@ class LevelOfCareChanged(_Payload):
     type: Literal["LevelOfCareChanged"] = "LevelOfCareChanged"
     from_level: str
     to_level: str
+    asam_code: str | None = Field(
+        default=None,
+        description="the ASAM code the new stay was entered with (the level's default code"
+        " when entered by id); null for events stored before schema version 3",
+    )
     direction: Literal["step_down", "step_up"]
     reason: str | None = None
 

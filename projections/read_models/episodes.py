@@ -102,7 +102,7 @@ def on_admitted(
         (row.patient_id, row.episodes, at, calendar_for(row.timezone).local_date(at),
          event.age_group, event.level, event.level, row.chain_number, row.chain_started_at),
     )  # fmt: skip
-    first = _open_stay(unit, row, event.level, getattr(event, "asam_code", None))
+    first = _open_stay(unit, row, event.level, event.asam_code)
     new_chain = patient is None or row.chain_number != patient.chain_number
     chain_admitted(unit, row, new_chain, first)
     return row
@@ -119,7 +119,7 @@ def on_level_changed(
         stays_in_episode=patient.stays_in_episode + 1,
         closed_stay_days=patient.closed_stay_days + days,
     )  # fmt: skip
-    opened = _open_stay(unit, row, event.to_level, getattr(event, "asam_code", None))
+    opened = _open_stay(unit, row, event.to_level, event.asam_code)
     row = chain_stay_closed(unit, row, days, opened)
     unit.execute(
         "INSERT INTO rm_transitions (patient_id, version, episode_number, occurred_at,"

@@ -31,7 +31,7 @@ JOURNEY: list[dict[str, Any]] = [
     {"command": "admit", "patient_id": "p-1", "level": "detox", "timezone": NY,
      "occurred_at": "2026-01-01T10:00:00-05:00"},
     _session("s-1", "2026-01-02T10:00:00-05:00", "group", "cbt", 60),
-    {"command": "transition", "patient_id": "p-1", "to_level": "inpatient",
+    {"command": "transition", "patient_id": "p-1", "to_level": "3.5",
      "occurred_at": "2026-01-03T09:00:00-05:00"},
     _session("s-2", "2026-01-04T20:00:00-05:00", "individual", "art_therapy", 45),
     _session("s-3", "2026-01-06T10:00:00-05:00", "family", "art_therapy", 30,
@@ -79,12 +79,13 @@ def test_a_small_journey_gives_the_expected_stays_and_episodes(
     assert all(_apply_history(journey_app, store_url, ["p-1", "p-2"]))
     assert rows(store_url, "SELECT * FROM rm_stays ORDER BY patient_id, episode_number, seq") == [
         ("p-1", 1, 1, "detox", "adult", _ts("2026-01-01T15:00:00"), _ts("2026-01-03T14:00:00"),
-         "transition", "2026-01-01", "2026-01-02", 2),
+         "transition", "2026-01-01", "2026-01-02", 2, "3.7-WM"),  # by id: the default code
         ("p-1", 1, 2, "inpatient", "adult", _ts("2026-01-03T14:00:00"), _ts("2026-01-10T13:00:00"),
-         "discharge", "2026-01-03", "2026-01-09", 7),
-        ("p-1", 2, 1, "iop", "adult", _ts("2026-01-15T17:00:00"), None, None, "2026-01-15", None, None),
+         "discharge", "2026-01-03", "2026-01-09", 7, "3.5"),  # as entered
+        ("p-1", 2, 1, "iop", "adult", _ts("2026-01-15T17:00:00"), None, None, "2026-01-15", None,
+         None, "2.1"),
         ("p-2", 1, 1, "outpatient", "adult", _ts("2026-01-01T00:00:00"), None, None, "2025-12-31",
-         None, None),
+         None, None, "1"),
     ]  # fmt: skip
     assert rows(store_url, "SELECT * FROM rm_episodes ORDER BY patient_id, number") == [
         ("p-1", 1, _ts("2026-01-01T15:00:00"), "2026-01-01", _ts("2026-01-10T13:00:00"),

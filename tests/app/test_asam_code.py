@@ -1,0 +1,143 @@
+"""The ASAM code a stay was entered with is kept in its event (`asam_code` of
+PatientAdmitted and LevelOfCareChanged, schema version 3): as entered, or the level's
+default code when entered by id. The bulk import stores the same bytes; a store written
+before (tests/fixtures/asam_before_v3, written by main at f4bc79b with ASAM-coded input)
+still verifies, loads and projects the same, and exports the levels' default codes."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from audit.verify import verify_log, verify_patient
+from consumers.replay import compare, live_position, rebuild_into, tables_for
+from infrastructure.sql import connect
+from interfaces.bootstrap import build_application
+from interfaces.bulk_import import bulk_import_lines
+from interfaces.importer import import_lines
+from journey.application import JourneyApplication
+from journey.commands import parse_command
+from journey.settings import Settings
+from projections.exports.fhir import write_bundles
+from projections.exports.teds import read_teds, teds_rows, write_teds
+from tests.app.bulk_support import NOW, Opener, Stores, histories, log_rows
+from tests.exports.cohort import export_cohort
+from tests.readmodels.support import follow
+
+FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "asam_before_v3"
+STAYS = ("PatientAdmitted", "LevelOfCareChanged")
+
+
+def _codes(app: JourneyApplication, pid: str) -> list[tuple[str, str, str | None, int]]:
+    found = []
+    for e in app.history(pid):
+        if e.type in STAYS:
+            payload: Any = e.payload
+            level = payload.level if e.type == "PatientAdmitted" else payload.to_level
+            found.append((e.type, level, payload.asam_code, e.schema_version))
+    return found
+
+
+def test_the_code_entered_is_kept_in_the_event_beside_the_level_id(
+    app: JourneyApplication,
+) -> None:
+    commands = (
+        {"command": "admit", "patient_id": "p", "level": "1-WM"},
+        {"command": "transition", "patient_id": "p", "to_level": "3.1"},
+        {"command": "transition", "patient_id": "p", "to_level": "iop"},
+        {"command": "discharge", "patient_id": "p", "reason": "completed"},
+        {"command": "admit", "patient_id": "p", "level": "3.7 (WM)"},
+    )
+    for month, raw in enumerate(commands, start=1):
+        app.handle(parse_command(raw | {"occurred_at": f"2025-0{month}-01T10:00:00Z"}))
+    assert _codes(app, "p") == [
+        ("PatientAdmitted", "detox", "1-WM", 3),
+        ("LevelOfCareChanged", "inpatient", "3.1", 3),
+        ("LevelOfCareChanged", "iop", "2.1", 3),  # entered by id: the level's default code
+        ("PatientAdmitted", "detox", "3.7 (WM)", 3),
+    ]
+    assert verify_log(app).ok and verify_patient(app, "p").ok
+
+
+@pytest.mark.usefixtures("frozen_clock")
+def test_the_bulk_import_stores_the_same_bytes(two_stores: Stores, open_app: Opener) -> None:
+    normal_url, bulk_url = two_stores
+    lines = [json.dumps(c) for c in export_cohort()]
+    normal, bulk = open_app(normal_url), open_app(bulk_url)
+    assert import_lines(normal, lines, now=NOW).applied
+    report = bulk_import_lines(lines, settings=Settings(database_url=bulk_url), workers=0, now=NOW)
+    assert report.applied and report.accepted == len(lines)
+    assert log_rows(bulk) == log_rows(normal)
+    assert _codes(bulk, "p-mixed") == [
+        ("PatientAdmitted", "detox", "1-WM", 3),
+        ("LevelOfCareChanged", "inpatient", "3.1", 3),
+        ("LevelOfCareChanged", "iop", "2.1", 3),
+    ]
+    assert histories(bulk) == histories(normal) and verify_log(bulk).ok
+
+
+def _old_store(tmp_path: Path) -> str:
+    shutil.copy(FIXTURE / "store.db", tmp_path / "store.db")
+    return f"sqlite:///{tmp_path}/store.db"
+
+
+def _without_new(event: dict[str, Any]) -> dict[str, Any]:
+    payload = {k: v for k, v in event["payload"].items() if k != "asam_code"}
+    kept = {k: v for k, v in event.items() if k not in {"schema_version", "recorded_by"}}
+    return kept | {"payload": payload}
+
+
+def test_a_store_written_before_verifies_loads_and_projects_the_same(tmp_path: Path) -> None:
+    url = _old_store(tmp_path)
+    app = build_application(Settings(database_url=url))
+    live, scratch = connect(url), connect(f"sqlite:///{tmp_path}/scratch.db")
+    try:
+        result = verify_log(app)
+        assert result.ok and result.events == 6, result.first()
+        before = json.loads((FIXTURE / "history-p-coded.json").read_text())["events"]
+        now = [e.model_dump(mode="json") for e in app.history("p-coded")]
+        assert [_without_new(e) for e in now] == [_without_new(e) for e in before]
+        assert [code for *_, code, _v in _codes(app, "p-coded")] == [None, None]  # not kept then
+        assert rebuild_into(app, scratch, live_position(live, app)) == 6
+        results = compare(live, scratch, tables_for(None))
+        assert results and all(c.equal for c in results), [c.live.table for c in results]
+    finally:
+        scratch.close()
+        live.close()
+        app.close()
+
+
+def test_old_events_export_the_levels_default_codes(tmp_path: Path) -> None:
+    url = _old_store(tmp_path)
+    app = build_application(Settings(database_url=url))
+    try:
+        follow(app, url)  # adds rm_stays.asam_code to the old table; old rows stay NULL
+    finally:
+        app.close()
+    db = connect(url)
+    try:
+        with db.transaction() as unit:
+            write_bundles(unit, tmp_path / "fhir", "R5", identifier_system="urn:test:pid")
+            rows = teds_rows(unit, NOW)
+    finally:
+        db.close()
+    bundles = [json.loads(p.read_text()) for p in (tmp_path / "fhir").glob("*-*.json")]
+    asam = "https://carejourney.org/fhir/CodeSystem/asam-level"
+    codes = sorted(
+        c["code"]
+        for b in bundles
+        for e in b["entry"]
+        if "/stay/" in e["resource"]["identifier"][0]["value"]
+        for c in e["resource"]["type"][0]["coding"]
+        if c["system"] == asam
+    )
+    assert codes == ["2.1", "3.7", "3.7-WM"]  # defaults of detox, inpatient, iop
+    sink = io.StringIO()
+    write_teds(rows, sink)
+    (row,) = read_teds(io.StringIO(sink.getvalue()))
+    assert (row["SERVICES"], row["SERVICES_D"], row["DISYR"]) == ("2", "5", "2026")
