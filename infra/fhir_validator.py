@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import io
 import json
 import re
 import shutil
 import subprocess
 import sys
+import tarfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +33,14 @@ from infra._common import ServiceError, check
 
 SRC = Path(__file__).resolve().parent / "fhir-validator"
 BLOCKING = frozenset({"error", "fatal"})
+# HL7 terminology the R4B packages lack (HAPI's R5 resources ship THO 5.1.0): given to the
+# R4B validator so that the codes our exports use from them are checked there too.
+THO_FOR_R4B = (
+    "CodeSystem-v3-ActCode.json",
+    "CodeSystem-v3-Confidentiality.json",
+    "CodeSystem-discharge-disposition.json",
+    "ValueSet-v3-ActEncounterCode.json",
+)
 
 
 @dataclass
@@ -54,6 +65,27 @@ def lib_dir() -> Path:
             mvn = ["mvn", "-q", "-B", "-f", str(SRC / "pom.xml")]
             check([*mvn, "dependency:copy-dependencies", "-DincludeScope=runtime"])
     return lib
+
+
+def hl7_terminology(names: tuple[str, ...] = THO_FOR_R4B) -> list[Path]:
+    """Resources of the HL7 terminology package inside HAPI's R5 validation resources,
+    extracted once next to the jars."""
+    lib, target = lib_dir(), SRC / "tho"
+    paths = [target / name for name in names]
+    if all(path.exists() for path in paths):
+        return paths
+    (jar,) = lib.glob("hapi-fhir-validation-resources-r5-*.jar")
+    with zipfile.ZipFile(jar) as archive:
+        (member,) = [n for n in archive.namelist() if "/hl7.terminology" in n]
+        package = archive.read(member)
+    target.mkdir(exist_ok=True)
+    with tarfile.open(fileobj=io.BytesIO(package), mode="r:gz") as tgz:
+        for path in paths:
+            found = tgz.extractfile(f"package/{path.name}")
+            if found is None:
+                raise ServiceError(f"{path.name} is not in {member}")
+            path.write_bytes(found.read())
+    return paths
 
 
 def command(batches: dict[str, Batch]) -> list[str]:

@@ -3,13 +3,16 @@
 Each event only assigns state in `apply`: no clock, ids or I/O, because it re-runs on every
 replay. `timestamp` is the transaction time (when the service recorded the fact),
 `occurred_at` the clinical time, `actor` who reported it. `class_version` is the schema
-version; add an `upcast_vN_vN+1` and a test the first time a schema changes."""
+version (see `hashed_form` for how a schema change keeps old chain hashes valid).
+
+Version 2 of PatientAdmitted and LevelOfCareChanged: `asam_code`, the ASAM code the stay
+was entered with (older events: None, read as the level's default code)."""
 
 from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from eventsourcing.domain import (
     CanInitAggregate,
@@ -33,6 +36,7 @@ class PatientEvent(CanMutateAggregate[str], metaclass=MetaDomainEvent):
     chain_hash: str
 
     class_version = 1
+    added_fields: ClassVar[dict[int, tuple[str, ...]]] = {}  # version -> fields it added
 
     def apply(self, aggregate: Any) -> None:
         patient = cast("Patient", aggregate)
@@ -42,16 +46,37 @@ class PatientEvent(CanMutateAggregate[str], metaclass=MetaDomainEvent):
     def chain_content(self) -> bytes:
         """The canonical bytes this event's `chain_hash` covers (see journey.chain)."""
         fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+        version, hashed = hashed_form(type(self), fields)
         return canonical_content(
-            self.originator_id,
-            self.originator_version,
-            type(self).__name__,
-            self.class_version,
-            fields,
+            self.originator_id, self.originator_version, type(self).__name__, version, hashed
         )
 
     def apply_to(self, patient: Patient) -> None:
         raise NotImplementedError
+
+
+def hashed_form(event_class: type[Any], fields: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """The schema version and fields an event's chain hash covers. A new version may only
+    add fields (`added_fields[N]`) that `upcast_vN-1_vN` fills for older events; going down
+    from the current version, while dropping the fields version N added and upcasting
+    again gives back the same fields, the event hashes as version N-1 without them. So an
+    event stored under an older version hashes exactly as it did when stored, and a new
+    event whose added fields hold real values is hashed with them and its version."""
+    version = int(event_class.class_version)
+    while version > 1:
+        added = event_class.added_fields.get(version, ())
+        older = {name: value for name, value in fields.items() if name not in added}
+        upcast = dict(older)
+        getattr(event_class, f"upcast_v{version - 1}_v{version}")(upcast)
+        if upcast != fields:
+            break
+        fields, version = older, version - 1
+    return version, fields
+
+
+def _no_asam_code(state: dict[str, Any]) -> None:
+    """Events stored before the code was kept: unknown (read as the level's default)."""
+    state["asam_code"] = None
 
 
 class PatientAdmitted(CanInitAggregate[str], PatientEvent):
@@ -59,8 +84,13 @@ class PatientAdmitted(CanInitAggregate[str], PatientEvent):
 
     originator_topic: str
     level: str
+    asam_code: str | None
     age_group: str
     timezone: str
+
+    class_version = 2
+    added_fields: ClassVar[dict[int, tuple[str, ...]]] = {2: ("asam_code",)}
+    upcast_v1_v2 = staticmethod(_no_asam_code)
 
     def mutate(self, aggregate: Any) -> Any:
         if aggregate is None:
@@ -78,8 +108,13 @@ class PatientAdmitted(CanInitAggregate[str], PatientEvent):
 class LevelOfCareChanged(PatientEvent):
     from_level: str
     to_level: str
+    asam_code: str | None
     direction: str
     reason: str | None
+
+    class_version = 2
+    added_fields: ClassVar[dict[int, tuple[str, ...]]] = {2: ("asam_code",)}
+    upcast_v1_v2 = staticmethod(_no_asam_code)
 
     def apply_to(self, patient: Patient) -> None:
         patient.level = self.to_level

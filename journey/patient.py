@@ -37,9 +37,8 @@ def _chained(
 ) -> dict[str, Any]:
     """The event's fields with its recording time and its `chain_hash` (journey.chain)."""
     fields = {"timestamp": event_class.create_timestamp(), **fields}
-    content = chain.canonical_content(
-        patient_id, version, event_class.__name__, event_class.class_version, fields
-    )
+    schema, hashed = ev.hashed_form(event_class, fields)
+    content = chain.canonical_content(patient_id, version, event_class.__name__, schema, hashed)
     return {**fields, "chain_hash": chain.link(previous, content)}
 
 
@@ -70,6 +69,7 @@ class Patient(BaseAggregate[str]):
             "occurred_at": cmd.occurred_at,
             "actor": cmd.actor,
             "level": cmd.level,
+            "asam_code": cmd.asam_code,
             "age_group": cmd.age_group,
             "timezone": cmd.timezone or default_timezone,
         }
@@ -99,6 +99,7 @@ class Patient(BaseAggregate[str]):
             actor=cmd.actor,
             originator_topic=get_topic(type(self)),
             level=cmd.level,
+            asam_code=cmd.asam_code,
             age_group=cmd.age_group,
             timezone=self.timezone,
         )
@@ -121,6 +122,7 @@ class Patient(BaseAggregate[str]):
             actor=cmd.actor,
             from_level=self.level,
             to_level=cmd.to_level,
+            asam_code=cmd.asam_code,
             direction=direction,
             reason=cmd.reason,
         )

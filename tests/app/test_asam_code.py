@@ -20,6 +20,7 @@ from infrastructure.sql import connect
 from interfaces.bootstrap import build_application
 from interfaces.bulk_import import bulk_import_lines
 from interfaces.importer import import_lines
+from journey import domain_events
 from journey.application import JourneyApplication
 from journey.commands import parse_command
 from journey.settings import Settings
@@ -30,6 +31,7 @@ from tests.exports.cohort import export_cohort
 from tests.readmodels.support import follow
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "asam_before_v3"
+V = domain_events.PatientAdmitted.class_version  # the schema version that added asam_code
 STAYS = ("PatientAdmitted", "LevelOfCareChanged")
 
 
@@ -56,12 +58,13 @@ def test_the_code_entered_is_kept_in_the_event_beside_the_level_id(
     for month, raw in enumerate(commands, start=1):
         app.handle(parse_command(raw | {"occurred_at": f"2025-0{month}-01T10:00:00Z"}))
     assert _codes(app, "p") == [
-        ("PatientAdmitted", "detox", "1-WM", 3),
-        ("LevelOfCareChanged", "inpatient", "3.1", 3),
-        ("LevelOfCareChanged", "iop", "2.1", 3),  # entered by id: the level's default code
-        ("PatientAdmitted", "detox", "3.7 (WM)", 3),
+        ("PatientAdmitted", "detox", "1-WM", V),
+        ("LevelOfCareChanged", "inpatient", "3.1", V),
+        ("LevelOfCareChanged", "iop", "2.1", V),  # entered by id: the level's default code
+        ("PatientAdmitted", "detox", "3.7 (WM)", V),
     ]
     assert verify_log(app).ok and verify_patient(app, "p").ok
+    assert domain_events.SessionRecorded.class_version < V  # a new schema version
 
 
 @pytest.mark.usefixtures("frozen_clock")
@@ -74,9 +77,9 @@ def test_the_bulk_import_stores_the_same_bytes(two_stores: Stores, open_app: Ope
     assert report.applied and report.accepted == len(lines)
     assert log_rows(bulk) == log_rows(normal)
     assert _codes(bulk, "p-mixed") == [
-        ("PatientAdmitted", "detox", "1-WM", 3),
-        ("LevelOfCareChanged", "inpatient", "3.1", 3),
-        ("LevelOfCareChanged", "iop", "2.1", 3),
+        ("PatientAdmitted", "detox", "1-WM", V),
+        ("LevelOfCareChanged", "inpatient", "3.1", V),
+        ("LevelOfCareChanged", "iop", "2.1", V),
     ]
     assert histories(bulk) == histories(normal) and verify_log(bulk).ok
 
