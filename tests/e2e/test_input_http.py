@@ -61,7 +61,7 @@ def http(any_store: str) -> Iterator[TestClient]:
         application.close()
 
 
-@pytest.mark.parametrize(("path", "param", "key", "others"), QUERIES, ids=lambda v: str(v))
+@pytest.mark.parametrize(("path", "param", "key", "others"), QUERIES, ids=str)
 def test_every_query_instant_out_of_range_is_a_422_naming_it(
     http: TestClient, path: str, param: str, key: str, others: dict[str, str]
 ) -> None:
