@@ -117,3 +117,14 @@ def test_a_non_canonical_time_zone_setting_is_refused(tmp_path: Path) -> None:
                    JOURNEY_TIMEZONE=zone)  # fmt: skip
         assert done.returncode == 2, done.stderr
         assert "JOURNEY_TIMEZONE" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_bulk_workers_apply_the_earliest_instant_setting(tmp_path: Path) -> None:
+    early = {**ADMIT, "patient_id": "p-2", "occurred_at": "2019-06-01T10:00:00+00:00"}
+    lines = jsonl(ADMIT, early).encode()
+    for args in (["import", "-"], ["import", "--bulk", "--workers", "2", "-"]):
+        done = run(tmp_path / f"{len(args)}.db", *args, stdin=lines,
+                   JOURNEY_EARLIEST_OCCURRED_AT="2020-01-01T00:00:00Z")  # fmt: skip
+        assert done.returncode == 1, done.stderr
+        assert "line 2: occurred_at: is before the earliest clinical instant" in done.stderr
+        assert "[not_before_earliest]" in done.stderr
