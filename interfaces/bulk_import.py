@@ -32,7 +32,7 @@ from interfaces.bulk_decide import DUPLICATE, PatientBatch, Rejection
 from interfaces.bulk_workers import CohortTask, Deciders, LinesTask, Task
 from interfaces.demo_cohort import CohortProfile
 from interfaces.importer import ImportReport, RejectedLine, cyclic_gc_paused, parse_entry
-from journey.errors import JourneyError
+from journey.errors import InvalidCommand, JourneyError
 from journey.settings import Settings, get_settings
 
 BATCH_LINES = 20_000
@@ -50,7 +50,7 @@ class _Chunk:
 
 
 def bulk_import_lines(
-    lines: Iterable[str],
+    lines: Iterable[str | InvalidCommand],
     *,
     settings: Settings | None = None,
     continue_on_error: bool = False,
@@ -102,13 +102,16 @@ def bulk_load_cohort(
 
 
 def _route(
-    block: list[tuple[int, str]], actor: str | None, parts: int
+    block: list[tuple[int, str | InvalidCommand]], actor: str | None, parts: int
 ) -> tuple[_Chunk, list[Task]]:
     """Numbered lines to one task per worker, by patient; unreadable lines rejected here."""
     shares: list[list[tuple[int, str, str]]] = [[] for _ in range(parts)]
     order: dict[str, None] = {}
     invalid: list[RejectedLine] = []
     for number, text in block:
+        if isinstance(text, InvalidCommand):
+            invalid.append(RejectedLine(number, text))
+            continue
         if not text.strip():
             continue
         patient_id = _patient_id(text)

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from interfaces.bootstrap import build_application
 from interfaces.bulk_import import bulk_import_lines
@@ -17,16 +18,29 @@ from interfaces.cli_access import cli_actor, recorded
 from interfaces.cli_access import register as register_access
 from interfaces.cli_analytics import register as register_analytics
 from interfaces.cli_audit import register as register_audit
-from interfaces.cli_errors import EXIT_REJECTED, domain_errors
+from interfaces.cli_errors import EXIT_REJECTED, EXIT_USAGE, domain_errors
 from interfaces.cli_project import register_project
 from interfaces.cli_relay import register as register_relay
-from interfaces.importer import import_lines
+from interfaces.importer import decoded_lines, import_lines
 from interfaces.render import history_text, journey_text
-from interfaces.timeparse import parse_instant
+from interfaces.timeparse import parse_date, parse_instant
 from journey.settings import get_settings
 from projections.queries import patient_history, patient_journey
 
 app = typer.Typer(help="Care-journey service: event-sourced addiction-treatment journeys.")
+
+
+@app.callback()
+def _settings_checked() -> None:
+    """Care-journey service: event-sourced addiction-treatment journeys."""
+    try:
+        get_settings()
+    except ValidationError as error:
+        for issue in error.errors(include_url=False):
+            name = "JOURNEY_" + "_".join(str(p) for p in issue["loc"]).upper()
+            typer.echo(f"error: setting {name}: {issue['msg']}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+
 
 ACTOR_HELP = "who is reading (recorded in the access trail); default JOURNEY_ACTOR or the OS user"
 
@@ -84,15 +98,20 @@ def import_(
     """Import commands. Atomic by default: one rejected line and nothing is stored."""
     application = None if bulk else build_application()
     actor = cli_actor(actor)
-    stream = sys.stdin if file == "-" else Path(file).open(encoding="utf-8")  # noqa: SIM115
+    try:
+        stream = sys.stdin.buffer if file == "-" else Path(file).open("rb")  # noqa: SIM115
+    except OSError as error:
+        message = f"cannot read {file}: {error.strerror}"
+        raise typer.BadParameter(message, param_hint="FILE") from None
     with stream, domain_errors():
+        lines = decoded_lines(stream)
         if application is not None:
             report = import_lines(
-                application, stream, continue_on_error=continue_on_error, actor=actor
+                application, lines, continue_on_error=continue_on_error, actor=actor
             )
         else:
             report = bulk_import_lines(
-                stream, continue_on_error=continue_on_error, actor=actor, workers=workers
+                lines, continue_on_error=continue_on_error, actor=actor, workers=workers
             )
     for rejected in report.rejected:
         typer.echo(str(rejected), err=True)
@@ -155,7 +174,8 @@ def demo(
     """Generate a synthetic, deterministic demo cohort and load it (or write it)."""
     from interfaces.demo_cohort import generate_cohort, write_jsonl
 
-    end = date.fromisoformat(until) if until else datetime.now(UTC).date()
+    with domain_errors():
+        end = parse_date(until, "until") if until else datetime.now(UTC).date()
     commands = generate_cohort(patients, seed=seed, until=end)
     if out is not None:
         with out.open("w", encoding="utf-8") as sink:

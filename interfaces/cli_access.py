@@ -15,6 +15,7 @@ import typer
 
 from audit.access_log import Access, AccessLog, recording
 from infrastructure.sql import connect
+from interfaces.cli_errors import domain_errors
 from interfaces.render import table
 from interfaces.timeparse import parse_instant
 from journey.settings import get_settings
@@ -57,7 +58,10 @@ def show_access_log(
     by: Annotated[str | None, typer.Option("--as", help="who is reading the trail")] = None,
 ) -> None:
     """The access trail: reads and exports of patient-level data, newest first."""
-    with recorded("access_log.read", patient, f"actor={actor} action={action}", by):
+    with (
+        domain_errors(),
+        recorded("access_log.read", patient, f"actor={actor} action={action}", by),
+    ):
         rows = access_log().query(
             actor=actor,
             patient_id=patient,

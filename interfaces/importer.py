@@ -16,7 +16,7 @@ from typing import Any
 
 from journey.application import JourneyApplication, Outcome
 from journey.commands import Command, parse_command, parse_command_json
-from journey.errors import InvalidCommand, JourneyError
+from journey.errors import InvalidCommand, JourneyError, invalid
 
 
 @dataclass(frozen=True)
@@ -59,11 +59,30 @@ def parse_entry(raw: str | dict[str, Any], actor: str | None) -> Command | Journ
     return command
 
 
+def decoded_lines(raw: Iterable[bytes]) -> Iterator[str | InvalidCommand]:
+    """The lines of a UTF-8 byte stream as text; a UTF-8 byte order mark at its start is
+    dropped, and a line that is not UTF-8 becomes the error naming the bad bytes (so it is
+    rejected like any other bad line, with its number)."""
+    for number, read in enumerate(raw, start=1):
+        line = read.removeprefix(b"\xef\xbb\xbf") if number == 1 else read
+        try:
+            yield line.decode("utf-8")
+        except UnicodeDecodeError as error:
+            bad = line[error.start : error.end]
+            yield invalid(
+                "line",
+                "utf8",
+                f"is not UTF-8: byte {bad.hex(' ')} at byte {error.start + 1} of the line",
+            )
+
+
 def _parsed(
-    lines: Iterable[str], actor: str | None
+    lines: Iterable[str | InvalidCommand], actor: str | None
 ) -> Iterator[tuple[int, Command | JourneyError]]:
     for number, text in enumerate(lines, start=1):
-        if text.strip():
+        if isinstance(text, InvalidCommand):
+            yield number, text
+        elif text.strip():
             yield number, parse_entry(text, actor)
 
 
@@ -111,7 +130,7 @@ def cyclic_gc_paused() -> Iterator[None]:
 
 def import_lines(
     app: JourneyApplication,
-    lines: Iterable[str],
+    lines: Iterable[str | InvalidCommand],
     *,
     continue_on_error: bool = False,
     actor: str | None = None,

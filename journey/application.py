@@ -29,7 +29,8 @@ from journey.commands import (
 from journey.envelopes import event_id, to_envelope
 from journey.errors import ConcurrentUpdate, Issue, JourneyError, UnknownPatient
 from journey.events import EventEnvelope
-from journey.patient import Patient
+from journey.patient import STATE_VERSION, Patient, not_before_earliest
+from journey.timekeeping import EARLIEST_OCCURRED_AT
 
 MAX_ATTEMPTS = 10  # optimistic-concurrency retries before a ConcurrentUpdate
 RETRY_BASE_SECONDS = 0.01  # randomized exponential back-off between retries
@@ -60,9 +61,16 @@ class JourneyApplication(Application[str]):
     name = "CareJourney"
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Patient: SNAPSHOT_INTERVAL}
 
-    def __init__(self, env: dict[str, str], *, default_timezone: str = "UTC") -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        *,
+        default_timezone: str = "UTC",
+        earliest_occurred_at: datetime = EARLIEST_OCCURRED_AT,
+    ) -> None:
         super().__init__(env={"ORIGINATOR_ID_TYPE": "text", **env})
         self.default_timezone = default_timezone
+        self.earliest_occurred_at = earliest_occurred_at
         self._write_lock = threading.RLock()
         self._histories: OrderedDict[str, list[EventEnvelope]] = OrderedDict()
         self._histories_lock = threading.Lock()
@@ -131,6 +139,7 @@ class JourneyApplication(Application[str]):
         """Decides one command on the patient (None: not yet known) without storing it: the
         patient with the new event pending, and False for a duplicate (no event). Raises the
         domain error of a rejected command, leaving the patient untouched."""
+        not_before_earliest(getattr(cmd, "occurred_at", None), self.earliest_occurred_at)
         if patient is None:
             if isinstance(cmd, Admit):
                 return Patient.admit_new(cmd, now=now, default_timezone=self.default_timezone), True
@@ -143,7 +152,7 @@ class JourneyApplication(Application[str]):
         elif isinstance(cmd, RecordSession):
             recorded = patient.record_session(cmd, now=now)
         elif isinstance(cmd, CorrectSession):
-            patient.correct_session(cmd, now=now)
+            recorded = patient.correct_session(cmd, now=now)
         elif isinstance(cmd, VoidSession):
             patient.void_session(cmd, now=now)
         elif isinstance(cmd, Discharge):
@@ -157,7 +166,22 @@ class JourneyApplication(Application[str]):
         except AggregateNotFoundError:
             return None
         assert isinstance(patient, Patient)
+        if getattr(patient, "state_version", 1) < STATE_VERSION:
+            return self._rebuilt(patient_id)
         return patient
+
+    def _rebuilt(self, patient_id: str) -> Patient:
+        """The patient from its events alone: its latest snapshot was taken by an earlier
+        version whose state lacks what this one keeps (`journey.patient.STATE_VERSION`).
+        The cache then holds the rebuilt aggregate; the next snapshot has the new state."""
+        aggregate: Any = None
+        for event in self.events.get(patient_id):
+            assert isinstance(event, ev.PatientEvent)
+            aggregate = event.mutate(aggregate)
+        assert isinstance(aggregate, Patient)
+        if self.repository.cache is not None:
+            self.repository.cache.put(patient_id, aggregate)
+        return aggregate
 
     def _evict(self, touched: dict[str, Patient]) -> None:
         """Drops aggregates that may hold unsaved events from the cache."""

@@ -100,6 +100,8 @@ class SessionRecorded(PatientEvent):
             "fingerprint": session_fingerprint(session_content(self)),
             "occurred_at": self.occurred_at,
             "voided": False,
+            "values": {name: getattr(self, name) for name in CORRECTABLE_VALUES},
+            "last_correction": None,
         }
 
 
@@ -113,9 +115,19 @@ class SessionCorrected(PatientEvent):
     delivery: str | None
     status: str | None
 
+    def changes(self) -> dict[str, Any]:
+        """The corrected fields and their new values, named as in the command."""
+        named = {name: getattr(self, name) for name in CORRECTABLE_VALUES}
+        named["occurred_at"] = self.session_occurred_at
+        return {name: value for name, value in named.items() if value is not None}
+
     def apply_to(self, patient: Patient) -> None:
-        if self.session_occurred_at is not None:
-            patient.sessions[self.session_id]["occurred_at"] = self.session_occurred_at
+        session = patient.sessions[self.session_id]
+        changes = self.changes()
+        if "occurred_at" in changes:
+            session["occurred_at"] = changes.pop("occurred_at")
+        session["values"].update(changes)
+        session["last_correction"] = correction_fingerprint(self.changes(), self.reason)
 
 
 class SessionEnteredInError(PatientEvent):
@@ -144,6 +156,7 @@ class PatientSnapshot(CanSnapshotAggregate[str], metaclass=MetaDomainEvent):
 
 
 SESSION_FIELDS = ("format", "approach", "duration_minutes", "delivery", "status", "clinician_id")
+CORRECTABLE_VALUES = ("format", "approach", "duration_minutes", "delivery", "status")
 
 
 def session_content(source: Any) -> dict[str, Any]:
@@ -159,3 +172,13 @@ def session_fingerprint(content: dict[str, Any]) -> str:
         f"{content['duration_minutes']}|{content['delivery']}|{content['status']}|"
         f"{content['clinician_id']}"
     )
+
+
+def correction_fingerprint(changes: dict[str, Any], reason: str) -> str:
+    """A canonical text of a correction (its fields, values and reason), to tell a retry of
+    the last correction of a session from a new one; instants compare as instants."""
+    parts = [
+        f"{name}={value.timestamp() if isinstance(value, datetime) else value}"
+        for name, value in sorted(changes.items())
+    ]
+    return "|".join([*parts, f"reason={reason}"])

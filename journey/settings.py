@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from functools import cache
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from journey.timekeeping import EARLIEST_OCCURRED_AT, is_canonical_zone
 
 
 class Settings(BaseSettings):
@@ -16,6 +18,10 @@ class Settings(BaseSettings):
         description="sqlite:///path/to/file.db or postgresql://user:pass@host:port/db",
     )
     timezone: str = Field(default="UTC", description="default patient time zone (IANA)")
+    earliest_occurred_at: AwareDatetime = Field(
+        default=EARLIEST_OCCURRED_AT,
+        description="the earliest clinical instant a command may carry (ISO-8601 with offset)",
+    )
     kafka_bootstrap_servers: str | None = Field(default=None, description="turns publishing on")
     cipher_key: str | None = Field(
         default=None, description="AES key (base64) to encrypt stored events at rest"
@@ -29,6 +35,13 @@ class Settings(BaseSettings):
         default=None,
         description="key=principal:role;... (roles: clinician, service, auditor, analyst, admin)",
     )
+
+    @field_validator("timezone")
+    @classmethod
+    def _canonical_zone(cls, value: str) -> str:
+        if not is_canonical_zone(value):
+            raise ValueError(f"'{value}' is not a canonical IANA time zone name")
+        return value
 
 
 @cache

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Path, Query, Request
 from pydantic import AwareDatetime, BeforeValidator
 
+from interfaces.timeparse import query_instant
 from journey.application import JourneyApplication
 from journey.commands import IDENTIFIER
 from journey.errors import invalid
@@ -53,10 +54,12 @@ async def json_array(request: Request) -> list[Any]:
     return body
 
 
-def _restore_plus(value: Any) -> Any:
+def _instant(value: Any) -> Any:
+    """An instant of the query string (`interfaces.timeparse`); `+00:00` sent unencoded
+    arrives as ` 00:00`: its sign is given back first."""
     if isinstance(value, str) and (match := _LOST_PLUS.match(value)):
-        return f"{match[1]}+{match[2]}"
-    return value
+        value = f"{match[1]}+{match[2]}"
+    return query_instant(value)
 
 
 ApplicationDep = Annotated[JourneyApplication, Depends(get_application)]
@@ -67,11 +70,11 @@ PatientId = Annotated[
 ]
 AsOf = Annotated[
     AwareDatetime | None,
-    BeforeValidator(_restore_plus),
-    Query(description="the instant T (ISO-8601 with offset); default now"),
+    BeforeValidator(_instant),
+    Query(description="the instant T (ISO-8601 with offset, 1990..2200); default now"),
 ]
 KnownAt = Annotated[
     AwareDatetime | None,
-    BeforeValidator(_restore_plus),
-    Query(description="only events recorded at or before K (ISO-8601 with offset)"),
+    BeforeValidator(_instant),
+    Query(description="only events recorded at or before K (ISO-8601 with offset, 1990..2200)"),
 ]
