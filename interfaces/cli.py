@@ -20,13 +20,17 @@ from interfaces.cli_audit import register as register_audit
 from interfaces.cli_errors import EXIT_REJECTED, domain_errors
 from interfaces.cli_project import register_project
 from interfaces.cli_relay import register as register_relay
+from interfaces.cli_store import check_settings, require_store
 from interfaces.importer import import_lines
 from interfaces.render import history_text, journey_text
 from interfaces.timeparse import parse_instant
 from journey.settings import get_settings
 from projections.queries import patient_history, patient_journey
 
-app = typer.Typer(help="Care-journey service: event-sourced addiction-treatment journeys.")
+app = typer.Typer(
+    help="Care-journey service: event-sourced addiction-treatment journeys.",
+    callback=check_settings,
+)
 
 ACTOR_HELP = "who is reading (recorded in the access trail); default JOURNEY_ACTOR or the OS user"
 
@@ -110,7 +114,7 @@ def show(
     actor: Annotated[str | None, typer.Option(help=ACTOR_HELP)] = None,
 ) -> None:
     """A patient's journey as of an instant, as known at an instant."""
-    application = build_application()
+    application = build_application(require_store())
     with (
         domain_errors(),
         recorded("journey.read", patient_id, f"as_of={as_of} known_at={known_at}", actor),
@@ -132,7 +136,7 @@ def history(
     actor: Annotated[str | None, typer.Option(help=ACTOR_HELP)] = None,
 ) -> None:
     """Every stored event of a patient, in order."""
-    application = build_application()
+    application = build_application(require_store())
     with domain_errors(), recorded("history.read", patient_id, f"known_at={known_at}", actor):
         events = patient_history(
             application, patient_id, known_at=parse_instant(known_at, "known_at")

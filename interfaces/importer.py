@@ -44,7 +44,14 @@ class ImportReport:
             f"{self.lines} lines: {self.accepted} accepted, {self.duplicates} duplicates, "
             f"{len(self.rejected)} rejected"
         )
-        return head if self.applied else f"nothing imported ({head} when checked)"
+        if self.applied or not self.accepted:
+            return head if self.applied else f"nothing imported ({head})"
+        valid = "valid line was" if self.accepted == 1 else "valid lines were"
+        return (
+            f"nothing imported: the import is atomic, so the {self.accepted} {valid} not "
+            f"stored either ({head}); fix the rejected lines and import again, or use "
+            "--continue-on-error to store the valid lines alone"
+        )
 
 
 def parse_entry(raw: str | dict[str, Any], actor: str | None) -> Command | JourneyError:
