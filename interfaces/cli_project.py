@@ -132,8 +132,12 @@ def project(
     ] = False,
     workers: Workers = None,
     batch_size: Annotated[int, typer.Option(help="events per transaction", min=1)] = 500,
-    topic: Annotated[str, typer.Option(help="events topic (kafka)")] = EVENTS_TOPIC,
-    group: Annotated[str, typer.Option(help="consumer group (kafka)")] = GROUP_ID,
+    topic: Annotated[
+        str, typer.Option(envvar="JOURNEY_RELAY_EVENTS_TOPIC", help="events topic (kafka)")
+    ] = EVENTS_TOPIC,
+    group: Annotated[
+        str, typer.Option(envvar="JOURNEY_PROJECTOR_GROUP", help="consumer group (kafka)")
+    ] = GROUP_ID,
     poll_interval: Annotated[float, typer.Option(help="seconds between log polls")] = 1.0,
     crash_after_batches: Annotated[
         int | None,
