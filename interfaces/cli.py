@@ -18,6 +18,7 @@ from interfaces.cli_access import register as register_access
 from interfaces.cli_analytics import register as register_analytics
 from interfaces.cli_audit import register as register_audit
 from interfaces.cli_errors import EXIT_REJECTED, domain_errors
+from interfaces.cli_progress import Progress, count_lines
 from interfaces.cli_project import register_project
 from interfaces.cli_relay import register as register_relay
 from interfaces.cli_store import check_settings, require_store
@@ -89,14 +90,22 @@ def import_(
     application = None if bulk else build_application()
     actor = cli_actor(actor)
     stream = sys.stdin if file == "-" else Path(file).open(encoding="utf-8")  # noqa: SIM115
-    with stream, domain_errors():
+    total = None if file == "-" else count_lines(Path(file))
+    with stream, domain_errors(), Progress("import", total, "lines") as progress:
         if application is not None:
             report = import_lines(
-                application, stream, continue_on_error=continue_on_error, actor=actor
+                application,
+                stream,
+                continue_on_error=continue_on_error,
+                actor=actor,
+                tick=progress.advance,
             )
         else:
             report = bulk_import_lines(
-                stream, continue_on_error=continue_on_error, actor=actor, workers=workers
+                progress.lines_of(stream),
+                continue_on_error=continue_on_error,
+                actor=actor,
+                workers=workers,
             )
     for rejected in report.rejected:
         typer.echo(str(rejected), err=True)
@@ -169,9 +178,11 @@ def demo(
     if application.recorder.max_notification_id() and not force:
         typer.echo("the store already holds events: demo not loaded (use --force)", err=True)
         return
-    lines = (json.dumps(c) for c in commands)
-    with domain_errors():
-        report = import_lines(application, lines, continue_on_error=True, actor="demo")
+    cohort = [json.dumps(c) for c in commands]
+    with domain_errors(), Progress("demo", len(cohort), "commands") as progress:
+        report = import_lines(
+            application, cohort, continue_on_error=True, actor="demo", tick=progress.advance
+        )
     typer.echo(f"demo cohort: {report.summary()}", err=True)
     if report.rejected:
         raise typer.Exit(EXIT_REJECTED)

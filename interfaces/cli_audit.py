@@ -18,6 +18,7 @@ from infrastructure.sql import connect
 from interfaces.bootstrap import build_application
 from interfaces.cli_access import cli_actor, recorded
 from interfaces.cli_errors import domain_errors
+from interfaces.cli_progress import Progress
 from interfaces.cli_store import require_store
 from interfaces.render import table
 from interfaces.replay_parallel import DEFAULT_WORKERS, rebuild_parallel
@@ -130,7 +131,8 @@ def replay(
         count = rebuild_parallel(database_url, stop, scratch_file, workers, indexed=bool(keep))
     scratch = connect(f"sqlite:///{scratch_file}")
     if workers == 1:
-        count = rebuild_into(app, scratch, stop, progress=_progress)
+        with Progress("replay", stop, "events") as progress:
+            count = rebuild_into(app, scratch, stop, tick=progress.advance)
     typer.echo(f"replayed {count} events (log positions 1..{stop}) into {scratch_file}", err=True)
     results = compare(live, scratch, tables)
     scratch.close()
@@ -157,12 +159,6 @@ def _show(results: list[Comparison]) -> None:
     typer.echo(
         table(["table", "live rows", "rebuilt rows", "live sha256", "rebuilt sha256", ""], rows)
     )
-
-
-def _progress(done: int, total: int, seconds: float) -> None:
-    if done % 50_000 < 5_000 or done == total:
-        rate = done / seconds if seconds else 0.0
-        typer.echo(f"  {done}/{total} events ({done / max(total, 1):.0%}), {rate:,.0f}/s", err=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -17,6 +17,7 @@ import typer
 from consumers.cloudevents import EVENTS_TOPIC
 from consumers.projector_hooks import CrashHook
 from infrastructure.sql import Database, connect
+from interfaces.cli_progress import Progress
 from journey.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -75,7 +76,9 @@ def _rebuild(run: Run, db: Database, follower: LogFollower) -> int:
     from interfaces.replay_parallel import rebuild_store
 
     if run.workers == 1:
-        return rebuild(follower)
+        total = follower.app.recorder.max_notification_id() or 0
+        with Progress("rebuild", total, "events") as progress:
+            return rebuild(follower, tick=progress.advance)
     return rebuild_store(db, run.settings, run.workers)
 
 

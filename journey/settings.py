@@ -31,6 +31,9 @@ class Settings(BaseSettings):
         default=None,
         description="key=principal:role;... (roles: clinician, service, auditor, analyst, admin)",
     )
+    progress_every_s: float = Field(
+        default=5.0, ge=0, description="seconds between progress lines when not on a terminal"
+    )
     api_keys_file: Path | None = Field(
         default=None,
         description="a file holding the API keys (e.g. a Docker secret): the JOURNEY_API_KEYS "
