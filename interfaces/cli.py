@@ -51,7 +51,8 @@ def serve(
         typer.echo(
             "error: authentication is on but no API keys are configured: set "
             "JOURNEY_API_KEYS='key=principal:role;...' (roles: clinician, service, auditor, "
-            "analyst, admin), or JOURNEY_AUTH=false for local development only",
+            "analyst, admin) or JOURNEY_API_KEYS_FILE=/path/to/keys (e.g. a Docker secret), "
+            "or JOURNEY_AUTH=false for local development only",
             err=True,
         )
         raise typer.Exit(2)
