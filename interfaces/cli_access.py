@@ -16,6 +16,7 @@ import typer
 from audit.access_log import Access, AccessLog, recording
 from infrastructure.sql import connect
 from interfaces.cli_errors import domain_errors
+from interfaces.cli_store import require_store
 from interfaces.render import table
 from interfaces.timeparse import parse_instant
 from journey.settings import get_settings
@@ -27,8 +28,9 @@ def cli_actor(explicit: str | None = None) -> str:
 
 
 def access_log() -> AccessLog:
-    """The access trail of the configured store (one connection per process)."""
-    return _access_log(get_settings().database_url)
+    """The access trail of the configured store (one connection per process); only on a
+    store that exists (the trail is written by reads, which never create a store)."""
+    return _access_log(require_store().database_url)
 
 
 @cache

@@ -20,9 +20,9 @@ from pydantic import BaseModel
 from infrastructure.sql import Unit, connect
 from interfaces.cli_access import recorded
 from interfaces.cli_errors import domain_errors
+from interfaces.cli_store import require_store
 from interfaces.render import table
 from interfaces.timeparse import parse_date, parse_instant
-from journey.settings import get_settings
 
 At = Annotated[
     str | None, typer.Option("--at", help="instant T, ISO-8601 with offset; default now")
@@ -43,7 +43,7 @@ def read_models(catch_up: bool) -> Iterator[Unit]:
     from consumers.projector_log import LogFollower, follow_log
     from interfaces.bootstrap import build_application
 
-    settings = get_settings()
+    settings = require_store()
     db = connect(settings.database_url)
     try:
         if catch_up:

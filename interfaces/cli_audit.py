@@ -18,10 +18,11 @@ from infrastructure.sql import connect
 from interfaces.bootstrap import build_application
 from interfaces.cli_access import cli_actor, recorded
 from interfaces.cli_errors import domain_errors
+from interfaces.cli_progress import Progress
+from interfaces.cli_store import require_store
 from interfaces.render import table
 from interfaces.replay_parallel import DEFAULT_WORKERS, rebuild_parallel
 from interfaces.timeparse import parse_instant
-from journey.settings import get_settings
 from projections.queries import patient_history, patient_journey
 
 EXIT_BROKEN, EXIT_DIFFERENT = 5, 6
@@ -37,7 +38,7 @@ def verify(
     """Recompute hash chains and anchors; exit 5 naming the first broken patient and version."""
     if (patient_id is None) == (not all_):
         raise typer.BadParameter("give a patient id or --all (not both)")
-    app = build_application()
+    app = build_application(require_store())
     if patient_id is not None:
         result = verify_patient(app, patient_id)
     else:
@@ -71,7 +72,7 @@ def export_anchors(
     out: Annotated[Path, typer.Option(help="JSON Lines file to keep elsewhere")],
 ) -> None:
     """Export the log's anchors (position, patient, version, running hash)."""
-    app = build_application()
+    app = build_application(require_store())
     recorder: Any = app.recorder
     count, start = 0, 1
     with out.open("w", encoding="utf-8") as sink:
@@ -96,7 +97,7 @@ def audit_report(
     actor: Annotated[str | None, typer.Option(help="who exports (access trail)")] = None,
 ) -> None:
     """A self-contained HTML audit report of one patient (timeline, corrections, integrity)."""
-    app = build_application()
+    app = build_application(require_store())
     with domain_errors(), recorded("audit.report", patient_id, f"out={out.name}", actor):
         history = patient_history(app, patient_id)
         view = patient_journey(app, patient_id, as_of=parse_instant(as_of, "as_of"))
@@ -120,7 +121,8 @@ def replay(
         tables = tables_for(projection)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
-    app, database_url = build_application(), get_settings().database_url
+    settings = require_store()
+    app, database_url = build_application(settings), settings.database_url
     live = connect(database_url)
     scratch_file = keep or Path(tempfile.mkdtemp(prefix="journey-replay-")) / "replay.db"
     scratch_file.unlink(missing_ok=True)
@@ -129,7 +131,8 @@ def replay(
         count = rebuild_parallel(database_url, stop, scratch_file, workers, indexed=bool(keep))
     scratch = connect(f"sqlite:///{scratch_file}")
     if workers == 1:
-        count = rebuild_into(app, scratch, stop, progress=_progress)
+        with Progress("replay", stop, "events") as progress:
+            count = rebuild_into(app, scratch, stop, tick=progress.advance)
     typer.echo(f"replayed {count} events (log positions 1..{stop}) into {scratch_file}", err=True)
     results = compare(live, scratch, tables)
     scratch.close()
@@ -156,12 +159,6 @@ def _show(results: list[Comparison]) -> None:
     typer.echo(
         table(["table", "live rows", "rebuilt rows", "live sha256", "rebuilt sha256", ""], rows)
     )
-
-
-def _progress(done: int, total: int, seconds: float) -> None:
-    if done % 50_000 < 5_000 or done == total:
-        rate = done / seconds if seconds else 0.0
-        typer.echo(f"  {done}/{total} events ({done / max(total, 1):.0%}), {rate:,.0f}/s", err=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -7,13 +7,14 @@ are stored, `batch_size` commands per transaction."""
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 
+from interfaces.cli_progress import Counted
 from journey.application import JourneyApplication, Outcome
 from journey.commands import Command, parse_command, parse_command_json
 from journey.errors import InvalidCommand, JourneyError, invalid
@@ -44,7 +45,14 @@ class ImportReport:
             f"{self.lines} lines: {self.accepted} accepted, {self.duplicates} duplicates, "
             f"{len(self.rejected)} rejected"
         )
-        return head if self.applied else f"nothing imported ({head} when checked)"
+        if self.applied or not self.accepted:
+            return head if self.applied else f"nothing imported ({head})"
+        valid = "valid line was" if self.accepted == 1 else "valid lines were"
+        return (
+            f"nothing imported: the import is atomic, so the {self.accepted} {valid} not "
+            f"stored either ({head}); fix the rejected lines and import again, or use "
+            "--continue-on-error to store the valid lines alone"
+        )
 
 
 def parse_entry(raw: str | dict[str, Any], actor: str | None) -> Command | JourneyError:
@@ -102,9 +110,11 @@ def _apply(
     *,
     atomic: bool,
     now: datetime,
+    tick: Callable[[int], None] | None = None,
 ) -> None:
     numbers = [n for n, c in batch if not isinstance(c, JourneyError)]
-    commands = [c for _, c in batch if not isinstance(c, JourneyError)]
+    decided = [c for _, c in batch if not isinstance(c, JourneyError)]
+    commands: Sequence[Command] = Counted(decided, tick) if tick else decided
     for number, item in batch:
         if isinstance(item, JourneyError):
             report.rejected.append(RejectedLine(number, item))
@@ -136,16 +146,18 @@ def import_lines(
     actor: str | None = None,
     batch_size: int = 2_000,
     now: datetime | None = None,
+    tick: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    """Applies the commands of `lines` (JSON Lines) and reports what became of each."""
+    """Applies the commands of `lines` (JSON Lines) and reports what became of each;
+    `tick(n)` hears each command decided (progress)."""
     report = ImportReport()
     now = now or datetime.now(UTC)
     parsed = _parsed(lines, actor)
     with cyclic_gc_paused():
         if not continue_on_error:
-            _apply(app, list(parsed), report, atomic=True, now=now)
+            _apply(app, list(parsed), report, atomic=True, now=now, tick=tick)
             report.applied = not report.rejected
             return report
         while batch := list(islice(parsed, batch_size)):
-            _apply(app, batch, report, atomic=False, now=now)
+            _apply(app, batch, report, atomic=False, now=now, tick=tick)
     return report

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
+from typing import Self
 
-from pydantic import AwareDatetime, Field, field_validator
+from pydantic import AwareDatetime, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from journey.timekeeping import EARLIEST_OCCURRED_AT, is_canonical_zone
@@ -35,6 +37,14 @@ class Settings(BaseSettings):
         default=None,
         description="key=principal:role;... (roles: clinician, service, auditor, analyst, admin)",
     )
+    progress_every_s: float = Field(
+        default=5.0, ge=0, description="seconds between progress lines when not on a terminal"
+    )
+    api_keys_file: Path | None = Field(
+        default=None,
+        description="a file holding the API keys (e.g. a Docker secret): the JOURNEY_API_KEYS "
+        "format, or one key=principal:role per line (# comments); exclusive with api_keys",
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -42,6 +52,33 @@ class Settings(BaseSettings):
         if not is_canonical_zone(value):
             raise ValueError(f"'{value}' is not a canonical IANA time zone name")
         return value
+
+    @model_validator(mode="after")
+    def _api_keys_from_file(self) -> Self:
+        if self.api_keys_file is None:
+            return self
+        if self.api_keys:
+            raise ValueError("set JOURNEY_API_KEYS or JOURNEY_API_KEYS_FILE, not both")
+        self.api_keys = read_api_keys_file(self.api_keys_file)
+        return self
+
+
+def read_api_keys_file(path: Path) -> str:
+    """The keys of a JOURNEY_API_KEYS_FILE in the JOURNEY_API_KEYS form (';'-separated)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ValueError(f"JOURNEY_API_KEYS_FILE: cannot read {path}: {error.strerror}") from None
+    entries = [
+        entry.strip()
+        for line in text.splitlines()
+        if not line.lstrip().startswith("#")
+        for entry in line.split(";")
+        if entry.strip()
+    ]
+    if not entries:
+        raise ValueError(f"JOURNEY_API_KEYS_FILE: {path} holds no key")
+    return ";".join(entries)
 
 
 @cache

@@ -86,7 +86,10 @@ def test_cli_catches_up_then_answers(loaded: str) -> None:
         (["census", "--from", "2025-02-01", "--to", "2025-01-01"], "is before 'from'"),
     ],
 )
-def test_cli_rejects_bad_parameters(configured: str, args: list[str], message: str) -> None:
+def test_cli_rejects_bad_parameters(
+    app: JourneyApplication, configured: str, args: list[str], message: str
+) -> None:
+    """On an existing (empty) store: read commands never create one (exit 7 without)."""
     result = CliRunner().invoke(cli, [*args, "--no-catch-up"])
     assert result.exit_code == 1
     assert message in result.stderr
