@@ -88,11 +88,19 @@ def import_(
     with stream, domain_errors():
         if application is not None:
             report = import_lines(
-                application, stream, continue_on_error=continue_on_error, actor=actor
+                application,
+                stream,
+                continue_on_error=continue_on_error,
+                actor=actor,
+                recorded_by=actor,
             )
         else:
             report = bulk_import_lines(
-                stream, continue_on_error=continue_on_error, actor=actor, workers=workers
+                stream,
+                continue_on_error=continue_on_error,
+                actor=actor,
+                workers=workers,
+                recorded_by=actor,
             )
     for rejected in report.rejected:
         typer.echo(str(rejected), err=True)
@@ -167,7 +175,9 @@ def demo(
         return
     lines = (json.dumps(c) for c in commands)
     with domain_errors():
-        report = import_lines(application, lines, continue_on_error=True, actor="demo")
+        report = import_lines(
+            application, lines, continue_on_error=True, actor="demo", recorded_by=cli_actor()
+        )
     typer.echo(f"demo cohort: {report.summary()}", err=True)
     if report.rejected:
         raise typer.Exit(EXIT_REJECTED)

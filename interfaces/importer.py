@@ -83,6 +83,7 @@ def _apply(
     *,
     atomic: bool,
     now: datetime,
+    recorded_by: str | None,
 ) -> None:
     numbers = [n for n, c in batch if not isinstance(c, JourneyError)]
     commands = [c for _, c in batch if not isinstance(c, JourneyError)]
@@ -90,7 +91,13 @@ def _apply(
         if isinstance(item, JourneyError):
             report.rejected.append(RejectedLine(number, item))
     invalid_lines = any(isinstance(c, JourneyError) for _, c in batch)
-    results = app.handle_many(commands, atomic=atomic, now=now, dry_run=atomic and invalid_lines)
+    results = app.handle_many(
+        commands,
+        atomic=atomic,
+        now=now,
+        dry_run=atomic and invalid_lines,
+        recorded_by=recorded_by,
+    )
     for number, result in zip(numbers, results, strict=True):
         _record(report, number, result)
     report.rejected.sort(key=lambda r: r.line)
@@ -117,16 +124,18 @@ def import_lines(
     actor: str | None = None,
     batch_size: int = 2_000,
     now: datetime | None = None,
+    recorded_by: str | None = None,
 ) -> ImportReport:
-    """Applies the commands of `lines` (JSON Lines) and reports what became of each."""
+    """Applies the commands of `lines` (JSON Lines) and reports what became of each;
+    `recorded_by` is the principal recording them (stored on every event)."""
     report = ImportReport()
     now = now or datetime.now(UTC)
     parsed = _parsed(lines, actor)
     with cyclic_gc_paused():
         if not continue_on_error:
-            _apply(app, list(parsed), report, atomic=True, now=now)
+            _apply(app, list(parsed), report, atomic=True, now=now, recorded_by=recorded_by)
             report.applied = not report.rejected
             return report
         while batch := list(islice(parsed, batch_size)):
-            _apply(app, batch, report, atomic=False, now=now)
+            _apply(app, batch, report, atomic=False, now=now, recorded_by=recorded_by)
     return report

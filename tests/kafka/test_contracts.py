@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft7Validator, Draft202012Validator
 
-from consumers.contracts import ROOT, rendered
+from consumers.contracts import ROOT, event_versions, rendered
 from consumers.histories import HistoryCache
 from consumers.relay_batch import build_batch
 from consumers.topics import TopicNames
@@ -80,5 +80,6 @@ def test_relay_records_validate_against_the_committed_schemas(
         envelope.validate(value)
         headers = dict(out.record.headers)
         name = value["payload"]["type"]
-        Draft202012Validator(committed(f"schemas/{name}.v1.json")).validate(value)
-        assert headers["ce_dataschema"].decode().endswith(f"/{name}.v1.json")
+        schema = f"{name}.v{event_versions()[name]}.json"
+        Draft202012Validator(committed(f"schemas/{schema}")).validate(value)
+        assert headers["ce_dataschema"].decode().endswith(f"/{schema}")
