@@ -27,12 +27,13 @@ def cli_actor(explicit: str | None = None) -> str:
 
 def access_log() -> AccessLog:
     """The access trail of the configured store (one connection per process)."""
-    return _access_log(get_settings().database_url)
+    settings = get_settings()
+    return _access_log(settings.database_url, settings.cipher_key)
 
 
 @cache
-def _access_log(database_url: str) -> AccessLog:
-    return AccessLog(connect(database_url))
+def _access_log(database_url: str, cipher_key: str | None) -> AccessLog:
+    return AccessLog(connect(database_url), cipher_key)
 
 
 def recorded(

@@ -62,7 +62,7 @@ def create_app(application: JourneyApplication, settings: Settings | None = None
     app.state.security = Security(
         enabled=settings.auth,
         keys=KeyRegistry.parse(settings.api_keys),
-        access_log=AccessLog(connect(settings.database_url)),
+        access_log=AccessLog(connect(settings.database_url), settings.cipher_key),
     )
     install_problem_handlers(app)
     app.include_router(routes_commands.router)
