@@ -60,3 +60,27 @@ def test_a_read_that_fails_is_recorded_as_error_not_ok(tmp_path: Path) -> None:
     assert failed.returncode != 0
     last = trail(store)[0]
     assert (last["actor"], last["action"], last["outcome"]) == ("dr-a", "history.read", "error")
+
+
+def test_an_invalid_cli_read_is_recorded_as_invalid(tmp_path: Path) -> None:
+    store = tmp_path / "journey.db"
+    journey(store, "import", "-", stdin=jsonl(ADMIT))
+    refused = journey(store, "show", "p-1", "--as-of", "yesterday", "--actor", "dr-a")
+    assert refused.returncode == 1
+    last = trail(store)[0]
+    assert (last["actor"], last["action"], last["outcome"]) == ("dr-a", "journey.read", "invalid")
+
+
+def test_events_store_who_recorded_them_from_the_cli(tmp_path: Path) -> None:
+    store = tmp_path / "journey.db"
+    named = {**ADMIT, "actor": "dr-b"}
+    journey(store, "import", "-", "--actor", "intake-1", stdin=jsonl(named))
+    second = {**ADMIT, "patient_id": "p-2"}
+    journey(store, "import", "-", "--bulk", stdin=jsonl(second))
+    events = [
+        json.loads(journey(store, "history", p, "--json").stdout)["events"][0]
+        for p in ("p-1", "p-2")
+    ]
+    assert (events[0]["actor"], events[0]["recorded_by"]) == ("dr-b", "intake-1")
+    assert events[1]["recorded_by"].startswith("os:")
+    assert events[1]["actor"] == events[1]["recorded_by"]
