@@ -110,15 +110,19 @@ def _migrate(unit: Unit, cipher: TrailCipher | None) -> None:
         unit.execute(f"ALTER TABLE {TABLE} ADD COLUMN {column} TEXT")
     previous = chain.GENESIS
     for row_id, *values in unit.all(f"SELECT id, {', '.join(STORED)} FROM {TABLE} ORDER BY id"):
+        row = dict(zip(STORED, values, strict=True))
         if cipher is not None:
-            patient_id, detail = values[6], values[7]
-            sealed = cipher.seal(patient_id, detail)
-            values[6:] = [None, "", values[8], cipher.ref(patient_id), sealed]
-        previous = chain.link(previous, row_content(unit.dialect, values))
+            row |= {
+                "patient_id": None,
+                "detail": "",
+                "patient_ref": cipher.ref(row["patient_id"]),
+                "sealed": cipher.seal(row["patient_id"], row["detail"]),
+            }
+        previous = chain.link(previous, row_content(unit.dialect, [row[c] for c in STORED]))
         unit.execute(
             f"UPDATE {TABLE} SET patient_id = ?, detail = ?, patient_ref = ?, sealed = ?,"
             " row_hash = ? WHERE id = ?",
-            [values[6], values[7], values[9], values[10], previous, row_id],
+            [row["patient_id"], row["detail"], row["patient_ref"], row["sealed"], previous, row_id],
         )
 
 
