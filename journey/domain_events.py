@@ -27,7 +27,7 @@ Version 2 (all events): `recorded_by` (older events: None). Example of the next 
 an `asam_code` on PatientAdmitted and LevelOfCareChanged: on those two classes set
 `class_version = 3`, `added_fields = {**PatientEvent.added_fields, 3: ("asam_code",)}`
 and define `upcast_v2_v3(state)` setting `state["asam_code"]` (None, or derived from the
-level); the other classes stay at version 2."""
+level); the other classes stay at version 2. tests/unit/test_schema_versions.py shows it."""
 
 from __future__ import annotations
 
