@@ -58,6 +58,7 @@ def bulk_import_lines(
     workers: int = WORKERS,
     batch_size: int = BATCH_LINES,
     now: datetime | None = None,
+    recorded_by: str | None = None,
 ) -> ImportReport:
     """Imports JSON Lines of commands (as `import_lines`) with the bulk path."""
     parts = max(workers, 1)
@@ -67,7 +68,13 @@ def bulk_import_lines(
         for block in iter(lambda: list(islice(numbered, batch_size)), [])
     )
     return _load(
-        chunks, settings, atomic=not continue_on_error, workers=workers, now=now, keep=None
+        chunks,
+        settings,
+        atomic=not continue_on_error,
+        workers=workers,
+        now=now,
+        keep=None,
+        recorded_by=recorded_by,
     )
 
 
@@ -83,6 +90,7 @@ def bulk_load_cohort(
     workers: int = WORKERS,
     batch_patients: int = BATCH_PATIENTS,
     now: datetime | None = None,
+    recorded_by: str | None = None,
 ) -> ImportReport:
     """Loads the demo cohort (`generate_cohort` with these arguments) atomically, each worker
     generating its own patients; rejected commands are numbered as lines of `journey demo
@@ -98,7 +106,9 @@ def bulk_load_cohort(
             ]
             yield _Chunk(None, []), tasks
 
-    return _load(chunks(), settings, atomic=True, workers=workers, now=now, keep=0)
+    return _load(
+        chunks(), settings, atomic=True, workers=workers, now=now, keep=0, recorded_by=recorded_by
+    )
 
 
 def _route(
@@ -144,6 +154,7 @@ def _load(
     workers: int,
     now: datetime | None,
     keep: int | None,
+    recorded_by: str | None,
 ) -> ImportReport:
     """Decides and writes every chunk; `keep` aggregates per worker (None: as many as the
     settings' aggregate cache; 0 when no patient comes back, as in the cohort)."""
@@ -160,6 +171,7 @@ def _load(
                 workers=workers,
                 load_existing=session.head is not None,
                 keep=settings.aggregate_cache_size if keep is None else keep,
+                recorded_by=recorded_by,
             )
             with deciders:
                 for chunk, results in deciders.run(chunks):

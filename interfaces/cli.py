@@ -119,6 +119,7 @@ def import_(
                 continue_on_error=continue_on_error,
                 actor=actor,
                 tick=progress.advance,
+                recorded_by=actor,
             )
         else:
             report = bulk_import_lines(
@@ -126,6 +127,7 @@ def import_(
                 continue_on_error=continue_on_error,
                 actor=actor,
                 workers=workers,
+                recorded_by=actor,
             )
     for rejected in report.rejected:
         typer.echo(str(rejected), err=True)
@@ -202,7 +204,12 @@ def demo(
     cohort = [json.dumps(c) for c in commands]
     with domain_errors(), Progress("demo", len(cohort), "commands") as progress:
         report = import_lines(
-            application, cohort, continue_on_error=True, actor="demo", tick=progress.advance
+            application,
+            cohort,
+            continue_on_error=True,
+            actor="demo",
+            tick=progress.advance,
+            recorded_by=cli_actor(),
         )
     typer.echo(f"demo cohort: {report.summary()}", err=True)
     if report.rejected:

@@ -30,12 +30,13 @@ def cli_actor(explicit: str | None = None) -> str:
 def access_log() -> AccessLog:
     """The access trail of the configured store (one connection per process); only on a
     store that exists (the trail is written by reads, which never create a store)."""
-    return _access_log(require_store().database_url)
+    settings = require_store()
+    return _access_log(settings.database_url, settings.cipher_key)
 
 
 @cache
-def _access_log(database_url: str) -> AccessLog:
-    return AccessLog(connect(database_url))
+def _access_log(database_url: str, cipher_key: str | None) -> AccessLog:
+    return AccessLog(connect(database_url), cipher_key)
 
 
 def recorded(

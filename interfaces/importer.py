@@ -110,6 +110,7 @@ def _apply(
     *,
     atomic: bool,
     now: datetime,
+    recorded_by: str | None,
     tick: Callable[[int], None] | None = None,
 ) -> None:
     numbers = [n for n, c in batch if not isinstance(c, JourneyError)]
@@ -119,7 +120,13 @@ def _apply(
         if isinstance(item, JourneyError):
             report.rejected.append(RejectedLine(number, item))
     invalid_lines = any(isinstance(c, JourneyError) for _, c in batch)
-    results = app.handle_many(commands, atomic=atomic, now=now, dry_run=atomic and invalid_lines)
+    results = app.handle_many(
+        commands,
+        atomic=atomic,
+        now=now,
+        dry_run=atomic and invalid_lines,
+        recorded_by=recorded_by,
+    )
     for number, result in zip(numbers, results, strict=True):
         _record(report, number, result)
     report.rejected.sort(key=lambda r: r.line)
@@ -146,18 +153,22 @@ def import_lines(
     actor: str | None = None,
     batch_size: int = 2_000,
     now: datetime | None = None,
+    recorded_by: str | None = None,
     tick: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Applies the commands of `lines` (JSON Lines) and reports what became of each;
-    `tick(n)` hears each command decided (progress)."""
+    `recorded_by` is the principal recording them (stored on every event); `tick(n)` hears
+    each command decided (progress)."""
     report = ImportReport()
     now = now or datetime.now(UTC)
     parsed = _parsed(lines, actor)
     with cyclic_gc_paused():
         if not continue_on_error:
-            _apply(app, list(parsed), report, atomic=True, now=now, tick=tick)
+            _apply(
+                app, list(parsed), report, atomic=True, now=now, tick=tick, recorded_by=recorded_by
+            )
             report.applied = not report.rejected
             return report
         while batch := list(islice(parsed, batch_size)):
-            _apply(app, batch, report, atomic=False, now=now, tick=tick)
+            _apply(app, batch, report, atomic=False, now=now, tick=tick, recorded_by=recorded_by)
     return report

@@ -76,9 +76,12 @@ class JourneyApplication(Application[str]):
         self._histories_lock = threading.Lock()
 
     # -- commands ---------------------------------------------------------------------
-    def handle(self, command: Command, *, now: datetime | None = None) -> Outcome:
-        """Applies one command; retries on concurrent writes, then raises ConcurrentUpdate."""
-        result = self.handle_many([command], atomic=True, now=now)[0]
+    def handle(
+        self, command: Command, *, now: datetime | None = None, recorded_by: str | None = None
+    ) -> Outcome:
+        """Applies one command; retries on concurrent writes, then raises ConcurrentUpdate.
+        `recorded_by`: the authenticated principal recording it (stored on the event)."""
+        result = self.handle_many([command], atomic=True, now=now, recorded_by=recorded_by)[0]
         if isinstance(result, JourneyError):
             raise result
         return result
@@ -90,6 +93,7 @@ class JourneyApplication(Application[str]):
         atomic: bool,
         now: datetime | None = None,
         dry_run: bool = False,
+        recorded_by: str | None = None,
     ) -> list[Outcome | JourneyError]:
         """Applies commands in order in one transaction. With `atomic`, one rejection stores
         nothing; otherwise rejected commands are skipped and the rest are stored. A
@@ -97,7 +101,9 @@ class JourneyApplication(Application[str]):
         with self._write_lock:
             for attempt in range(MAX_ATTEMPTS):
                 touched: dict[str, Patient] = {}
-                results = [self._apply(c, touched, now or datetime.now(UTC)) for c in commands]
+                results = [
+                    self._apply(c, touched, now or datetime.now(UTC), recorded_by) for c in commands
+                ]
                 failed = any(isinstance(r, JourneyError) for r in results)
                 if not touched or dry_run or (atomic and failed):
                     self._evict(touched)
@@ -118,12 +124,12 @@ class JourneyApplication(Application[str]):
         )
 
     def _apply(
-        self, command: Command, touched: dict[str, Patient], now: datetime
+        self, command: Command, touched: dict[str, Patient], now: datetime, by: str | None
     ) -> Outcome | JourneyError:
         pid = command.patient_id
         patient = touched.get(pid) or self.load_patient(pid)
         try:
-            patient, recorded = self.decide(patient, command, now)
+            patient, recorded = self.decide(patient, command, now, by)
         except JourneyError as error:
             return error
         touched[pid] = patient
@@ -135,28 +141,34 @@ class JourneyApplication(Application[str]):
             pid, command.command, "accepted", patient.version, type(event).__name__, event
         )
 
-    def decide(self, patient: Patient | None, cmd: Command, now: datetime) -> tuple[Patient, bool]:
-        """Decides one command on the patient (None: not yet known) without storing it: the
-        patient with the new event pending, and False for a duplicate (no event). Raises the
-        domain error of a rejected command, leaving the patient untouched."""
+    def decide(
+        self, patient: Patient | None, cmd: Command, now: datetime, by: str | None = None
+    ) -> tuple[Patient, bool]:
+        """Decides one command on the patient (None: not yet known), recorded by the principal
+        `by`, without storing it: the patient with the new event pending, and False for a
+        duplicate (no event). Raises the domain error of a rejected command, leaving the
+        patient untouched."""
         not_before_earliest(getattr(cmd, "occurred_at", None), self.earliest_occurred_at)
         if patient is None:
             if isinstance(cmd, Admit):
-                return Patient.admit_new(cmd, now=now, default_timezone=self.default_timezone), True
+                admitted = Patient.admit_new(
+                    cmd, now=now, default_timezone=self.default_timezone, by=by
+                )
+                return admitted, True
             raise UnknownPatient(cmd.patient_id)
         recorded = True
         if isinstance(cmd, Admit):
-            patient.readmit(cmd, now=now)
+            patient.readmit(cmd, now=now, by=by)
         elif isinstance(cmd, Transition):
-            patient.transition(cmd, now=now)
+            patient.transition(cmd, now=now, by=by)
         elif isinstance(cmd, RecordSession):
-            recorded = patient.record_session(cmd, now=now)
+            recorded = patient.record_session(cmd, now=now, by=by)
         elif isinstance(cmd, CorrectSession):
-            recorded = patient.correct_session(cmd, now=now)
+            recorded = patient.correct_session(cmd, now=now, by=by)
         elif isinstance(cmd, VoidSession):
-            patient.void_session(cmd, now=now)
+            patient.void_session(cmd, now=now, by=by)
         elif isinstance(cmd, Discharge):
-            patient.discharge(cmd, now=now)
+            patient.discharge(cmd, now=now, by=by)
         return patient, recorded
 
     def load_patient(self, patient_id: str) -> Patient | None:

@@ -2,14 +2,41 @@
 
 Each event only assigns state in `apply`: no clock, ids or I/O, because it re-runs on every
 replay. `timestamp` is the transaction time (when the service recorded the fact),
-`occurred_at` the clinical time, `actor` who reported it. `class_version` is the schema
-version; add an `upcast_vN_vN+1` and a test the first time a schema changes."""
+`occurred_at` the clinical time, `actor` who the command says acted, `recorded_by` the
+authenticated principal that recorded it (the API key's principal; on the CLI the
+operating-system account `os:<login>`, or `--actor` / JOURNEY_ACTOR).
+
+Schema changes (stored events are forever). `class_version` is an event's schema version;
+it is stored with the event (eventsourcing keeps it in the stored state when above 1), and
+an event stored under an older version is brought up to date when read by the class's
+`upcast_vN_vN+1(state)` static methods, applied in turn. The rules:
+
+1. A new version may only ADD fields. Bump `class_version` of the classes concerned, add
+   `upcast_vN_vN+1` filling the new fields for older events (a constant, or a value derived
+   from the older fields), and record the new fields in `added_fields[N+1]`. Add them to
+   the wire model (journey.events) and regenerate contracts/ (`python -m
+   consumers.contracts`): readers see every event in the current version (`schema_version`
+   of the envelope, `ce_type` ...`.vN`).
+2. The chain hash (journey.chain) of an event covers its schema version and fields as
+   `hashed_form` gives them: going down from the current version, while dropping the
+   fields version N added and upcasting again gives back the same fields (they hold what
+   an upcaster would have given them), the event hashes as version N-1 without them. So an
+   event stored under version 1 hashes exactly as it did when it was stored, and a new
+   event whose added fields hold real values is hashed with them (and its version).
+3. Add a test that opens a store written by the previous version (tests/fixtures/): it
+   must verify, load and project the same.
+
+Version 2 (all events): `recorded_by` (older events: None). Example of the next change,
+an `asam_code` on PatientAdmitted and LevelOfCareChanged: on those two classes set
+`class_version = 3`, `added_fields = {**PatientEvent.added_fields, 3: ("asam_code",)}`
+and define `upcast_v2_v3(state)` setting `state["asam_code"]` (None, or derived from the
+level); the other classes stay at version 2. tests/unit/test_schema_versions.py shows it."""
 
 from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from eventsourcing.domain import (
     CanInitAggregate,
@@ -30,9 +57,15 @@ class PatientEvent(CanMutateAggregate[str], metaclass=MetaDomainEvent):
     timestamp: datetime
     occurred_at: datetime
     actor: str | None
+    recorded_by: str | None
     chain_hash: str
 
-    class_version = 1
+    class_version = 2
+    added_fields: ClassVar[dict[int, tuple[str, ...]]] = {2: ("recorded_by",)}
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["recorded_by"] = None
 
     def apply(self, aggregate: Any) -> None:
         patient = cast("Patient", aggregate)
@@ -42,16 +75,29 @@ class PatientEvent(CanMutateAggregate[str], metaclass=MetaDomainEvent):
     def chain_content(self) -> bytes:
         """The canonical bytes this event's `chain_hash` covers (see journey.chain)."""
         fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+        version, hashed = hashed_form(type(self), fields)
         return canonical_content(
-            self.originator_id,
-            self.originator_version,
-            type(self).__name__,
-            self.class_version,
-            fields,
+            self.originator_id, self.originator_version, type(self).__name__, version, hashed
         )
 
     def apply_to(self, patient: Patient) -> None:
         raise NotImplementedError
+
+
+def hashed_form(event_class: type[Any], fields: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """The schema version and fields an event's chain hash covers (rule 2 above): an event
+    whose newer fields hold what the upcasters would give them hashes as the older version
+    without them, exactly as it did when stored under that version."""
+    version = int(event_class.class_version)
+    while version > 1:
+        added = event_class.added_fields.get(version, ())
+        older = {name: value for name, value in fields.items() if name not in added}
+        upcast = dict(older)
+        getattr(event_class, f"upcast_v{version - 1}_v{version}")(upcast)
+        if upcast != fields:
+            break
+        fields, version = older, version - 1
+    return version, fields
 
 
 class PatientAdmitted(CanInitAggregate[str], PatientEvent):

@@ -53,8 +53,9 @@ def _chained(
 ) -> dict[str, Any]:
     """The event's fields with its recording time and its `chain_hash` (journey.chain)."""
     fields = {"timestamp": event_class.create_timestamp(), **fields}
+    schema_version, hashed = ev.hashed_form(event_class, fields)
     content = chain.canonical_content(
-        patient_id, version, event_class.__name__, event_class.class_version, fields
+        patient_id, version, event_class.__name__, schema_version, hashed
     )
     return {**fields, "chain_hash": chain.link(previous, content)}
 
@@ -81,11 +82,14 @@ class Patient(BaseAggregate[str]):
 
     # -- admissions -------------------------------------------------------------------
     @classmethod
-    def admit_new(cls, cmd: Admit, *, now: datetime, default_timezone: str) -> Patient:
+    def admit_new(
+        cls, cmd: Admit, *, now: datetime, default_timezone: str, by: str | None = None
+    ) -> Patient:
         _not_in_future(cmd.occurred_at, now)
         fields = {
             "occurred_at": cmd.occurred_at,
             "actor": cmd.actor,
+            "recorded_by": by,
             "level": cmd.level,
             "age_group": cmd.age_group,
             "timezone": cmd.timezone or default_timezone,
@@ -93,7 +97,7 @@ class Patient(BaseAggregate[str]):
         fields = _chained(cmd.patient_id, 1, chain.GENESIS, ev.PatientAdmitted, fields)
         return cls._create(ev.PatientAdmitted, id=cmd.patient_id, **fields)
 
-    def readmit(self, cmd: Admit, *, now: datetime) -> None:
+    def readmit(self, cmd: Admit, *, now: datetime, by: str | None = None) -> None:
         _not_in_future(cmd.occurred_at, now)
         if self.episode_open:
             raise conflict("command", "no_open_episode", "the patient already has an open episode")
@@ -114,6 +118,7 @@ class Patient(BaseAggregate[str]):
             ev.PatientAdmitted,
             occurred_at=cmd.occurred_at,
             actor=cmd.actor,
+            recorded_by=by,
             originator_topic=get_topic(type(self)),
             level=cmd.level,
             age_group=cmd.age_group,
@@ -121,7 +126,7 @@ class Patient(BaseAggregate[str]):
         )
 
     # -- level of care ----------------------------------------------------------------
-    def transition(self, cmd: Transition, *, now: datetime) -> None:
+    def transition(self, cmd: Transition, *, now: datetime, by: str | None = None) -> None:
         _not_in_future(cmd.occurred_at, now)
         current = self._open_stay("transition")
         if cmd.to_level == self.level:
@@ -136,13 +141,14 @@ class Patient(BaseAggregate[str]):
             ev.LevelOfCareChanged,
             occurred_at=cmd.occurred_at,
             actor=cmd.actor,
+            recorded_by=by,
             from_level=self.level,
             to_level=cmd.to_level,
             direction=direction,
             reason=cmd.reason,
         )
 
-    def discharge(self, cmd: Discharge, *, now: datetime) -> None:
+    def discharge(self, cmd: Discharge, *, now: datetime, by: str | None = None) -> None:
         _not_in_future(cmd.occurred_at, now)
         self._not_before_stay(cmd.occurred_at, self._open_stay("discharge"))
         self._no_session_after(cmd.occurred_at)
@@ -150,6 +156,7 @@ class Patient(BaseAggregate[str]):
             ev.PatientDischarged,
             occurred_at=cmd.occurred_at,
             actor=cmd.actor,
+            recorded_by=by,
             reason=cmd.reason,
         )
 
@@ -189,7 +196,7 @@ class Patient(BaseAggregate[str]):
             )
 
     # -- sessions ---------------------------------------------------------------------
-    def record_session(self, cmd: RecordSession, *, now: datetime) -> bool:
+    def record_session(self, cmd: RecordSession, *, now: datetime, by: str | None = None) -> bool:
         """Records the session; False when it is a retry of one already recorded."""
         _not_in_future(cmd.occurred_at, now)
         content = ev.session_content(cmd)
@@ -204,11 +211,15 @@ class Patient(BaseAggregate[str]):
             )
         self._within_an_episode(cmd.occurred_at, "occurred_at")
         self.trigger_event(
-            ev.SessionRecorded, actor=cmd.actor, session_id=cmd.session_id, **content
+            ev.SessionRecorded,
+            actor=cmd.actor,
+            recorded_by=by,
+            session_id=cmd.session_id,
+            **content,
         )
         return True
 
-    def correct_session(self, cmd: CorrectSession, *, now: datetime) -> bool:
+    def correct_session(self, cmd: CorrectSession, *, now: datetime, by: str | None = None) -> bool:
         """Records the correction; False when it repeats the session's last correction."""
         changes = cmd.changes()
         known = self.sessions.get(cmd.session_id)
@@ -225,6 +236,7 @@ class Patient(BaseAggregate[str]):
             ev.SessionCorrected,
             occurred_at=now,
             actor=cmd.actor,
+            recorded_by=by,
             session_id=cmd.session_id,
             reason=cmd.reason,
             format=cmd.format,
@@ -247,12 +259,13 @@ class Patient(BaseAggregate[str]):
                 )
             )
 
-    def void_session(self, cmd: VoidSession, *, now: datetime) -> None:
+    def void_session(self, cmd: VoidSession, *, now: datetime, by: str | None = None) -> None:
         self._live_session(cmd.session_id)
         self.trigger_event(
             ev.SessionEnteredInError,
             occurred_at=now,
             actor=cmd.actor,
+            recorded_by=by,
             session_id=cmd.session_id,
             reason=cmd.reason,
         )

@@ -37,6 +37,18 @@ class Settings(BaseSettings):
         default=None,
         description="key=principal:role;... (roles: clinician, service, auditor, analyst, admin)",
     )
+    max_body_bytes: int = Field(
+        default=1 << 20, ge=1024, description="largest HTTP request body (bytes); else 413"
+    )
+    max_batch_body_bytes: int = Field(
+        default=8 << 20,
+        ge=1024,
+        description="largest body of POST /v1/commands (1,000 commands of the largest valid"
+        " size are about 0.9 MB as ASCII JSON, up to ~6 MB with escaped non-ASCII text)",
+    )
+    max_json_depth: int = Field(
+        default=32, ge=2, description="deepest JSON nesting of a request body; else 422"
+    )
     progress_every_s: float = Field(
         default=5.0, ge=0, description="seconds between progress lines when not on a terminal"
     )

@@ -34,6 +34,10 @@ async def _json(request: Request) -> Any:
         return json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise invalid("body", "json_invalid", f"the body is not valid JSON: {error}") from None
+    except ValueError:  # an integer longer than Python converts (sys.get_int_max_str_digits)
+        raise invalid(
+            "body", "json_number_size", "a number in the body has too many digits"
+        ) from None
 
 
 async def json_object(request: Request) -> dict[str, Any]:

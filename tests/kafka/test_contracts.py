@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft7Validator, Draft202012Validator
 
-from consumers.contracts import ROOT, rendered
+from consumers.contracts import ROOT, event_versions, rendered
 from consumers.contracts_draft07 import FORMAT_DRAFT_07, to_draft_07
 from consumers.histories import HistoryCache
 from consumers.relay_batch import build_batch
@@ -84,9 +84,10 @@ def test_relay_records_validate_against_the_committed_schemas(
         envelope.validate(value)
         headers = dict(out.record.headers)
         name = value["payload"]["type"]
-        Draft202012Validator(committed(f"schemas/{name}.v1.json")).validate(value)
-        Draft7Validator(committed(f"schemas/draft-07/{name}.v1.json")).validate(value)
-        assert headers["ce_dataschema"].decode().endswith(f"/{name}.v1.json")
+        schema = f"{name}.v{event_versions()[name]}.json"
+        Draft202012Validator(committed(f"schemas/{schema}")).validate(value)
+        Draft7Validator(committed(f"schemas/draft-07/{schema}")).validate(value)
+        assert headers["ce_dataschema"].decode().endswith(f"/{schema}")
 
 
 def test_servers_describe_deployments_not_a_dev_address() -> None:
