@@ -1,21 +1,33 @@
 # Care-journey service. Two commands a newcomer needs: `make run` and `make test`.
 PYTHON ?= python3
 PY := .venv/bin/python
-VENV := .venv/.installed
+RUN_DEPS := .venv/.installed-run
+TEST_DEPS := .venv/.installed-test
 HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PATIENTS ?= 200
 
-.PHONY: run test lint format typecheck unit bench clean
+.PHONY: run test test-tools lint format typecheck unit bench clean
 
-$(VENV): pyproject.toml
+# Three stamps: the venv itself, what running needs, what the tests need on top.
+$(PY):
 	$(PYTHON) -m venv .venv
 	$(PY) -m pip install -q --upgrade pip
+
+$(RUN_DEPS): pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e .
+	touch $(RUN_DEPS)
+
+$(TEST_DEPS): $(RUN_DEPS)
 	$(PY) -m pip install -q -e '.[test]'
-	touch $(VENV)
+	touch $(TEST_DEPS)
+
+## test-tools: kcat and chromium for the tests (apt-get when root, else the one line to run)
+test-tools: $(PY)
+	$(PY) infra/test_tools.py
 
 ## run: embedded SQLite store (journey.db here), demo cohort, API on $(HOST):$(PORT)
-run: $(VENV)
+run: $(RUN_DEPS)
 	.venv/bin/journey demo --patients $(DEMO_PATIENTS)
 	@echo "Care-journey API: http://$(HOST):$(PORT)/docs  (OpenAPI: /openapi.json)"
 	@echo "Authentication is off for this local demo only (JOURNEY_AUTH=false)."
@@ -24,25 +36,25 @@ run: $(VENV)
 	JOURNEY_AUTH=false .venv/bin/journey serve --host $(HOST) --port $(PORT)
 
 ## test: lint, type checks and every test, on real PostgreSQL and Kafka started here
-test: $(VENV) lint typecheck services-up
+test: test-tools $(TEST_DEPS) lint typecheck services-up
 	set -a && . ./.services.env && set +a && $(PY) -m pytest -n 2 --dist loadgroup
 
-lint: $(VENV)
+lint: $(TEST_DEPS)
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 
-format: $(VENV)
+format: $(TEST_DEPS)
 	.venv/bin/ruff format .
 	.venv/bin/ruff check --fix .
 
-typecheck: $(VENV)
+typecheck: $(TEST_DEPS)
 	.venv/bin/mypy
 
-unit: $(VENV)
+unit: $(TEST_DEPS)
 	$(PY) -m pytest tests/unit
 
 ## bench: every benchmark, each prints its figures (relay, analytics, rebuild need the services)
-bench: $(VENV) services-up
+bench: $(TEST_DEPS) services-up
 	$(PY) -m benchmarks.bench_import
 	$(PY) -m benchmarks.bench_command_cost
 	$(PY) -m benchmarks.bench_show
@@ -56,3 +68,6 @@ clean:
 	rm -rf .venv journey.db journey.db-wal journey.db-shm .pytest_cache .mypy_cache .ruff_cache
 
 include infra/services.mk
+
+# infra/services.py needs only the interpreter: a fresh clone gets the venv first.
+services-up services-down services-status: $(PY)

@@ -4,13 +4,38 @@ from __future__ import annotations
 
 from typing import Any
 
-from consumers.cloudevents import CONTENT_TYPE, EVENTS_TOPIC, SOURCE, STATE_TOPIC, ce_type
+from consumers.cloudevents import (
+    CONTENT_TYPE,
+    EVENTS_TOPIC,
+    SEQUENCE_WIDTH,
+    SOURCE,
+    STATE_TOPIC,
+    ce_type,
+)
+from consumers.contracts_draft07 import DIRECTORY, FORMAT_DRAFT_07
 from consumers.state_summary import SUMMARY_TYPE
 from consumers.topics import EVENTS_PARTITIONS, STATE_PARTITIONS, topic_configs
 
-SCHEMA_FORMAT = "application/schema+json;version=draft-2020-12"
+SCHEMA_FORMAT = FORMAT_DRAFT_07  # the payload format every AsyncAPI 3.0 tool must read
 KAFKA_BINDING = "0.5.0"
 STRING = {"type": "string"}
+
+# No address of ours is published: each deployment names its own brokers.
+SERVERS = {
+    "deployment": {
+        "host": "{bootstrap}",
+        "protocol": "kafka",
+        "description": "The Kafka cluster of the deployment that runs the relay: the value of "
+        "its JOURNEY_KAFKA_BOOTSTRAP_SERVERS. Topics carry PHI (42 CFR Part 2): the operator "
+        "secures the listener (TLS, SASL) and the ACLs of each consumer.",
+        "variables": {
+            "bootstrap": {
+                "description": "one bootstrap broker as host:port",
+                "examples": ["kafka:9092", "broker-1.kafka.example.org:9093"],
+            }
+        },
+    }
+}
 
 
 def _headers(title: str) -> dict[str, Any]:
@@ -23,7 +48,16 @@ def _headers(title: str) -> dict[str, Any]:
         "ce_time": {**STRING, "format": "date-time", "description": "clinical time"},
         "ce_subject": {**STRING, "description": "patient_id (also the record key)"},
         "ce_dataschema": {**STRING, "format": "uri"},
-        "ce_sequence": {**STRING, "description": "aggregate version, per-patient order"},
+        "ce_sequence": {
+            **STRING,
+            "pattern": f"^[0-9]{{{SEQUENCE_WIDTH}}}$",
+            "description": f"CloudEvents sequence extension: the patient's version, zero-padded "
+            f"to {SEQUENCE_WIDTH} digits (string order = numeric order, per patient)",
+        },
+        "ce_partitionkey": {
+            **STRING,
+            "description": "CloudEvents partitioning extension: patient_id (the record key)",
+        },
         "ce_recordedat": {**STRING, "format": "date-time", "description": "transaction time"},
         "content-type": {"const": CONTENT_TYPE},
     }
@@ -40,7 +74,7 @@ def _message(name: str, version: int, summary: str) -> dict[str, Any]:
         "headers": {"$ref": "#/components/schemas/CloudEventsHeaders"},
         "payload": {
             "schemaFormat": SCHEMA_FORMAT,
-            "schema": {"$ref": f"./schemas/{name}.v{version}.json"},
+            "schema": {"$ref": f"./{DIRECTORY}/{name}.v{version}.json"},
         },
         "bindings": {
             "kafka": {
@@ -96,13 +130,7 @@ def asyncapi_document(event_versions: dict[str, int], summary_version: int) -> d
             "dedupe on ce_id; per-patient order by key) and the latest journey summary.",
         },
         "defaultContentType": CONTENT_TYPE,
-        "servers": {
-            "local": {
-                "host": "127.0.0.1:19092",
-                "protocol": "kafka",
-                "description": "the development broker (infra/services.py)",
-            }
-        },
+        "servers": SERVERS,
         "channels": {
             "events": _channel(EVENTS_TOPIC, names, EVENTS_PARTITIONS, events),
             "state": _channel(STATE_TOPIC, [SUMMARY_TYPE], STATE_PARTITIONS, state),

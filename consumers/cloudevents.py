@@ -1,7 +1,8 @@
 """The downstream message format (SPEC section 8): CloudEvents 1.0 in Kafka binary mode.
 
-The record key is the patient id (per-patient order), the value is the event envelope as
-JSON, and the CloudEvents attributes travel as `ce_`-prefixed headers."""
+The record key is the patient id (per-patient order; also the `partitionkey` extension), the
+value is the event envelope as JSON, and the CloudEvents attributes travel as `ce_`-prefixed
+headers (docs/contracts.md lists them)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ STATE_TOPIC = "care-journey.state.v1"
 SOURCE = "urn:carejourney:care-journey-service"
 CONTENT_TYPE = "application/json"
 SCHEMA_BASE = "https://carejourney.org/schemas/events"
+# CloudEvents sequence extension: the patient's version, zero-padded so that the strings sort
+# as the numbers do (20 digits hold any unsigned 64-bit value).
+SEQUENCE_WIDTH = 20
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,11 @@ def ce_type(event_name: str, schema_version: int) -> str:
     return f"org.carejourney.{event_name}.v{schema_version}"
 
 
+def ce_sequence(version: int) -> str:
+    """The `sequence` extension value: lexicographic order equals numeric order."""
+    return str(version).zfill(SEQUENCE_WIDTH)
+
+
 def event_record(envelope: EventEnvelope) -> KafkaRecord:
     """The Kafka record of one stored event."""
     headers = {
@@ -37,7 +46,8 @@ def event_record(envelope: EventEnvelope) -> KafkaRecord:
         "ce_time": envelope.occurred_at.isoformat(),
         "ce_subject": envelope.patient_id,
         "ce_dataschema": f"{SCHEMA_BASE}/{envelope.type}.v{envelope.schema_version}.json",
-        "ce_sequence": str(envelope.version),
+        "ce_sequence": ce_sequence(envelope.version),
+        "ce_partitionkey": envelope.patient_id,
         "ce_recordedat": envelope.recorded_at.isoformat(),
         "content-type": CONTENT_TYPE,
     }

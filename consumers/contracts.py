@@ -4,8 +4,10 @@
 - contracts/schemas/<EventName>.v<N>.json: the envelope carrying that event's payload (the
   `ce_dataschema` of its records);
 - contracts/schemas/JourneySummary.v1.json: a record value of the state topic;
-- contracts/asyncapi.json: AsyncAPI 3.0.0 for both topics (payloads reference the schema
-  files above, which are JSON Schema 2020-12 as pydantic emits them: hence `schemaFormat`).
+- contracts/schemas/draft-07/*.json: the same schemas in JSON Schema draft-07, the payload
+  format every AsyncAPI 3.0 tool must read (consumers/contracts_draft07.py);
+- contracts/asyncapi.json: AsyncAPI 3.0.0 for both topics (payloads reference the draft-07
+  files with `schemaFormat: application/schema+json;version=draft-07`).
 Everything derives from the pydantic models, so a test can compare the committed files
 with a fresh generation."""
 
@@ -19,6 +21,7 @@ from typing import Any
 
 from consumers.asyncapi import asyncapi_document
 from consumers.cloudevents import SCHEMA_BASE
+from consumers.contracts_draft07 import DIRECTORY, to_draft_07
 from consumers.state_summary import SUMMARY_TYPE, SUMMARY_VERSION, JourneySummary
 from journey import domain_events
 from journey.events import EVENT_NAMES, EventEnvelope
@@ -59,7 +62,11 @@ def schema_files() -> dict[str, dict[str, Any]]:
 def rendered() -> dict[str, str]:
     """Path relative to contracts/ -> file text, exactly as committed."""
     versions = event_versions()
-    files = {f"schemas/{n}": _dump(s) for n, s in schema_files().items()}
+    schemas = schema_files()
+    files = {f"schemas/{n}": _dump(s) for n, s in schemas.items()}
+    for name, schema in schemas.items():
+        draft_07 = to_draft_07(schema, f"{SCHEMA_BASE}/draft-07/{name}")
+        files[f"{DIRECTORY}/{name}"] = _dump(draft_07)
     files["asyncapi.json"] = _dump(asyncapi_document(versions, SUMMARY_VERSION))
     return files
 
@@ -71,10 +78,9 @@ def _dump(document: dict[str, Any]) -> str:
 def write(root: Path = ROOT) -> list[Path]:
     """Rewrites contracts/ (stale schema files removed); returns the files written."""
     files = rendered()
-    schemas = root / "schemas"
-    schemas.mkdir(parents=True, exist_ok=True)
-    for stale in schemas.glob("*.json"):
-        if f"schemas/{stale.name}" not in files:
+    (root / DIRECTORY).mkdir(parents=True, exist_ok=True)
+    for stale in (root / "schemas").rglob("*.json"):
+        if str(stale.relative_to(root)) not in files:
             stale.unlink()
     written = []
     for relative, text in files.items():

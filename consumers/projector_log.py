@@ -5,6 +5,7 @@ notifications, so both stores are polled. Rebuild = reset the tables, follow fro
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from consumers.projector_hooks import CrashHook
@@ -58,9 +59,10 @@ def follow_log(
     once: bool,
     poll_seconds: float = 1.0,
     stop: threading.Event | None = None,
+    tick: Callable[[int], None] | None = None,
 ) -> int:
     """Follows the log until caught up (`once`) or until `stop` is set; returns the number
-    of notifications read."""
+    of notifications read (`tick` hears each batch's count)."""
     stop = stop or threading.Event()
     with follower.db.transaction() as unit:
         create_tables(unit)
@@ -68,6 +70,8 @@ def follow_log(
     while not stop.is_set():
         read = follower.step()
         total += read
+        if tick and read:
+            tick(read)
         if read < follower.batch_size:
             if once:
                 break
@@ -75,8 +79,8 @@ def follow_log(
     return total
 
 
-def rebuild(follower: LogFollower) -> int:
+def rebuild(follower: LogFollower, tick: Callable[[int], None] | None = None) -> int:
     """Drops and recreates the rm_ tables, then replays the whole log; returns its length."""
     with follower.db.transaction() as unit:
         reset_tables(unit)
-    return follow_log(follower, once=True)
+    return follow_log(follower, once=True, tick=tick)

@@ -48,10 +48,12 @@ def rebuild_into(
     stop: int,
     progress: Progress | None = None,
     share: Share = WHOLE,
+    *,
+    tick: Callable[[int], None] | None = None,
 ) -> int:
     """Applies notifications 1..stop (those of `share`'s patients, default all) to empty
     tables in `scratch`; returns how many events were applied. `progress` hears the log
-    position reached after each batch."""
+    position reached after each batch, `tick` the number of events the batch applied."""
     with scratch.transaction() as unit:
         create_tables(unit)
     read = share_reader(app, share)
@@ -69,6 +71,8 @@ def rebuild_into(
         start = page.end + 1
         if progress:
             progress(page.end, stop, time.perf_counter() - began)
+        if tick:
+            tick(len(page.notifications))
     return done
 
 

@@ -16,7 +16,14 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from consumers.cloudevents import CONTENT_TYPE, SCHEMA_BASE, SOURCE, KafkaRecord, ce_type
+from consumers.cloudevents import (
+    CONTENT_TYPE,
+    SCHEMA_BASE,
+    SOURCE,
+    KafkaRecord,
+    ce_sequence,
+    ce_type,
+)
 from journey.events import EventEnvelope
 from projections.calendar import iso_week_label
 from projections.facts import journey_facts
@@ -100,7 +107,8 @@ def state_record(summary: JourneySummary) -> KafkaRecord:
         "ce_time": summary.as_of.isoformat(),
         "ce_subject": summary.patient_id,
         "ce_dataschema": f"{SCHEMA_BASE}/{SUMMARY_TYPE}.v{summary.schema_version}.json",
-        "ce_sequence": str(summary.last_event_version),
+        "ce_sequence": ce_sequence(summary.last_event_version),
+        "ce_partitionkey": summary.patient_id,
         "content-type": CONTENT_TYPE,
     }
     return KafkaRecord(

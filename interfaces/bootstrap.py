@@ -28,4 +28,8 @@ def build_application(
     if settings.cipher_key:
         env["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"
         env["CIPHER_KEY"] = settings.cipher_key
-    return JourneyApplication(env, default_timezone=settings.timezone)
+    return JourneyApplication(
+        env,
+        default_timezone=settings.timezone,
+        earliest_occurred_at=settings.earliest_occurred_at,
+    )

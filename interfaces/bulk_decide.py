@@ -86,9 +86,15 @@ class Decider:
     """Decides numbered commands (or parse errors) per patient, as `handle_many` would."""
 
     def __init__(
-        self, app: JourneyApplication, now: datetime, *, load_existing: bool, keep: int
+        self,
+        app: JourneyApplication,
+        now: datetime,
+        *,
+        load_existing: bool,
+        keep: int,
+        recorded_by: str | None = None,
     ) -> None:
-        self.app, self.now = app, now
+        self.app, self.now, self.recorded_by = app, now, recorded_by
         self.load_existing, self.keep = load_existing, keep
         self.kept: OrderedDict[str, Patient] = OrderedDict()
         self.seen: set[str] = set()
@@ -124,7 +130,9 @@ class Decider:
         if pid not in patients:
             patients[pid] = self._load(pid)
         try:
-            patients[pid], recorded = self.app.decide(patients[pid], item, self.now)
+            patients[pid], recorded = self.app.decide(
+                patients[pid], item, self.now, self.recorded_by
+            )
         except JourneyError as error:
             return Rejection.of(error)
         return ACCEPTED if recorded else DUPLICATE

@@ -32,7 +32,7 @@ from interfaces.bulk_decide import DUPLICATE, PatientBatch, Rejection
 from interfaces.bulk_workers import CohortTask, Deciders, LinesTask, Task
 from interfaces.demo_cohort import CohortProfile
 from interfaces.importer import ImportReport, RejectedLine, cyclic_gc_paused, parse_entry
-from journey.errors import JourneyError
+from journey.errors import InvalidCommand, JourneyError
 from journey.settings import Settings, get_settings
 
 BATCH_LINES = 20_000
@@ -50,7 +50,7 @@ class _Chunk:
 
 
 def bulk_import_lines(
-    lines: Iterable[str],
+    lines: Iterable[str | InvalidCommand],
     *,
     settings: Settings | None = None,
     continue_on_error: bool = False,
@@ -58,6 +58,7 @@ def bulk_import_lines(
     workers: int = WORKERS,
     batch_size: int = BATCH_LINES,
     now: datetime | None = None,
+    recorded_by: str | None = None,
 ) -> ImportReport:
     """Imports JSON Lines of commands (as `import_lines`) with the bulk path."""
     parts = max(workers, 1)
@@ -67,7 +68,13 @@ def bulk_import_lines(
         for block in iter(lambda: list(islice(numbered, batch_size)), [])
     )
     return _load(
-        chunks, settings, atomic=not continue_on_error, workers=workers, now=now, keep=None
+        chunks,
+        settings,
+        atomic=not continue_on_error,
+        workers=workers,
+        now=now,
+        keep=None,
+        recorded_by=recorded_by,
     )
 
 
@@ -83,6 +90,7 @@ def bulk_load_cohort(
     workers: int = WORKERS,
     batch_patients: int = BATCH_PATIENTS,
     now: datetime | None = None,
+    recorded_by: str | None = None,
 ) -> ImportReport:
     """Loads the demo cohort (`generate_cohort` with these arguments) atomically, each worker
     generating its own patients; rejected commands are numbered as lines of `journey demo
@@ -98,17 +106,22 @@ def bulk_load_cohort(
             ]
             yield _Chunk(None, []), tasks
 
-    return _load(chunks(), settings, atomic=True, workers=workers, now=now, keep=0)
+    return _load(
+        chunks(), settings, atomic=True, workers=workers, now=now, keep=0, recorded_by=recorded_by
+    )
 
 
 def _route(
-    block: list[tuple[int, str]], actor: str | None, parts: int
+    block: list[tuple[int, str | InvalidCommand]], actor: str | None, parts: int
 ) -> tuple[_Chunk, list[Task]]:
     """Numbered lines to one task per worker, by patient; unreadable lines rejected here."""
     shares: list[list[tuple[int, str, str]]] = [[] for _ in range(parts)]
     order: dict[str, None] = {}
     invalid: list[RejectedLine] = []
     for number, text in block:
+        if isinstance(text, InvalidCommand):
+            invalid.append(RejectedLine(number, text))
+            continue
         if not text.strip():
             continue
         patient_id = _patient_id(text)
@@ -141,6 +154,7 @@ def _load(
     workers: int,
     now: datetime | None,
     keep: int | None,
+    recorded_by: str | None,
 ) -> ImportReport:
     """Decides and writes every chunk; `keep` aggregates per worker (None: as many as the
     settings' aggregate cache; 0 when no patient comes back, as in the cohort)."""
@@ -157,6 +171,7 @@ def _load(
                 workers=workers,
                 load_existing=session.head is not None,
                 keep=settings.aggregate_cache_size if keep is None else keep,
+                recorded_by=recorded_by,
             )
             with deciders:
                 for chunk, results in deciders.run(chunks):

@@ -88,7 +88,11 @@ def _serve(config: dict[str, Any], inbox: Any, outbox: Any) -> None:
     gc.disable()  # long-lived aggregates, no cycles: reference counting frees the rest
     app = build_application(Settings(**config["settings"]), create_tables=False)
     decider = Decider(
-        app, config["now"], load_existing=config["load_existing"], keep=config["keep"]
+        app,
+        config["now"],
+        load_existing=config["load_existing"],
+        keep=config["keep"],
+        recorded_by=config["recorded_by"],
     )
     try:
         while (task := inbox.get()) is not None:
@@ -115,13 +119,17 @@ class Deciders(Generic[C]):
         workers: int,
         load_existing: bool,
         keep: int,
+        recorded_by: str | None = None,
     ) -> None:
-        self.inline = Decider(app, now, load_existing=load_existing, keep=keep)
+        self.inline = Decider(
+            app, now, load_existing=load_existing, keep=keep, recorded_by=recorded_by
+        )
         self.config = {
             "settings": settings.model_dump(),
             "now": now,
             "load_existing": load_existing,
             "keep": keep,
+            "recorded_by": recorded_by,
         }
         self.workers = workers
         self.processes: list[Any] = []

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from interfaces.bootstrap import build_application
 from interfaces.bulk_import import bulk_import_lines
@@ -17,16 +18,34 @@ from interfaces.cli_access import cli_actor, recorded
 from interfaces.cli_access import register as register_access
 from interfaces.cli_analytics import register as register_analytics
 from interfaces.cli_audit import register as register_audit
-from interfaces.cli_errors import EXIT_REJECTED, domain_errors
+from interfaces.cli_errors import EXIT_REJECTED, EXIT_USAGE, domain_errors
+from interfaces.cli_progress import Progress, count_lines
 from interfaces.cli_project import register_project
 from interfaces.cli_relay import register as register_relay
-from interfaces.importer import import_lines
+from interfaces.cli_store import check_settings, require_store
+from interfaces.importer import decoded_lines, import_lines
 from interfaces.render import history_text, journey_text
-from interfaces.timeparse import parse_instant
+from interfaces.timeparse import parse_date, parse_instant
 from journey.settings import get_settings
 from projections.queries import patient_history, patient_journey
 
-app = typer.Typer(help="Care-journey service: event-sourced addiction-treatment journeys.")
+app = typer.Typer(
+    help="Care-journey service: event-sourced addiction-treatment journeys.",
+    callback=check_settings,
+)
+
+
+@app.callback()
+def _settings_checked() -> None:
+    """Care-journey service: event-sourced addiction-treatment journeys."""
+    try:
+        get_settings()
+    except ValidationError as error:
+        for issue in error.errors(include_url=False):
+            name = "JOURNEY_" + "_".join(str(p) for p in issue["loc"]).upper()
+            typer.echo(f"error: setting {name}: {issue['msg']}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+
 
 ACTOR_HELP = "who is reading (recorded in the access trail); default JOURNEY_ACTOR or the OS user"
 
@@ -46,7 +65,8 @@ def serve(
         typer.echo(
             "error: authentication is on but no API keys are configured: set "
             "JOURNEY_API_KEYS='key=principal:role;...' (roles: clinician, service, auditor, "
-            "analyst, admin), or JOURNEY_AUTH=false for local development only",
+            "analyst, admin) or JOURNEY_API_KEYS_FILE=/path/to/keys (e.g. a Docker secret), "
+            "or JOURNEY_AUTH=false for local development only",
             err=True,
         )
         raise typer.Exit(2)
@@ -84,15 +104,30 @@ def import_(
     """Import commands. Atomic by default: one rejected line and nothing is stored."""
     application = None if bulk else build_application()
     actor = cli_actor(actor)
-    stream = sys.stdin if file == "-" else Path(file).open(encoding="utf-8")  # noqa: SIM115
-    with stream, domain_errors():
+    try:
+        stream = sys.stdin.buffer if file == "-" else Path(file).open("rb")  # noqa: SIM115
+    except OSError as error:
+        message = f"cannot read {file}: {error.strerror}"
+        raise typer.BadParameter(message, param_hint="FILE") from None
+    total = None if file == "-" else count_lines(Path(file))
+    with stream, domain_errors(), Progress("import", total, "lines") as progress:
+        lines = decoded_lines(stream)
         if application is not None:
             report = import_lines(
-                application, stream, continue_on_error=continue_on_error, actor=actor
+                application,
+                lines,
+                continue_on_error=continue_on_error,
+                actor=actor,
+                tick=progress.advance,
+                recorded_by=actor,
             )
         else:
             report = bulk_import_lines(
-                stream, continue_on_error=continue_on_error, actor=actor, workers=workers
+                progress.lines_of(lines),
+                continue_on_error=continue_on_error,
+                actor=actor,
+                workers=workers,
+                recorded_by=actor,
             )
     for rejected in report.rejected:
         typer.echo(str(rejected), err=True)
@@ -110,7 +145,7 @@ def show(
     actor: Annotated[str | None, typer.Option(help=ACTOR_HELP)] = None,
 ) -> None:
     """A patient's journey as of an instant, as known at an instant."""
-    application = build_application()
+    application = build_application(require_store())
     with (
         domain_errors(),
         recorded("journey.read", patient_id, f"as_of={as_of} known_at={known_at}", actor),
@@ -132,7 +167,7 @@ def history(
     actor: Annotated[str | None, typer.Option(help=ACTOR_HELP)] = None,
 ) -> None:
     """Every stored event of a patient, in order."""
-    application = build_application()
+    application = build_application(require_store())
     with domain_errors(), recorded("history.read", patient_id, f"known_at={known_at}", actor):
         events = patient_history(
             application, patient_id, known_at=parse_instant(known_at, "known_at")
@@ -155,7 +190,8 @@ def demo(
     """Generate a synthetic, deterministic demo cohort and load it (or write it)."""
     from interfaces.demo_cohort import generate_cohort, write_jsonl
 
-    end = date.fromisoformat(until) if until else datetime.now(UTC).date()
+    with domain_errors():
+        end = parse_date(until, "until") if until else datetime.now(UTC).date()
     commands = generate_cohort(patients, seed=seed, until=end)
     if out is not None:
         with out.open("w", encoding="utf-8") as sink:
@@ -165,9 +201,16 @@ def demo(
     if application.recorder.max_notification_id() and not force:
         typer.echo("the store already holds events: demo not loaded (use --force)", err=True)
         return
-    lines = (json.dumps(c) for c in commands)
-    with domain_errors():
-        report = import_lines(application, lines, continue_on_error=True, actor="demo")
+    cohort = [json.dumps(c) for c in commands]
+    with domain_errors(), Progress("demo", len(cohort), "commands") as progress:
+        report = import_lines(
+            application,
+            cohort,
+            continue_on_error=True,
+            actor="demo",
+            tick=progress.advance,
+            recorded_by=cli_actor(),
+        )
     typer.echo(f"demo cohort: {report.summary()}", err=True)
     if report.rejected:
         raise typer.Exit(EXIT_REJECTED)

@@ -15,6 +15,8 @@ import typer
 
 from audit.access_log import Access, AccessLog, recording
 from infrastructure.sql import connect
+from interfaces.cli_errors import domain_errors
+from interfaces.cli_store import require_store
 from interfaces.render import table
 from interfaces.timeparse import parse_instant
 from journey.settings import get_settings
@@ -26,13 +28,15 @@ def cli_actor(explicit: str | None = None) -> str:
 
 
 def access_log() -> AccessLog:
-    """The access trail of the configured store (one connection per process)."""
-    return _access_log(get_settings().database_url)
+    """The access trail of the configured store (one connection per process); only on a
+    store that exists (the trail is written by reads, which never create a store)."""
+    settings = require_store()
+    return _access_log(settings.database_url, settings.cipher_key)
 
 
 @cache
-def _access_log(database_url: str) -> AccessLog:
-    return AccessLog(connect(database_url))
+def _access_log(database_url: str, cipher_key: str | None) -> AccessLog:
+    return AccessLog(connect(database_url), cipher_key)
 
 
 def recorded(
@@ -57,7 +61,10 @@ def show_access_log(
     by: Annotated[str | None, typer.Option("--as", help="who is reading the trail")] = None,
 ) -> None:
     """The access trail: reads and exports of patient-level data, newest first."""
-    with recorded("access_log.read", patient, f"actor={actor} action={action}", by):
+    with (
+        domain_errors(),
+        recorded("access_log.read", patient, f"actor={actor} action={action}", by),
+    ):
         rows = access_log().query(
             actor=actor,
             patient_id=patient,

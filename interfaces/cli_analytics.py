@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,10 +20,9 @@ from pydantic import BaseModel
 from infrastructure.sql import Unit, connect
 from interfaces.cli_access import recorded
 from interfaces.cli_errors import domain_errors
+from interfaces.cli_store import require_store
 from interfaces.render import table
-from interfaces.timeparse import parse_instant
-from journey.errors import invalid
-from journey.settings import get_settings
+from interfaces.timeparse import parse_date, parse_instant
 
 At = Annotated[
     str | None, typer.Option("--at", help="instant T, ISO-8601 with offset; default now")
@@ -47,7 +46,7 @@ def read_models(catch_up: bool) -> Iterator[Unit]:
     from consumers.projector_log import LogFollower, follow_log
     from interfaces.bootstrap import build_application
 
-    settings = get_settings()
+    settings = require_store()
     db = connect(settings.database_url)
     try:
         if catch_up:
@@ -64,15 +63,6 @@ def read_models(catch_up: bool) -> Iterator[Unit]:
 
 def _instant(at: str | None) -> datetime:
     return parse_instant(at, "at") or datetime.now(UTC)
-
-
-def _date(value: str | None, name: str) -> date:
-    if value is None:
-        raise invalid(name, "required", f"--{name} is required (YYYY-MM-DD)")
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise invalid(name, "iso_date", f"'{value}' is not a date (YYYY-MM-DD)") from None
 
 
 def _answer(query: Callable[[Unit], BaseModel], catch_up: bool) -> dict[str, Any]:
@@ -107,7 +97,7 @@ def census(at: At = None, first: First = None, last: Last = None, as_json: AsJso
     if first is None and last is None:
         result = _answer(lambda unit: census_at(unit, t), catch_up)
     else:
-        a, b = _with_errors(lambda: (_date(first, "from"), _date(last, "to")))
+        a, b = _with_errors(lambda: (parse_date(first, "from"), parse_date(last, "to")))
         result = _answer(lambda unit: census_daily(unit, t, a, b), catch_up)
     _show(result, as_json, _levels_text)
 
@@ -152,7 +142,7 @@ def transitions(first: First = None, last: Last = None, at: At = None, as_json: 
     from projections.analytics.transitions import transitions as query
 
     t = _with_errors(lambda: _instant(at))
-    a, b = _with_errors(lambda: (_date(first, "from"), _date(last, "to")))
+    a, b = _with_errors(lambda: (parse_date(first, "from"), parse_date(last, "to")))
     _show(_answer(lambda unit: query(unit, t, a, b), catch_up), as_json, _transitions_text)
 
 

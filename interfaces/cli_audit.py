@@ -11,17 +11,19 @@ from typing import Annotated, Any
 
 import typer
 
+from audit.access_chain import TrailVerification
 from audit.report import render_report
 from audit.verify import Verification, verify_log, verify_patient
 from consumers.replay import Comparison, compare, live_position, rebuild_into, tables_for
 from infrastructure.sql import connect
 from interfaces.bootstrap import build_application
-from interfaces.cli_access import cli_actor, recorded
+from interfaces.cli_access import access_log, cli_actor, recorded
 from interfaces.cli_errors import domain_errors
+from interfaces.cli_progress import Progress
+from interfaces.cli_store import require_store
 from interfaces.render import table
 from interfaces.replay_parallel import DEFAULT_WORKERS, rebuild_parallel
 from interfaces.timeparse import parse_instant
-from journey.settings import get_settings
 from projections.queries import patient_history, patient_journey
 
 EXIT_BROKEN, EXIT_DIFFERENT = 5, 6
@@ -29,35 +31,56 @@ EXIT_BROKEN, EXIT_DIFFERENT = 5, 6
 
 def verify(
     patient_id: Annotated[str | None, typer.Argument(help="one patient; omit with --all")] = None,
-    all_: Annotated[bool, typer.Option("--all", help="the whole log")] = False,
+    all_: Annotated[bool, typer.Option("--all", help="the whole log and the access trail")] = False,
+    trail: Annotated[
+        bool, typer.Option("--access-log", help="only the access trail's chain")
+    ] = False,
     anchors: Annotated[
         Path | None, typer.Option(help="exported anchors (JSON Lines) to compare against")
     ] = None,
 ) -> None:
-    """Recompute hash chains and anchors; exit 5 naming the first broken patient and version."""
-    if (patient_id is None) == (not all_):
-        raise typer.BadParameter("give a patient id or --all (not both)")
-    app = build_application()
-    if patient_id is not None:
-        result = verify_patient(app, patient_id)
-    else:
-        exported = _read_anchors(anchors) if anchors else None
-        result = verify_log(app, exported)
-    _report(result, patient_id or "the log")
+    """Recompute hash chains and anchors; exit 5 naming the first broken patient and version
+    (or access trail row)."""
+    if (patient_id is not None) + all_ + trail != 1:
+        raise typer.BadParameter("give a patient id, --all or --access-log (one of them)")
+    broken = False
+    if patient_id is not None or all_:
+        app = build_application(require_store())
+        if patient_id is not None:
+            result = verify_patient(app, patient_id)
+        else:
+            exported = _read_anchors(anchors) if anchors else None
+            result = verify_log(app, exported)
+        broken = _report(result, patient_id or "the log")
+    if all_ or trail:
+        broken = _report_trail(access_log().verify()) or broken
+    if broken:
+        raise typer.Exit(EXIT_BROKEN)
 
 
-def _report(result: Verification, scope: str) -> None:
+def _report(result: Verification, scope: str) -> bool:
     head = result.head
     where = f"; anchor head {head.running_hash} at position {head.position}" if head else ""
     first = result.first()
     if first is None:
         typer.echo(f"OK: {scope}: {result.events} events verified{where}")
-        return
+        return False
     typer.echo(f"BROKEN: {first}", err=True)
     others = len(result.breaks) - 1
     if others:
         typer.echo(f"({others} more breaks after the first)", err=True)
-    raise typer.Exit(EXIT_BROKEN)
+    return True
+
+
+def _report_trail(result: TrailVerification) -> bool:
+    first = result.first()
+    if first is None:
+        typer.echo(f"OK: the access trail: {result.rows} rows verified")
+        return False
+    typer.echo(f"BROKEN: {first}", err=True)
+    if len(result.breaks) > 1:
+        typer.echo(f"({len(result.breaks) - 1} more breaks after the first)", err=True)
+    return True
 
 
 def _read_anchors(path: Path) -> dict[int, str]:
@@ -69,9 +92,17 @@ def _read_anchors(path: Path) -> dict[int, str]:
 
 def export_anchors(
     out: Annotated[Path, typer.Option(help="JSON Lines file to keep elsewhere")],
+    actor: Annotated[str | None, typer.Option(help="who exports (access trail)")] = None,
 ) -> None:
-    """Export the log's anchors (position, patient, version, running hash)."""
-    app = build_application()
+    """Export the log's anchors (position, patient, version, running hash). They name every
+    patient: the export is recorded in the access trail."""
+    app = build_application(require_store())
+    with recorded("anchors.export", None, f"out={out}", actor):
+        count = _write_anchors(app, out)
+    typer.echo(f"exported {count} anchors to {out}", err=True)
+
+
+def _write_anchors(app: Any, out: Path) -> int:
     recorder: Any = app.recorder
     count, start = 0, 1
     with out.open("w", encoding="utf-8") as sink:
@@ -86,7 +117,7 @@ def export_anchors(
                 sink.write(json.dumps(row) + "\n")
             count += len(page)
             start = page[-1].position + 1
-    typer.echo(f"exported {count} anchors to {out}", err=True)
+    return count
 
 
 def audit_report(
@@ -96,7 +127,7 @@ def audit_report(
     actor: Annotated[str | None, typer.Option(help="who exports (access trail)")] = None,
 ) -> None:
     """A self-contained HTML audit report of one patient (timeline, corrections, integrity)."""
-    app = build_application()
+    app = build_application(require_store())
     with domain_errors(), recorded("audit.report", patient_id, f"out={out.name}", actor):
         history = patient_history(app, patient_id)
         view = patient_journey(app, patient_id, as_of=parse_instant(as_of, "as_of"))
@@ -120,7 +151,8 @@ def replay(
         tables = tables_for(projection)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
-    app, database_url = build_application(), get_settings().database_url
+    settings = require_store()
+    app, database_url = build_application(settings), settings.database_url
     live = connect(database_url)
     scratch_file = keep or Path(tempfile.mkdtemp(prefix="journey-replay-")) / "replay.db"
     scratch_file.unlink(missing_ok=True)
@@ -129,7 +161,8 @@ def replay(
         count = rebuild_parallel(database_url, stop, scratch_file, workers, indexed=bool(keep))
     scratch = connect(f"sqlite:///{scratch_file}")
     if workers == 1:
-        count = rebuild_into(app, scratch, stop, progress=_progress)
+        with Progress("replay", stop, "events") as progress:
+            count = rebuild_into(app, scratch, stop, tick=progress.advance)
     typer.echo(f"replayed {count} events (log positions 1..{stop}) into {scratch_file}", err=True)
     results = compare(live, scratch, tables)
     scratch.close()
@@ -156,12 +189,6 @@ def _show(results: list[Comparison]) -> None:
     typer.echo(
         table(["table", "live rows", "rebuilt rows", "live sha256", "rebuilt sha256", ""], rows)
     )
-
-
-def _progress(done: int, total: int, seconds: float) -> None:
-    if done % 50_000 < 5_000 or done == total:
-        rate = done / seconds if seconds else 0.0
-        typer.echo(f"  {done}/{total} events ({done / max(total, 1):.0%}), {rate:,.0f}/s", err=True)
 
 
 def register(app: typer.Typer) -> None:

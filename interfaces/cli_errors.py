@@ -9,7 +9,7 @@ import typer
 
 from journey.errors import Conflict, JourneyError, UnknownPatient
 
-EXIT_REJECTED, EXIT_NOT_FOUND, EXIT_CONFLICT = 1, 3, 4
+EXIT_REJECTED, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_CONFLICT = 1, 2, 3, 4
 
 
 @contextmanager

@@ -17,6 +17,7 @@ import typer
 from consumers.cloudevents import EVENTS_TOPIC
 from consumers.projector_hooks import CrashHook
 from infrastructure.sql import Database, connect
+from interfaces.cli_progress import Progress
 from journey.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -75,7 +76,9 @@ def _rebuild(run: Run, db: Database, follower: LogFollower) -> int:
     from interfaces.replay_parallel import rebuild_store
 
     if run.workers == 1:
-        return rebuild(follower)
+        total = follower.app.recorder.max_notification_id() or 0
+        with Progress("rebuild", total, "events") as progress:
+            return rebuild(follower, tick=progress.advance)
     return rebuild_store(db, run.settings, run.workers)
 
 
@@ -132,8 +135,12 @@ def project(
     ] = False,
     workers: Workers = None,
     batch_size: Annotated[int, typer.Option(help="events per transaction", min=1)] = 500,
-    topic: Annotated[str, typer.Option(help="events topic (kafka)")] = EVENTS_TOPIC,
-    group: Annotated[str, typer.Option(help="consumer group (kafka)")] = GROUP_ID,
+    topic: Annotated[
+        str, typer.Option(envvar="JOURNEY_RELAY_EVENTS_TOPIC", help="events topic (kafka)")
+    ] = EVENTS_TOPIC,
+    group: Annotated[
+        str, typer.Option(envvar="JOURNEY_PROJECTOR_GROUP", help="consumer group (kafka)")
+    ] = GROUP_ID,
     poll_interval: Annotated[float, typer.Option(help="seconds between log polls")] = 1.0,
     crash_after_batches: Annotated[
         int | None,

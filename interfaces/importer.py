@@ -7,16 +7,17 @@ are stored, `batch_size` commands per transaction."""
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 
+from interfaces.cli_progress import Counted
 from journey.application import JourneyApplication, Outcome
 from journey.commands import Command, parse_command, parse_command_json
-from journey.errors import InvalidCommand, JourneyError
+from journey.errors import InvalidCommand, JourneyError, invalid
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,14 @@ class ImportReport:
             f"{self.lines} lines: {self.accepted} accepted, {self.duplicates} duplicates, "
             f"{len(self.rejected)} rejected"
         )
-        return head if self.applied else f"nothing imported ({head} when checked)"
+        if self.applied or not self.accepted:
+            return head if self.applied else f"nothing imported ({head})"
+        valid = "valid line was" if self.accepted == 1 else "valid lines were"
+        return (
+            f"nothing imported: the import is atomic, so the {self.accepted} {valid} not "
+            f"stored either ({head}); fix the rejected lines and import again, or use "
+            "--continue-on-error to store the valid lines alone"
+        )
 
 
 def parse_entry(raw: str | dict[str, Any], actor: str | None) -> Command | JourneyError:
@@ -59,11 +67,30 @@ def parse_entry(raw: str | dict[str, Any], actor: str | None) -> Command | Journ
     return command
 
 
+def decoded_lines(raw: Iterable[bytes]) -> Iterator[str | InvalidCommand]:
+    """The lines of a UTF-8 byte stream as text; a UTF-8 byte order mark at its start is
+    dropped, and a line that is not UTF-8 becomes the error naming the bad bytes (so it is
+    rejected like any other bad line, with its number)."""
+    for number, read in enumerate(raw, start=1):
+        line = read.removeprefix(b"\xef\xbb\xbf") if number == 1 else read
+        try:
+            yield line.decode("utf-8")
+        except UnicodeDecodeError as error:
+            bad = line[error.start : error.end]
+            yield invalid(
+                "line",
+                "utf8",
+                f"is not UTF-8: byte {bad.hex(' ')} at byte {error.start + 1} of the line",
+            )
+
+
 def _parsed(
-    lines: Iterable[str], actor: str | None
+    lines: Iterable[str | InvalidCommand], actor: str | None
 ) -> Iterator[tuple[int, Command | JourneyError]]:
     for number, text in enumerate(lines, start=1):
-        if text.strip():
+        if isinstance(text, InvalidCommand):
+            yield number, text
+        elif text.strip():
             yield number, parse_entry(text, actor)
 
 
@@ -83,14 +110,23 @@ def _apply(
     *,
     atomic: bool,
     now: datetime,
+    recorded_by: str | None,
+    tick: Callable[[int], None] | None = None,
 ) -> None:
     numbers = [n for n, c in batch if not isinstance(c, JourneyError)]
-    commands = [c for _, c in batch if not isinstance(c, JourneyError)]
+    decided = [c for _, c in batch if not isinstance(c, JourneyError)]
+    commands: Sequence[Command] = Counted(decided, tick) if tick else decided
     for number, item in batch:
         if isinstance(item, JourneyError):
             report.rejected.append(RejectedLine(number, item))
     invalid_lines = any(isinstance(c, JourneyError) for _, c in batch)
-    results = app.handle_many(commands, atomic=atomic, now=now, dry_run=atomic and invalid_lines)
+    results = app.handle_many(
+        commands,
+        atomic=atomic,
+        now=now,
+        dry_run=atomic and invalid_lines,
+        recorded_by=recorded_by,
+    )
     for number, result in zip(numbers, results, strict=True):
         _record(report, number, result)
     report.rejected.sort(key=lambda r: r.line)
@@ -111,22 +147,28 @@ def cyclic_gc_paused() -> Iterator[None]:
 
 def import_lines(
     app: JourneyApplication,
-    lines: Iterable[str],
+    lines: Iterable[str | InvalidCommand],
     *,
     continue_on_error: bool = False,
     actor: str | None = None,
     batch_size: int = 2_000,
     now: datetime | None = None,
+    recorded_by: str | None = None,
+    tick: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    """Applies the commands of `lines` (JSON Lines) and reports what became of each."""
+    """Applies the commands of `lines` (JSON Lines) and reports what became of each;
+    `recorded_by` is the principal recording them (stored on every event); `tick(n)` hears
+    each command decided (progress)."""
     report = ImportReport()
     now = now or datetime.now(UTC)
     parsed = _parsed(lines, actor)
     with cyclic_gc_paused():
         if not continue_on_error:
-            _apply(app, list(parsed), report, atomic=True, now=now)
+            _apply(
+                app, list(parsed), report, atomic=True, now=now, tick=tick, recorded_by=recorded_by
+            )
             report.applied = not report.rejected
             return report
         while batch := list(islice(parsed, batch_size)):
-            _apply(app, batch, report, atomic=False, now=now)
+            _apply(app, batch, report, atomic=False, now=now, tick=tick, recorded_by=recorded_by)
     return report

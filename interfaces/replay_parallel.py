@@ -14,8 +14,8 @@ import os
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from consumers.log_shares import Share
 from consumers.replay import rebuild_into
@@ -23,6 +23,7 @@ from consumers.replay_load import drop_secondary_indexes, load_rebuilt
 from consumers.replay_merge import merge_shares
 from infrastructure.sql import Database, connect
 from interfaces.bootstrap import build_application
+from interfaces.cli_progress import Progress
 from journey.settings import Settings
 from projections.read_models.schema import READ_MODEL_TABLES, create_tables
 
@@ -34,39 +35,53 @@ def rebuild_share(database_url: str, stop: int, share: int, shares: int, out: st
     store's tables exist: workers creating them at once race in PostgreSQL's catalog."""
     app = build_application(Settings(database_url=database_url), create_tables=False)
     scratch = connect(f"sqlite:///{out}")
-    progress = _Report() if share == 0 else None
-    done = rebuild_into(app, scratch, stop, progress, Share(share, shares))
+    done = rebuild_into(app, scratch, stop, share=Share(share, shares), tick=_count_applied)
     scratch.close()
     app.close()
     return done
 
 
-@dataclass
-class _Report:
-    """Worker 0's progress: a line each time it passes another `every` log positions."""
+_applied: Any = None  # in each worker: the pool's shared count of events applied
 
-    every: int = 100_000
-    shown: int = 0
 
-    def __call__(self, position: int, stop: int, seconds: float) -> None:
-        if position // self.every > self.shown // self.every:
-            self.shown = position
-            rate = position / seconds if seconds else 0.0
-            print(f"  {position}/{stop} log positions read, {rate:,.0f}/s", file=sys.stderr)
+def _share_count(counter: Any) -> None:
+    global _applied  # noqa: PLW0603 - a pool initializer hands the worker its shared counter
+    _applied = counter
+
+
+def _count_applied(events: int) -> None:
+    if _applied is not None:
+        with _applied.get_lock():
+            _applied.value += events
 
 
 def rebuild_parallel(
-    database_url: str, stop: int, target: Path, workers: int, *, indexed: bool = True
+    database_url: str,
+    stop: int,
+    target: Path,
+    workers: int,
+    *,
+    indexed: bool = True,
+    label: str = "replay",
 ) -> int:
     """Rebuilds notifications 1..stop into the SQLite file `target` with `workers`
-    processes; `indexed=False` leaves out the secondary indexes (a file only read whole)."""
+    processes; `indexed=False` leaves out the secondary indexes (a file only read whole).
+    Progress (events applied by all workers, a shared counter) is shown as `label`."""
     parts = [target.with_name(f"{target.stem}.part{n}.db") for n in range(workers)]
     for path in (target, *parts):
         path.unlink(missing_ok=True)
     context = multiprocessing.get_context("spawn")
-    with context.Pool(workers) as pool:
+    applied = context.Value("q", 0)
+    with (
+        context.Pool(workers, initializer=_share_count, initargs=(applied,)) as pool,
+        Progress(label, stop, "events") as progress,
+    ):
         jobs = [(database_url, stop, n, workers, str(parts[n])) for n in range(workers)]
-        counts = pool.starmap(rebuild_share, jobs)
+        pending = pool.starmap_async(rebuild_share, jobs)
+        while not pending.ready():
+            pending.wait(0.25)
+            progress.advance(applied.value - progress.done)
+        counts = pending.get()
     scratch = connect(f"sqlite:///{target}")
     with scratch.transaction() as unit:
         create_tables(unit)
@@ -93,7 +108,9 @@ def rebuild_store(live: Database, settings: Settings, workers: int) -> int:
         app.close()
     with tempfile.TemporaryDirectory(prefix="journey-rebuild-") as work:
         scratch, began = Path(work) / "rebuild.db", time.perf_counter()
-        count = rebuild_parallel(settings.database_url, stop, scratch, workers, indexed=False)
+        count = rebuild_parallel(
+            settings.database_url, stop, scratch, workers, indexed=False, label="rebuild"
+        )
         seconds = time.perf_counter() - began
         _say(f"replayed {count} events (log 1..{stop}) with {workers} workers", count, seconds)
         began = time.perf_counter()

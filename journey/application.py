@@ -29,7 +29,8 @@ from journey.commands import (
 from journey.envelopes import event_id, to_envelope
 from journey.errors import ConcurrentUpdate, Issue, JourneyError, UnknownPatient
 from journey.events import EventEnvelope
-from journey.patient import Patient
+from journey.patient import STATE_VERSION, Patient, not_before_earliest
+from journey.timekeeping import EARLIEST_OCCURRED_AT
 
 MAX_ATTEMPTS = 10  # optimistic-concurrency retries before a ConcurrentUpdate
 RETRY_BASE_SECONDS = 0.01  # randomized exponential back-off between retries
@@ -60,17 +61,27 @@ class JourneyApplication(Application[str]):
     name = "CareJourney"
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Patient: SNAPSHOT_INTERVAL}
 
-    def __init__(self, env: dict[str, str], *, default_timezone: str = "UTC") -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        *,
+        default_timezone: str = "UTC",
+        earliest_occurred_at: datetime = EARLIEST_OCCURRED_AT,
+    ) -> None:
         super().__init__(env={"ORIGINATOR_ID_TYPE": "text", **env})
         self.default_timezone = default_timezone
+        self.earliest_occurred_at = earliest_occurred_at
         self._write_lock = threading.RLock()
         self._histories: OrderedDict[str, list[EventEnvelope]] = OrderedDict()
         self._histories_lock = threading.Lock()
 
     # -- commands ---------------------------------------------------------------------
-    def handle(self, command: Command, *, now: datetime | None = None) -> Outcome:
-        """Applies one command; retries on concurrent writes, then raises ConcurrentUpdate."""
-        result = self.handle_many([command], atomic=True, now=now)[0]
+    def handle(
+        self, command: Command, *, now: datetime | None = None, recorded_by: str | None = None
+    ) -> Outcome:
+        """Applies one command; retries on concurrent writes, then raises ConcurrentUpdate.
+        `recorded_by`: the authenticated principal recording it (stored on the event)."""
+        result = self.handle_many([command], atomic=True, now=now, recorded_by=recorded_by)[0]
         if isinstance(result, JourneyError):
             raise result
         return result
@@ -82,6 +93,7 @@ class JourneyApplication(Application[str]):
         atomic: bool,
         now: datetime | None = None,
         dry_run: bool = False,
+        recorded_by: str | None = None,
     ) -> list[Outcome | JourneyError]:
         """Applies commands in order in one transaction. With `atomic`, one rejection stores
         nothing; otherwise rejected commands are skipped and the rest are stored. A
@@ -89,7 +101,9 @@ class JourneyApplication(Application[str]):
         with self._write_lock:
             for attempt in range(MAX_ATTEMPTS):
                 touched: dict[str, Patient] = {}
-                results = [self._apply(c, touched, now or datetime.now(UTC)) for c in commands]
+                results = [
+                    self._apply(c, touched, now or datetime.now(UTC), recorded_by) for c in commands
+                ]
                 failed = any(isinstance(r, JourneyError) for r in results)
                 if not touched or dry_run or (atomic and failed):
                     self._evict(touched)
@@ -110,12 +124,12 @@ class JourneyApplication(Application[str]):
         )
 
     def _apply(
-        self, command: Command, touched: dict[str, Patient], now: datetime
+        self, command: Command, touched: dict[str, Patient], now: datetime, by: str | None
     ) -> Outcome | JourneyError:
         pid = command.patient_id
         patient = touched.get(pid) or self.load_patient(pid)
         try:
-            patient, recorded = self.decide(patient, command, now)
+            patient, recorded = self.decide(patient, command, now, by)
         except JourneyError as error:
             return error
         touched[pid] = patient
@@ -127,27 +141,34 @@ class JourneyApplication(Application[str]):
             pid, command.command, "accepted", patient.version, type(event).__name__, event
         )
 
-    def decide(self, patient: Patient | None, cmd: Command, now: datetime) -> tuple[Patient, bool]:
-        """Decides one command on the patient (None: not yet known) without storing it: the
-        patient with the new event pending, and False for a duplicate (no event). Raises the
-        domain error of a rejected command, leaving the patient untouched."""
+    def decide(
+        self, patient: Patient | None, cmd: Command, now: datetime, by: str | None = None
+    ) -> tuple[Patient, bool]:
+        """Decides one command on the patient (None: not yet known), recorded by the principal
+        `by`, without storing it: the patient with the new event pending, and False for a
+        duplicate (no event). Raises the domain error of a rejected command, leaving the
+        patient untouched."""
+        not_before_earliest(getattr(cmd, "occurred_at", None), self.earliest_occurred_at)
         if patient is None:
             if isinstance(cmd, Admit):
-                return Patient.admit_new(cmd, now=now, default_timezone=self.default_timezone), True
+                admitted = Patient.admit_new(
+                    cmd, now=now, default_timezone=self.default_timezone, by=by
+                )
+                return admitted, True
             raise UnknownPatient(cmd.patient_id)
         recorded = True
         if isinstance(cmd, Admit):
-            patient.readmit(cmd, now=now)
+            patient.readmit(cmd, now=now, by=by)
         elif isinstance(cmd, Transition):
-            patient.transition(cmd, now=now)
+            patient.transition(cmd, now=now, by=by)
         elif isinstance(cmd, RecordSession):
-            recorded = patient.record_session(cmd, now=now)
+            recorded = patient.record_session(cmd, now=now, by=by)
         elif isinstance(cmd, CorrectSession):
-            patient.correct_session(cmd, now=now)
+            recorded = patient.correct_session(cmd, now=now, by=by)
         elif isinstance(cmd, VoidSession):
-            patient.void_session(cmd, now=now)
+            patient.void_session(cmd, now=now, by=by)
         elif isinstance(cmd, Discharge):
-            patient.discharge(cmd, now=now)
+            patient.discharge(cmd, now=now, by=by)
         return patient, recorded
 
     def load_patient(self, patient_id: str) -> Patient | None:
@@ -157,7 +178,22 @@ class JourneyApplication(Application[str]):
         except AggregateNotFoundError:
             return None
         assert isinstance(patient, Patient)
+        if getattr(patient, "state_version", 1) < STATE_VERSION:
+            return self._rebuilt(patient_id)
         return patient
+
+    def _rebuilt(self, patient_id: str) -> Patient:
+        """The patient from its events alone: its latest snapshot was taken by an earlier
+        version whose state lacks what this one keeps (`journey.patient.STATE_VERSION`).
+        The cache then holds the rebuilt aggregate; the next snapshot has the new state."""
+        aggregate: Any = None
+        for event in self.events.get(patient_id):
+            assert isinstance(event, ev.PatientEvent)
+            aggregate = event.mutate(aggregate)
+        assert isinstance(aggregate, Patient)
+        if self.repository.cache is not None:
+            self.repository.cache.put(patient_id, aggregate)
+        return aggregate
 
     def _evict(self, touched: dict[str, Patient]) -> None:
         """Drops aggregates that may hold unsaved events from the cache."""

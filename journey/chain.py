@@ -1,6 +1,8 @@
 """Tamper evidence for one patient's stream: every event carries `chain_hash`, the SHA-256
 of the previous event's hash and of its own canonical content, so editing, deleting,
-inserting or reordering a stored event breaks the chain at that place."""
+inserting or reordering a stored event breaks the chain at that place. Which schema version
+and fields an event is hashed with across schema changes: `journey.domain_events`
+(`hashed_form`)."""
 
 from __future__ import annotations
 

@@ -7,13 +7,14 @@ Rules that depend on the patient's history live in the aggregate."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
@@ -27,6 +28,7 @@ from pydantic_core import PydanticCustomError
 
 from journey.catalog import default_catalog
 from journey.errors import InvalidCommand, Issue
+from journey.timekeeping import is_canonical_zone
 
 IDENTIFIER = r"^[A-Za-z0-9._-]{1,64}$"
 Identifier = Annotated[str, Field(pattern=IDENTIFIER, description="1-64 of A-Z a-z 0-9 . _ -")]
@@ -67,18 +69,32 @@ def _level(value: str) -> str:
 
 
 def _timezone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    if not is_canonical_zone(value):
         raise PydanticCustomError(
             "iana_timezone",
-            f"unknown time zone '{value}'; use an IANA name such as America/Phoenix",
-        ) from None
+            f"unknown time zone '{value}'; use a canonical IANA name such as America/Phoenix",
+        )
     return value
+
+
+def _iso_instant(value: Any) -> Any:
+    """An instant is ISO-8601 text (or a datetime): a number is not (pydantic would read it
+    as seconds since 1970)."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        raise PydanticCustomError("iso8601", "must be an ISO-8601 timestamp with a UTC offset")
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise PydanticCustomError(
+            "iso8601", f"'{value}' is not an ISO-8601 timestamp with a UTC offset"
+        ) from None
 
 
 LevelId = Annotated[str, AfterValidator(_level)]
 Timezone = Annotated[str, AfterValidator(_timezone)]
+Instant = Annotated[AwareDatetime, BeforeValidator(_iso_instant)]
 Approach = Annotated[str, AfterValidator(_one_of("approach", lambda: default_catalog().approaches))]
 Format = Annotated[str, AfterValidator(_one_of("format", lambda: default_catalog().formats))]
 Delivery = Annotated[str, AfterValidator(_one_of("delivery", lambda: default_catalog().deliveries))]
@@ -126,7 +142,7 @@ class Admit(_EntersLevel):
     _level_field = "level"
     command: Literal["admit"] = "admit"
     level: LevelId = Field(description="level id or an ASAM code of its row (kept as entered)")
-    occurred_at: AwareDatetime
+    occurred_at: Instant
     age_group: AgeGroup = "adult"
     timezone: Timezone | None = Field(default=None, description="IANA name; default from settings")
     actor: Actor | None = None
@@ -136,7 +152,7 @@ class Transition(_EntersLevel):
     _level_field = "to_level"
     command: Literal["transition"] = "transition"
     to_level: LevelId = Field(description="level id or an ASAM code of its row (kept as entered)")
-    occurred_at: AwareDatetime
+    occurred_at: Instant
     reason: FreeText | None = None
     actor: Actor | None = None
 
@@ -147,7 +163,7 @@ class RecordSession(_Command):
     format: Format
     approach: Approach
     duration_minutes: Minutes
-    occurred_at: AwareDatetime
+    occurred_at: Instant
     delivery: Delivery = "in_person"
     status: Status = "attended"
     clinician_id: Identifier | None = None
@@ -161,7 +177,7 @@ class CorrectSession(_Command):
     format: Format | None = None
     approach: Approach | None = None
     duration_minutes: Minutes | None = None
-    occurred_at: AwareDatetime | None = None
+    occurred_at: Instant | None = None
     delivery: Delivery | None = None
     status: Status | None = None
     actor: Actor | None = None
@@ -197,7 +213,7 @@ class VoidSession(_Command):
 
 class Discharge(_Command):
     command: Literal["discharge"] = "discharge"
-    occurred_at: AwareDatetime
+    occurred_at: Instant
     reason: DischargeReason
     actor: Actor | None = None
 

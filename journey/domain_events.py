@@ -2,11 +2,40 @@
 
 Each event only assigns state in `apply`: no clock, ids or I/O, because it re-runs on every
 replay. `timestamp` is the transaction time (when the service recorded the fact),
-`occurred_at` the clinical time, `actor` who reported it. `class_version` is the schema
-version (see `hashed_form` for how a schema change keeps old chain hashes valid).
+`occurred_at` the clinical time, `actor` who the command says acted, `recorded_by` the
+authenticated principal that recorded it (the API key's principal; on the CLI the
+operating-system account `os:<login>`, or `--actor` / JOURNEY_ACTOR).
 
-Version 2 of PatientAdmitted and LevelOfCareChanged: `asam_code`, the ASAM code the stay
-was entered with (older events: None, read as the level's default code)."""
+Schema changes (stored events are forever). `class_version` is an event's schema version;
+it is stored with the event (eventsourcing keeps it in the stored state when above 1), and
+an event stored under an older version is brought up to date when read by the class's
+`upcast_vN_vN+1(state)` static methods, applied in turn. The rules:
+
+1. A new version may only ADD fields. Bump `class_version` of the classes concerned, add
+   `upcast_vN_vN+1` filling the new fields for older events (a constant, or a value derived
+   from the older fields), and record the new fields in `added_fields[N+1]`. Add them to
+   the wire model (journey.events) and regenerate contracts/ (`python -m
+   consumers.contracts`): readers see every event in the current version (`schema_version`
+   of the envelope, `ce_type` ...`.vN`).
+2. The chain hash (journey.chain) of an event covers its schema version and fields as
+   `hashed_form` gives them: going down from the current version, while dropping the
+   fields version N added and upcasting again gives back the same fields (they hold what
+   an upcaster would have given them), the event hashes as version N-1 without them. So an
+   event stored under version 1 hashes exactly as it did when it was stored, and a new
+   event whose added fields hold real values is hashed with them (and its version).
+3. Add a test that opens a store written by the previous version (tests/fixtures/): it
+   must verify, load and project the same.
+
+Version 2 (all events): `recorded_by` (older events: None). Example of the next change,
+an `asam_code` on PatientAdmitted and LevelOfCareChanged: on those two classes set
+`class_version = 3`, `added_fields = {**PatientEvent.added_fields, 3: ("asam_code",)}`
+and define `upcast_v2_v3(state)` setting `state["asam_code"]` (None, or derived from the
+level); the other classes stay at version 2. tests/unit/test_schema_versions.py shows it.
+
+Version 3 (PatientAdmitted, LevelOfCareChanged): `asam_code`, the ASAM code the stay was
+entered with (the level's default code when entered by id); older events: None, which
+readers take as the level's default code. The upcaster is a constant on purpose: a value
+derived from the catalog would change with the catalog and break old chain hashes."""
 
 from __future__ import annotations
 
@@ -33,10 +62,15 @@ class PatientEvent(CanMutateAggregate[str], metaclass=MetaDomainEvent):
     timestamp: datetime
     occurred_at: datetime
     actor: str | None
+    recorded_by: str | None
     chain_hash: str
 
-    class_version = 1
-    added_fields: ClassVar[dict[int, tuple[str, ...]]] = {}  # version -> fields it added
+    class_version = 2
+    added_fields: ClassVar[dict[int, tuple[str, ...]]] = {2: ("recorded_by",)}
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["recorded_by"] = None
 
     def apply(self, aggregate: Any) -> None:
         patient = cast("Patient", aggregate)
@@ -56,12 +90,9 @@ class PatientEvent(CanMutateAggregate[str], metaclass=MetaDomainEvent):
 
 
 def hashed_form(event_class: type[Any], fields: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    """The schema version and fields an event's chain hash covers. A new version may only
-    add fields (`added_fields[N]`) that `upcast_vN-1_vN` fills for older events; going down
-    from the current version, while dropping the fields version N added and upcasting
-    again gives back the same fields, the event hashes as version N-1 without them. So an
-    event stored under an older version hashes exactly as it did when stored, and a new
-    event whose added fields hold real values is hashed with them and its version."""
+    """The schema version and fields an event's chain hash covers (rule 2 above): an event
+    whose newer fields hold what the upcasters would give them hashes as the older version
+    without them, exactly as it did when stored under that version."""
     version = int(event_class.class_version)
     while version > 1:
         added = event_class.added_fields.get(version, ())
@@ -75,7 +106,7 @@ def hashed_form(event_class: type[Any], fields: dict[str, Any]) -> tuple[int, di
 
 
 def _no_asam_code(state: dict[str, Any]) -> None:
-    """Events stored before the code was kept: unknown (read as the level's default)."""
+    """Events stored before version 3: the code entered is unknown."""
     state["asam_code"] = None
 
 
@@ -88,9 +119,12 @@ class PatientAdmitted(CanInitAggregate[str], PatientEvent):
     age_group: str
     timezone: str
 
-    class_version = 2
-    added_fields: ClassVar[dict[int, tuple[str, ...]]] = {2: ("asam_code",)}
-    upcast_v1_v2 = staticmethod(_no_asam_code)
+    class_version = 3
+    added_fields: ClassVar[dict[int, tuple[str, ...]]] = {
+        **PatientEvent.added_fields,
+        3: ("asam_code",),
+    }
+    upcast_v2_v3 = staticmethod(_no_asam_code)
 
     def mutate(self, aggregate: Any) -> Any:
         if aggregate is None:
@@ -112,9 +146,12 @@ class LevelOfCareChanged(PatientEvent):
     direction: str
     reason: str | None
 
-    class_version = 2
-    added_fields: ClassVar[dict[int, tuple[str, ...]]] = {2: ("asam_code",)}
-    upcast_v1_v2 = staticmethod(_no_asam_code)
+    class_version = 3
+    added_fields: ClassVar[dict[int, tuple[str, ...]]] = {
+        **PatientEvent.added_fields,
+        3: ("asam_code",),
+    }
+    upcast_v2_v3 = staticmethod(_no_asam_code)
 
     def apply_to(self, patient: Patient) -> None:
         patient.level = self.to_level
@@ -135,6 +172,8 @@ class SessionRecorded(PatientEvent):
             "fingerprint": session_fingerprint(session_content(self)),
             "occurred_at": self.occurred_at,
             "voided": False,
+            "values": {name: getattr(self, name) for name in CORRECTABLE_VALUES},
+            "last_correction": None,
         }
 
 
@@ -148,9 +187,19 @@ class SessionCorrected(PatientEvent):
     delivery: str | None
     status: str | None
 
+    def changes(self) -> dict[str, Any]:
+        """The corrected fields and their new values, named as in the command."""
+        named = {name: getattr(self, name) for name in CORRECTABLE_VALUES}
+        named["occurred_at"] = self.session_occurred_at
+        return {name: value for name, value in named.items() if value is not None}
+
     def apply_to(self, patient: Patient) -> None:
-        if self.session_occurred_at is not None:
-            patient.sessions[self.session_id]["occurred_at"] = self.session_occurred_at
+        session = patient.sessions[self.session_id]
+        changes = self.changes()
+        if "occurred_at" in changes:
+            session["occurred_at"] = changes.pop("occurred_at")
+        session["values"].update(changes)
+        session["last_correction"] = correction_fingerprint(self.changes(), self.reason)
 
 
 class SessionEnteredInError(PatientEvent):
@@ -179,6 +228,7 @@ class PatientSnapshot(CanSnapshotAggregate[str], metaclass=MetaDomainEvent):
 
 
 SESSION_FIELDS = ("format", "approach", "duration_minutes", "delivery", "status", "clinician_id")
+CORRECTABLE_VALUES = ("format", "approach", "duration_minutes", "delivery", "status")
 
 
 def session_content(source: Any) -> dict[str, Any]:
@@ -194,3 +244,13 @@ def session_fingerprint(content: dict[str, Any]) -> str:
         f"{content['duration_minutes']}|{content['delivery']}|{content['status']}|"
         f"{content['clinician_id']}"
     )
+
+
+def correction_fingerprint(changes: dict[str, Any], reason: str) -> str:
+    """A canonical text of a correction (its fields, values and reason), to tell a retry of
+    the last correction of a session from a new one; instants compare as instants."""
+    parts = [
+        f"{name}={value.timestamp() if isinstance(value, datetime) else value}"
+        for name, value in sorted(changes.items())
+    ]
+    return "|".join([*parts, f"reason={reason}"])

@@ -25,6 +25,7 @@ _NOT_PAYLOAD = frozenset(
         "timestamp",
         "occurred_at",
         "actor",
+        "recorded_by",
         "originator_topic",
         "chain_hash",
     }
@@ -80,6 +81,7 @@ def to_envelope(event: ev.PatientEvent) -> EventEnvelope:
             "occurred_at": event.occurred_at,
             "recorded_at": event.timestamp,
             "actor": event.actor,
+            "recorded_by": event.recorded_by,
             "chain_hash": event.chain_hash,
             "payload": payload,
         },

@@ -118,7 +118,13 @@ class EventEnvelope(BaseModel):
     schema_version: int
     occurred_at: AwareDatetime = Field(description="clinical time")
     recorded_at: AwareDatetime = Field(description="transaction time: when the service stored it")
-    actor: str | None = None
+    actor: str | None = Field(default=None, description="who the command says acted")
+    recorded_by: str | None = Field(
+        default=None,
+        description="the authenticated principal that recorded the event (API key's principal,"
+        " or the CLI's operating-system account or --actor); null for events stored before"
+        " schema version 2",
+    )
     chain_hash: str | None = Field(
         default=None,
         description="SHA-256 linking the event to the patient's previous event and its content",
@@ -129,5 +135,6 @@ class EventEnvelope(BaseModel):
     def type(self) -> str:
         return self.payload.type
 
-    def recorded_by(self, known_at: datetime | None) -> bool:
+    def known_by(self, known_at: datetime | None) -> bool:
+        """Whether the event was recorded at or before `known_at` (None: now)."""
         return known_at is None or self.recorded_at <= known_at

@@ -5,7 +5,7 @@ any event is triggered, so a rejected command leaves the aggregate untouched."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from eventsourcing.domain import BaseAggregate
@@ -22,14 +22,30 @@ from journey.commands import (
     Transition,
     VoidSession,
 )
-from journey.errors import conflict, violation
+from journey.errors import Issue, RuleViolation, conflict, violation
+from journey.timekeeping import FUTURE_TOLERANCE, is_after, is_before
 
-FUTURE_TOLERANCE = timedelta(minutes=5)
+STATE_VERSION = 2  # 2: sessions keep their current values and their last correction
 
 
 def _not_in_future(occurred_at: datetime, now: datetime, field: str = "occurred_at") -> None:
-    if occurred_at > now + FUTURE_TOLERANCE:
+    if is_after(occurred_at, now + FUTURE_TOLERANCE):
         raise violation(field, "not_in_future", "is more than 5 minutes in the future")
+
+
+def not_before_earliest(occurred_at: datetime | None, earliest: datetime) -> None:
+    """A clinical instant before the earliest one (a typo such as 1026, or 0001) is refused:
+    it could only be an error, and it would break every calendar computed from it."""
+    if occurred_at is not None and is_before(occurred_at, earliest):
+        raise violation(
+            "occurred_at",
+            "not_before_earliest",
+            f"is before the earliest clinical instant ({earliest.isoformat()})",
+        )
+
+
+def _text(value: Any) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
 def _chained(
@@ -37,8 +53,10 @@ def _chained(
 ) -> dict[str, Any]:
     """The event's fields with its recording time and its `chain_hash` (journey.chain)."""
     fields = {"timestamp": event_class.create_timestamp(), **fields}
-    schema, hashed = ev.hashed_form(event_class, fields)
-    content = chain.canonical_content(patient_id, version, event_class.__name__, schema, hashed)
+    schema_version, hashed = ev.hashed_form(event_class, fields)
+    content = chain.canonical_content(
+        patient_id, version, event_class.__name__, schema_version, hashed
+    )
     return {**fields, "chain_hash": chain.link(previous, content)}
 
 
@@ -55,6 +73,7 @@ class Patient(BaseAggregate[str]):
         self.stay_started_at: datetime | None = None
         self.sessions: dict[str, dict[str, Any]] = {}
         self.chain_head = chain.GENESIS
+        self.state_version = STATE_VERSION
 
     def trigger_event(self, event_class: type[Any], **kwargs: Any) -> None:
         """Every event is chained to the previous one (tamper evidence, journey.chain)."""
@@ -63,11 +82,14 @@ class Patient(BaseAggregate[str]):
 
     # -- admissions -------------------------------------------------------------------
     @classmethod
-    def admit_new(cls, cmd: Admit, *, now: datetime, default_timezone: str) -> Patient:
+    def admit_new(
+        cls, cmd: Admit, *, now: datetime, default_timezone: str, by: str | None = None
+    ) -> Patient:
         _not_in_future(cmd.occurred_at, now)
         fields = {
             "occurred_at": cmd.occurred_at,
             "actor": cmd.actor,
+            "recorded_by": by,
             "level": cmd.level,
             "asam_code": cmd.asam_code,
             "age_group": cmd.age_group,
@@ -76,7 +98,7 @@ class Patient(BaseAggregate[str]):
         fields = _chained(cmd.patient_id, 1, chain.GENESIS, ev.PatientAdmitted, fields)
         return cls._create(ev.PatientAdmitted, id=cmd.patient_id, **fields)
 
-    def readmit(self, cmd: Admit, *, now: datetime) -> None:
+    def readmit(self, cmd: Admit, *, now: datetime, by: str | None = None) -> None:
         _not_in_future(cmd.occurred_at, now)
         if self.episode_open:
             raise conflict("command", "no_open_episode", "the patient already has an open episode")
@@ -97,6 +119,7 @@ class Patient(BaseAggregate[str]):
             ev.PatientAdmitted,
             occurred_at=cmd.occurred_at,
             actor=cmd.actor,
+            recorded_by=by,
             originator_topic=get_topic(type(self)),
             level=cmd.level,
             asam_code=cmd.asam_code,
@@ -105,7 +128,7 @@ class Patient(BaseAggregate[str]):
         )
 
     # -- level of care ----------------------------------------------------------------
-    def transition(self, cmd: Transition, *, now: datetime) -> None:
+    def transition(self, cmd: Transition, *, now: datetime, by: str | None = None) -> None:
         _not_in_future(cmd.occurred_at, now)
         current = self._open_stay("transition")
         if cmd.to_level == self.level:
@@ -120,6 +143,7 @@ class Patient(BaseAggregate[str]):
             ev.LevelOfCareChanged,
             occurred_at=cmd.occurred_at,
             actor=cmd.actor,
+            recorded_by=by,
             from_level=self.level,
             to_level=cmd.to_level,
             asam_code=cmd.asam_code,
@@ -127,13 +151,15 @@ class Patient(BaseAggregate[str]):
             reason=cmd.reason,
         )
 
-    def discharge(self, cmd: Discharge, *, now: datetime) -> None:
+    def discharge(self, cmd: Discharge, *, now: datetime, by: str | None = None) -> None:
         _not_in_future(cmd.occurred_at, now)
         self._not_before_stay(cmd.occurred_at, self._open_stay("discharge"))
+        self._no_session_after(cmd.occurred_at)
         self.trigger_event(
             ev.PatientDischarged,
             occurred_at=cmd.occurred_at,
             actor=cmd.actor,
+            recorded_by=by,
             reason=cmd.reason,
         )
 
@@ -146,6 +172,23 @@ class Patient(BaseAggregate[str]):
             raise conflict("command", "open_episode", f"{command} needs an open episode")
         return self.stay_started_at
 
+    def _no_session_after(self, discharged_at: datetime) -> None:
+        """Sessions of earlier episodes lie before the current admission, so a live session
+        after `discharged_at` belongs to the open episode and would end up outside it."""
+        later = [
+            (s["occurred_at"], sid)
+            for sid, s in self.sessions.items()
+            if not s["voided"] and s["occurred_at"] > discharged_at
+        ]
+        if later:
+            at, session_id = max(later)
+            raise conflict(
+                "occurred_at",
+                "sessions_after_discharge",
+                f"is earlier than session '{session_id}' of the episode ({at.isoformat()});"
+                " correct or void the later sessions first",
+            )
+
     @staticmethod
     def _not_before_stay(occurred_at: datetime, stay_start: datetime) -> None:
         if occurred_at < stay_start:
@@ -156,7 +199,7 @@ class Patient(BaseAggregate[str]):
             )
 
     # -- sessions ---------------------------------------------------------------------
-    def record_session(self, cmd: RecordSession, *, now: datetime) -> bool:
+    def record_session(self, cmd: RecordSession, *, now: datetime, by: str | None = None) -> bool:
         """Records the session; False when it is a retry of one already recorded."""
         _not_in_future(cmd.occurred_at, now)
         content = ev.session_content(cmd)
@@ -171,20 +214,32 @@ class Patient(BaseAggregate[str]):
             )
         self._within_an_episode(cmd.occurred_at, "occurred_at")
         self.trigger_event(
-            ev.SessionRecorded, actor=cmd.actor, session_id=cmd.session_id, **content
+            ev.SessionRecorded,
+            actor=cmd.actor,
+            recorded_by=by,
+            session_id=cmd.session_id,
+            **content,
         )
         return True
 
-    def correct_session(self, cmd: CorrectSession, *, now: datetime) -> None:
-        self._live_session(cmd.session_id)
+    def correct_session(self, cmd: CorrectSession, *, now: datetime, by: str | None = None) -> bool:
+        """Records the correction; False when it repeats the session's last correction."""
         changes = cmd.changes()
+        known = self.sessions.get(cmd.session_id)
+        if known is not None and known["last_correction"] == ev.correction_fingerprint(
+            changes, cmd.reason
+        ):
+            return False
+        session = self._live_session(cmd.session_id)
         if "occurred_at" in changes:
             _not_in_future(changes["occurred_at"], now)
             self._within_an_episode(changes["occurred_at"], "occurred_at")
+        self._changes_something(session, changes)
         self.trigger_event(
             ev.SessionCorrected,
             occurred_at=now,
             actor=cmd.actor,
+            recorded_by=by,
             session_id=cmd.session_id,
             reason=cmd.reason,
             format=cmd.format,
@@ -194,23 +249,37 @@ class Patient(BaseAggregate[str]):
             delivery=cmd.delivery,
             status=cmd.status,
         )
+        return True
 
-    def void_session(self, cmd: VoidSession, *, now: datetime) -> None:
+    @staticmethod
+    def _changes_something(session: dict[str, Any], changes: dict[str, Any]) -> None:
+        current = {**session["values"], "occurred_at": session["occurred_at"]}
+        if all(current[name] == value for name, value in changes.items()):
+            raise RuleViolation(
+                *(
+                    Issue(name, "no_change", f"is already {_text(value)}: nothing to correct")
+                    for name, value in changes.items()
+                )
+            )
+
+    def void_session(self, cmd: VoidSession, *, now: datetime, by: str | None = None) -> None:
         self._live_session(cmd.session_id)
         self.trigger_event(
             ev.SessionEnteredInError,
             occurred_at=now,
             actor=cmd.actor,
+            recorded_by=by,
             session_id=cmd.session_id,
             reason=cmd.reason,
         )
 
-    def _live_session(self, session_id: str) -> None:
+    def _live_session(self, session_id: str) -> dict[str, Any]:
         session = self.sessions.get(session_id)
         if session is None:
             raise violation("session_id", "known_session", f"no session '{session_id}' recorded")
         if session["voided"]:
             raise violation("session_id", "not_voided", f"session '{session_id}' is voided")
+        return session
 
     def _within_an_episode(self, at: datetime, field: str) -> None:
         for admitted, discharged in self.episodes:

@@ -44,7 +44,7 @@ def visible_events(
     events: Sequence[EventEnvelope], known_at: datetime | None
 ) -> list[EventEnvelope]:
     """The events recorded at or before `known_at` (all of them when it is None)."""
-    return [e for e in events if e.recorded_by(known_at)]
+    return [e for e in events if e.known_by(known_at)]
 
 
 def journey_facts(

@@ -16,7 +16,7 @@ def patient_history(
     app: JourneyApplication, patient_id: str, *, known_at: datetime | None = None
 ) -> list[EventEnvelope]:
     """The patient's events in order, only those recorded by `known_at` when given."""
-    events = [e for e in app.history(patient_id) if e.recorded_by(known_at)]
+    events = [e for e in app.history(patient_id) if e.known_by(known_at)]
     if not events:
         raise UnknownPatient(patient_id)
     return events

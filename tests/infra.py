@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from urllib.parse import urlsplit, urlunsplit
@@ -136,13 +137,27 @@ def create_database(url: str, prefix: str = "journey_test") -> str:
     return with_database(url, name)
 
 
-def drop_database(url: str) -> None:
-    """Terminate the sessions on the database of `url`, then DROP it."""
+def drop_database(url: str, attempts: int = 20) -> None:
+    """DROP the database of `url`, immune to the races of a teardown.
+
+    Only client sessions of our own role are terminated: an autovacuum worker (a backend
+    without a role, which PostgreSQL 15 treats as a superuser's) cannot be terminated by a
+    non-superuser, and DROP DATABASE itself stops autovacuum workers. A session that (re)
+    connects in between makes DROP fail with "being accessed by other users": retried."""
     name = urlsplit(url).path.lstrip("/")
     with _admin_connect(url) as conn:
-        conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE datname = %s AND pid <> pg_backend_pid()",
-            (name,),
-        )
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        for attempt in range(attempts):
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s"
+                " AND pid <> pg_backend_pid() AND usename = current_user"
+                " AND backend_type = 'client backend'",
+                (name,),
+            )
+            try:
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+            except psycopg.errors.ObjectInUse:
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+            else:
+                return

@@ -12,11 +12,13 @@ from audit.access_log import AccessLog
 from audit.principals import KeyRegistry
 from infrastructure.sql import connect
 from interfaces.api import routes_audit, routes_commands, routes_patients
+from interfaces.api.guard import Authenticate, BodyLimits, LimitBody
 from interfaces.api.openapi import component_schemas
 from interfaces.api.problems import install_problem_handlers
 from interfaces.api.routes_analytics import router_for as analytics_router
 from interfaces.api.schemas import Health
 from interfaces.api.security import Security
+from interfaces.api.trail import RecordPatientReads
 from interfaces.web.routes import router as web_router
 from journey.application import JourneyApplication
 from journey.settings import Settings, get_settings
@@ -28,7 +30,8 @@ each patient's journey as of any instant, from what was known at any past moment
 
 Every call needs an API key (`X-API-Key` header or `Authorization: Bearer`), mapped to a
 principal and a role (clinician, service, auditor, analyst, admin) that limits what it may
-read or write; every read of patient-level data is recorded in the access trail.
+read or write; every attempt to read patient-level data is recorded in the access trail
+(refused ones included). Bodies are limited in size (413) and JSON nesting depth (422).
 
 Commands are validated exactly as by the JSON Lines import. Errors are RFC 9457
 `application/problem+json`: 422 invalid, 409 conflict with the patient's history,
@@ -59,12 +62,20 @@ def create_app(application: JourneyApplication, settings: Settings | None = None
     settings = settings or get_settings()
     app = JourneyAPI(title="Care Journey API", version=_version(), description=DESCRIPTION)
     app.state.application = application
-    app.state.security = Security(
+    security = Security(
         enabled=settings.auth,
         keys=KeyRegistry.parse(settings.api_keys),
-        access_log=AccessLog(connect(settings.database_url)),
+        access_log=AccessLog(connect(settings.database_url), settings.cipher_key),
     )
+    app.state.security = security
     install_problem_handlers(app)
+    limits = BodyLimits(
+        settings.max_body_bytes, settings.max_batch_body_bytes, settings.max_json_depth
+    )
+    # Outermost last: the trail sees every outcome, authentication precedes the body.
+    app.add_middleware(LimitBody, limits=limits)
+    app.add_middleware(Authenticate, security=security)
+    app.add_middleware(RecordPatientReads, access_log=security.access_log)
     app.include_router(routes_commands.router)
     app.include_router(routes_patients.router)
     app.include_router(routes_audit.router)

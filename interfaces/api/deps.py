@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Path, Query, Request
 from pydantic import AwareDatetime, BeforeValidator
 
+from interfaces.timeparse import query_instant
 from journey.application import JourneyApplication
 from journey.commands import IDENTIFIER
 from journey.errors import invalid
@@ -33,6 +34,10 @@ async def _json(request: Request) -> Any:
         return json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise invalid("body", "json_invalid", f"the body is not valid JSON: {error}") from None
+    except ValueError:  # an integer longer than Python converts (sys.get_int_max_str_digits)
+        raise invalid(
+            "body", "json_number_size", "a number in the body has too many digits"
+        ) from None
 
 
 async def json_object(request: Request) -> dict[str, Any]:
@@ -53,10 +58,12 @@ async def json_array(request: Request) -> list[Any]:
     return body
 
 
-def _restore_plus(value: Any) -> Any:
+def _instant(value: Any) -> Any:
+    """An instant of the query string (`interfaces.timeparse`); `+00:00` sent unencoded
+    arrives as ` 00:00`: its sign is given back first."""
     if isinstance(value, str) and (match := _LOST_PLUS.match(value)):
-        return f"{match[1]}+{match[2]}"
-    return value
+        value = f"{match[1]}+{match[2]}"
+    return query_instant(value)
 
 
 ApplicationDep = Annotated[JourneyApplication, Depends(get_application)]
@@ -67,11 +74,11 @@ PatientId = Annotated[
 ]
 AsOf = Annotated[
     AwareDatetime | None,
-    BeforeValidator(_restore_plus),
-    Query(description="the instant T (ISO-8601 with offset); default now"),
+    BeforeValidator(_instant),
+    Query(description="the instant T (ISO-8601 with offset, 1990..2200); default now"),
 ]
 KnownAt = Annotated[
     AwareDatetime | None,
-    BeforeValidator(_restore_plus),
-    Query(description="only events recorded at or before K (ISO-8601 with offset)"),
+    BeforeValidator(_instant),
+    Query(description="only events recorded at or before K (ISO-8601 with offset, 1990..2200)"),
 ]

@@ -32,8 +32,11 @@ TITLE_BY_STATUS = {
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict with the patient's history",
+    413: "Content too large",
     422: "Invalid request",
 }
+# RFC 9110 section 11.6.1: a 401 names the schemes that would authenticate the request.
+WWW_AUTHENTICATE = 'Bearer realm="care-journey", ApiKey realm="care-journey", header="X-API-Key"'
 _LOCATIONS = ("body", "query", "path", "header", "cookie")
 
 
@@ -58,6 +61,9 @@ def problem_for(error: JourneyError, instance: str | None) -> Problem:
 
 
 def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> JSONResponse:
+    """The problem document as a response; a 401 always carries `WWW-Authenticate`."""
+    if problem.status == 401:
+        headers = {"WWW-Authenticate": WWW_AUTHENTICATE, **(headers or {})}
     return JSONResponse(
         problem.model_dump(mode="json"),
         status_code=problem.status,

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, BeforeValidator
 
 from audit.principals import Principal
 from consumers.projector_log import LogFollower, follow_log
@@ -21,6 +21,7 @@ from infrastructure.sql import Unit, connect
 from interfaces.api.deps import ApplicationDep, AsOf
 from interfaces.api.problems import problem_responses
 from interfaces.api.security import require
+from interfaces.timeparse import query_date
 from journey.application import JourneyApplication
 from journey.settings import Settings
 from projections.analytics.census import CensusAt, CensusDaily, census_at, census_daily
@@ -31,8 +32,12 @@ from projections.analytics.transitions import Transitions, transitions
 
 M = TypeVar("M", bound=BaseModel)
 Analyst = Annotated[Principal, Depends(require("analytics.read"))]
-First = Annotated[date, Query(alias="from", description="first local date (YYYY-MM-DD)")]
-Last = Annotated[date, Query(alias="to", description="last local date (YYYY-MM-DD)")]
+First = Annotated[
+    date, BeforeValidator(query_date), Query(alias="from", description="first local date")
+]
+Last = Annotated[
+    date, BeforeValidator(query_date), Query(alias="to", description="last local date")
+]
 
 
 def _now(at: datetime | None) -> datetime:

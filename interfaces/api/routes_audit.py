@@ -10,7 +10,7 @@ from audit.principals import Principal
 from interfaces.api.deps import KnownAt
 from interfaces.api.problems import problem_responses
 from interfaces.api.schemas import AccessOut
-from interfaces.api.security import audited, get_security, require
+from interfaces.api.security import get_security, require
 
 router = APIRouter(prefix="/v1", tags=["audit"])
 
@@ -33,13 +33,7 @@ def access_log(
     until: KnownAt = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1_000,
 ) -> list[AccessOut]:
-    with audited(request, caller, "access_log.read", patient_id):
-        rows = get_security(request).access_log.query(
-            actor=actor,
-            patient_id=patient_id,
-            action=action,
-            since=since,
-            until=until,
-            limit=limit,
-        )
+    rows = get_security(request).access_log.query(
+        actor=actor, patient_id=patient_id, action=action, since=since, until=until, limit=limit
+    )
     return [AccessOut.model_validate(r, from_attributes=True) for r in rows]

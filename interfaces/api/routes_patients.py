@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 
 from audit.principals import Principal
 from interfaces.api.deps import ApplicationDep, AsOf, KnownAt, PatientId
 from interfaces.api.problems import problem_responses
 from interfaces.api.schemas import HistoryOut
-from interfaces.api.security import audited, require
+from interfaces.api.security import require
 from projections.journey_view import JourneyView
 from projections.queries import patient_history, patient_journey
 
@@ -28,13 +28,11 @@ def journey(
     patient_id: PatientId,
     *,
     application: ApplicationDep,
-    request: Request,
     caller: Annotated[Principal, Depends(require("journey.read"))],
     as_of: AsOf = None,
     known_at: KnownAt = None,
 ) -> JourneyView:
-    with audited(request, caller, "journey.read", patient_id):
-        return patient_journey(application, patient_id, as_of=as_of, known_at=known_at)
+    return patient_journey(application, patient_id, as_of=as_of, known_at=known_at)
 
 
 @router.get(
@@ -47,10 +45,8 @@ def journey(
 def history(
     patient_id: PatientId,
     application: ApplicationDep,
-    request: Request,
     caller: Annotated[Principal, Depends(require("history.read"))],
     known_at: KnownAt = None,
 ) -> HistoryOut:
-    with audited(request, caller, "history.read", patient_id):
-        events = patient_history(application, patient_id, known_at=known_at)
+    events = patient_history(application, patient_id, known_at=known_at)
     return HistoryOut(patient_id=patient_id, events=events)

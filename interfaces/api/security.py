@@ -1,19 +1,32 @@
 """Authentication (API keys -> principal and role), authorization, and the access trail of
-patient-level reads, for the HTTP API."""
+patient-level reads, for the HTTP API.
+
+A /v1 call is authenticated by `interfaces.api.guard.Authenticate` before FastAPI reads its
+body; `require` then checks the role. The key schemes are declared with FastAPI's security
+classes so the OpenAPI document carries them (`securitySchemes`) and generated clients
+send the key."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from audit.access_log import Access, AccessLog, recording
 from audit.principals import ANONYMOUS, KeyRegistry, Principal
 from journey.errors import Issue, JourneyError
+
+API_KEY_SCHEME = APIKeyHeader(
+    name="X-API-Key", scheme_name="ApiKey", auto_error=False, description="an API key"
+)
+BEARER_SCHEME = HTTPBearer(
+    scheme_name="Bearer", auto_error=False, description="the same API key as a bearer token"
+)
 
 
 class NotAuthenticated(JourneyError):
@@ -30,18 +43,32 @@ class Security:
     keys: KeyRegistry
     access_log: AccessLog
 
-    def authenticate(self, request: Request) -> Principal:
+    def identify(self, headers: Mapping[str, str]) -> tuple[Principal | None, str]:
+        """The caller's principal from the request headers, or None and why."""
         if not self.enabled:
-            return ANONYMOUS
-        key = request.headers.get("x-api-key") or ""
-        bearer = request.headers.get("authorization", "")
+            return ANONYMOUS, ""
+        key = headers.get("x-api-key") or ""
+        bearer = headers.get("authorization", "")
         if not key and bearer.lower().startswith("bearer "):
             key = bearer[7:].strip()
-        principal = self.keys.principal(key) if key else None
+        if not key:
+            return None, "no API key"
+        principal = self.keys.principal(key)
+        return (principal, "") if principal is not None else (None, "unknown API key")
+
+    @staticmethod
+    def refusal() -> NotAuthenticated:
+        return NotAuthenticated(
+            Issue("X-API-Key", "api_key", "a valid API key is required (X-API-Key header)")
+        )
+
+    def authenticate(self, request: Request) -> Principal:
+        known = getattr(request.state, "principal", None)
+        if isinstance(known, Principal):
+            return known
+        principal, _ = self.identify(request.headers)
         if principal is None:
-            raise NotAuthenticated(
-                Issue("X-API-Key", "api_key", "a valid API key is required (X-API-Key header)")
-            )
+            raise self.refusal()
         return principal
 
 
@@ -52,18 +79,20 @@ def get_security(request: Request) -> Security:
 
 
 def require(permission: str) -> Callable[..., Principal]:
-    """A dependency: the caller, who must hold `permission`."""
+    """A dependency: the caller, who must hold `permission` (a refusal is recorded in the
+    access trail by `interfaces.api.trail` for patient-level reads)."""
 
     def dependency(
-        request: Request, security: Annotated[Security, Depends(get_security)]
+        request: Request,
+        security: Annotated[Security, Depends(get_security)],
+        _key: Annotated[str | None, Depends(API_KEY_SCHEME)],
+        _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER_SCHEME)],
     ) -> Principal:
         principal = security.authenticate(request)
         if not principal.may(permission):
-            patient_id = request.path_params.get("patient_id")
-            with audited(request, principal, permission, patient_id):
-                raise Forbidden(
-                    Issue("role", "permission", f"role '{principal.role}' may not {permission}")
-                )
+            raise Forbidden(
+                Issue("role", "permission", f"role '{principal.role}' may not {permission}")
+            )
         return principal
 
     return dependency
@@ -72,7 +101,8 @@ def require(permission: str) -> Callable[..., Principal]:
 def audited(
     request: Request, caller: Principal, action: str, patient_id: str | None, detail: str = ""
 ) -> AbstractContextManager[None]:
-    """Records the access with its outcome (ok, or the error's kind), whatever happens."""
+    """Records an access that `interfaces.api.trail.PATIENT_READS` does not cover, with its
+    outcome (ok, or the error's kind), whatever happens."""
     access = Access(
         at=datetime.now(UTC),
         actor=caller.name,

@@ -45,14 +45,16 @@ def submit(
     if misplaced:
         raise InvalidCommand(*misplaced)
     raw = with_actor({**body, "command": command, "patient_id": patient_id}, caller)
-    return application.handle(parse_command(raw))
+    return application.handle(parse_command(raw), recorded_by=caller.name)
 
 
 def _item(
     application: JourneyApplication, index: int, raw: Any, instance: str, caller: Principal
 ) -> BatchItem:
     try:
-        outcome = application.handle(parse_command(with_actor(raw, caller)))
+        outcome = application.handle(
+            parse_command(with_actor(raw, caller)), recorded_by=caller.name
+        )
     except JourneyError as error:
         problem = problem_for(error, f"{instance}#/{index}")
         return BatchItem(index=index, status="rejected", outcome=None, problem=problem)

@@ -86,7 +86,10 @@ def test_cli_catches_up_then_answers(loaded: str) -> None:
         (["census", "--from", "2025-02-01", "--to", "2025-01-01"], "is before 'from'"),
     ],
 )
-def test_cli_rejects_bad_parameters(configured: str, args: list[str], message: str) -> None:
+def test_cli_rejects_bad_parameters(
+    app: JourneyApplication, configured: str, args: list[str], message: str
+) -> None:
+    """On an existing (empty) store: read commands never create one (exit 7 without)."""
     result = CliRunner().invoke(cli, [*args, "--no-catch-up"])
     assert result.exit_code == 1
     assert message in result.stderr
@@ -133,10 +136,10 @@ def test_http_answers_like_the_queries(client: TestClient, loaded: str) -> None:
     ("path", "field", "rule"),
     [
         ("census?at=2025-10-01T00:00:00", "at", "timezone_aware"),
-        ("retention?at=yesterday", "at", "datetime_from_date_parsing"),
+        ("retention?at=yesterday", "at", "iso8601"),  # the CLI's rules (interfaces.timeparse)
         ("census/daily?from=2025-09-01", "to", "missing"),
         ("census/daily?from=2025-09-02&to=2025-09-01", "to", "date_order"),
-        ("transitions?from=2025-13-01&to=2025-12-01", "from", "date_from_datetime_parsing"),
+        ("transitions?from=2025-13-01&to=2025-12-01", "from", "iso_date"),
     ],
 )
 def test_http_problems_name_the_parameter(

@@ -79,7 +79,7 @@ def test_history_round_trips_the_event_content(app: JourneyApplication) -> None:
         now=NOW,
     )
     event = app.history("p-1")[1]
-    assert event.version == 2 and event.actor == "dr-a" and event.schema_version == 2
+    assert event.version == 2 and event.actor == "dr-a" and event.schema_version == 3
     assert event.occurred_at == datetime(2026, 1, 5, 15, tzinfo=UTC)
     assert event.payload.model_dump() == {
         "type": "LevelOfCareChanged",

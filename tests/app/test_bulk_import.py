@@ -37,10 +37,11 @@ from tests.app.bulk_support import (
 )
 
 PATIENTS = 40
+BY = "os:importer"  # the principal recording the import (stored on every event)
 
 
 def _normal(app: JourneyApplication, lines: list[str]) -> None:
-    report = import_lines(app, lines, now=NOW)
+    report = import_lines(app, lines, now=NOW, recorded_by=BY)
     assert report.applied and not report.rejected, report.summary()
 
 
@@ -56,10 +57,12 @@ def test_bulk_cohort_stores_the_normal_paths_bytes(two_stores: Stores, open_app:
         workers=0,
         batch_patients=7,
         now=NOW,
+        recorded_by=BY,
     )
     assert report.applied and report.lines == report.accepted == len(cohort_lines(PATIENTS))
     bulk = open_app(bulk_url)
     assert log_rows(bulk) == log_rows(normal)
+    assert b'"recorded_by":"os:importer"' in bytes(log_rows(bulk)[0][-1])
     assert anchors(bulk) == anchors(normal)
     assert snapshot_rows(bulk) == snapshot_rows(normal) != []  # patients past 200 events
     assert verify_log(bulk).ok
@@ -71,7 +74,9 @@ def test_bulk_lines_in_worker_processes_store_the_same_histories(
     normal_url, bulk_url = two_stores
     lines = cohort_lines(PATIENTS) + [json.dumps(c) for c in scenarios()]
     _normal(open_app(normal_url), lines)
-    report = bulk_import_lines(lines, settings=Settings(database_url=bulk_url), workers=2, now=NOW)
+    report = bulk_import_lines(
+        lines, settings=Settings(database_url=bulk_url), workers=2, now=NOW, recorded_by=BY
+    )
     assert (report.applied, report.accepted, report.rejected) == (True, len(lines), [])
     _same_histories(open_app(normal_url), open_app(bulk_url))
 
@@ -83,7 +88,13 @@ def test_bulk_cohort_in_worker_processes_stores_the_same_histories(
     _normal(open_app(normal_url), cohort_lines(PATIENTS))
     settings = Settings(database_url=bulk_url)
     report = bulk_load_cohort(
-        PATIENTS, until=UNTIL, settings=settings, workers=2, batch_patients=7, now=NOW
+        PATIENTS,
+        until=UNTIL,
+        settings=settings,
+        workers=2,
+        batch_patients=7,
+        now=NOW,
+        recorded_by=BY,
     )
     assert report.applied and report.accepted == len(cohort_lines(PATIENTS))
     _same_histories(open_app(normal_url), open_app(bulk_url))

@@ -5,6 +5,7 @@ the relay builds validate against the committed JSON Schemas. No broker needed."
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 from jsonschema import Draft7Validator, Draft202012Validator
 
 from consumers.contracts import ROOT, event_versions, rendered
+from consumers.contracts_draft07 import FORMAT_DRAFT_07, to_draft_07
 from consumers.histories import HistoryCache
 from consumers.relay_batch import build_batch
 from consumers.topics import TopicNames
@@ -72,14 +74,56 @@ def test_relay_records_validate_against_the_committed_schemas(
     )
     envelope = Draft202012Validator(committed("schemas/EventEnvelope.v1.json"))
     summary = Draft202012Validator(committed("schemas/JourneySummary.v1.json"))
+    summary_07 = Draft7Validator(committed("schemas/draft-07/JourneySummary.v1.json"))
     for out in batch.records:
         value = json.loads(out.record.value)
         if out.topic == "s":
             summary.validate(value)
+            summary_07.validate(value)
             continue
         envelope.validate(value)
         headers = dict(out.record.headers)
         name = value["payload"]["type"]
         schema = f"{name}.v{event_versions()[name]}.json"
         Draft202012Validator(committed(f"schemas/{schema}")).validate(value)
+        Draft7Validator(committed(f"schemas/draft-07/{schema}")).validate(value)
         assert headers["ce_dataschema"].decode().endswith(f"/{schema}")
+
+
+def test_servers_describe_deployments_not_a_dev_address() -> None:
+    servers = committed("asyncapi.json")["servers"]
+    assert servers
+    for name, server in servers.items():
+        host = server["host"]
+        assert not re.search(r"127\.0\.0\.1|localhost|19092", host), (name, host)
+        assert server["description"]
+        placeholders = set(re.findall(r"\{(\w+)\}", host))
+        assert placeholders, f"{name}: a fixed address instead of the deployment's own"
+        assert placeholders == set(server.get("variables", {})), name
+
+
+def test_payloads_declare_draft_07_and_their_schemas_are_draft_07() -> None:
+    """draft-07 is the payload format every AsyncAPI 3.0 tool must support."""
+    document = committed("asyncapi.json")
+    for message in document["components"]["messages"].values():
+        payload = message["payload"]
+        assert payload["schemaFormat"] == FORMAT_DRAFT_07
+        schema = committed(payload["schema"]["$ref"])
+        assert schema["$schema"] == "http://json-schema.org/draft-07/schema#"
+        Draft7Validator.check_schema(schema)
+        assert "$defs" not in json.dumps(schema)
+
+
+def test_draft_07_conversion_refuses_what_draft_07_cannot_say() -> None:
+    with pytest.raises(ValueError, match="prefixItems"):
+        to_draft_07({"type": "array", "prefixItems": [{"type": "string"}]}, "x")
+    converted = to_draft_07(
+        {
+            "$defs": {"A": {"type": "string"}},
+            "properties": {"a": {"$ref": "#/$defs/A", "default": "x"}},
+        },
+        "x",
+    )
+    assert converted["properties"]["a"] == {"allOf": [{"$ref": "#/definitions/A"}], "default": "x"}
+    assert Draft7Validator(converted).is_valid({"a": "s"})
+    assert not Draft7Validator(converted).is_valid({"a": 1})

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
+from consumers.contracts import event_versions
 from consumers.relay import Relay, RelayConfig
 from consumers.topics import TopicNames
 from journey.application import JourneyApplication
@@ -47,7 +48,8 @@ def check_events(app: JourneyApplication, messages: list[Message], stored: int) 
             assert m.headers["ce_specversion"] == "1.0"
             assert m.headers["ce_subject"] == patient == m.value["patient_id"]
             assert m.headers["ce_id"] == m.value["event_id"]
-            assert m.headers["ce_type"] == f"org.carejourney.{m.value['payload']['type']}.v1"  # type: ignore[index]
+            name = m.value["payload"]["type"]  # type: ignore[index]
+            assert m.headers["ce_type"] == f"org.carejourney.{name}.v{event_versions()[name]}"
             assert m.headers["content-type"] == "application/json"
 
 

@@ -1,0 +1,140 @@
+"""The records decoded by the official CloudEvents Python SDK (PyPI `cloudevents`, its Kafka
+binding `cloudevents.core.bindings.kafka`, binary content mode): every record the relay
+builds for a demo cohort, in process, and the same records read back from the real broker.
+Also: `ce_sequence` strings sort as the versions do (the sequence extension) and
+`partitionkey` is the patient id, the record key (the partitioning extension)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+import pytest
+from cloudevents.core.base import BaseCloudEvent
+from cloudevents.core.bindings.kafka import KafkaMessage, from_binary
+from cloudevents.core.formats.json import JSONFormat
+from kafka import KafkaConsumer, TopicPartition
+
+from consumers.cloudevents import SOURCE, ce_sequence
+from consumers.histories import HistoryCache
+from consumers.relay import Relay, RelayConfig
+from consumers.relay_batch import build_batch
+from consumers.topics import TopicNames
+from journey.application import JourneyApplication
+from journey.envelopes import to_envelope
+from tests.kafka.helpers import cohort_lines, load
+
+pytestmark = [pytest.mark.kafka, pytest.mark.xdist_group("kafka")]
+SEQUENCE = "sequence"
+
+
+def decode(key: bytes, value: bytes, headers: Iterable[tuple[str, bytes]]) -> BaseCloudEvent:
+    message = KafkaMessage(headers=dict(headers), key=key, value=value)
+    return from_binary(message, JSONFormat())
+
+
+def check_event(event: BaseCloudEvent, value: bytes, summary: bool) -> None:
+    data = event.get_data()
+    assert isinstance(data, dict)
+    assert data == json.loads(value)
+    patient = data["patient_id"]
+    assert event.get_specversion() == "1.0"
+    assert event.get_source() == SOURCE
+    assert event.get_subject() == patient
+    assert event.get_extension("partitionkey") == patient
+    assert event.get_datacontenttype() == "application/json"
+    assert isinstance(event.get_time(), datetime)
+    assert event.get_time().tzinfo is not None  # type: ignore[union-attr]
+    sequence = event.get_extension(SEQUENCE)
+    if summary:
+        assert event.get_type() == "org.carejourney.JourneySummary.v1"
+        assert sequence == ce_sequence(data["last_event_version"])
+    else:
+        assert event.get_id() == data["event_id"]
+        assert event.get_type() == f"org.carejourney.{data['payload']['type']}.v1"
+        assert sequence == ce_sequence(data["version"])
+
+
+def check_sequences(events: list[BaseCloudEvent]) -> None:
+    """Per patient, in record order: the strings increase exactly as the numbers do."""
+    by_patient: dict[str, list[str]] = {}
+    for event in events:
+        by_patient.setdefault(event.get_subject() or "", []).append(event.get_extension(SEQUENCE))
+    assert len(by_patient) > 1
+    for sequences in by_patient.values():
+        assert sequences == sorted(sequences, key=int)
+    every = [s for seqs in by_patient.values() for s in seqs]
+    assert sorted(every) == sorted(every, key=int)
+    assert any(len(str(int(s))) > 1 for s in every)  # "9" vs "10" was the broken case
+
+
+def relay_records(app: JourneyApplication) -> list[tuple[str, bytes, bytes, list[Any]]]:
+    notifications = app.recorder.select_notifications(start=1, limit=100_000)
+    histories = HistoryCache(lambda pid, v: [to_envelope(e) for e in app.events.get(pid, lte=v)])  # type: ignore[arg-type]
+    batch = build_batch(
+        notifications,
+        lambda n: to_envelope(app.mapper.to_domain_event(n)),  # type: ignore[arg-type]
+        histories,
+        TopicNames("e", "s"),
+    )
+    return [(o.topic, o.record.key, o.record.value, o.record.headers) for o in batch.records]
+
+
+def read_raw(bootstrap: str, topic: str) -> list[tuple[bytes, bytes, list[Any]]]:
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level="read_committed"
+    )
+    try:
+        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        consumer.assign(parts)
+        consumer.seek_to_beginning(*parts)
+        ends = consumer.end_offsets(parts)
+        out: list[tuple[int, int, bytes, bytes, list[Any]]] = []
+        while any(consumer.position(p) < ends[p] for p in parts):
+            for tp, records in consumer.poll(timeout_ms=30_000).items():
+                out += [(tp.partition, r.offset, r.key, r.value, r.headers) for r in records]
+        return [(key, value, headers) for _, _, key, value, headers in sorted(out)]
+    finally:
+        consumer.close()
+
+
+def test_ce_sequence_strings_sort_as_the_numbers() -> None:
+    numbers = [*range(1, 3_000), 10**9, 2**63 - 1]
+    strings = [ce_sequence(n) for n in numbers]
+    assert sorted(strings) == strings
+    assert {len(s) for s in strings} == {20}
+
+
+def test_the_cloudevents_sdk_decodes_every_record_built_and_published(
+    make_app: Callable[..., JourneyApplication],
+    kafka_bootstrap: str,
+    private_topics: Callable[[str], TopicNames],
+) -> None:
+    app = make_app()
+    stored = load(app, cohort_lines(600, patients=12, prefix="ce"))
+    built = relay_records(app)
+    assert len(built) > stored
+    in_process = []
+    for topic, key, value, headers in built:
+        event = decode(key, value, headers)
+        check_event(event, value, summary=topic == "s")
+        if topic == "e":
+            in_process.append(event)
+    assert len(in_process) == stored
+    check_sequences(in_process)
+
+    topics = private_topics("cesdk")
+    Relay(app, RelayConfig(bootstrap=kafka_bootstrap, topics=topics, batch_size=250)).run(once=True)
+    for topic, summary in ((topics.events, False), (topics.state, True)):
+        records = read_raw(kafka_bootstrap, topic)
+        assert records
+        events = [decode(k, v, h) for k, v, h in records]
+        for event, (key, value, _) in zip(events, records, strict=True):
+            assert event.get_extension("partitionkey") == key.decode()
+            check_event(event, value, summary=summary)
+        if not summary:
+            assert len(events) == stored
+            assert {e.get_id() for e in events} == {e.get_id() for e in in_process}
+            check_sequences(events)
