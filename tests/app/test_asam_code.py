@@ -1,8 +1,9 @@
 """The ASAM code a stay was entered with is kept in its event (`asam_code` of
 PatientAdmitted and LevelOfCareChanged, schema version 3): as entered, or the level's
-default code when entered by id. The bulk import stores the same bytes; a store written
-before (tests/fixtures/asam_before_v3, written by main at f4bc79b with ASAM-coded input)
-still verifies, loads and projects the same, and exports the levels' default codes."""
+default code when entered by id. The bulk import stores the same bytes; stores written
+before from ASAM-coded input (tests/fixtures/main_f4bc79b_asam: schema version 1 events;
+main_ea820f5_asam: version 2, with `recorded_by`) still verify, load and project the same,
+and export the levels' default codes."""
 
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ from tests.app.bulk_support import NOW, Opener, Stores, histories, log_rows
 from tests.exports.cohort import export_cohort
 from tests.readmodels.support import follow
 
-FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "asam_before_v3"
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+WRITTEN_BEFORE = pytest.mark.parametrize("fixture", ["main_f4bc79b_asam", "main_ea820f5_asam"])
 V = domain_events.PatientAdmitted.class_version  # the schema version that added asam_code
 STAYS = ("PatientAdmitted", "LevelOfCareChanged")
 
@@ -84,27 +86,33 @@ def test_the_bulk_import_stores_the_same_bytes(two_stores: Stores, open_app: Ope
     assert histories(bulk) == histories(normal) and verify_log(bulk).ok
 
 
-def _old_store(tmp_path: Path) -> str:
-    shutil.copy(FIXTURE / "store.db", tmp_path / "store.db")
+def _old_store(tmp_path: Path, fixture: str) -> str:
+    shutil.copy(FIXTURES / fixture / "store.db", tmp_path / "store.db")
     return f"sqlite:///{tmp_path}/store.db"
 
 
-def _without_new(event: dict[str, Any]) -> dict[str, Any]:
-    payload = {k: v for k, v in event["payload"].items() if k != "asam_code"}
-    kept = {k: v for k, v in event.items() if k not in {"schema_version", "recorded_by"}}
-    return kept | {"payload": payload}
+def _as_read_now(event: dict[str, Any]) -> dict[str, Any]:
+    """An event stored before as the current code reads it: `recorded_by` as stored (None
+    before version 2), `asam_code` None on admissions and level changes (version 3)."""
+    now = {**event, "recorded_by": event.get("recorded_by"), "schema_version": 2}
+    if event["payload"]["type"] in STAYS:
+        now |= {"schema_version": V, "payload": event["payload"] | {"asam_code": None}}
+    return now
 
 
-def test_a_store_written_before_verifies_loads_and_projects_the_same(tmp_path: Path) -> None:
-    url = _old_store(tmp_path)
+@WRITTEN_BEFORE
+def test_a_store_written_before_verifies_loads_and_projects_the_same(
+    tmp_path: Path, fixture: str
+) -> None:
+    url = _old_store(tmp_path, fixture)
     app = build_application(Settings(database_url=url))
     live, scratch = connect(url), connect(f"sqlite:///{tmp_path}/scratch.db")
     try:
         result = verify_log(app)
         assert result.ok and result.events == 6, result.first()
-        before = json.loads((FIXTURE / "history-p-coded.json").read_text())["events"]
+        before = json.loads((FIXTURES / fixture / "history-p-coded.json").read_text())["events"]
         now = [e.model_dump(mode="json") for e in app.history("p-coded")]
-        assert [_without_new(e) for e in now] == [_without_new(e) for e in before]
+        assert now == [_as_read_now(e) for e in before]
         assert [code for *_, code, _v in _codes(app, "p-coded")] == [None, None]  # not kept then
         assert rebuild_into(app, scratch, live_position(live, app)) == 6
         results = compare(live, scratch, tables_for(None))
@@ -115,8 +123,9 @@ def test_a_store_written_before_verifies_loads_and_projects_the_same(tmp_path: P
         app.close()
 
 
-def test_old_events_export_the_levels_default_codes(tmp_path: Path) -> None:
-    url = _old_store(tmp_path)
+@WRITTEN_BEFORE
+def test_old_events_export_the_levels_default_codes(tmp_path: Path, fixture: str) -> None:
+    url = _old_store(tmp_path, fixture)
     app = build_application(Settings(database_url=url))
     try:
         follow(app, url)  # adds rm_stays.asam_code to the old table; old rows stay NULL
