@@ -181,6 +181,7 @@ def test_main_flow_through_resource_endpoints(any_client: TestClient) -> None:
         "type": "LevelOfCareChanged",
         "from_level": "detox",
         "to_level": "iop",
+        "asam_code": "2.1",  # as entered
         "direction": "step_down",
         "reason": None,
     }
