@@ -17,7 +17,7 @@ from interfaces.cli_access import cli_actor, recorded
 from interfaces.cli_access import register as register_access
 from interfaces.cli_analytics import register as register_analytics
 from interfaces.cli_audit import register as register_audit
-from interfaces.cli_errors import EXIT_REJECTED, domain_errors
+from interfaces.cli_errors import EXIT_REJECTED, GuardedGroup, domain_errors
 from interfaces.cli_project import register_project
 from interfaces.cli_relay import register as register_relay
 from interfaces.importer import import_lines
@@ -26,7 +26,9 @@ from interfaces.timeparse import parse_instant
 from journey.settings import get_settings
 from projections.queries import patient_history, patient_journey
 
-app = typer.Typer(help="Care-journey service: event-sourced addiction-treatment journeys.")
+app = typer.Typer(
+    help="Care-journey service: event-sourced addiction-treatment journeys.", cls=GuardedGroup
+)
 
 ACTOR_HELP = "who is reading (recorded in the access trail); default JOURNEY_ACTOR or the OS user"
 

@@ -64,7 +64,7 @@ def create_app(application: JourneyApplication, settings: Settings | None = None
         keys=KeyRegistry.parse(settings.api_keys),
         access_log=AccessLog(connect(settings.database_url)),
     )
-    install_problem_handlers(app)
+    install_problem_handlers(app, settings.database_url)
     app.include_router(routes_commands.router)
     app.include_router(routes_patients.router)
     app.include_router(routes_audit.router)
