@@ -26,7 +26,7 @@ from tests.readmodels.support import rows
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.xdist_group("kafka")]
 ROOT = Path(__file__).resolve().parents[2]
-PATIENTS = 120
+PATIENTS = 60
 PROJECTORS = 3
 
 
@@ -42,7 +42,17 @@ def _journey(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str
 
 
 def _projector(env: dict[str, str], topic: str, group: str, log: Path) -> subprocess.Popen[Any]:
-    args = ["project", "--source", "kafka", "--topic", topic, "--group", group, "--batch-size", "50"]
+    args = [
+        "project",
+        "--source",
+        "kafka",
+        "--topic",
+        topic,
+        "--group",
+        group,
+        "--batch-size",
+        "50",
+    ]
     with log.open("a") as sink:
         return subprocess.Popen(
             [sys.executable, "-m", "interfaces", *args],
