@@ -46,7 +46,7 @@ def whole_date(at: datetime) -> datetime:
 
 
 def small(value: Any) -> bool:
-    return isinstance(value, int) and 0 < value < SMALLEST_SHOWN
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < SMALLEST_SHOWN
 
 
 class Release:
@@ -168,10 +168,27 @@ RULES: dict[type[BaseModel], Callable[[Release], None]] = {
 }
 
 
+def _any_answer(r: Release, path: Path = ()) -> None:
+    """Fallback for an answer without its own rule (fail closed): every count from 1 to
+    10 is hidden, and every number beside a hidden one in the same object (a share, a
+    mean). Complementary suppression needs the answer's structure: give it a rule."""
+    node = r.get(path)
+    items = list(node.items()) if isinstance(node, dict) else list(enumerate(node or []))
+    for key, value in items:
+        if isinstance(value, dict | list):
+            _any_answer(r, (*path, key))
+        elif isinstance(value, int) and not isinstance(value, bool):
+            r.group([(*path, key)], None)
+    if any(r.is_hidden((*path, key)) for key, _ in items):
+        for key, value in items:
+            if isinstance(value, float):
+                r.hide((*path, key))
+
+
 def release(answer: M) -> M:
     """The answer as an analyst may see it: small cells and what reveals them nulled, and
-    named in `suppressed`."""
+    named in `suppressed`. The answer's model must allow null counts and have `suppressed`."""
     r = Release(answer.model_dump(mode="python"))
-    RULES[type(answer)](r)
+    RULES.get(type(answer), _any_answer)(r)
     r.document["suppressed"] = r.pointers()
     return type(answer).model_validate(r.document)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import BaseModel
 
 from interfaces.api import create_app
 from journey.application import JourneyApplication
@@ -155,3 +156,23 @@ def test_intensity_hides_shares_of_hidden_cells() -> None:
     assert iop.counts == {"below_minimum": None, "within_range": None, "above_maximum": 0,
                           "no_requirement": 0}  # fmt: skip
     assert iop.shares["within_range"] is None and iop.shares["above_maximum"] == 0
+
+
+class _NewFigure(BaseModel):
+    """An answer model without a rule of its own (e.g. a figure added later)."""
+
+    as_of: datetime
+    by_level: dict[str, dict[str, int | float | None]]
+    complete: bool
+    suppressed: list[str] = []
+
+
+def test_an_answer_without_a_rule_is_released_closed() -> None:
+    answer = _NewFigure(as_of=T, complete=True, by_level={
+        "iop": {"count": 4, "met": 40, "share": 0.1}, "php": {"count": 30, "share": 0.5},
+    })  # fmt: skip
+    released = release(answer)
+    assert released.by_level == {"iop": {"count": None, "met": 40, "share": None},
+                                 "php": {"count": 30, "share": 0.5}}  # fmt: skip
+    assert released.suppressed == ["/by_level/iop/count", "/by_level/iop/share"]
+    assert released.complete is True
