@@ -1,5 +1,6 @@
 """The publishing relay: follows the notification log (the event store is the outbox) from
-its own tracked position and publishes every event, then the touched patients' summaries.
+its own tracked position and publishes every event, then the touched patients' summaries,
+then the anchor head of the log up to the batch's last event (consumers.anchor_head).
 
 A batch is at most `batch_size` notifications (5,000 by default: the summaries are computed
 once per patient per batch, so bigger catch-up batches cost fewer summaries; a crash
@@ -19,13 +20,16 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from eventsourcing.persistence import Notification
 from kafka.errors import KafkaConfigurationError, KafkaError
 
+from audit.verification import anchored
+from consumers.anchor_head import AnchorHead, head_record
 from consumers.histories import HistoryCache
 from consumers.publisher import Publisher, PublishFailed
-from consumers.relay_batch import build_batch
+from consumers.relay_batch import Outgoing, build_batch
 from consumers.relay_position import Lag, RelayPosition
 from consumers.topics import TopicNames, ensure_topics
 from journey.application import JourneyApplication
@@ -54,14 +58,22 @@ class RelayConfig:
 class RelayReport:
     events: int = 0
     summaries: int = 0
+    heads: int = 0
     batches: int = 0
     failures: int = 0
     lag: Lag | None = None
 
     def __str__(self) -> str:
-        done = f"published {self.events} events and {self.summaries} summaries"
+        done = (
+            f"published {self.events} events, {self.summaries} summaries"
+            f" and {self.heads} anchor heads"
+        )
         tail = f"; {self.lag}" if self.lag else ""
         return f"{done} in {self.batches} batches ({self.failures} failed attempts){tail}"
+
+
+class AnchorMissing(RuntimeError):
+    """The log has an event without its anchor: the relay stops instead of vouching for it."""
 
 
 class Relay:
@@ -73,6 +85,7 @@ class Relay:
         self._publisher: Publisher | None = None
         self._topics_ready = not config.create_topics
         self._last_log = 0.0
+        self._events_published: int | None = None  # events up to the position (anchors)
         self.report = RelayReport()
 
     def step(self) -> int:
@@ -86,8 +99,11 @@ class Relay:
         if not notifications:
             return 0
         batch = build_batch(notifications, self._decode, self._histories, self.config.topics)
-        publisher.publish(batch.records)
+        head = self._head(batch.last_notification_id, start - 1, batch.events)
+        publisher.publish([*batch.records, Outgoing(self.config.topics.anchors, head_record(head))])
         self.position.advance(batch.last_notification_id)
+        self._events_published = head.events
+        self.report.heads += 1
         self.report.events += batch.events
         self.report.summaries += batch.summaries
         self.report.batches += 1
@@ -137,6 +153,29 @@ class Relay:
                 self.config.bootstrap, delivery_timeout_s=self.config.delivery_timeout_s
             )
         return self._publisher
+
+    def _head(self, position: int, previous: int, new_events: int) -> AnchorHead:
+        """The anchor head at `position`, the last event of a batch of `new_events` events
+        after `previous`. Raises AnchorMissing when the store has no anchor there."""
+        recorder = anchored(self._app)
+        if self._events_published is None:
+            self._events_published = recorder.count_anchors(previous)
+        found = recorder.select_anchors(position, 1)
+        if not found or found[0].position != position:
+            raise AnchorMissing(
+                f"no anchor at log position {position}: the store was tampered with;"
+                " nothing after it is published (run journey verify --all)"
+            )
+        anchor = found[0]
+        return AnchorHead(
+            store=self._app.name,
+            position=position,
+            running_hash=anchor.running_hash,
+            patient_id=anchor.patient_id,
+            version=anchor.version,
+            events=self._events_published + new_events,
+            published_at=datetime.now(UTC),
+        )
 
     def _failed(self, error: Exception, backoff: float) -> None:
         self.report.failures += 1

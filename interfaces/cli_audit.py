@@ -12,9 +12,10 @@ from typing import Annotated, Any
 import typer
 
 from audit.report import render_report
-from audit.verify import Verification, verify_log, verify_patient
+from audit.verify import verify_patient
 from consumers.replay import Comparison, compare, live_position, rebuild_into, tables_for
 from infrastructure.sql import connect
+from interfaces import cli_verify
 from interfaces.bootstrap import build_application
 from interfaces.cli_access import cli_actor, recorded
 from interfaces.cli_errors import domain_errors
@@ -24,47 +25,7 @@ from interfaces.timeparse import parse_instant
 from journey.settings import get_settings
 from projections.queries import patient_history, patient_journey
 
-EXIT_BROKEN, EXIT_DIFFERENT = 5, 6
-
-
-def verify(
-    patient_id: Annotated[str | None, typer.Argument(help="one patient; omit with --all")] = None,
-    all_: Annotated[bool, typer.Option("--all", help="the whole log")] = False,
-    anchors: Annotated[
-        Path | None, typer.Option(help="exported anchors (JSON Lines) to compare against")
-    ] = None,
-) -> None:
-    """Recompute hash chains and anchors; exit 5 naming the first broken patient and version."""
-    if (patient_id is None) == (not all_):
-        raise typer.BadParameter("give a patient id or --all (not both)")
-    app = build_application()
-    if patient_id is not None:
-        result = verify_patient(app, patient_id)
-    else:
-        exported = _read_anchors(anchors) if anchors else None
-        result = verify_log(app, exported)
-    _report(result, patient_id or "the log")
-
-
-def _report(result: Verification, scope: str) -> None:
-    head = result.head
-    where = f"; anchor head {head.running_hash} at position {head.position}" if head else ""
-    first = result.first()
-    if first is None:
-        typer.echo(f"OK: {scope}: {result.events} events verified{where}")
-        return
-    typer.echo(f"BROKEN: {first}", err=True)
-    others = len(result.breaks) - 1
-    if others:
-        typer.echo(f"({others} more breaks after the first)", err=True)
-    raise typer.Exit(EXIT_BROKEN)
-
-
-def _read_anchors(path: Path) -> dict[int, str]:
-    rows: list[dict[str, Any]] = [
-        json.loads(line) for line in path.read_text().splitlines() if line
-    ]
-    return {int(r["position"]): str(r["running_hash"]) for r in rows}
+EXIT_DIFFERENT = 6
 
 
 def export_anchors(
@@ -165,7 +126,7 @@ def _progress(done: int, total: int, seconds: float) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("verify")(verify)
+    app.command("verify")(cli_verify.verify)
     app.command("anchors")(export_anchors)
     app.command("audit-report")(audit_report)
     app.command("replay")(replay)

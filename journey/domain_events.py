@@ -18,7 +18,7 @@ from eventsourcing.domain import (
     MetaDomainEvent,
 )
 
-from journey.chain import canonical_content
+from journey.chain import canonical_content, snapshot_digest
 
 if TYPE_CHECKING:
     from journey.patient import Patient
@@ -136,11 +136,38 @@ class PatientDischarged(PatientEvent):
 
 
 class PatientSnapshot(CanSnapshotAggregate[str], metaclass=MetaDomainEvent):
+    """The patient's state after its event at `originator_version` (every 200 events).
+
+    `digest` (journey.chain.snapshot_digest) covers the identity, version and state, whose
+    `chain_head` is the chain hash of the event at that version; snapshots taken before
+    digests existed have none (`verify` checks them against the events all the same)."""
+
     originator_id: str
     originator_version: int
     timestamp: datetime
     topic: str
     state: dict[str, Any]
+    digest: str | None = None
+
+    @classmethod
+    def take(cls, aggregate: Any) -> PatientSnapshot:
+        snapshot = super().take(aggregate)
+        digest = snapshot_digest(
+            snapshot.originator_id, snapshot.originator_version, snapshot.topic, snapshot.state
+        )
+        object.__setattr__(snapshot, "digest", digest)  # frozen: set once, as it is created
+        return snapshot
+
+    def digest_problem(self) -> str | None:
+        """Why this snapshot must not be trusted without its events, or None."""
+        if self.digest is None:
+            return "it carries no digest (taken before snapshots had one)"
+        expected = snapshot_digest(
+            self.originator_id, self.originator_version, self.topic, self.state
+        )
+        if self.digest != expected:
+            return "its content does not match its digest (edited)"
+        return None
 
 
 SESSION_FIELDS = ("format", "approach", "duration_minutes", "delivery", "status", "clinician_id")
