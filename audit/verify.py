@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from eventsourcing.persistence import Notification, StoredEvent
 
@@ -23,7 +24,7 @@ from audit.verification import (
     stream,
 )
 from audit.verify_heads import compare_exported
-from audit.verify_snapshots import check_snapshots
+from audit.verify_snapshots import SnapshotFold
 from journey import chain
 from journey.application import JourneyApplication
 from journey.errors import UnknownPatient
@@ -39,15 +40,23 @@ class _ChainCheck:
 
     def check(
         self, app: JourneyApplication, row: StoredEvent, position: int | None
-    ) -> Break | None:
-        pid, version = str(row.originator_id), row.originator_version
-        expected, head = self.heads.get(pid, (1, chain.GENESIS))
-        self.heads[pid] = (version + 1, head)
+    ) -> tuple[Break | None, Any]:
+        """The row's break (or None) and its decoded event (None when it cannot be)."""
         try:
             event = decode(app, row)
             chain_hash, content = str(event.chain_hash), event.chain_content()
         except DECODE_ERRORS as error:
-            return Break(pid, version, position, f"stored event cannot be decoded ({error})")
+            pid, version = str(row.originator_id), row.originator_version
+            head = self.heads.get(pid, (1, chain.GENESIS))[1]
+            self.heads[pid] = (version + 1, head)
+            return Break(pid, version, position, f"stored event cannot be decoded ({error})"), None
+        return self._link(row, position, chain_hash, content), event
+
+    def _link(
+        self, row: StoredEvent, position: int | None, chain_hash: str, content: bytes
+    ) -> Break | None:
+        pid, version = str(row.originator_id), row.originator_version
+        expected, head = self.heads.get(pid, (1, chain.GENESIS))
         self.heads[pid] = (version + 1, chain_hash)
         if stored_bytes(row) is None:
             kind = type(row.state).__name__
@@ -99,6 +108,7 @@ def verify_log(app: JourneyApplication, exported: Sequence[Anchor] | None = None
     """Walks the whole log (every event's chain, every anchor), checks every snapshot, and
     compares with an exported anchor copy when one is given."""
     result, chains, running = Verification(), _ChainCheck(), chain.GENESIS
+    snapshots = SnapshotFold(app)
     for event, anchor in _pages(app):
         if anchor is not None:
             result.anchors += 1
@@ -110,7 +120,10 @@ def verify_log(app: JourneyApplication, exported: Sequence[Anchor] | None = None
             running = anchor.running_hash
             continue
         result.events += 1
-        found = [chains.check(app, event, event.id)]
+        broken, decoded = chains.check(app, event, event.id)
+        if decoded is not None:
+            snapshots.feed(decoded, event.id)
+        found = [broken]
         if anchor is None:
             found.append(Break(*_where(event), event.id, "event is not anchored (inserted)"))
         else:
@@ -118,8 +131,7 @@ def verify_log(app: JourneyApplication, exported: Sequence[Anchor] | None = None
             running = anchor.running_hash
         result.breaks += [b for b in found if b is not None]
     result.patients = len(chains.heads)
-    _describe_chains(result, f"{result.patients} patients")
-    check_snapshots(app, result)
+    _describe(result, f"{result.patients} patients", snapshots)
     if exported is not None:
         compare_exported(app, result, exported)
     return result
@@ -129,7 +141,10 @@ def _where(row: StoredEvent) -> tuple[str, int]:
     return str(row.originator_id), row.originator_version
 
 
-def _describe_chains(result: Verification, whose: str) -> None:
+def _describe(result: Verification, whose: str, snapshots: SnapshotFold) -> None:
+    result.breaks += snapshots.finish()
+    result.snapshots = snapshots.count
+    result.compared["snapshots"] = snapshots.describe()
     result.compared["events"] = (
         f"{result.events} events of {whose}: every chain hash recomputed from the stored content"
     )
@@ -146,13 +161,15 @@ def verify_patient(app: JourneyApplication, patient_id: str) -> Verification:
     result, chains = Verification(), _ChainCheck()
     rows = {r.originator_version: r for r in app.recorder.select_events(patient_id)}
     anchors = anchored(app).select_patient_anchors(patient_id)
-    check_snapshots(app, result, patient_id)
-    if not rows and not anchors and not result.snapshots:
+    snapshots = SnapshotFold(app, patient_id)
+    if not rows and not anchors and not snapshots.count:
         raise UnknownPatient(patient_id)
     positions = {a.version: a.position for a, _ in anchors}
     for version in sorted(rows):
         result.events += 1
-        found = chains.check(app, rows[version], positions.get(version))
+        found, decoded = chains.check(app, rows[version], positions.get(version))
+        if decoded is not None:
+            snapshots.feed(decoded, positions.get(version))
         if found:
             result.breaks.append(found)
     for anchor, previous in anchors:
@@ -171,7 +188,7 @@ def verify_patient(app: JourneyApplication, patient_id: str) -> Verification:
     for version in sorted(set(rows) - set(positions)):
         result.breaks.append(Break(patient_id, version, None, "event is not anchored (inserted)"))
     result.patients = 1 if rows else 0
-    _describe_chains(result, f"patient {patient_id}")
+    _describe(result, f"patient {patient_id}", snapshots)
     result.compared["exported head"] = "not compared for one patient (verify --all)"
     result.compared["published head"] = "not compared for one patient (verify --all)"
     return result

@@ -1,106 +1,126 @@
 """Snapshots under `journey verify`: each stored snapshot must equal the state rebuilt from
 its patient's events up to its version (the events are what the chains and anchors
 protect), and carry a matching digest when it has one. Snapshots taken before digests
-existed have none and are checked against the events all the same."""
+existed have none and are checked against the events all the same.
+
+The state is rebuilt while verify walks the events it decodes anyway: only the patients
+that have snapshots are folded, each dropped after its last snapshot's version, and a
+snapshot is read only when its version is reached (memory stays small on a large log)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresAggregateRecorder
 from psycopg.sql import SQL, Identifier
 
-from audit.verification import DECODE_ERRORS, Break, Verification, anchored, decode
+from audit.verification import DECODE_ERRORS, Break, decode
 from journey.application import JourneyApplication
 from journey.chain import canonical_state
 from journey.domain_events import PatientSnapshot
 
 
-def check_snapshots(
-    app: JourneyApplication, result: Verification, patient_id: str | None = None
-) -> None:
-    """Checks the snapshots of one patient, or of every patient that has any."""
-    store = app.snapshots
-    if store is None:
-        result.compared["snapshots"] = "none: snapshotting is off"
-        return
-    patients = [patient_id] if patient_id is not None else snapshot_patients(store.recorder)
-    for pid in patients:
-        rows = list(store.recorder.select_events(pid))
-        if rows:
-            result.snapshots += len(rows)
-            result.breaks += _check_patient(app, pid, rows)
-    result.compared["snapshots"] = (
-        f"{result.snapshots} snapshots, each compared with the state rebuilt from its"
-        " patient's events up to its version"
-    )
+class SnapshotFold:
+    """Fed every decoded event of the walk in order; collects the snapshots' breaks."""
 
+    def __init__(self, app: JourneyApplication, patient_id: str | None = None) -> None:
+        self._app = app
+        recorder = app.snapshots.recorder if app.snapshots is not None else None
+        self.enabled = recorder is not None
+        self._pending = snapshot_versions(recorder, patient_id) if recorder else {}
+        self.count = sum(len(v) for v in self._pending.values())
+        self._aggregates: dict[str, Any] = {}
+        self.breaks: list[Break] = []
 
-def snapshot_patients(recorder: Any) -> list[str]:
-    """The patients that have snapshots (SQLite or PostgreSQL snapshot table)."""
-    table = recorder.events_table_name
-    if isinstance(recorder, PostgresAggregateRecorder):
-        statement = SQL("SELECT DISTINCT originator_id FROM {}.{} ORDER BY 1").format(
-            Identifier(recorder.datastore.schema), Identifier(table)
-        )
-        with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(statement)
-            return [str(r["originator_id"]) for r in curs.fetchall()]
-    with recorder.datastore.transaction(commit=False) as cursor:
-        cursor.execute(f"SELECT DISTINCT originator_id FROM {table} ORDER BY 1")
-        return [str(r[0]) for r in cursor.fetchall()]
-
-
-def _check_patient(app: JourneyApplication, pid: str, rows: Sequence[StoredEvent]) -> list[Break]:
-    positions = {a.version: a.position for a, _ in anchored(app).select_patient_anchors(pid)}
-    breaks: list[Break] = []
-    snapshots: dict[int, PatientSnapshot] = {}
-    for row in rows:
-        version = row.originator_version
+    def feed(self, event: Any, position: int | None) -> None:
+        pid = str(event.originator_id)
+        wanted = self._pending.get(pid)
+        if not wanted:
+            return
         try:
-            snapshot = decode(app, row)
+            aggregate = event.mutate(self._aggregates.get(pid))
         except DECODE_ERRORS as error:
-            reason = f"snapshot cannot be decoded ({error})"
-            breaks.append(Break(pid, version, positions.get(version), reason))
-            continue
-        if not isinstance(snapshot, PatientSnapshot) or not isinstance(row.state, bytes):
-            reason = "snapshot row was rewritten (not a patient snapshot's bytes)"
-            breaks.append(Break(pid, version, positions.get(version), reason))
-            continue
-        snapshots[version] = snapshot
-    if snapshots:
-        breaks += _against_events(app, pid, snapshots, positions)
-    return breaks
-
-
-def _against_events(
-    app: JourneyApplication,
-    pid: str,
-    snapshots: dict[int, PatientSnapshot],
-    positions: dict[int, int],
-) -> list[Break]:
-    """Replays the patient's events and compares each snapshot at its version."""
-    breaks: list[Break] = []
-    aggregate: Any = None
-    try:
-        for row in app.recorder.select_events(pid, lte=max(snapshots)):
-            aggregate = decode(app, row).mutate(aggregate)
-            version = aggregate.version
-            snapshot = snapshots.get(version)
-            reason = snapshot and _difference(snapshot, PatientSnapshot.take(aggregate))
+            replay = f"snapshot cannot be checked: the events do not replay ({error})"
+            self.breaks.append(Break(pid, wanted[0], None, replay))
+            self._forget(pid)
+            return
+        self._aggregates[pid] = aggregate
+        while wanted and wanted[0] <= aggregate.version:
+            version = wanted.pop(0)
+            reason = (
+                self._compare(pid, aggregate)
+                if version == aggregate.version
+                else f"snapshot of version {version}, but the patient's events skip it"
+            )
             if reason:
-                breaks.append(Break(pid, version, positions.get(version), reason))
-    except DECODE_ERRORS as error:
-        reached = aggregate.version if aggregate is not None else 0
-        reason = f"snapshot cannot be checked: the events after version {reached} do not replay"
-        return [*breaks, Break(pid, max(snapshots), None, f"{reason} ({error})")]
-    reached = aggregate.version if aggregate is not None else 0
-    for version in sorted(v for v in snapshots if v > reached):
-        reason = f"snapshot of version {version}, but the patient's events end at version {reached}"
-        breaks.append(Break(pid, version, None, reason))
-    return breaks
+                self.breaks.append(Break(pid, version, position, reason))
+        if not wanted:
+            self._forget(pid)
+
+    def finish(self) -> list[Break]:
+        """The breaks, including snapshots whose version the events never reached."""
+        for pid, wanted in self._pending.items():
+            aggregate = self._aggregates.get(pid)
+            end = aggregate.version if aggregate is not None else 0
+            for version in wanted:
+                reason = f"snapshot of version {version}, but the patient's events end at {end}"
+                self.breaks.append(Break(pid, version, None, reason))
+        return self.breaks
+
+    def describe(self) -> str:
+        if not self.enabled:
+            return "none: snapshotting is off"
+        return (
+            f"{self.count} snapshots, each compared with the state rebuilt from its"
+            " patient's events up to its version"
+        )
+
+    def _forget(self, pid: str) -> None:
+        self._pending.pop(pid, None)
+        self._aggregates.pop(pid, None)
+
+    def _compare(self, pid: str, aggregate: Any) -> str | None:
+        """Why the stored snapshot at the aggregate's version is wrong, or None."""
+        assert self._app.snapshots is not None
+        version = aggregate.version
+        rows = self._app.snapshots.recorder.select_events(pid, gt=version - 1, lte=version)
+        if not rows:
+            return "snapshot was deleted while verifying"
+        row = rows[0]
+        try:
+            stored = decode(self._app, row)
+        except DECODE_ERRORS as error:
+            return f"snapshot cannot be decoded ({error})"
+        if not isinstance(stored, PatientSnapshot) or not isinstance(row.state, bytes):
+            return "snapshot row was rewritten (not a patient snapshot's bytes)"
+        return _difference(stored, PatientSnapshot.take(aggregate))
+
+
+def snapshot_versions(recorder: Any, patient_id: str | None = None) -> dict[str, list[int]]:
+    """Patient -> versions of its snapshots, ascending (SQLite or PostgreSQL table)."""
+    versions: dict[str, list[int]] = {}
+    for pid, version in _snapshot_keys(recorder, patient_id):
+        versions.setdefault(str(pid), []).append(int(version))
+    return versions
+
+
+def _snapshot_keys(recorder: Any, patient_id: str | None) -> list[tuple[Any, Any]]:
+    params = (patient_id,) if patient_id is not None else ()
+    if isinstance(recorder, PostgresAggregateRecorder):
+        where = SQL(" WHERE originator_id = %s" if params else "")
+        statement = SQL("SELECT originator_id, originator_version FROM {}.{}{} ORDER BY 1, 2")
+        table = Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name)
+        with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement.format(*table, where), params)
+            return [(r["originator_id"], r["originator_version"]) for r in curs.fetchall()]
+    where_sqlite = " WHERE originator_id = ?" if params else ""
+    with recorder.datastore.transaction(commit=False) as cursor:
+        cursor.execute(
+            f"SELECT originator_id, originator_version FROM {recorder.events_table_name}"
+            f"{where_sqlite} ORDER BY 1, 2",
+            params,
+        )
+        return [(r[0], r[1]) for r in cursor.fetchall()]
 
 
 def _part(snapshot: PatientSnapshot, key: str) -> tuple[bool, bytes]:

@@ -208,3 +208,26 @@ def test_an_unknown_patient_is_unknown_not_ok(
     run(store_url, "DELETE FROM {table} WHERE originator_id = {p}", "p-a")
     gone = verify_patient(make_app(), "p-a")  # its anchors remain: deleted, not unknown
     assert not gone.ok and "anchored event is missing (deleted)" in str(gone.first())
+
+
+@pytest.mark.parametrize("how", ["rewritten_row", "events_deleted"])
+def test_a_snapshot_that_does_not_fit_its_events_is_a_break(
+    make_app: Callable[..., JourneyApplication], store_url: str, how: str
+) -> None:
+    app = make_app()
+    discharged_after_200_events(app)
+    sqlite = store_url.startswith("sqlite")
+    if how == "rewritten_row":
+        garbage = "CAST(state AS TEXT)" if sqlite else "decode('00ff10', 'hex')"
+        run(store_url, f"UPDATE {snapshots_table(store_url)} SET state = {garbage}")
+        expected = ("snap-1", 200, 200)
+    else:
+        run(store_url, "DELETE FROM {table} WHERE originator_id = {p}", "snap-1")
+        run(store_url, "DELETE FROM audit_anchors WHERE originator_id = {p}", "snap-1")
+        expected = ("snap-1", 200, None)
+    app = make_app()
+    for result in (verify_log(app), verify_patient(app, "snap-1")):
+        snapshot = [b for b in result.breaks if "snapshot" in b.reason]
+        assert [(b.patient_id, b.version, b.position) for b in snapshot] == [expected], snapshot
+    if how == "events_deleted":
+        assert "but the patient's events end at 0" in snapshot[0].reason
