@@ -70,6 +70,7 @@ def latest_head(
             isolation_level="read_committed",
             allow_auto_create_topics=False,
             request_timeout_ms=int(timeout_s * 1000) + 1000,
+            bootstrap_timeout_ms=int(timeout_s * 1000),
         )
     except KafkaError as error:
         raise HeadUnavailable(f"{type(error).__name__}: {error}") from error

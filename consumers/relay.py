@@ -20,16 +20,15 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from eventsourcing.persistence import Notification
 from kafka.errors import KafkaConfigurationError, KafkaError
 
-from audit.verification import anchored
-from consumers.anchor_head import AnchorHead, head_record
+from consumers.anchor_head import HeadUnavailable, head_record
 from consumers.histories import HistoryCache
 from consumers.publisher import Publisher, PublishFailed
 from consumers.relay_batch import Outgoing, build_batch
+from consumers.relay_heads import HeadKeeper
 from consumers.relay_position import Lag, RelayPosition
 from consumers.topics import TopicNames, ensure_topics
 from journey.application import JourneyApplication
@@ -72,10 +71,6 @@ class RelayReport:
         return f"{done} in {self.batches} batches ({self.failures} failed attempts){tail}"
 
 
-class AnchorMissing(RuntimeError):
-    """The log has an event without its anchor: the relay stops instead of vouching for it."""
-
-
 class Relay:
     def __init__(self, app: JourneyApplication, config: RelayConfig) -> None:
         self._app = app
@@ -85,12 +80,13 @@ class Relay:
         self._publisher: Publisher | None = None
         self._topics_ready = not config.create_topics
         self._last_log = 0.0
-        self._events_published: int | None = None  # events up to the position (anchors)
+        self._heads = HeadKeeper(app, config.bootstrap, config.topics.anchors)
         self.report = RelayReport()
 
     def step(self) -> int:
         """Publishes the next slice of the log; returns its event count (0: caught up).
-        Raises PublishFailed or KafkaError without moving the position."""
+        Raises PublishFailed, HeadUnavailable or KafkaError without moving the position,
+        AnchorMissing when the log no longer extends the published head."""
         publisher = self._ready_publisher()
         start = self.position.get() + 1
         notifications = self._app.recorder.select_notifications(
@@ -99,10 +95,10 @@ class Relay:
         if not notifications:
             return 0
         batch = build_batch(notifications, self._decode, self._histories, self.config.topics)
-        head = self._head(batch.last_notification_id, start - 1, batch.events)
+        head = self._heads.next_head(batch.last_notification_id, start - 1, batch.events)
         publisher.publish([*batch.records, Outgoing(self.config.topics.anchors, head_record(head))])
         self.position.advance(batch.last_notification_id)
-        self._events_published = head.events
+        self._heads.published(head)
         self.report.heads += 1
         self.report.events += batch.events
         self.report.summaries += batch.summaries
@@ -119,7 +115,7 @@ class Relay:
                     published = self.step()
                 except KafkaConfigurationError:
                     raise  # a bug, not an outage: retrying would never succeed
-                except (PublishFailed, KafkaError) as error:
+                except (PublishFailed, HeadUnavailable, KafkaError) as error:
                     self._failed(error, backoff)
                     stop.wait(backoff)
                     backoff = min(backoff * 2, self.config.backoff_max_s)
@@ -153,29 +149,6 @@ class Relay:
                 self.config.bootstrap, delivery_timeout_s=self.config.delivery_timeout_s
             )
         return self._publisher
-
-    def _head(self, position: int, previous: int, new_events: int) -> AnchorHead:
-        """The anchor head at `position`, the last event of a batch of `new_events` events
-        after `previous`. Raises AnchorMissing when the store has no anchor there."""
-        recorder = anchored(self._app)
-        if self._events_published is None:
-            self._events_published = recorder.count_anchors(previous)
-        found = recorder.select_anchors(position, 1)
-        if not found or found[0].position != position:
-            raise AnchorMissing(
-                f"no anchor at log position {position}: the store was tampered with;"
-                " nothing after it is published (run journey verify --all)"
-            )
-        anchor = found[0]
-        return AnchorHead(
-            store=self._app.name,
-            position=position,
-            running_hash=anchor.running_hash,
-            patient_id=anchor.patient_id,
-            version=anchor.version,
-            events=self._events_published + new_events,
-            published_at=datetime.now(UTC),
-        )
 
     def _failed(self, error: Exception, backoff: float) -> None:
         self.report.failures += 1

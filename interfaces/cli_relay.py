@@ -39,7 +39,8 @@ def relay(
     poll_interval: Annotated[float, typer.Option(min=0.001, help="idle poll, s")] = 0.02,
 ) -> None:
     """Publish the event log to Kafka (care-journey.events.v1, .state.v1, .anchors.v1)."""
-    from consumers.relay import AnchorMissing, Relay, RelayConfig
+    from consumers.relay import Relay, RelayConfig
+    from consumers.relay_heads import AnchorMissing
     from consumers.relay_position import RelayPosition
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")

@@ -231,3 +231,13 @@ def test_a_snapshot_that_does_not_fit_its_events_is_a_break(
         assert [(b.patient_id, b.version, b.position) for b in snapshot] == [expected], snapshot
     if how == "events_deleted":
         assert "but the patient's events end at 0" in snapshot[0].reason
+
+
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+def test_an_unreachable_broker_is_exit_7_not_ok(
+    make_app: Callable[..., JourneyApplication], store_url: str
+) -> None:
+    load(make_app())
+    done = journey(store_url, "verify", "--all", JOURNEY_KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:9")
+    assert done.returncode == 7, done.stdout
+    assert "cannot read the published anchor head from care-journey.anchors.v1" in done.stderr

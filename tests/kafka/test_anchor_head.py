@@ -12,7 +12,8 @@ from jsonschema import Draft202012Validator
 
 from consumers.anchor_head import AnchorHead, latest_head
 from consumers.contracts import ROOT
-from consumers.relay import AnchorMissing, Relay, RelayConfig
+from consumers.relay import Relay, RelayConfig
+from consumers.relay_heads import AnchorMissing
 from consumers.topics import TopicNames
 from journey.application import JourneyApplication
 from journey.commands import parse_command
@@ -129,3 +130,39 @@ def test_the_relay_does_not_vouch_for_an_unanchored_event(
     with pytest.raises(AnchorMissing, match="no anchor at log position 100"):
         relay.run(once=True)
     assert relay.position.get() == 0
+
+
+def test_a_running_relay_does_not_hide_a_truncation(
+    make_app: Callable[..., JourneyApplication],
+    store_url: str,
+    kafka_bootstrap: str,
+    private_topics: Callable[[str], TopicNames],
+) -> None:
+    app = make_app()
+    load(app, cohort_lines(60, patients=3))
+    late_patient(app)
+    topics = private_topics("hide")
+    relay = Relay(app, RelayConfig(kafka_bootstrap, topics))
+    relay.step()
+    published = latest_head(kafka_bootstrap, topics.anchors, app.name)
+    assert published is not None
+    run(store_url, "DELETE FROM {table} WHERE originator_id = {p}", "late-1")
+    run(store_url, "DELETE FROM audit_anchors WHERE originator_id = {p}", "late-1")
+    writer = make_app()
+    for patient in ("new-1", "new-2"):  # past the old head, on either store
+        writer.handle(
+            parse_command({"command": "admit", "patient_id": patient, "level": "detox",
+                           "occurred_at": "2026-10-25T10:00:00Z"}), now=NOW,
+        )  # fmt: skip
+    late_patient(writer)
+    with pytest.raises(AnchorMissing, match=f"log position {published.position}"):
+        relay.step()  # the relay that published the head
+    restarted = Relay(make_app(), RelayConfig(kafka_bootstrap, topics))
+    with pytest.raises(AnchorMissing, match=f"log position {published.position}"):
+        restarted.run(once=True)  # a new process: the latest head is read from the topic
+    assert latest_head(kafka_bootstrap, topics.anchors, app.name) == published
+    kafka = {
+        "JOURNEY_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "JOURNEY_RELAY_ANCHORS_TOPIC": topics.anchors,
+    }
+    assert journey(store_url, "verify", "--all", **kafka).returncode == 5
