@@ -7,7 +7,7 @@ use private topics on a shared broker. Configs:
 - state: compacted (`cleanup.policy=compact`), the latest summary per patient;
 - anchors: one partition, compacted, the latest anchor head per store (consumers.anchor_head
   says why), a week of heads kept before compaction (`min.compaction.lag.ms`);
-- both: `min.insync.replicas` = replication factor - 1 (at least 1), so acks=all survives
+- all: `min.insync.replicas` = replication factor - 1 (at least 1), so acks=all survives
   one broker down in a replicated cluster (1 on the single local broker).
 """
 

@@ -139,8 +139,9 @@ class PatientSnapshot(CanSnapshotAggregate[str], metaclass=MetaDomainEvent):
     """The patient's state after its event at `originator_version` (every 200 events).
 
     `digest` (journey.chain.snapshot_digest) covers the identity, version and state, whose
-    `chain_head` is the chain hash of the event at that version; snapshots taken before
-    digests existed have none (`verify` checks them against the events all the same)."""
+    `chain_head` is the chain hash of the event at that version. Version 1 snapshots (up to
+    f282db8) have none: upcast with `digest` None (`verify` checks them against the events
+    all the same; the application rebuilds such a patient from its events)."""
 
     originator_id: str
     originator_version: int
@@ -148,6 +149,12 @@ class PatientSnapshot(CanSnapshotAggregate[str], metaclass=MetaDomainEvent):
     topic: str
     state: dict[str, Any]
     digest: str | None = None
+
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["digest"] = None
 
     @classmethod
     def take(cls, aggregate: Any) -> PatientSnapshot:

@@ -16,6 +16,7 @@ from audit.verify import verify_log, verify_patient
 from interfaces.cli_verify import read_anchors
 from journey.application import JourneyApplication
 from journey.commands import parse_command
+from journey.domain_events import PatientSnapshot
 from journey.errors import Conflict, UnknownPatient
 from tests.audit.helpers import (
     NOW,
@@ -115,6 +116,10 @@ def test_an_edited_snapshot_is_caught_and_not_used(
     load(app)
     clean = verify_log(app)
     assert clean.ok and clean.snapshots == 1, clean.breaks
+    assert app.snapshots is not None
+    (row,) = app.snapshots.recorder.select_events("snap-1")
+    taken = app.mapper.to_domain_event(row)
+    assert isinstance(taken, PatientSnapshot) and taken.digest_problem() is None
     edit_snapshot(app, store_url, "snap-1", reopen)
     fresh = make_app()
     with pytest.raises(Conflict, match="transition needs an open episode"):
@@ -154,6 +159,9 @@ def test_a_store_of_the_previous_version_verifies_and_its_snapshot_is_checked(
     assert "OK: the log: 202 events verified" in done.stdout
     assert "snapshots:      1 snapshots, each compared with the state rebuilt" in done.stdout
     assert journey(url, "verify", "snap-1").returncode == 0
+    with raw(url) as (conn, _, _):
+        (old,) = conn.execute("SELECT state FROM stored_snapshots").fetchone()
+    assert b'"digest"' not in old and b"class_version" not in old  # a version 1 snapshot
     assert "status=discharged" in journey(url, "show", "snap-1").stdout
     with raw(url) as (conn, _, _):
         changed = conn.execute(
