@@ -60,6 +60,16 @@ class AnchoredPostgresApplicationRecorder(PostgresApplicationRecorder):
             curs.execute(statement, (start, limit))
             return [_anchor(r) for r in curs.fetchall()]
 
+    def count_anchors(self, up_to: int) -> int:
+        """How many anchors (events of the log) are at or before position `up_to`."""
+        statement = SQL("SELECT count(*) AS n FROM {}.{} WHERE notification_id <= %s").format(
+            *self.anchors
+        )
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, (up_to,))
+            row = curs.fetchone()
+            return int(row["n"]) if row else 0
+
     def select_patient_anchors(self, patient_id: str) -> list[tuple[Anchor, str | None]]:
         """The patient's anchors, each with the running hash of the position before it."""
         statement = SQL(

@@ -58,6 +58,12 @@ class AnchoredSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             )
             return [Anchor(*r[:4]) for r in c.fetchall()]
 
+    def count_anchors(self, up_to: int) -> int:
+        """How many anchors (events of the log) are at or before position `up_to`."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT count(*) FROM {ANCHORS_TABLE} WHERE notification_id <= ?", (up_to,))
+            return int(c.fetchone()[0])
+
     def select_patient_anchors(self, patient_id: str) -> list[tuple[Anchor, str | None]]:
         """The patient's anchors, each with the running hash of the position before it."""
         with self.datastore.transaction(commit=False) as c:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from journey.chain import GENESIS
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Anchor:
     position: int
     patient_id: str

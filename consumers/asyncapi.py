@@ -1,9 +1,10 @@
-"""The AsyncAPI 3.0.0 document of both topics (written by `python -m consumers.contracts`)."""
+"""The AsyncAPI 3.0.0 document of the three topics (written by `python -m consumers.contracts`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from consumers.anchor_head import ANCHORS_TOPIC, HEAD_TYPE, HEAD_VERSION
 from consumers.cloudevents import (
     CONTENT_TYPE,
     EVENTS_TOPIC,
@@ -14,7 +15,13 @@ from consumers.cloudevents import (
 )
 from consumers.contracts_draft07 import DIRECTORY, FORMAT_DRAFT_07
 from consumers.state_summary import SUMMARY_TYPE
-from consumers.topics import EVENTS_PARTITIONS, STATE_PARTITIONS, topic_configs
+from consumers.topics import (
+    ANCHORS_PARTITIONS,
+    EVENTS_PARTITIONS,
+    STATE_PARTITIONS,
+    anchors_config,
+    topic_configs,
+)
 
 SCHEMA_FORMAT = FORMAT_DRAFT_07  # the payload format every AsyncAPI 3.0 tool must read
 KAFKA_BINDING = "0.5.0"
@@ -85,12 +92,33 @@ def _message(name: str, version: int, summary: str) -> dict[str, Any]:
     }
 
 
+def _anchor_message() -> dict[str, Any]:
+    """The anchor head: plain JSON (no CloudEvents headers), keyed by the store's name."""
+    return {
+        "name": HEAD_TYPE,
+        "title": f"{HEAD_TYPE} v{HEAD_VERSION}",
+        "summary": "the anchor head of the log after a relay batch (tamper evidence)",
+        "contentType": CONTENT_TYPE,
+        "payload": {
+            "schemaFormat": SCHEMA_FORMAT,
+            "schema": {"$ref": f"./schemas/{HEAD_TYPE}.v{HEAD_VERSION}.json"},
+        },
+        "bindings": {
+            "kafka": {
+                "key": {**STRING, "description": "the store's name (the application name)"},
+                "bindingVersion": KAFKA_BINDING,
+            }
+        },
+    }
+
+
 def _channel(
     address: str, messages: list[str], partitions: int, config: dict[str, str]
 ) -> dict[str, Any]:
     topic: dict[str, Any] = {"cleanup.policy": [config["cleanup.policy"]]}
-    if "retention.ms" in config:
-        topic["retention.ms"] = int(config["retention.ms"])
+    for name in ("retention.ms", "min.compaction.lag.ms"):
+        if name in config:
+            topic[name] = int(config[name])
     return {
         "address": address,
         "messages": {m: {"$ref": f"#/components/messages/{m}"} for m in messages},
@@ -121,23 +149,29 @@ def asyncapi_document(event_versions: dict[str, int], summary_version: int) -> d
     messages[SUMMARY_TYPE] = _message(
         SUMMARY_TYPE, summary_version, "the patient's journey after their latest event"
     )
+    messages[HEAD_TYPE] = _anchor_message()
     return {
         "asyncapi": "3.0.0",
         "info": {
             "title": "Care-journey topics",
             "version": "1.0.0",
             "description": "Events of addiction-treatment care journeys (at least once; "
-            "dedupe on ce_id; per-patient order by key) and the latest journey summary.",
+            "dedupe on ce_id; per-patient order by key), the latest journey summary, and "
+            "the anchor head of the log (compare it with the store: journey verify --all).",
         },
         "defaultContentType": CONTENT_TYPE,
         "servers": SERVERS,
         "channels": {
             "events": _channel(EVENTS_TOPIC, names, EVENTS_PARTITIONS, events),
             "state": _channel(STATE_TOPIC, [SUMMARY_TYPE], STATE_PARTITIONS, state),
+            "anchors": _channel(ANCHORS_TOPIC, [HEAD_TYPE], ANCHORS_PARTITIONS, anchors_config()),
         },
         "operations": {
             "receiveEvents": _operation("events", names, "React to care-journey events."),
             "receiveState": _operation("state", [SUMMARY_TYPE], "Follow journey summaries."),
+            "receiveAnchors": _operation(
+                "anchors", [HEAD_TYPE], "Read the latest anchor head to audit the store."
+            ),
         },
         "components": {
             "messages": messages,

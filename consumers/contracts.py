@@ -4,10 +4,11 @@
 - contracts/schemas/<EventName>.v<N>.json: the envelope carrying that event's payload (the
   `ce_dataschema` of its records);
 - contracts/schemas/JourneySummary.v1.json: a record value of the state topic;
+- contracts/schemas/AnchorHead.v1.json: a record value of the anchors topic;
 - contracts/schemas/draft-07/*.json: the same schemas in JSON Schema draft-07, the payload
   format every AsyncAPI 3.0 tool must read (consumers/contracts_draft07.py);
-- contracts/asyncapi.json: AsyncAPI 3.0.0 for both topics (payloads reference the draft-07
-  files with `schemaFormat: application/schema+json;version=draft-07`).
+- contracts/asyncapi.json: AsyncAPI 3.0.0 for the three topics (payloads reference the
+  draft-07 files with `schemaFormat: application/schema+json;version=draft-07`).
 Everything derives from the pydantic models, so a test can compare the committed files
 with a fresh generation."""
 
@@ -19,6 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from consumers.anchor_head import HEAD_TYPE, HEAD_VERSION, AnchorHead
 from consumers.asyncapi import asyncapi_document
 from consumers.cloudevents import SCHEMA_BASE
 from consumers.contracts_draft07 import DIRECTORY, to_draft_07
@@ -56,6 +58,7 @@ def schema_files() -> dict[str, dict[str, Any]]:
     for name, version in event_versions().items():
         files[f"{name}.v{version}.json"] = event_schema(name, envelope)
     files[f"{SUMMARY_TYPE}.v{SUMMARY_VERSION}.json"] = JourneySummary.model_json_schema()
+    files[f"{HEAD_TYPE}.v{HEAD_VERSION}.json"] = AnchorHead.model_json_schema()
     return {file: _with_id(schema, file) for file, schema in files.items()}
 
 

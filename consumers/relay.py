@@ -1,5 +1,6 @@
 """The publishing relay: follows the notification log (the event store is the outbox) from
-its own tracked position and publishes every event, then the touched patients' summaries.
+its own tracked position and publishes every event, then the touched patients' summaries,
+then the anchor head of the log up to the batch's last event (consumers.anchor_head).
 
 A batch is at most `batch_size` notifications (5,000 by default: the summaries are computed
 once per patient per batch, so bigger catch-up batches cost fewer summaries; a crash
@@ -23,9 +24,11 @@ from dataclasses import dataclass, field
 from eventsourcing.persistence import Notification
 from kafka.errors import KafkaConfigurationError, KafkaError
 
+from consumers.anchor_head import HeadUnavailable, head_record
 from consumers.histories import HistoryCache
 from consumers.publisher import Publisher, PublishFailed
-from consumers.relay_batch import build_batch
+from consumers.relay_batch import Outgoing, build_batch
+from consumers.relay_heads import HeadKeeper
 from consumers.relay_position import Lag, RelayPosition
 from consumers.topics import TopicNames, ensure_topics
 from journey.application import JourneyApplication
@@ -54,12 +57,16 @@ class RelayConfig:
 class RelayReport:
     events: int = 0
     summaries: int = 0
+    heads: int = 0
     batches: int = 0
     failures: int = 0
     lag: Lag | None = None
 
     def __str__(self) -> str:
-        done = f"published {self.events} events and {self.summaries} summaries"
+        done = (
+            f"published {self.events} events, {self.summaries} summaries"
+            f" and {self.heads} anchor heads"
+        )
         tail = f"; {self.lag}" if self.lag else ""
         return f"{done} in {self.batches} batches ({self.failures} failed attempts){tail}"
 
@@ -73,11 +80,13 @@ class Relay:
         self._publisher: Publisher | None = None
         self._topics_ready = not config.create_topics
         self._last_log = 0.0
+        self._heads = HeadKeeper(app, config.bootstrap, config.topics.anchors)
         self.report = RelayReport()
 
     def step(self) -> int:
         """Publishes the next slice of the log; returns its event count (0: caught up).
-        Raises PublishFailed or KafkaError without moving the position."""
+        Raises PublishFailed, HeadUnavailable or KafkaError without moving the position,
+        AnchorMissing when the log no longer extends the published head."""
         publisher = self._ready_publisher()
         start = self.position.get() + 1
         notifications = self._app.recorder.select_notifications(
@@ -86,8 +95,11 @@ class Relay:
         if not notifications:
             return 0
         batch = build_batch(notifications, self._decode, self._histories, self.config.topics)
-        publisher.publish(batch.records)
+        head = self._heads.next_head(batch.last_notification_id, start - 1, batch.events)
+        publisher.publish([*batch.records, Outgoing(self.config.topics.anchors, head_record(head))])
         self.position.advance(batch.last_notification_id)
+        self._heads.published(head)
+        self.report.heads += 1
         self.report.events += batch.events
         self.report.summaries += batch.summaries
         self.report.batches += 1
@@ -103,7 +115,7 @@ class Relay:
                     published = self.step()
                 except KafkaConfigurationError:
                     raise  # a bug, not an outage: retrying would never succeed
-                except (PublishFailed, KafkaError) as error:
+                except (PublishFailed, HeadUnavailable, KafkaError) as error:
                     self._failed(error, backoff)
                     stop.wait(backoff)
                     backoff = min(backoff * 2, self.config.backoff_max_s)

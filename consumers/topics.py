@@ -1,11 +1,13 @@
-"""The two downstream topics (SPEC section 8): their names and how they are created.
+"""The downstream topics (SPEC section 8): their names and how they are created.
 
 Names default to the SPEC's; the relay takes them as a parameter so tests and benchmarks can
 use private topics on a shared broker. Configs:
 - events: `EVENTS_PARTITIONS` partitions keyed by patient id (per-patient order), kept
   forever (`retention.ms=-1`): the topic is the downstream replayable history;
 - state: compacted (`cleanup.policy=compact`), the latest summary per patient;
-- both: `min.insync.replicas` = replication factor - 1 (at least 1), so acks=all survives
+- anchors: one partition, compacted, the latest anchor head per store (consumers.anchor_head
+  says why), a week of heads kept before compaction (`min.compaction.lag.ms`);
+- all: `min.insync.replicas` = replication factor - 1 (at least 1), so acks=all survives
   one broker down in a replicated cluster (1 on the single local broker).
 """
 
@@ -17,16 +19,20 @@ from typing import Any
 from kafka import KafkaAdminClient
 from kafka.errors import TopicAlreadyExistsError
 
+from consumers.anchor_head import ANCHORS_TOPIC
 from consumers.cloudevents import EVENTS_TOPIC, STATE_TOPIC
 
 EVENTS_PARTITIONS = 6
 STATE_PARTITIONS = 6
+ANCHORS_PARTITIONS = 1  # the latest head is the partition's last record
+HEADS_KEPT_MS = 7 * 24 * 3600 * 1000
 
 
 @dataclass(frozen=True)
 class TopicNames:
     events: str = EVENTS_TOPIC
     state: str = STATE_TOPIC
+    anchors: str = ANCHORS_TOPIC
 
 
 def topic_configs(replication_factor: int = 1) -> tuple[dict[str, str], dict[str, str]]:
@@ -40,6 +46,15 @@ def topic_configs(replication_factor: int = 1) -> tuple[dict[str, str], dict[str
         "segment.ms": "3600000",
     }
     return events, state
+
+
+def anchors_config(replication_factor: int = 1) -> dict[str, str]:
+    return {
+        "cleanup.policy": "compact",
+        "min.insync.replicas": str(max(1, replication_factor - 1)),
+        "min.compaction.lag.ms": str(HEADS_KEPT_MS),
+        "segment.ms": "86400000",
+    }
 
 
 def topic_specs(names: TopicNames, replication_factor: int = 1) -> dict[str, dict[str, Any]]:
@@ -56,6 +71,11 @@ def topic_specs(names: TopicNames, replication_factor: int = 1) -> dict[str, dic
             "num_partitions": STATE_PARTITIONS,
             "replication_factor": rf,
             "configs": state,
+        },
+        names.anchors: {
+            "num_partitions": ANCHORS_PARTITIONS,
+            "replication_factor": rf,
+            "configs": anchors_config(rf),
         },
     }
 

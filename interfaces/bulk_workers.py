@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import os
 import queue
 import traceback
 from collections import deque
@@ -22,6 +23,7 @@ from interfaces.bootstrap import build_application
 from interfaces.bulk_decide import Decider, PatientBatch, Rejection
 from interfaces.demo_cohort import CohortProfile, cohort_patients
 from interfaces.importer import parse_entry
+from interfaces.orphans import die_with_parent
 from journey.application import JourneyApplication
 from journey.errors import JourneyError
 from journey.settings import Settings
@@ -84,7 +86,9 @@ def run_task(decider: Decider, task: Task) -> list[PatientBatch]:
 
 
 def _serve(config: dict[str, Any], inbox: Any, outbox: Any) -> None:
-    """A worker process: builds its application, then answers tasks until None."""
+    """A worker process: builds its application, then answers tasks until None. It dies
+    with its parent (a `kill -9` of the import must not leave it waiting forever)."""
+    die_with_parent(config["parent"])
     gc.disable()  # long-lived aggregates, no cycles: reference counting frees the rest
     app = build_application(Settings(**config["settings"]), create_tables=False)
     decider = Decider(
@@ -130,6 +134,7 @@ class Deciders(Generic[C]):
             "load_existing": load_existing,
             "keep": keep,
             "recorded_by": recorded_by,
+            "parent": os.getpid(),
         }
         self.workers = workers
         self.processes: list[Any] = []

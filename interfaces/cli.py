@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 
 from interfaces.bootstrap import build_application
 from interfaces.bulk_import import bulk_import_lines
@@ -18,7 +17,7 @@ from interfaces.cli_access import cli_actor, recorded
 from interfaces.cli_access import register as register_access
 from interfaces.cli_analytics import register as register_analytics
 from interfaces.cli_audit import register as register_audit
-from interfaces.cli_errors import EXIT_REJECTED, EXIT_USAGE, domain_errors
+from interfaces.cli_errors import EXIT_REJECTED, GuardedGroup, domain_errors
 from interfaces.cli_progress import Progress, count_lines
 from interfaces.cli_project import register_project
 from interfaces.cli_relay import register as register_relay
@@ -32,19 +31,8 @@ from projections.queries import patient_history, patient_journey
 app = typer.Typer(
     help="Care-journey service: event-sourced addiction-treatment journeys.",
     callback=check_settings,
+    cls=GuardedGroup,
 )
-
-
-@app.callback()
-def _settings_checked() -> None:
-    """Care-journey service: event-sourced addiction-treatment journeys."""
-    try:
-        get_settings()
-    except ValidationError as error:
-        for issue in error.errors(include_url=False):
-            name = "JOURNEY_" + "_".join(str(p) for p in issue["loc"]).upper()
-            typer.echo(f"error: setting {name}: {issue['msg']}", err=True)
-        raise typer.Exit(EXIT_USAGE) from None
 
 
 ACTOR_HELP = "who is reading (recorded in the access trail); default JOURNEY_ACTOR or the OS user"

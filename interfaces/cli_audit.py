@@ -11,13 +11,13 @@ from typing import Annotated, Any
 
 import typer
 
-from audit.access_chain import TrailVerification
 from audit.report import render_report
-from audit.verify import Verification, verify_log, verify_patient
+from audit.verify import verify_patient
 from consumers.replay import Comparison, compare, live_position, rebuild_into, tables_for
 from infrastructure.sql import connect
+from interfaces import cli_verify
 from interfaces.bootstrap import build_application
-from interfaces.cli_access import access_log, cli_actor, recorded
+from interfaces.cli_access import cli_actor, recorded
 from interfaces.cli_errors import domain_errors
 from interfaces.cli_progress import Progress
 from interfaces.cli_store import require_store
@@ -26,68 +26,7 @@ from interfaces.replay_parallel import DEFAULT_WORKERS, rebuild_parallel
 from interfaces.timeparse import parse_instant
 from projections.queries import patient_history, patient_journey
 
-EXIT_BROKEN, EXIT_DIFFERENT = 5, 6
-
-
-def verify(
-    patient_id: Annotated[str | None, typer.Argument(help="one patient; omit with --all")] = None,
-    all_: Annotated[bool, typer.Option("--all", help="the whole log and the access trail")] = False,
-    trail: Annotated[
-        bool, typer.Option("--access-log", help="only the access trail's chain")
-    ] = False,
-    anchors: Annotated[
-        Path | None, typer.Option(help="exported anchors (JSON Lines) to compare against")
-    ] = None,
-) -> None:
-    """Recompute hash chains and anchors; exit 5 naming the first broken patient and version
-    (or access trail row)."""
-    if (patient_id is not None) + all_ + trail != 1:
-        raise typer.BadParameter("give a patient id, --all or --access-log (one of them)")
-    broken = False
-    if patient_id is not None or all_:
-        app = build_application(require_store())
-        if patient_id is not None:
-            result = verify_patient(app, patient_id)
-        else:
-            exported = _read_anchors(anchors) if anchors else None
-            result = verify_log(app, exported)
-        broken = _report(result, patient_id or "the log")
-    if all_ or trail:
-        broken = _report_trail(access_log().verify()) or broken
-    if broken:
-        raise typer.Exit(EXIT_BROKEN)
-
-
-def _report(result: Verification, scope: str) -> bool:
-    head = result.head
-    where = f"; anchor head {head.running_hash} at position {head.position}" if head else ""
-    first = result.first()
-    if first is None:
-        typer.echo(f"OK: {scope}: {result.events} events verified{where}")
-        return False
-    typer.echo(f"BROKEN: {first}", err=True)
-    others = len(result.breaks) - 1
-    if others:
-        typer.echo(f"({others} more breaks after the first)", err=True)
-    return True
-
-
-def _report_trail(result: TrailVerification) -> bool:
-    first = result.first()
-    if first is None:
-        typer.echo(f"OK: the access trail: {result.rows} rows verified")
-        return False
-    typer.echo(f"BROKEN: {first}", err=True)
-    if len(result.breaks) > 1:
-        typer.echo(f"({len(result.breaks) - 1} more breaks after the first)", err=True)
-    return True
-
-
-def _read_anchors(path: Path) -> dict[int, str]:
-    rows: list[dict[str, Any]] = [
-        json.loads(line) for line in path.read_text().splitlines() if line
-    ]
-    return {int(r["position"]): str(r["running_hash"]) for r in rows}
+EXIT_DIFFERENT = 6
 
 
 def export_anchors(
@@ -192,7 +131,7 @@ def _show(results: list[Comparison]) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("verify")(verify)
+    app.command("verify")(cli_verify.verify)
     app.command("anchors")(export_anchors)
     app.command("audit-report")(audit_report)
     app.command("replay")(replay)

@@ -1,15 +1,29 @@
-"""Domain errors mapped to CLI messages and exit codes, once for every command."""
+"""Domain errors mapped to CLI messages and exit codes, once for every command.
+
+`domain_errors` maps the domain exceptions a command expects; `GuardedGroup` (the `journey`
+command group) maps storage failures of any command, wherever they arise (opening the
+store, writing, the access trail), to exit 7 and one line naming the cause."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
-from journey.errors import Conflict, JourneyError, UnknownPatient
+from infrastructure.storage_errors import STORAGE_EXCEPTIONS, storage_unavailable
+from journey.errors import Conflict, JourneyError, StorageUnavailable, UnknownPatient
+from journey.settings import get_settings
 
 EXIT_REJECTED, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_CONFLICT = 1, 2, 3, 4
+EXIT_STORAGE = 7
+
+
+def _unavailable(error: StorageUnavailable) -> typer.Exit:
+    typer.echo(f"storage unavailable: {error.message}", err=True)
+    return typer.Exit(EXIT_STORAGE)
 
 
 @contextmanager
@@ -23,6 +37,35 @@ def domain_errors() -> Iterator[None]:
     except Conflict as error:
         typer.echo(f"conflict: {error}", err=True)
         raise typer.Exit(EXIT_CONFLICT) from None
+    except StorageUnavailable as error:
+        raise _unavailable(error) from None
     except JourneyError as error:
         typer.echo(f"rejected: {error}", err=True)
         raise typer.Exit(EXIT_REJECTED) from None
+
+
+@contextmanager
+def storage_errors() -> Iterator[None]:
+    """Storage failures (disk full, read-only, cannot open or connect) -> exit 7."""
+    try:
+        yield
+    except STORAGE_EXCEPTIONS as error:
+        found = storage_unavailable(error, _database_url())
+        if found is None:
+            raise
+        raise _unavailable(found) from None
+
+
+def _database_url() -> str | None:
+    try:
+        return get_settings().database_url
+    except JourneyError:
+        return None
+
+
+class GuardedGroup(TyperGroup):
+    """The command group: every command runs inside `storage_errors`."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer.Context (click vendored by typer)
+        with storage_errors():
+            return super().invoke(ctx)

@@ -9,18 +9,22 @@ from typing import Annotated
 
 import typer
 
+from consumers.anchor_head import ANCHORS_TOPIC
 from consumers.cloudevents import EVENTS_TOPIC, STATE_TOPIC
 from consumers.topics import TopicNames
 from interfaces.bootstrap import build_application
 from journey.settings import get_settings
 
-EXIT_NOT_CONFIGURED = 2
+EXIT_NOT_CONFIGURED, EXIT_BROKEN = 2, 5
 
 EventsTopic = Annotated[
     str, typer.Option(envvar="JOURNEY_RELAY_EVENTS_TOPIC", help="events topic name")
 ]
 StateTopic = Annotated[
     str, typer.Option(envvar="JOURNEY_RELAY_STATE_TOPIC", help="state topic name")
+]
+AnchorsTopic = Annotated[
+    str, typer.Option(envvar="JOURNEY_RELAY_ANCHORS_TOPIC", help="anchor head topic name")
 ]
 
 
@@ -30,11 +34,13 @@ def relay(
     status: Annotated[bool, typer.Option("--status", help="print position, head, lag")] = False,
     events_topic: EventsTopic = EVENTS_TOPIC,
     state_topic: StateTopic = STATE_TOPIC,
+    anchors_topic: AnchorsTopic = ANCHORS_TOPIC,
     batch_size: Annotated[int, typer.Option(min=1, help="notifications per batch")] = 5_000,
     poll_interval: Annotated[float, typer.Option(min=0.001, help="idle poll, s")] = 0.02,
 ) -> None:
-    """Publish the event log to Kafka (care-journey.events.v1 and .state.v1)."""
+    """Publish the event log to Kafka (care-journey.events.v1, .state.v1, .anchors.v1)."""
     from consumers.relay import Relay, RelayConfig
+    from consumers.relay_heads import AnchorMissing
     from consumers.relay_position import RelayPosition
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -49,14 +55,18 @@ def relay(
         raise typer.Exit(EXIT_NOT_CONFIGURED)
     config = RelayConfig(
         bootstrap=bootstrap,
-        topics=TopicNames(events=events_topic, state=state_topic),
+        topics=TopicNames(events=events_topic, state=state_topic, anchors=anchors_topic),
         batch_size=batch_size,
         poll_interval_s=poll_interval,
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    report = Relay(application, config).run(once=once, stop=stop)
+    try:
+        report = Relay(application, config).run(once=once, stop=stop)
+    except AnchorMissing as error:
+        typer.echo(f"BROKEN: {error}", err=True)
+        raise typer.Exit(EXIT_BROKEN) from None
     typer.echo(f"relay: {report}", err=True)
 
 

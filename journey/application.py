@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import EventStore, IntegrityError
 
 from journey import domain_events as ev
 from journey.commands import (
@@ -30,6 +30,7 @@ from journey.envelopes import event_id, to_envelope
 from journey.errors import ConcurrentUpdate, Issue, JourneyError, UnknownPatient
 from journey.events import EventEnvelope
 from journey.patient import STATE_VERSION, Patient, not_before_earliest
+from journey.snapshots import CheckedSnapshotStore
 from journey.timekeeping import EARLIEST_OCCURRED_AT
 
 MAX_ATTEMPTS = 10  # optimistic-concurrency retries before a ConcurrentUpdate
@@ -74,6 +75,11 @@ class JourneyApplication(Application[str]):
         self._write_lock = threading.RLock()
         self._histories: OrderedDict[str, list[EventEnvelope]] = OrderedDict()
         self._histories_lock = threading.Lock()
+
+    def construct_snapshot_store(self) -> EventStore[str]:
+        """Snapshots are used only when their digest matches (journey.snapshots)."""
+        recorder = self.factory.aggregate_recorder(purpose="snapshots")
+        return CheckedSnapshotStore(mapper=self.mapper, recorder=recorder)
 
     # -- commands ---------------------------------------------------------------------
     def handle(

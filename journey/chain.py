@@ -40,3 +40,27 @@ def canonical_content(
 def link(previous: str, content: bytes) -> str:
     """The chain hash of an event, given the previous event's (GENESIS for the first)."""
     return hashlib.sha256(previous.encode() + b"\n" + content).hexdigest()
+
+
+def _in_utc(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    if isinstance(value, dict):
+        return {k: _in_utc(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_in_utc(v) for v in value]
+    return value
+
+
+def canonical_state(value: Any) -> bytes:
+    """Canonical bytes of a snapshot's state (or part of it): JSON with sorted keys, no
+    spaces, UTF-8, instants in UTC wherever they are nested."""
+    return orjson.dumps(_in_utc(value), option=orjson.OPT_SORT_KEYS)
+
+
+def snapshot_digest(patient_id: str, version: int, topic: str, state: dict[str, Any]) -> str:
+    """The SHA-256 a snapshot carries over its identity and content. The state holds
+    `chain_head`, the chain hash of the event at the snapshot's version, so the digest also
+    ties the snapshot to its place in the chain."""
+    document = {"patient_id": patient_id, "version": version, "topic": topic, "state": state}
+    return hashlib.sha256(canonical_state(document)).hexdigest()

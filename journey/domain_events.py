@@ -50,7 +50,7 @@ from eventsourcing.domain import (
     MetaDomainEvent,
 )
 
-from journey.chain import canonical_content
+from journey.chain import canonical_content, snapshot_digest
 
 if TYPE_CHECKING:
     from journey.patient import Patient
@@ -220,11 +220,45 @@ class PatientDischarged(PatientEvent):
 
 
 class PatientSnapshot(CanSnapshotAggregate[str], metaclass=MetaDomainEvent):
+    """The patient's state after its event at `originator_version` (every 200 events).
+
+    `digest` (journey.chain.snapshot_digest) covers the identity, version and state, whose
+    `chain_head` is the chain hash of the event at that version. Version 1 snapshots (up to
+    f282db8) have none: upcast with `digest` None (`verify` checks them against the events
+    all the same; the application rebuilds such a patient from its events)."""
+
     originator_id: str
     originator_version: int
     timestamp: datetime
     topic: str
     state: dict[str, Any]
+    digest: str | None = None
+
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["digest"] = None
+
+    @classmethod
+    def take(cls, aggregate: Any) -> PatientSnapshot:
+        snapshot = super().take(aggregate)
+        digest = snapshot_digest(
+            snapshot.originator_id, snapshot.originator_version, snapshot.topic, snapshot.state
+        )
+        object.__setattr__(snapshot, "digest", digest)  # frozen: set once, as it is created
+        return snapshot
+
+    def digest_problem(self) -> str | None:
+        """Why this snapshot must not be trusted without its events, or None."""
+        if self.digest is None:
+            return "it carries no digest (taken before snapshots had one)"
+        expected = snapshot_digest(
+            self.originator_id, self.originator_version, self.topic, self.state
+        )
+        if self.digest != expected:
+            return "its content does not match its digest (edited)"
+        return None
 
 
 SESSION_FIELDS = ("format", "approach", "duration_minutes", "delivery", "status", "clinician_id")

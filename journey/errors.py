@@ -67,3 +67,15 @@ def violation(field: str, rule: str, message: str) -> RuleViolation:
 
 def conflict(field: str, rule: str, message: str) -> Conflict:
     return Conflict(Issue(field, rule, message))
+
+
+class StorageUnavailable(JourneyError):
+    """The store cannot be used: disk full, read-only, cannot be opened or reached (HTTP 503,
+    CLI exit 7). Raised by the edges from the storage exceptions, never by the domain."""
+
+    kind = "unavailable"
+
+    def __init__(self, rule: str, message: str) -> None:
+        super().__init__(Issue("store", rule, message))
+        self.rule = rule
+        self.message = message

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from journey.errors import invalid
 
 
 def persistence_env(database_url: str) -> dict[str, str]:
-    """eventsourcing environment for `sqlite:///file.db` or `postgresql://u:p@host:port/db`."""
+    """eventsourcing environment for `sqlite:///file.db` or `postgresql://u:p@host:port/db`
+    (optional `?connect_timeout=SECONDS`, as libpq: how long to try to reach the server)."""
     url = urlsplit(database_url)
     if url.scheme == "sqlite":
         path = database_url.removeprefix("sqlite://").removeprefix("/") or "journey.db"
@@ -20,7 +21,7 @@ def persistence_env(database_url: str) -> dict[str, str]:
             "SQLITE_LOCK_TIMEOUT": "30",
         }
     if url.scheme in ("postgresql", "postgres", "postgresql+psycopg"):
-        return {
+        env = {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": url.path.lstrip("/"),
             "POSTGRES_HOST": url.hostname or "127.0.0.1",
@@ -29,6 +30,10 @@ def persistence_env(database_url: str) -> dict[str, str]:
             "POSTGRES_PASSWORD": unquote(url.password or ""),
             "POSTGRES_POOL_SIZE": "5",
         }
+        timeout = parse_qs(url.query).get("connect_timeout", [""])[-1]
+        if timeout.isdigit():
+            env["POSTGRES_CONNECT_TIMEOUT"] = timeout
+        return env
     raise invalid(
         "JOURNEY_DATABASE_URL",
         "supported_scheme",

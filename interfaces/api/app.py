@@ -68,7 +68,7 @@ def create_app(application: JourneyApplication, settings: Settings | None = None
         access_log=AccessLog(connect(settings.database_url), settings.cipher_key),
     )
     app.state.security = security
-    install_problem_handlers(app)
+    install_problem_handlers(app, settings.database_url)
     limits = BodyLimits(
         settings.max_body_bytes, settings.max_batch_body_bytes, settings.max_json_depth
     )

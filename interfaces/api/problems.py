@@ -2,10 +2,12 @@
 
 FastAPI's own request validation errors (path and query parameters) and Starlette's HTTP
 errors (unknown route, wrong method) are turned into the same shape, and so are unexpected
-failures (500), so a client only ever sees problem+json."""
+failures (500), so a client only ever sees problem+json. Storage failures (disk full,
+read-only store, cannot open or connect) are a 503 naming the cause, logged in one line."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -13,8 +15,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from infrastructure.storage_errors import STORAGE_EXCEPTIONS, storage_unavailable
 from interfaces.api.schemas import Problem, ProblemIssue
-from journey.errors import InvalidCommand, Issue, JourneyError
+from journey.errors import InvalidCommand, Issue, JourneyError, StorageUnavailable
 
 PROBLEM_BASE = "https://carejourney.org/problems/"
 MEDIA_TYPE = "application/problem+json"
@@ -24,6 +27,7 @@ STATUS_BY_KIND = {
     "not_found": 404,
     "unauthenticated": 401,
     "forbidden": 403,
+    "unavailable": 503,
 }
 TITLE_BY_STATUS = {
     400: "Bad request",
@@ -34,7 +38,9 @@ TITLE_BY_STATUS = {
     409: "Conflict with the patient's history",
     413: "Content too large",
     422: "Invalid request",
+    503: "Storage unavailable",
 }
+LOG = logging.getLogger("journey.api")
 # RFC 9110 section 11.6.1: a 401 names the schemes that would authenticate the request.
 WWW_AUTHENTICATE = 'Bearer realm="care-journey", ApiKey realm="care-journey", header="X-API-Key"'
 _LOCATIONS = ("body", "query", "path", "header", "cookie")
@@ -54,7 +60,7 @@ def problem_for(error: JourneyError, instance: str | None) -> Problem:
         type=PROBLEM_BASE + slug,
         title=title,
         status=status,
-        detail=str(error) or title,
+        detail=error.message if isinstance(error, StorageUnavailable) else str(error) or title,
         instance=instance,
         errors=[ProblemIssue(field=i.field, rule=i.rule, message=i.message) for i in error.issues],
     )
@@ -84,7 +90,21 @@ def _issue(error: Any) -> Issue:
 
 async def _journey_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, JourneyError)
+    if isinstance(exc, StorageUnavailable):
+        LOG.warning("storage unavailable: %s (%s)", exc.message, request.url.path)
     return problem_response(problem_for(exc, request.url.path))
+
+
+def _storage_handler(database_url: str | None) -> Any:
+    async def storage_error(request: Request, exc: Exception) -> JSONResponse:
+        """A storage failure -> 503 naming its cause (not the store's location); any other
+        exception of these classes goes on to the 500 handler, which logs it."""
+        found = storage_unavailable(exc, database_url, locate=False)
+        if found is None:
+            raise exc
+        return await _journey_error(request, found)
+
+    return storage_error
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -122,20 +142,23 @@ async def _server_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(problem)
 
 
-def install_problem_handlers(app: FastAPI) -> None:
+def install_problem_handlers(app: FastAPI, database_url: str | None = None) -> None:
     app.add_exception_handler(Exception, _server_error)
+    for kind in STORAGE_EXCEPTIONS:
+        app.add_exception_handler(kind, _storage_handler(database_url))
     app.add_exception_handler(JourneyError, _journey_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` entries for problem documents of the given statuses."""
+    """OpenAPI `responses` entries for problem documents of the given statuses, and 503
+    (storage unavailable), which every route may answer."""
     schema = {"$ref": "#/components/schemas/Problem"}
     return {
         status: {
             "description": TITLE_BY_STATUS[status],
             "content": {MEDIA_TYPE: {"schema": schema}},
         }
-        for status in statuses
+        for status in (*statuses, 503)
     }

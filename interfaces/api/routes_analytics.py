@@ -3,7 +3,9 @@
 Each request first applies the notification log to the read models (the log follower,
 once: a single poll when a `journey project` worker keeps them current), then answers from
 the `rm_` tables only. Aggregates only: nothing patient-level is returned, so nothing is
-written to the access trail; the caller needs `analytics.read`."""
+written to the access trail; the caller needs `analytics.read`. Callers without
+`analytics.detail` (the analyst role) get whole dates and small cells suppressed (SPEC 10,
+`projections.analytics.disclosure`); admin keeps full detail, as does the CLI."""
 
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from interfaces.timeparse import query_date
 from journey.application import JourneyApplication
 from journey.settings import Settings
 from projections.analytics.census import CensusAt, CensusDaily, census_at, census_daily
+from projections.analytics.disclosure import release, whole_date
 from projections.analytics.intensity import Intensity, intensity
 from projections.analytics.length_of_stay import LengthOfStay, length_of_stay
 from projections.analytics.retention import Retention, retention
@@ -32,6 +35,7 @@ from projections.analytics.transitions import Transitions, transitions
 
 M = TypeVar("M", bound=BaseModel)
 Analyst = Annotated[Principal, Depends(require("analytics.read"))]
+DETAIL = "analytics.detail"  # exact figures at any instant; without it: released figures
 First = Annotated[
     date, BeforeValidator(query_date), Query(alias="from", description="first local date")
 ]
@@ -40,8 +44,11 @@ Last = Annotated[
 ]
 
 
-def _now(at: datetime | None) -> datetime:
-    return at or datetime.now(UTC)
+def _as_of(caller: Principal, at: datetime | None) -> datetime:
+    """T: as given (default now), reduced to the start of its UTC date for a caller without
+    `analytics.detail` (the analyst role)."""
+    t = at or datetime.now(UTC)
+    return t if caller.may(DETAIL) else whole_date(t)
 
 
 class AnalyticsRoutes:
@@ -60,33 +67,48 @@ class AnalyticsRoutes:
         finally:
             db.close()
 
-    def _answer(self, application: JourneyApplication, query: Callable[[Unit], M]) -> M:
+    def _answer(
+        self,
+        application: JourneyApplication,
+        caller: Principal,
+        at: datetime | None,
+        query: Callable[[Unit, datetime], M],
+    ) -> M:
+        """The exact answer for `analytics.detail`, else the released one (whole dates,
+        small cells suppressed: `projections.analytics.disclosure`)."""
         with self._read_models(application) as unit:
-            return query(unit)
+            answer = query(unit, _as_of(caller, at))
+        return answer if caller.may(DETAIL) else release(answer)
 
-    def census(self, application: ApplicationDep, _: Analyst, at: AsOf = None) -> CensusAt:
-        return self._answer(application, lambda unit: census_at(unit, _now(at)))
+    def census(self, application: ApplicationDep, caller: Analyst, at: AsOf = None) -> CensusAt:
+        return self._answer(application, caller, at, census_at)
 
     def census_daily(
-        self, application: ApplicationDep, _: Analyst, first: First, last: Last, at: AsOf = None
-    ) -> CensusDaily:
-        return self._answer(application, lambda unit: census_daily(unit, _now(at), first, last))
+        self, application: ApplicationDep, caller: Analyst, first: First, last: Last,
+        at: AsOf = None,
+    ) -> CensusDaily:  # fmt: skip
+        return self._answer(
+            application, caller, at, lambda unit, t: census_daily(unit, t, first, last)
+        )
 
     def length_of_stay(
-        self, application: ApplicationDep, _: Analyst, at: AsOf = None
+        self, application: ApplicationDep, caller: Analyst, at: AsOf = None
     ) -> LengthOfStay:
-        return self._answer(application, lambda unit: length_of_stay(unit, _now(at)))
+        return self._answer(application, caller, at, length_of_stay)
 
     def transitions(
-        self, application: ApplicationDep, _: Analyst, first: First, last: Last, at: AsOf = None
-    ) -> Transitions:
-        return self._answer(application, lambda unit: transitions(unit, _now(at), first, last))
+        self, application: ApplicationDep, caller: Analyst, first: First, last: Last,
+        at: AsOf = None,
+    ) -> Transitions:  # fmt: skip
+        return self._answer(
+            application, caller, at, lambda unit, t: transitions(unit, t, first, last)
+        )
 
-    def retention(self, application: ApplicationDep, _: Analyst, at: AsOf = None) -> Retention:
-        return self._answer(application, lambda unit: retention(unit, _now(at)))
+    def retention(self, application: ApplicationDep, caller: Analyst, at: AsOf = None) -> Retention:
+        return self._answer(application, caller, at, retention)
 
-    def intensity(self, application: ApplicationDep, _: Analyst, at: AsOf = None) -> Intensity:
-        return self._answer(application, lambda unit: intensity(unit, _now(at)))
+    def intensity(self, application: ApplicationDep, caller: Analyst, at: AsOf = None) -> Intensity:
+        return self._answer(application, caller, at, intensity)
 
 
 # path, endpoint (method name), response model, summary

@@ -18,6 +18,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from audit.access_log import Access, AccessLog
 from audit.principals import Principal
+from infrastructure.storage_errors import storage_unavailable
+from interfaces.api.problems import problem_for, problem_response
+from journey.errors import StorageUnavailable
 
 # (path, action): the patient id is the path's `patient_id` group, or the query's.
 PATIENT_READS = (
@@ -54,13 +57,15 @@ class RecordPatientReads:
             await self.app(scope, receive, send)
             return
         recorded = False
+        unrecorded: StorageUnavailable | None = None  # the trail could not be written
 
         async def send_recorded(message: Message) -> None:
-            nonlocal recorded
+            nonlocal recorded, unrecorded
             if message["type"] == "http.response.start" and not recorded:
                 recorded = True
-                await self._record(scope, read, outcome_of(int(message["status"])))
-            await send(message)
+                unrecorded = await self._try_record(scope, read, int(message["status"]))
+            if unrecorded is None:
+                await send(message)
 
         try:
             await self.app(scope, receive, send_recorded)
@@ -69,6 +74,22 @@ class RecordPatientReads:
                 recorded = True
                 await self._record(scope, read, "error")
             raise
+        if unrecorded is not None:  # fail closed: nothing of the read leaves
+            problem = problem_for(unrecorded, str(scope["path"]))
+            await problem_response(problem)(scope, receive, send)
+
+    async def _try_record(
+        self, scope: Scope, read: tuple[str, str | None], status: int
+    ) -> StorageUnavailable | None:
+        """Records the attempt; the storage failure that prevented it, if one did."""
+        try:
+            await self._record(scope, read, outcome_of(status))
+        except Exception as error:  # re-raised unless it is a storage failure
+            found = storage_unavailable(error, locate=False)
+            if found is None:
+                raise
+            return found
+        return None
 
     async def _record(self, scope: Scope, read: tuple[str, str | None], outcome: str) -> None:
         action, patient_id = read

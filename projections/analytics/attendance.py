@@ -22,8 +22,8 @@ ATTENDED, NO_SHOW = "attended", "no_show"  # SPEC 3 session statuses
 class LevelAttendance(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    attended: int
-    no_show: int
+    attended: int | None
+    no_show: int | None
     rate: float | None  # null when attended + no_show is 0
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from infrastructure.sql import Unit, day_of
 from journey.catalog import Catalog, default_catalog
@@ -24,16 +24,17 @@ class CensusAt(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     as_of: UtcDatetime
-    levels: dict[str, int]  # every catalog level, in treatment order
-    total: int
+    levels: dict[str, int | None]  # every catalog level, in treatment order
+    total: int | None
+    suppressed: list[str] = Field(default_factory=list)  # JSON Pointers (analyst role)
 
 
 class CensusDay(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     date: date
-    levels: dict[str, int]
-    total: int
+    levels: dict[str, int | None]
+    total: int | None
     complete: bool  # the date's ending midnight is at or before T in every patient zone
 
 
@@ -44,12 +45,13 @@ class CensusDaily(BaseModel):
     from_date: date
     to_date: date
     days: list[CensusDay]
+    suppressed: list[str] = Field(default_factory=list)  # JSON Pointers (analyst role)
 
 
 def census_at(unit: Unit, as_of: datetime, catalog: Catalog | None = None) -> CensusAt:
     """Patients whose stay in force at T (started_at <= T < ended_at) is at each level."""
     as_of = require_aware(as_of, "at")
-    levels = dict.fromkeys((catalog or default_catalog()).level_ids(), 0)
+    levels: dict[str, int] = dict.fromkeys((catalog or default_catalog()).level_ids(), 0)
     rows = unit.all(
         "SELECT level, COUNT(*) FROM rm_stays WHERE started_at <= ?"
         " AND (ended_at IS NULL OR ended_at > ?) GROUP BY level",

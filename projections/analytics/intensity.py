@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from infrastructure.sql import Unit, day_of
 from journey.catalog import Catalog, default_catalog
@@ -31,8 +31,8 @@ ONE_WEEK = timedelta(days=7)
 class LevelIntensity(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    weeks: int  # complete weeks at this single level
-    counts: dict[str, int]  # per status
+    weeks: int | None  # complete weeks at this single level
+    counts: dict[str, int | None]  # per status
     shares: dict[str, float | None]  # per status, counts / weeks
 
 
@@ -42,6 +42,7 @@ class Intensity(BaseModel):
     as_of: UtcDatetime
     weeks_by_level: dict[str, LevelIntensity]  # every ambulatory level
     attendance_by_level: dict[str, LevelAttendance]  # every level
+    suppressed: list[str] = Field(default_factory=list)  # JSON Pointers (analyst role)
 
 
 def _interior_weeks(unit: Unit, zones: Zones) -> dict[tuple[str, str], int]:
@@ -86,7 +87,7 @@ def _week_counts(unit: Unit, zones: Zones, levels: list[str]) -> dict[str, dict[
 def _level_intensity(counts: dict[str, int]) -> LevelIntensity:
     weeks = sum(counts.values())
     shares = {status: share(n, weeks) for status, n in counts.items()}
-    return LevelIntensity(weeks=weeks, counts=counts, shares=shares)
+    return LevelIntensity(weeks=weeks, counts=dict(counts), shares=shares)
 
 
 def intensity(unit: Unit, as_of: datetime, catalog: Catalog | None = None) -> Intensity:

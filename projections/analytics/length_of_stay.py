@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, datetime, time
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from infrastructure.sql import Unit
 from journey.catalog import Catalog, default_catalog
@@ -25,6 +25,7 @@ class LengthOfStay(BaseModel):
     as_of: UtcDatetime
     stays_by_level: dict[str, DaysSummary]  # every catalog level
     episodes_by_reason: dict[str, DaysSummary]  # every catalog discharge reason
+    suppressed: list[str] = Field(default_factory=list)  # JSON Pointers (analyst role)
 
 
 def _histograms(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from infrastructure.sql import Unit
 from projections.analytics.stats import share
@@ -27,9 +27,10 @@ class Retention(BaseModel):
     as_of: UtcDatetime
     first_admitted_by: UtcDatetime  # chains whose first admission is at or before this
     benchmark_days: int
-    chains: int
-    retained: int
+    chains: int | None
+    retained: int | None
     share: float | None
+    suppressed: list[str] = Field(default_factory=list)  # JSON Pointers (analyst role)
 
 
 def retention(unit: Unit, as_of: datetime) -> Retention:

@@ -13,11 +13,12 @@ SHARE_DIGITS = 4  # shares (0..1)
 
 
 class DaysSummary(BaseModel):
-    """Count, mean and median of whole days; mean and median null when count is 0."""
+    """Count, mean and median of whole days; mean and median null when count is 0 (all
+    three null when the count is suppressed for the analyst role)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    count: int
+    count: int | None
     mean_days: float | None
     median_days: float | None
 

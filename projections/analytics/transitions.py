@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from infrastructure.sql import Unit
 from journey.catalog import Catalog, default_catalog
@@ -22,7 +22,7 @@ class TransitionPair(BaseModel):
 
     from_level: str
     to_level: str
-    count: int
+    count: int | None
 
 
 class Transitions(BaseModel):
@@ -31,9 +31,10 @@ class Transitions(BaseModel):
     as_of: UtcDatetime
     from_date: date
     to_date: date
-    totals: dict[str, int]  # step_down, step_up
+    totals: dict[str, int | None]  # step_down, step_up
     step_down: list[TransitionPair]
     step_up: list[TransitionPair]
+    suppressed: list[str] = Field(default_factory=list)  # JSON Pointers (analyst role)
 
 
 def transitions(
@@ -48,17 +49,18 @@ def transitions(
         " GROUP BY direction, from_level, to_level",
         (first, last, as_of),
     )
-    pairs: dict[str, list[TransitionPair]] = {d: [] for d in DIRECTIONS}
+    counted: dict[str, list[tuple[int, str, str]]] = {d: [] for d in DIRECTIONS}
     for direction, source, target, count in rows:
-        pair = TransitionPair(from_level=source, to_level=target, count=int(count))
-        pairs.setdefault(str(direction), []).append(pair)
-    for found in pairs.values():  # most frequent first, then treatment order
-        found.sort(key=lambda p: (-p.count, rank.get(p.from_level, 99), rank.get(p.to_level, 99)))
+        counted.setdefault(str(direction), []).append((int(count), str(source), str(target)))
+    pairs: dict[str, list[TransitionPair]] = {}
+    for direction, found in counted.items():  # most frequent first, then treatment order
+        found.sort(key=lambda p: (-p[0], rank.get(p[1], 99), rank.get(p[2], 99)))
+        pairs[direction] = [TransitionPair(from_level=s, to_level=t, count=n) for n, s, t in found]
     return Transitions(
         as_of=as_of,
         from_date=first,
         to_date=last,
-        totals={d: sum(p.count for p in pairs[d]) for d in DIRECTIONS},
+        totals={d: sum(p[0] for p in counted[d]) for d in DIRECTIONS},
         step_down=pairs["step_down"],
         step_up=pairs["step_up"],
     )

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import re
+
 from infrastructure.sql import Unit
 
 TABLES = (
@@ -193,9 +195,28 @@ ADDITIVE_TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
+_NAMED = re.compile(r"CREATE (?:TABLE|INDEX) IF NOT EXISTS (\w+)")
+SCHEMA_LOCK = 0x726D5F73  # the advisory lock of the creators of the rm_ schema ("rm_s")
+
+
+SCHEMA_NAMES = [m[1] for statement in (*TABLES, *INDEXES) if (m := _NAMED.search(statement))]
+
 # Columns added after their table shipped: (table, column, type). `create_tables` adds
 # them to a table created before; its existing rows get NULL (readers say what NULL means).
 ADDED_COLUMNS = (("rm_stays", "asam_code", "TEXT"),)  # NULL: the level's default code
+
+
+def _missing(unit: Unit) -> bool:
+    """Whether a table, index or added column of the rm_ schema is missing (PostgreSQL)."""
+    row = unit.one("SELECT COUNT(to_regclass(n)) FROM unnest(?::text[]) AS n", (SCHEMA_NAMES,))
+    if row is None or int(row[0]) < len(SCHEMA_NAMES):
+        return True
+    found = unit.all(
+        "SELECT table_name, column_name FROM information_schema.columns"
+        " WHERE table_schema = current_schema() AND table_name = ANY(?)",
+        (sorted({table for table, _, _ in ADDED_COLUMNS}),),
+    )
+    return not {(t, c) for t, c, _ in ADDED_COLUMNS} <= {(t, c) for t, c in found}
 
 
 def _add_columns(unit: Unit) -> None:
@@ -207,8 +228,19 @@ def _add_columns(unit: Unit) -> None:
 
 
 def create_tables(unit: Unit) -> None:
-    """Creates the missing rm_ tables, columns and indexes (idempotent)."""
+    """Creates the missing rm_ tables, added columns and indexes (idempotent).
+
+    On PostgreSQL no DDL runs when they all exist: `CREATE INDEX IF NOT EXISTS` takes a
+    SHARE lock on its table even when the index exists (and `ALTER TABLE` an exclusive
+    one), and one transaction taking those on table after table deadlocks with projectors
+    writing them (a projector restarting beside the others of its group; `journey replay`
+    while they run). Concurrent creators wait for each other on an advisory lock
+    (concurrent `CREATE TABLE IF NOT EXISTS` of the same table can fail)."""
     d = unit.dialect
+    if d.name == "postgresql":
+        if not _missing(unit):
+            return
+        unit.execute("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK,))
     for statement in TABLES:
         unit.execute(statement.format(ts=d.timestamp, day=d.day, flag=d.flag))
     _add_columns(unit)

@@ -22,7 +22,7 @@ from projections.analytics.intensity import intensity
 from tests.readmodels.support import cohort, load
 
 T = "2025-10-01T00:00:00+00:00"
-KEYS = "ka=ann:analyst;kc=cleo:clinician"
+KEYS = "ka=ann:analyst;kc=cleo:clinician;kd=dee:admin"
 
 
 @pytest.fixture
@@ -111,9 +111,10 @@ def empty_client(app: JourneyApplication, configured: str) -> TestClient:
 
 def test_http_answers_like_the_queries(client: TestClient, loaded: str) -> None:
     analyst = {"X-API-Key": "ka"}
+    admin = {"X-API-Key": "kd"}  # full detail (the analyst's answers: test_disclosure.py)
     daily = client.get(
         f"/v1/analytics/census/daily?from=2025-09-01&to=2025-09-30&at={T.replace('+', '%2B')}",
-        headers=analyst,
+        headers=admin,
     )
     assert daily.status_code == 200
     assert daily.json() == _direct(loaded)["daily"]

@@ -140,7 +140,7 @@ def test_a_rewritten_log_is_caught_by_the_exported_anchors(
 ) -> None:
     app = make_app()
     load(app)
-    exported = {a.position: a.running_hash for a in app.recorder.select_anchors(1, 100)}  # type: ignore[attr-defined]
+    exported = app.recorder.select_anchors(1, 100)  # type: ignore[attr-defined]
     with raw(store_url) as (conn, table, mark):
         conn.execute(
             f"DELETE FROM {table} WHERE originator_id = {mark} AND originator_version = 5", ("p-b",)

@@ -26,7 +26,7 @@ def private_topics(kafka_bootstrap: str) -> Iterator[Callable[[str], TopicNames]
     admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
     try:
         existing = set(admin.list_topics())
-        names = [n for t in made for n in (t.events, t.state) if n in existing]
+        names = [n for t in made for n in (t.events, t.state, t.anchors) if n in existing]
         if names:
             with contextlib.suppress(KafkaError):  # cleanup only: the test already passed or failed
                 admin.delete_topics(names)

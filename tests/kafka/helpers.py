@@ -32,7 +32,9 @@ class Message:
 
 def unique_topics(label: str) -> TopicNames:
     prefix = f"test.{label}.{uuid.uuid4().hex[:10]}"
-    return TopicNames(events=f"{prefix}.events", state=f"{prefix}.state")
+    return TopicNames(
+        events=f"{prefix}.events", state=f"{prefix}.state", anchors=f"{prefix}.anchors"
+    )
 
 
 def cohort_lines(commands: int, *, patients: int, seed: int = 3, prefix: str = "kt") -> list[str]:

@@ -54,7 +54,7 @@ def test_asyncapi_document_is_valid_asyncapi_3() -> None:
 
 def test_schemas_are_valid_2020_12() -> None:
     paths = sorted((ROOT / "schemas").glob("*.json"))
-    assert len(paths) == 8  # the envelope, the summary and one per event
+    assert len(paths) == 9  # the envelope, the summary, the anchor head and one per event
     for path in paths:
         Draft202012Validator.check_schema(json.loads(path.read_text(encoding="utf-8")))
 

@@ -31,7 +31,8 @@ def relay_process(
 ) -> subprocess.Popen[bytes]:
     env = {**os.environ, "JOURNEY_DATABASE_URL": url, "JOURNEY_KAFKA_BOOTSTRAP_SERVERS": bootstrap}
     command = [sys.executable, "-m", "interfaces", "relay", "--events-topic", topics.events,
-               "--state-topic", topics.state, "--batch-size", str(BATCH), *flags]  # fmt: skip
+               "--state-topic", topics.state, "--anchors-topic", topics.anchors,
+               "--batch-size", str(BATCH), *flags]  # fmt: skip
     return subprocess.Popen(command, env=env, stderr=subprocess.PIPE)
 
 

@@ -54,38 +54,50 @@ def num(value: Any) -> str:
     return str(value)
 
 
+def cnt(value: int | None) -> str:
+    """As the page writes a count: null is a cell suppressed for the analyst role."""
+    return "suppressed" if value is None else str(value)
+
+
 def check_dashboard(
-    page: Page, server: Server, *, at: str, first: str, last: str, levels: list[str]
+    page: Page,
+    server: Server,
+    *,
+    at: str,
+    first: str,
+    last: str,
+    levels: list[str],
+    role: str = "analyst",
 ) -> None:
     """Every table of the dashboard holds the numbers of the same analytics calls."""
 
     def get(path: str, **query: str) -> Any:
-        return server.get(f"/v1/analytics/{path}", "analyst", at=at, **query)
+        return server.get(f"/v1/analytics/{path}", role, at=at, **query)
 
     census = get("census")
-    assert rows(page, "census-table") == [[lv, str(census["levels"][lv])] for lv in levels] + [
-        ["all levels", str(census["total"])]
+    assert rows(page, "census-table") == [[lv, cnt(census["levels"][lv])] for lv in levels] + [
+        ["all levels", cnt(census["total"])]
     ]
     daily = get("census/daily", **{"from": first, "to": last})
     assert rows(page, "daily-table") == [
-        [d["date"], *(str(d["levels"][lv]) for lv in levels), "yes" if d["complete"] else "partial"]
+        [d["date"], *(cnt(d["levels"][lv]) for lv in levels), "yes" if d["complete"] else "partial"]
         for d in daily["days"]
     ]
     los = get("length-of-stay")["stays_by_level"]
     assert rows(page, "los-table") == [
-        [lv, str(los[lv]["count"]), num(los[lv]["mean_days"]), num(los[lv]["median_days"])]
+        [lv, cnt(los[lv]["count"]), num(los[lv]["mean_days"]), num(los[lv]["median_days"])]
         for lv in levels
     ]
     flow = get("transitions", **{"from": first, "to": last})
     assert rows(page, "flow-table") == [
-        [d, p["from_level"], p["to_level"], str(p["count"])]
+        [d, p["from_level"], p["to_level"], cnt(p["count"])]
         for d in ("step_down", "step_up")
         for p in flow[d]
         if p["from_level"] in levels or p["to_level"] in levels
     ]
     retention = get("retention")
     assert rows(page, "retention-table") == [
-        [str(retention["chains"]), str(retention["retained"]), pct(retention["share"])]
+        [cnt(retention["chains"]), cnt(retention["retained"]), pct(retention["share"])]
     ]
     intensity = get("intensity")
     weeks, attendance = intensity["weeks_by_level"], intensity["attendance_by_level"]
@@ -93,8 +105,8 @@ def check_dashboard(
     assert rows(page, "intensity-table") == [
         [
             lv,
-            str(weeks[lv]["weeks"]),
-            *(f"{weeks[lv]['counts'][s]} ({pct(weeks[lv]['shares'][s])})" for s in statuses),
+            cnt(weeks[lv]["weeks"]),
+            *(f"{cnt(weeks[lv]['counts'][s])} ({pct(weeks[lv]['shares'][s])})" for s in statuses),
             pct(attendance[lv]["rate"]),
         ]
         for lv in weeks
@@ -109,6 +121,10 @@ def test_dashboard_shows_the_analytics_api(page: Page, server: Server) -> None:
     all_levels = ["detox", "inpatient", "php", "iop", "outpatient"]
     check_dashboard(page, server, at=AT, first="2026-04-02", last="2026-06-30", levels=all_levels)
     assert len(rows(page, "daily-table")) == 90
+    shown = [
+        c for t in ("census-table", "los-table", "flow-table") for r in rows(page, t) for c in r
+    ]
+    assert "suppressed" in shown  # the analyst sees small cells suppressed
     assert page.page.get_attribute("#census-chart", "role") == "img"
     assert "patients in care" in (page.page.get_attribute("#census-chart", "aria-label") or "")
     assert page.page.locator("#flow-chart canvas").count() == 1
@@ -130,7 +146,9 @@ def test_dashboard_filters_change_the_figures(page: Page, server: Server) -> Non
     loaded(page, before)
     shown = ["inpatient", "php", "iop"]
     at = "2026-03-01T00:00:00+00:00"
-    check_dashboard(page, server, at=at, first="2026-01-01", last="2026-02-28", levels=shown)
+    check_dashboard(
+        page, server, at=at, first="2026-01-01", last="2026-02-28", levels=shown, role="admin"
+    )
     assert rows(page, "census-table") != census_before
     assert len(rows(page, "daily-table")) == 59
     assert "levels=inpatient%2Cphp%2Ciop" in page.page.url

@@ -84,3 +84,5 @@ export function setupTableToggles() {
 
 export const pct = (share) => (share === null || share === undefined ? "–" : `${(share * 100).toFixed(2)}%`);
 export const num = (value) => (value === null || value === undefined ? "–" : String(value));
+// A count: null means suppressed for the analyst role (cell-size rule, docs/analytics.md).
+export const cnt = (value) => (value === null || value === undefined ? "suppressed" : String(value));

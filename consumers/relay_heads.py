@@ -1,0 +1,76 @@
+"""The anchor heads the relay publishes (consumers.anchor_head), and its refusal to publish
+a log that no longer extends the head it published last.
+
+Without that refusal, a relay left running would hide a truncation: after the tail was cut
+with its anchors, new events (at fresh positions on PostgreSQL, at the freed ones on
+SQLite) would soon pass the old head, and the next published head would describe the cut
+log. So before each head the relay checks that the store still holds the last published
+head unchanged: the one it published itself, or, on its first batch, the latest on the
+topic."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from audit.verification import anchored
+from consumers.anchor_head import AnchorHead, latest_head
+from journey.application import JourneyApplication
+
+HINT = "nothing is published (run journey verify --all)"
+
+
+class AnchorMissing(RuntimeError):
+    """The log no longer extends the published head, or an event lacks its anchor: the relay
+    stops instead of vouching for it."""
+
+
+class HeadKeeper:
+    def __init__(self, app: JourneyApplication, bootstrap: str, topic: str) -> None:
+        self._app, self._bootstrap, self._topic = app, bootstrap, topic
+        self._last: AnchorHead | None = None
+        self._checked_topic = False
+        self._events: int | None = None  # events up to the last head (anchors counted)
+
+    def next_head(self, position: int, previous: int, new_events: int) -> AnchorHead:
+        """The head at `position`, the last event of a batch of `new_events` events after
+        `previous`. Raises AnchorMissing (see the module), HeadUnavailable (broker)."""
+        self._check_last()
+        recorder = anchored(self._app)
+        if self._events is None:
+            self._events = recorder.count_anchors(previous)
+        found = recorder.select_anchors(position, 1)
+        if not found or found[0].position != position:
+            raise AnchorMissing(f"no anchor at log position {position}: {HINT}")
+        anchor = found[0]
+        return AnchorHead(
+            store=self._app.name,
+            position=position,
+            running_hash=anchor.running_hash,
+            patient_id=anchor.patient_id,
+            version=anchor.version,
+            events=self._events + new_events,
+            published_at=datetime.now(UTC),
+        )
+
+    def published(self, head: AnchorHead) -> None:
+        """Records a head the broker acknowledged."""
+        self._last, self._events = head, head.events
+
+    def _check_last(self) -> None:
+        if not self._checked_topic:
+            self._last = latest_head(self._bootstrap, self._topic, self._app.name)
+            self._checked_topic = True
+        last = self._last
+        if last is None:
+            return
+        found = anchored(self._app).select_anchors(last.position, 1)
+        if not found or found[0].position != last.position:
+            raise AnchorMissing(
+                f"the anchor of the head published at log position {last.position} is gone:"
+                f" the log was truncated; {HINT}"
+            )
+        if found[0].running_hash != last.running_hash:
+            raise AnchorMissing(
+                f"the anchor at log position {last.position} differs from the head published"
+                f" there: the log was rewritten; {HINT}"
+            )

@@ -1,0 +1,92 @@
+"""`kill -9` of `journey import --bulk` takes its worker processes with it (they would
+otherwise wait on their queues forever)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.e2e.test_cli import journey
+
+GRACE_SECONDS = 5.0
+
+
+def _children(pid: int) -> set[int]:
+    """Live processes whose parent is `pid` (from /proc)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields = _stat(int(entry.name))
+            if fields is not None and fields[1] == str(pid) and fields[0] != "Z":
+                found.add(int(entry.name))
+    return found
+
+
+def _stat(pid: int) -> list[str] | None:
+    """State and parent pid (fields 3 and 4 of /proc/PID/stat), None when gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return text[text.rindex(")") + 2 :].split()[:2]
+
+
+def _alive(pid: int) -> bool:
+    fields = _stat(pid)
+    return fields is not None and fields[0] != "Z"  # a zombie is dead, not yet reaped
+
+
+def _wait_for(condition: object, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_kill_9_of_the_bulk_import_kills_its_workers(tmp_path: Path) -> None:
+    source, store = tmp_path / "demo.jsonl", tmp_path / "bulk.db"
+    made = journey(
+        store, "demo", "--patients", "400", "--until", "2026-06-01", "--out", str(source)
+    )
+    assert made.returncode == 0, made.stderr
+    env = {**os.environ, "JOURNEY_DATABASE_URL": f"sqlite:///{store}"}
+    importer = subprocess.Popen(
+        [sys.executable, "-m", "interfaces", "import", str(source), "--bulk", "--workers", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    workers: set[int] = set()
+    try:
+
+        def spawned() -> bool:
+            workers.update(p for p in _children(importer.pid) if _is_worker(p))
+            return len(workers) >= 2
+
+        assert _wait_for(spawned, 60), "the bulk workers never started"
+        time.sleep(1.0)  # let them take work
+        assert importer.poll() is None, "the import ended before it could be killed"
+        importer.send_signal(signal.SIGKILL)
+        importer.wait()
+        assert _wait_for(lambda: not any(_alive(p) for p in workers), GRACE_SECONDS), (
+            f"workers {sorted(p for p in workers if _alive(p))} outlived their parent"
+        )
+    finally:  # leave nothing behind, even when the test fails
+        for pid in workers | _children(importer.pid):
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        if importer.poll() is None:
+            importer.kill()
+
+
+def _is_worker(pid: int) -> bool:
+    try:
+        return b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
