@@ -18,6 +18,7 @@ from cloudevents.core.formats.json import JSONFormat
 from kafka import KafkaConsumer, TopicPartition
 
 from consumers.cloudevents import SOURCE, ce_sequence
+from consumers.contracts import event_versions
 from consumers.histories import HistoryCache
 from consumers.relay import Relay, RelayConfig
 from consumers.relay_batch import build_batch
@@ -53,7 +54,8 @@ def check_event(event: BaseCloudEvent, value: bytes, summary: bool) -> None:
         assert sequence == ce_sequence(data["last_event_version"])
     else:
         assert event.get_id() == data["event_id"]
-        assert event.get_type() == f"org.carejourney.{data['payload']['type']}.v1"
+        version = event_versions()[data["payload"]["type"]]
+        assert event.get_type() == f"org.carejourney.{data['payload']['type']}.v{version}"
         assert sequence == ce_sequence(data["version"])
 
 
