@@ -22,6 +22,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "access_log.read",
             "audit.report",
             "analytics.read",
+            "patient.erase",
         }
     ),
 }

@@ -11,8 +11,10 @@ from eventsourcing.domain import EventSourcingError
 from eventsourcing.persistence import Notification, StoredEvent
 
 from audit.anchors import Anchor, next_hash
+from infrastructure.erasure import ERASURE_TOPIC, read_marker
 from journey import chain
 from journey.application import JourneyApplication
+from journey.errors import PatientErased
 
 PAGE = 1_000
 
@@ -39,6 +41,7 @@ class Verification:
     events: int = 0
     head: Anchor | None = None
     breaks: list[Break] = field(default_factory=list)
+    erased: dict[str, str] = field(default_factory=dict)  # patient -> its erasure, described
 
     @property
     def ok(self) -> bool:
@@ -53,6 +56,7 @@ class _ChainCheck:
     """Per-patient chain state while walking events in order."""
 
     heads: dict[str, tuple[int, str]] = field(default_factory=dict)
+    erased: dict[str, str] = field(default_factory=dict)
 
     def check(
         self, app: JourneyApplication, row: StoredEvent, position: int | None
@@ -62,6 +66,8 @@ class _ChainCheck:
         self.heads[pid] = (version + 1, head)
         try:
             event: Any = app.mapper.to_domain_event(row)
+        except PatientErased:
+            return self._erased(row, expected, position)
         except (ValueError, TypeError, KeyError, AttributeError, EventSourcingError) as error:
             return Break(pid, version, position, f"stored event cannot be decoded ({error})")
         self.heads[pid] = (version + 1, event.chain_hash)
@@ -73,6 +79,26 @@ class _ChainCheck:
             return Break(
                 pid, version, position, "content does not match its chain hash (edited or moved)"
             )
+        return None
+
+    def _erased(self, row: StoredEvent, expected: int, position: int | None) -> Break | None:
+        """An erased patient's event (content no longer readable: its stored bytes are still
+        covered by the anchors) or its erasure marker, which records the chain head."""
+        pid, version = str(row.originator_id), row.originator_version
+        if version != expected:
+            return Break(
+                pid, version, position, f"expected version {expected}: missing or moved event"
+            )
+        if row.topic != ERASURE_TOPIC:
+            return None
+        marker = read_marker(row.state)
+        if marker.erased_version != version - 1:
+            return Break(pid, version, position, "erasure marker does not follow the last event")
+        self.heads[pid] = (version + 1, marker.chain_head)
+        self.erased[pid] = (
+            f"erased at {marker.erased_at} by {marker.actor}: {marker.erased_version} events kept"
+            f" as anchored encrypted bytes, chain head at erasure {marker.chain_head}"
+        )
         return None
 
 
@@ -150,6 +176,7 @@ def verify_log(app: JourneyApplication, exported: Mapping[int, str] | None = Non
         result.breaks.append(
             Break("?", 0, max(exported), "log is shorter than the exported anchors")
         )
+    result.erased = chains.erased
     return result
 
 
@@ -191,4 +218,5 @@ def verify_patient(app: JourneyApplication, patient_id: str) -> Verification:
         result.head = anchor
     for version in sorted(set(rows) - set(positions)):
         result.breaks.append(Break(patient_id, version, None, "event is not anchored (inserted)"))
+    result.erased = chains.erased
     return result

@@ -19,7 +19,7 @@ SCHEMA_BASE = "https://carejourney.org/schemas/events"
 @dataclass(frozen=True)
 class KafkaRecord:
     key: bytes
-    value: bytes
+    value: bytes | None  # None: a tombstone (compacted topics forget the key)
     headers: list[tuple[str, bytes]]
 
 

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from consumers.log_shares import Share, share_reader
+from infrastructure.erasure import readable
 from infrastructure.sql import Database, connect
 from journey.application import JourneyApplication
 from journey.domain_events import PatientEvent
@@ -61,8 +62,7 @@ def rebuild_into(
         if not page.end:
             break
         with scratch.transaction() as unit:
-            for notification in page.notifications:
-                event = app.mapper.to_domain_event(notification)
+            for event in readable(app.mapper, page.notifications):  # erased patients: none
                 assert isinstance(event, PatientEvent)
                 apply_event(unit, to_envelope(event))
         done += len(page.notifications)

@@ -10,6 +10,7 @@ see it as any other notification and forget the patient."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,7 +18,14 @@ from typing import Any
 import orjson
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
-from journey.errors import Issue, JourneyError, UnknownPatient, invalid
+from journey.errors import (
+    ConcurrentUpdate,
+    Conflict,
+    Issue,
+    PatientErased,
+    UnknownPatient,
+    invalid,
+)
 
 ERASURE_TOPIC = "infrastructure.erasure:ErasureMarker"
 MAX_REASON = 500
@@ -39,10 +47,8 @@ def read_marker(state: bytes) -> ErasureMarker:
     return ErasureMarker(**orjson.loads(state))
 
 
-class ErasureNeedsEncryption(JourneyError):
-    """Erasure destroys a data key: a plain store has none (HTTP 409, CLI exit 1)."""
-
-    kind = "conflict"
+class ErasureNeedsEncryption(Conflict):
+    """Erasure destroys a data key: a plain store has none (HTTP 409, CLI exit 4)."""
 
     def __init__(self) -> None:
         super().__init__(
@@ -86,4 +92,19 @@ def erase_patient(
                 app._histories.pop(patient_id, None)
                 app.mapper.keyring.forget(patient_id)
             return marker
-    raise JourneyError(Issue("patient_id", "no_concurrent_update", "kept changing: retry"))
+    raise ConcurrentUpdate(Issue("patient_id", "no_concurrent_update", "kept changing: retry"))
+
+
+def readable(mapper: Any, notifications: Iterable[Any]) -> Iterator[Any]:
+    """The domain events of the notifications, without erased patients' events and erasure
+    markers (their content can no longer be read: readers rebuilding from the log skip
+    them, so an erased patient is absent from what they build)."""
+    for notification in notifications:
+        try:
+            yield mapper.to_domain_event(notification)
+        except PatientErased:
+            continue
+
+
+def is_marker(notification: Any) -> bool:
+    return bool(notification.topic == ERASURE_TOPIC)

@@ -22,6 +22,7 @@ STATUS_BY_KIND = {
     "invalid": 422,
     "conflict": 409,
     "not_found": 404,
+    "gone": 410,
     "unauthenticated": 401,
     "forbidden": 403,
 }
@@ -32,6 +33,7 @@ TITLE_BY_STATUS = {
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict with the patient's history",
+    410: "Patient erased",
     422: "Invalid request",
 }
 _LOCATIONS = ("body", "query", "path", "header", "cookie")

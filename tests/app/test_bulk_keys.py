@@ -43,6 +43,8 @@ def test_bulk_import_in_worker_processes_encrypts_per_patient(
     assert all(keys.is_patient_format(row[4]) for row in rows)
     assert all(keys.is_patient_format(row[2]) for row in snapshot_rows(bulk))
     patients = sorted({row[1] for row in rows})
-    stored_keys = raw_rows(bulk_url, "SELECT patient_id FROM journey_keys WHERE wrapped IS NOT NULL")
+    stored_keys = raw_rows(
+        bulk_url, "SELECT patient_id FROM journey_keys WHERE wrapped IS NOT NULL"
+    )
     assert sorted(r[0] for r in stored_keys) == patients
     assert histories(bulk, drop=RECORDING_ONLY) == histories(normal, drop=RECORDING_ONLY)
