@@ -52,6 +52,7 @@ def build_application(
             store.create_tables()
             if unrecorded:
                 record_store_key(store, master)
+            app.factory.env["CREATE_TABLE"] = "y"  # recorders made later (tracking) too
         if master is not None:
             keyring = KeyRing(master, store)
             assert isinstance(app.mapper, PatientKeyMapper)
