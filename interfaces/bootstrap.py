@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
+from infrastructure.files import create_private_file
 from infrastructure.key_check import check_store_key, record_store_key
 from infrastructure.keys import parse_master_key
 from infrastructure.keystore import KeyStore
@@ -62,16 +61,3 @@ def build_application(
         app.close()
         raise
     return app
-
-
-def create_private_file(path: str) -> None:
-    """Creates the SQLite file readable and writable by its owner only (0600) when it does
-    not exist yet; SQLite gives its -wal and -shm files the database file's permissions."""
-    if path == ":memory:" or path.startswith("file:") or Path(path).exists():
-        return
-    try:
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-    except (FileExistsError, FileNotFoundError):  # SQLite reports a missing folder itself
-        return
-    os.close(fd)
-    os.chmod(path, 0o600)

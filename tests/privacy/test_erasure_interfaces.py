@@ -44,7 +44,9 @@ def test_http_erasure_is_admin_only_then_the_patient_is_gone(
     url = "/v1/patients/p-1/erasure"
     assert client.post(url, json={"reason": "request"}, headers=as_("k-clin")).status_code == 403
     assert client.post(url, json={}, headers=as_("k-admin")).status_code == 422
-    assert client.post(url, json={"reason": "x", "why": 1}, headers=as_("k-admin")).status_code == 422
+    assert (
+        client.post(url, json={"reason": "x", "why": 1}, headers=as_("k-admin")).status_code == 422
+    )
     done = client.post(url, json={"reason": "patient request"}, headers=as_("k-admin"))
     assert done.status_code == 200, done.text
     assert done.json()["erased_version"] == 1
