@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from consumers.projector_hooks import CrashHook
 from infrastructure.erasure import is_marker, readable
+from infrastructure.pseudonym_keys import Pseudonymizer, app_pseudonymizer
 from infrastructure.sql import Database, Unit
 from journey.application import JourneyApplication
 from journey.domain_events import PatientEvent
@@ -29,6 +30,12 @@ class LogFollower:
     name: str = TRACKING_NAME
     batch_size: int = BATCH_SIZE
     crash: CrashHook = field(default_factory=CrashHook)
+    pseudonyms: Pseudonymizer | None = None  # the store's (infrastructure.pseudonym_keys)
+
+    def _pseudonymizer(self) -> Pseudonymizer:
+        if self.pseudonyms is None:
+            self.pseudonyms = app_pseudonymizer(self.app)
+        return self.pseudonyms
 
     def step(self) -> int:
         """Applies the next batch of notifications; returns how many were read."""
@@ -37,13 +44,13 @@ class LogFollower:
             notifications = self.app.recorder.select_notifications(
                 start=position + 1, limit=self.batch_size, inclusive_of_start=True
             )
-            envelopes = []
+            pseudonyms, envelopes = self._pseudonymizer(), []
             for event in readable(self.app.mapper, notifications):  # erased: skipped
                 assert isinstance(event, PatientEvent)
-                envelopes.append(to_envelope(event))
+                envelopes.append(pseudonyms(to_envelope(event)))
             apply_events(unit, envelopes)
-            erased = [str(n.originator_id) for n in notifications if is_marker(n)]
-            if any(load_patient(unit, patient_id) for patient_id in erased):
+            erased = [pseudonyms.id(str(n.originator_id)) for n in notifications if is_marker(n)]
+            if any(load_patient(unit, pseudonym) for pseudonym in erased):
                 self._rebuild_in(unit, notifications[-1].id)
             if notifications:
                 save_position(unit, self.name, notifications[-1].id)
@@ -67,7 +74,8 @@ class LogFollower:
             if not page:
                 break
             events = readable(self.app.mapper, page)
-            apply_events(unit, [to_envelope(e) for e in events])
+            pseudonyms = self._pseudonymizer()
+            apply_events(unit, [pseudonyms(to_envelope(e)) for e in events])
             start = page[-1].id + 1
 
     def position(self) -> int:

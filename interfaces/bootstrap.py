@@ -9,6 +9,7 @@ from infrastructure.key_check import check_store_key, record_store_key
 from infrastructure.keys import parse_master_key
 from infrastructure.keystore import KeyStore
 from infrastructure.patient_keys import KeyRing, PatientKeyMapper
+from infrastructure.pseudonym_keys import plain_store_key
 from journey.application import JourneyApplication
 from journey.settings import Settings, get_settings
 from journey.storage import persistence_env
@@ -51,6 +52,8 @@ def build_application(
             store.create_tables()
             if unrecorded:
                 record_store_key(store, master)
+            if master is None:
+                plain_store_key(store)
             app.factory.env["CREATE_TABLE"] = "y"  # recorders made later (tracking) too
         if master is not None:
             keyring = KeyRing(master, store)

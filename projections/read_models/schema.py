@@ -192,8 +192,22 @@ ADDITIVE_TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
+# The stored read models' format (table rm_format): 1 held patient, clinician and session
+# ids in clear and free-text reasons; 2 holds keyed pseudonyms and no free text
+# (infrastructure.pseudonym_keys). Older read models are dropped and rebuilt from the log.
+FORMAT_VERSION = 2
+
+
 def create_tables(unit: Unit) -> None:
-    """Creates the missing rm_ tables and indexes (idempotent)."""
+    """Creates the missing rm_ tables and indexes (idempotent); read models of an older
+    format are dropped first (with their positions: the drivers then rebuild from 0)."""
+    unit.execute("CREATE TABLE IF NOT EXISTS rm_format (version INTEGER NOT NULL)")
+    row = unit.one("SELECT max(version) FROM rm_format")
+    if row is None or row[0] is None or int(row[0]) < FORMAT_VERSION:
+        for table in (*READ_MODEL_TABLES, *POSITION_TABLES):
+            unit.execute(f"DROP TABLE IF EXISTS {table}")
+        unit.execute("DELETE FROM rm_format")
+        unit.execute("INSERT INTO rm_format (version) VALUES (?)", (FORMAT_VERSION,))
     d = unit.dialect
     for statement in TABLES:
         unit.execute(statement.format(ts=d.timestamp, day=d.day, flag=d.flag))
@@ -203,7 +217,7 @@ def create_tables(unit: Unit) -> None:
 
 def drop_tables(unit: Unit) -> None:
     """Drops every rm_ table: the read models and all their positions."""
-    for table in (*READ_MODEL_TABLES, *POSITION_TABLES):
+    for table in (*READ_MODEL_TABLES, *POSITION_TABLES):  # rm_format stays: rebuilt = current
         unit.execute(f"DROP TABLE IF EXISTS {table}")
 
 
