@@ -23,7 +23,7 @@ from infrastructure.keystore import KeyRow
 from journey import domain_events as ev
 from journey.application import SNAPSHOT_INTERVAL, JourneyApplication
 from journey.commands import Command
-from journey.errors import InvalidCommand, Issue, JourneyError, UnknownPatient
+from journey.errors import InvalidCommand, Issue, JourneyError, PatientErased, UnknownPatient
 from journey.patient import Patient
 
 
@@ -124,7 +124,10 @@ class Decider:
             return Rejection.of(item)
         pid = item.patient_id
         if pid not in patients:
-            patients[pid] = self._load(pid)
+            try:
+                patients[pid] = self._load(pid)
+            except PatientErased as error:  # its commands are refused, the load goes on
+                return Rejection.of(error)
         try:
             patients[pid], recorded = self.app.decide(patients[pid], item, self.now)
         except JourneyError as error:

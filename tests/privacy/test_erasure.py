@@ -131,3 +131,23 @@ def _admit(pid: str) -> Any:
             "timezone": "UTC",
         }
     )
+
+
+def test_the_bulk_import_refuses_commands_for_an_erased_patient(store_url: str) -> None:
+    import json
+
+    from interfaces.bulk_import import bulk_import_lines
+
+    settings = Settings(database_url=store_url, cipher_key=KEY)
+    app = build_application(settings)
+    try:
+        app.handle(_admit("p-gone"))
+        erase_patient(app, "p-gone", "request", actor="admin")
+    finally:
+        app.close()
+    line = json.dumps(
+        {"command": "admit", "patient_id": "p-gone", "level": "iop", "timezone": "UTC",
+         "occurred_at": "2026-02-01T10:00:00Z"}
+    )  # fmt: skip
+    report = bulk_import_lines([line], settings=settings, workers=0, continue_on_error=True)
+    assert [type(r.error) for r in report.rejected] == [PatientErased]
