@@ -120,3 +120,20 @@ def test_cli_refuses_erasure_on_a_plain_store_and_a_key_that_does_not_fit(tmp_pa
     served = journey(encrypted, "serve", "--port", "0", key=OTHER_KEY)
     assert served.returncode == 7 and "not the key of this store" in served.stderr
     assert "API on" not in served.stderr
+
+
+def test_cli_rotate_key_then_only_the_new_key_opens_the_store(tmp_path: Path) -> None:
+    store = tmp_path / "journey.db"
+    commands = tmp_path / "c.jsonl"
+    commands.write_text(json.dumps({"command": "admit", "patient_id": "p-1", **ADMIT}) + "\n")
+    assert journey(store, "import", str(commands)).returncode == 0
+    os.environ["JOURNEY_NEW_CIPHER_KEY"] = OTHER_KEY
+    try:
+        rotated = journey(store, "rotate-key", "--actor", "ops-olga")
+    finally:
+        del os.environ["JOURNEY_NEW_CIPHER_KEY"]
+    assert rotated.returncode == 0, rotated.stderr
+    assert "re-wrapped 1 data keys" in rotated.stdout
+    assert journey(store, "show", "p-1").returncode == 7
+    shown = journey(store, "show", "p-1", "--json", key=OTHER_KEY)
+    assert shown.returncode == 0 and json.loads(shown.stdout)["status"] == "active"
