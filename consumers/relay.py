@@ -76,7 +76,7 @@ class Relay:
         self.report = RelayReport()
 
     def step(self) -> int:
-        """Publishes the next slice of the log; returns its event count (0: caught up).
+        """Publishes the next slice of the log; returns its notification count (0: caught up).
         Raises PublishFailed or KafkaError without moving the position."""
         publisher = self._ready_publisher()
         start = self.position.get() + 1
@@ -91,7 +91,7 @@ class Relay:
         self.report.events += batch.events
         self.report.summaries += batch.summaries
         self.report.batches += 1
-        return batch.events
+        return len(notifications)  # not batch.events: an erased patient's slice has none
 
     def run(self, *, once: bool = False, stop: threading.Event | None = None) -> RelayReport:
         """Publishes until stopped (or, with `once`, until caught up with the log head)."""

@@ -35,3 +35,20 @@ def test_the_state_topic_gets_a_tombstone_for_an_erased_patient(
     assert all(m["payload"] is not None for m in state[:-1])
     events = [m for m in read_with_kcat(kafka_bootstrap, topics.events) if m["key"] == erased]
     assert events and all(m["payload"] is not None for m in events)  # no event after erasure
+
+
+def test_a_slice_of_only_erased_events_does_not_stop_the_relay_early(
+    make_app: Callable[..., JourneyApplication],
+    kafka_bootstrap: str,
+    private_topics: Callable[[str], TopicNames],
+) -> None:
+    app = make_app(cipher_key=AESCipher.create_key(32))
+    load(app, cohort_lines(40, patients=1, prefix="gone"))
+    erase_patient(app, "gone-000001", "patient request", actor="admin")
+    load(app, cohort_lines(10, patients=1, prefix="kept"))
+    topics = private_topics("erased-slices")
+    config = RelayConfig(bootstrap=kafka_bootstrap, topics=topics, batch_size=10)
+    report = Relay(app, config).run(once=True)
+    assert report.lag is not None and report.lag.behind == 0
+    keys = {m["key"] for m in read_with_kcat(kafka_bootstrap, topics.events)}
+    assert keys == {"kept-000001"}
