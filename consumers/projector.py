@@ -70,10 +70,12 @@ class SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
 def apply_records(unit: Unit, records: Sequence[Any], pseudonyms: Pseudonymizer) -> int:
     """Applies records of the events topic in order (pseudonymized for the read models),
     skipping those whose ce_id was seen (redeliveries); returns how many were applied."""
-    decoded = []
+    raw = []
     for record in records:
-        envelope = pseudonyms(envelope_from_record(record.value))
-        decoded.append((header_map(record.headers or []).get("ce_id", envelope.event_id), envelope))
+        envelope = envelope_from_record(record.value)
+        raw.append((header_map(record.headers or []).get("ce_id", envelope.event_id), envelope))
+    erased = erased_patients(unit, {envelope.patient_id for _, envelope in raw})
+    decoded = [(ce_id, pseudonyms(e)) for ce_id, e in raw if e.patient_id not in erased]
     fresh = claim_events(unit, [ce_id for ce_id, _ in decoded])
     applied = 0
     prepare(unit, [envelope for ce_id, envelope in decoded if ce_id in fresh])
@@ -82,6 +84,30 @@ def apply_records(unit: Unit, records: Sequence[Any], pseudonyms: Pseudonymizer)
             fresh.discard(ce_id)  # a second copy in the same batch is a duplicate too
             applied += apply_event(unit, envelope)
     return applied
+
+
+def erased_patients(unit: Unit, patient_ids: set[str]) -> set[str]:
+    """Those of the patients that were erased in this store (`journey_keys`): the events
+    topic still holds their events (until its retention), which must never come back into
+    the read models. A read-model database without the key table knows of no erasure."""
+    if not patient_ids:
+        return set()
+    exists = (
+        "SELECT to_regclass('journey_keys') IS NOT NULL"
+        if unit.dialect.name == "postgresql"
+        else "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'journey_keys'"
+    )
+    row = unit.one(exists)
+    if row is None or not row[0]:
+        return set()
+    ids = sorted(patient_ids)
+    marks = ", ".join("?" * len(ids))
+    found = unit.all(
+        "SELECT patient_id FROM journey_keys"
+        f" WHERE erased_at IS NOT NULL AND patient_id IN ({marks})",
+        ids,
+    )
+    return {str(r[0]) for r in found}
 
 
 def apply_batch(
