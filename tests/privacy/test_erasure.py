@@ -151,3 +151,26 @@ def test_the_bulk_import_refuses_commands_for_an_erased_patient(store_url: str) 
     )  # fmt: skip
     report = bulk_import_lines([line], settings=settings, workers=0, continue_on_error=True)
     assert [type(r.error) for r in report.rejected] == [PatientErased]
+
+
+def test_a_patient_of_a_single_key_store_can_be_erased_and_the_log_still_verifies(
+    store_url: str, tmp_path: Any
+) -> None:
+    """Its events (encrypted with the master key itself) cannot be shredded, but the
+    service forgets the patient all the same (docs/privacy.md says so)."""
+    from tests.privacy.legacy import LEGACY_KEY, PATIENTS, legacy_store
+
+    url = legacy_store("aes", store_url, tmp_path)
+    app = build_application(Settings(database_url=url, cipher_key=LEGACY_KEY))
+    try:
+        marker = erase_patient(app, PATIENTS[0], "request", actor="admin")
+        assert marker.erased_version == 201
+        with pytest.raises(PatientErased):
+            app.history(PATIENTS[0])
+        with pytest.raises(PatientErased):
+            app.load_patient(PATIENTS[0])  # its snapshot too
+        assert len(app.history(PATIENTS[1])) == 1
+        result = verify_log(app)
+        assert result.ok and list(result.erased) == [PATIENTS[0]], result.first()
+    finally:
+        app.close()
