@@ -174,3 +174,29 @@ def test_a_patient_of_a_single_key_store_can_be_erased_and_the_log_still_verifie
         assert result.ok and list(result.erased) == [PATIENTS[0]], result.first()
     finally:
         app.close()
+
+
+def test_an_import_rejects_the_lines_of_an_erased_patient_and_applies_the_others(
+    make_app: Callable[..., JourneyApplication],
+) -> None:
+    import json
+
+    from interfaces.importer import import_lines
+
+    app = make_app(cipher_key=KEY)
+    app.handle(_admit("p-gone"))
+    erase_patient(app, "p-gone", "request", actor="admin")
+    lines = [json.dumps({**_admit_fields(pid)}) for pid in ("p-gone", "p-new")]
+    report = import_lines(app, lines, continue_on_error=True)
+    assert report.accepted == 1 and [type(r.error) for r in report.rejected] == [PatientErased]
+    assert app.history("p-new")
+
+
+def _admit_fields(pid: str) -> dict[str, Any]:
+    return {
+        "command": "admit",
+        "patient_id": pid,
+        "level": "detox",
+        "occurred_at": "2026-01-01T10:00:00Z",
+        "timezone": "UTC",
+    }
