@@ -56,9 +56,14 @@ def build_batch(
         by_patient.setdefault(envelope.patient_id, []).append(envelope)
     events = len(records)
     for patient_id, new in by_patient.items():
-        if patient_id not in erased:
+        if patient_id in erased:
+            continue
+        try:
             summary = summarize(histories.extended(patient_id, new))
-            records.append(Outgoing(topics.state, state_record(summary)))
+        except PatientErased:  # erased while this batch was being built
+            erased[patient_id] = None
+            continue
+        records.append(Outgoing(topics.state, state_record(summary)))
     for patient_id in erased:  # the compacted state topic forgets the patient
         records.append(Outgoing(topics.state, tombstone(patient_id)))
     return Batch(notifications[-1].id, events, records)

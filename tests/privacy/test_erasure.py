@@ -200,3 +200,21 @@ def _admit_fields(pid: str) -> dict[str, Any]:
         "occurred_at": "2026-01-01T10:00:00Z",
         "timezone": "UTC",
     }
+
+
+def test_a_patient_erased_while_the_relay_builds_its_batch_gets_a_tombstone(
+    make_app: Callable[..., JourneyApplication],
+) -> None:
+    app, erased, _ = loaded(make_app)
+    notifications = app.recorder.select_notifications(1, 10_000)
+    envelopes = {n.id: to_envelope(app.mapper.to_domain_event(n)) for n in notifications}
+    erase_patient(app, erased, "request", actor="admin")  # after decoding, before summaries
+
+    def history(patient_id: str, version: int) -> Any:
+        return [to_envelope(e) for e in app.events.get(patient_id, lte=version)]
+
+    topics = TopicNames()
+    new = [n for n in notifications if envelopes[n.id].version > 1]  # histories must load
+    batch = build_batch(new, lambda n: envelopes[n.id], HistoryCache(history), topics)
+    state = [o.record for o in batch.records if o.topic == topics.state]
+    assert [r.value for r in state if r.key == erased.encode()] == [None]
