@@ -65,6 +65,7 @@ def build_batch(
             continue
         records.append(Outgoing(topics.state, state_record(summary)))
     for patient_id in erased:  # the compacted state topic forgets the patient
+        histories.forget(patient_id)
         records.append(Outgoing(topics.state, tombstone(patient_id)))
     return Batch(notifications[-1].id, events, records)
 
