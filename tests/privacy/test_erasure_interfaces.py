@@ -95,10 +95,19 @@ def test_cli_erase_then_reads_exit_3_and_verify_passes(tmp_path: Path) -> None:
     done = journey(store, "erase", "p-1", "--reason", "patient request", "--actor", "admin-ann")
     assert done.returncode == 0, done.stderr
     assert "erased patient p-1" in done.stdout
-    for read in (["show", "p-1"], ["history", "p-1"], ["erase", "p-1", "--reason", "again"]):
+    report = ["audit-report", "p-1", "--out", str(tmp_path / "r.html")]
+    again = ["erase", "p-1", "--reason", "again", "--actor", "admin-ann"]
+    for read in (["show", "p-1"], ["history", "p-1"], report, again):
         gone = journey(store, *read)
         assert gone.returncode == 3, gone.stderr
         assert "erased" in gone.stderr
+    assert not (tmp_path / "r.html").exists()
+    trail = raw_rows(
+        f"sqlite:///{store}",
+        "SELECT actor, outcome FROM audit_access_log WHERE action = 'patient.erase' ORDER BY at",
+    )
+    assert [t[0] for t in trail] == ["admin-ann", "admin-ann"]
+    assert trail[0][1] == "ok" and trail[1][1] != "ok"
     verified = journey(store, "verify", "--all")
     assert verified.returncode == 0, verified.stderr
     assert "ERASED: patient p-1" in verified.stdout and "OK" in verified.stdout
