@@ -77,6 +77,12 @@ class SnapshotFold:
             " patient's events up to its version"
         )
 
+    def forget(self, pid: str) -> None:
+        """Stops checking the patient's snapshots (an erased patient: unreadable)."""
+        if self._pending.pop(pid, None) is not None:
+            self.count = sum(len(v) for v in self._pending.values())
+        self._aggregates.pop(pid, None)
+
     def _forget(self, pid: str) -> None:
         self._pending.pop(pid, None)
         self._aggregates.pop(pid, None)
