@@ -15,11 +15,14 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from audit.anchors import Anchor, anchors_for
+from infrastructure.patient_keys import KeyRing, record_key_changes
 
 ANCHORS_TABLE = "audit_anchors"
 
 
 class AnchoredPostgresApplicationRecorder(PostgresApplicationRecorder):
+    keyring: KeyRing | None = None  # per-patient keys (infrastructure.patient_keys)
+
     def __init__(self, datastore: PostgresDatastore, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name=events_table_name)
         self.anchors = Identifier(self.datastore.schema), Identifier(ANCHORS_TABLE)
@@ -36,6 +39,7 @@ class AnchoredPostgresApplicationRecorder(PostgresApplicationRecorder):
     ) -> Sequence[int] | None:
         positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         assert positions is not None
+        record_key_changes(self.keyring, curs, list(stored_events))
         curs.execute(
             SQL("SELECT running_hash FROM {}.{} ORDER BY notification_id DESC LIMIT 1").format(
                 *self.anchors

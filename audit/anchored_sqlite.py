@@ -10,11 +10,14 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
 from audit.anchors import Anchor, Row, anchors_for
+from infrastructure.patient_keys import KeyRing, record_key_changes
 
 ANCHORS_TABLE = "audit_anchors"
 
 
 class AnchoredSQLiteApplicationRecorder(SQLiteApplicationRecorder):
+    keyring: KeyRing | None = None  # per-patient keys (infrastructure.patient_keys)
+
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),
@@ -26,6 +29,7 @@ class AnchoredSQLiteApplicationRecorder(SQLiteApplicationRecorder):
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
+        record_key_changes(self.keyring, c, list(stored_events))
         return self.insert_anchored(
             c,
             [(_stored_id(s), s.originator_version, s.topic, s.state) for s in stored_events],

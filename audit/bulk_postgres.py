@@ -19,6 +19,8 @@ from psycopg.sql import SQL, Composed, Identifier
 
 from audit.anchored_postgres import ANCHORS_TABLE, AnchoredPostgresApplicationRecorder
 from audit.anchors import Anchor, Row, anchors_for
+from infrastructure.keystore import KeyRow
+from infrastructure.patient_keys import insert_keys
 
 IDLE_LIMIT = "10min"  # instead of the datastore's few seconds: see transaction()
 _HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags, header extension length
@@ -127,8 +129,13 @@ class PostgresBulkWriter:
             cursor.execute(self.notify)
 
     def append(
-        self, cursor: Cursor[DictRow], events: Sequence[Row], snapshots: Sequence[Row]
+        self,
+        cursor: Cursor[DictRow],
+        events: Sequence[Row],
+        snapshots: Sequence[Row],
+        keys: Sequence[KeyRow],
     ) -> None:
+        insert_keys(self.recorder, cursor, keys)
         first = self.last_position + 1
         positions = range(first, first + len(events))
         anchors = anchors_for(self.last_hash, positions, events)

@@ -17,6 +17,8 @@ from typing import Any, Protocol
 from audit.anchored_postgres import AnchoredPostgresApplicationRecorder
 from audit.anchored_sqlite import AnchoredSQLiteApplicationRecorder
 from audit.anchors import Row
+from infrastructure.keystore import KeyRow
+from infrastructure.patient_keys import insert_keys
 from journey.application import JourneyApplication
 
 
@@ -27,7 +29,9 @@ class Writer(Protocol):
         """A transaction (its cursor) that commits on exit and rolls back on an error."""
         ...
 
-    def append(self, cursor: Any, events: Sequence[Row], snapshots: Sequence[Row]) -> None: ...
+    def append(
+        self, cursor: Any, events: Sequence[Row], snapshots: Sequence[Row], keys: Sequence[KeyRow]
+    ) -> None: ...
 
 
 class _Abort(Exception):
@@ -39,14 +43,17 @@ class BulkSession:
     """Appends batches; `head` is the log's last position when the session started."""
 
     head: int | None
-    _append: Callable[[Sequence[Row], Sequence[Row]], None]
+    _append: Callable[[Sequence[Row], Sequence[Row], Sequence[KeyRow]], None]
     aborted: bool = False
 
-    def append(self, events: Sequence[Row], snapshots: Sequence[Row] = ()) -> None:
+    def append(
+        self, events: Sequence[Row], snapshots: Sequence[Row] = (), keys: Sequence[KeyRow] = ()
+    ) -> None:
+        """Appends rows; `keys` are the wrapped data keys of the new patients among them."""
         if self.aborted:
             raise RuntimeError("the bulk session was aborted: nothing more is stored")
         if events or snapshots:
-            self._append(events, snapshots)
+            self._append(events, snapshots, keys)
 
     def abort(self) -> None:
         """Nothing of an atomic session is stored; batches already committed stay."""
@@ -59,16 +66,18 @@ def bulk_session(app: JourneyApplication, *, atomic: bool) -> Iterator[BulkSessi
     writer = _writer(app)
     if not atomic:
 
-        def commit_each(events: Sequence[Row], snapshots: Sequence[Row]) -> None:
+        def commit_each(
+            events: Sequence[Row], snapshots: Sequence[Row], keys: Sequence[KeyRow]
+        ) -> None:
             with writer.transaction() as cursor:
-                writer.append(cursor, events, snapshots)
+                writer.append(cursor, events, snapshots, keys)
 
         yield BulkSession(app.recorder.max_notification_id(), commit_each)
         return
     with suppress(_Abort), writer.transaction() as cursor:
         session = BulkSession(
             app.recorder.max_notification_id(),
-            lambda events, snapshots: writer.append(cursor, events, snapshots),
+            lambda events, snapshots, keys: writer.append(cursor, events, snapshots, keys),
         )
         yield session
         if session.aborted:
@@ -99,7 +108,10 @@ class SQLiteBulkWriter:
     def transaction(self) -> AbstractContextManager[Any]:
         return self.recorder.datastore.transaction(commit=True)
 
-    def append(self, cursor: Any, events: Sequence[Row], snapshots: Sequence[Row]) -> None:
+    def append(
+        self, cursor: Any, events: Sequence[Row], snapshots: Sequence[Row], keys: Sequence[KeyRow]
+    ) -> None:
+        insert_keys(self.recorder, cursor, keys)
         self.recorder.insert_anchored(cursor, events)
         if snapshots and self.snapshots_statement is not None:
             cursor.executemany(self.snapshots_statement, snapshots)

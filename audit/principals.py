@@ -23,6 +23,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "audit.report",
             "analytics.read",
             "analytics.detail",  # exact counts at any instant (analysts: dates, cells > 10)
+            "patient.erase",
         }
     ),
 }

@@ -46,6 +46,7 @@ class Verification:
     head: Anchor | None = None
     breaks: list[Break] = field(default_factory=list)
     compared: dict[str, str] = field(default_factory=dict)  # what was compared -> outcome
+    erased: dict[str, str] = field(default_factory=dict)  # patient -> its erasure, described
 
     @property
     def ok(self) -> bool:

@@ -25,9 +25,10 @@ from audit.verification import (
 )
 from audit.verify_heads import compare_exported
 from audit.verify_snapshots import SnapshotFold
+from infrastructure.erasure import ERASURE_TOPIC, read_marker
 from journey import chain
 from journey.application import JourneyApplication
-from journey.errors import UnknownPatient
+from journey.errors import PatientErased, UnknownPatient
 
 __all__ = ["Break", "Verification", "verify_log", "verify_patient"]
 
@@ -37,6 +38,7 @@ class _ChainCheck:
     """Per-patient chain state while walking events in order."""
 
     heads: dict[str, tuple[int, str]] = field(default_factory=dict)
+    erased: dict[str, str] = field(default_factory=dict)  # patient -> its erasure, described
 
     def check(
         self, app: JourneyApplication, row: StoredEvent, position: int | None
@@ -45,12 +47,36 @@ class _ChainCheck:
         try:
             event = decode(app, row)
             chain_hash, content = str(event.chain_hash), event.chain_content()
+        except PatientErased:
+            return self._erased(row, position), None
         except DECODE_ERRORS as error:
             pid, version = str(row.originator_id), row.originator_version
             head = self.heads.get(pid, (1, chain.GENESIS))[1]
             self.heads[pid] = (version + 1, head)
             return Break(pid, version, position, f"stored event cannot be decoded ({error})"), None
         return self._link(row, position, chain_hash, content), event
+
+    def _erased(self, row: StoredEvent, position: int | None) -> Break | None:
+        """An erased patient's event (content no longer readable: its stored bytes are still
+        covered by the anchors) or its erasure marker, which records the chain head."""
+        pid, version = str(row.originator_id), row.originator_version
+        expected, head = self.heads.get(pid, (1, chain.GENESIS))
+        self.heads[pid] = (version + 1, head)
+        if version != expected:
+            return Break(
+                pid, version, position, f"expected version {expected}: missing or moved event"
+            )
+        if row.topic != ERASURE_TOPIC:
+            return None
+        marker = read_marker(row.state)
+        if marker.erased_version != version - 1:
+            return Break(pid, version, position, "erasure marker does not follow the last event")
+        self.heads[pid] = (version + 1, marker.chain_head)
+        self.erased[pid] = (
+            f"erased at {marker.erased_at} by {marker.actor}: {marker.erased_version} events kept"
+            f" as anchored encrypted bytes, chain head at erasure {marker.chain_head}"
+        )
+        return None
 
     def _link(
         self, row: StoredEvent, position: int | None, chain_hash: str, content: bytes
@@ -131,6 +157,7 @@ def verify_log(app: JourneyApplication, exported: Sequence[Anchor] | None = None
             running = anchor.running_hash
         result.breaks += [b for b in found if b is not None]
     result.patients = len(chains.heads)
+    result.erased = chains.erased
     _describe(result, f"{result.patients} patients", snapshots)
     if exported is not None:
         compare_exported(app, result, exported)
@@ -142,6 +169,8 @@ def _where(row: StoredEvent) -> tuple[str, int]:
 
 
 def _describe(result: Verification, whose: str, snapshots: SnapshotFold) -> None:
+    for patient_id in result.erased:  # their snapshots can no longer be read: not checked
+        snapshots.forget(patient_id)
     result.breaks += snapshots.finish()
     result.snapshots = snapshots.count
     result.compared["snapshots"] = snapshots.describe()
@@ -188,6 +217,7 @@ def verify_patient(app: JourneyApplication, patient_id: str) -> Verification:
     for version in sorted(set(rows) - set(positions)):
         result.breaks.append(Break(patient_id, version, None, "event is not anchored (inserted)"))
     result.patients = 1 if rows else 0
+    result.erased = chains.erased
     _describe(result, f"patient {patient_id}", snapshots)
     result.compared["exported head"] = "not compared for one patient (verify --all)"
     result.compared["published head"] = "not compared for one patient (verify --all)"

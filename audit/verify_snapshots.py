@@ -77,6 +77,12 @@ class SnapshotFold:
             " patient's events up to its version"
         )
 
+    def forget(self, pid: str) -> None:
+        """Stops checking the patient's snapshots (an erased patient: unreadable)."""
+        if self._pending.pop(pid, None) is not None:
+            self.count = sum(len(v) for v in self._pending.values())
+        self._aggregates.pop(pid, None)
+
     def _forget(self, pid: str) -> None:
         self._pending.pop(pid, None)
         self._aggregates.pop(pid, None)
@@ -132,7 +138,7 @@ def _part(state: dict[str, Any], key: str) -> tuple[bool, bytes]:
 def _difference(stored: PatientSnapshot, aggregate: Any) -> str | None:
     """Why the stored snapshot is not the aggregate's state (what PatientSnapshot.take
     stores of it), or None when it is."""
-    rebuilt: dict[str, Any] = dict(vars(aggregate))
+    rebuilt: dict[str, Any] = _as_taken_then(dict(vars(aggregate)), stored.state)
     differing = []
     if _fast(stored.state) != _fast(rebuilt):  # else equal: skip the per-field comparison
         keys = sorted(set(stored.state) | set(rebuilt))
@@ -147,6 +153,27 @@ def _difference(stored: PatientSnapshot, aggregate: Any) -> str | None:
     if stored.digest is not None and stored.digest_problem() is not None:
         return "snapshot digest does not match its content (edited)"
     return None
+
+
+# What a session held in a snapshot of state version 1 (before journey.patient.STATE_VERSION
+# 2 added each session's current values and last correction).
+STATE_V1_SESSION_KEYS = ("fingerprint", "occurred_at", "voided")
+
+
+def _as_taken_then(rebuilt: dict[str, Any], stored: dict[str, Any]) -> dict[str, Any]:
+    """The rebuilt state in the shape of the stored snapshot's state version: a snapshot
+    taken by an earlier version is compared with what that version kept, no more (every
+    patient-level key and every session still compared)."""
+    if "state_version" in stored or "state_version" not in rebuilt:
+        return rebuilt
+    rebuilt.pop("state_version")
+    sessions = rebuilt.get("sessions")
+    if isinstance(sessions, dict):
+        rebuilt["sessions"] = {
+            sid: {k: v for k, v in session.items() if k in STATE_V1_SESSION_KEYS}
+            for sid, session in sessions.items()
+        }
+    return rebuilt
 
 
 def _fast(state: dict[str, Any]) -> bytes:

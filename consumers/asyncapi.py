@@ -101,7 +101,7 @@ def _anchor_message() -> dict[str, Any]:
         "contentType": CONTENT_TYPE,
         "payload": {
             "schemaFormat": SCHEMA_FORMAT,
-            "schema": {"$ref": f"./schemas/{HEAD_TYPE}.v{HEAD_VERSION}.json"},
+            "schema": {"$ref": f"./{DIRECTORY}/{HEAD_TYPE}.v{HEAD_VERSION}.json"},
         },
         "bindings": {
             "kafka": {

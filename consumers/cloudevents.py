@@ -23,7 +23,7 @@ SEQUENCE_WIDTH = 20
 @dataclass(frozen=True)
 class KafkaRecord:
     key: bytes
-    value: bytes
+    value: bytes | None  # None: a tombstone (compacted topics forget the key)
     headers: list[tuple[str, bytes]]
 
 

@@ -40,5 +40,9 @@ class HistoryCache:
             self._histories.popitem(last=False)
         return history
 
+    def forget(self, patient_id: str) -> None:
+        """Drops an (erased) patient's envelopes from memory."""
+        self._histories.pop(patient_id, None)
+
     def clear(self) -> None:
         self._histories.clear()

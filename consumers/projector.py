@@ -18,6 +18,7 @@ from kafka import ConsumerRebalanceListener, KafkaConsumer, OffsetAndMetadata, T
 
 from consumers.cloudevents import EVENTS_TOPIC, envelope_from_record, header_map
 from consumers.projector_hooks import CrashHook
+from infrastructure.pseudonym_keys import Pseudonymizer, db_pseudonymizer
 from infrastructure.sql import Database, Unit
 from projections.read_models.handlers import apply_event, prepare
 from projections.read_models.positions import claim_events, save_offsets, stored_offsets
@@ -66,13 +67,15 @@ class SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
                 self.consumer.seek(tp, offset)
 
 
-def apply_records(unit: Unit, records: Sequence[Any]) -> int:
-    """Applies records of the events topic in order, skipping those whose ce_id was seen
-    (redeliveries); returns how many were applied."""
-    decoded = []
+def apply_records(unit: Unit, records: Sequence[Any], pseudonyms: Pseudonymizer) -> int:
+    """Applies records of the events topic in order (pseudonymized for the read models),
+    skipping those whose ce_id was seen (redeliveries); returns how many were applied."""
+    raw = []
     for record in records:
         envelope = envelope_from_record(record.value)
-        decoded.append((header_map(record.headers or []).get("ce_id", envelope.event_id), envelope))
+        raw.append((header_map(record.headers or []).get("ce_id", envelope.event_id), envelope))
+    erased = erased_patients(unit, {envelope.patient_id for _, envelope in raw})
+    decoded = [(ce_id, pseudonyms(e)) for ce_id, e in raw if e.patient_id not in erased]
     fresh = claim_events(unit, [ce_id for ce_id, _ in decoded])
     applied = 0
     prepare(unit, [envelope for ce_id, envelope in decoded if ce_id in fresh])
@@ -83,14 +86,41 @@ def apply_records(unit: Unit, records: Sequence[Any]) -> int:
     return applied
 
 
+def erased_patients(unit: Unit, patient_ids: set[str]) -> set[str]:
+    """Those of the patients that were erased in this store (`journey_keys`): the events
+    topic still holds their events (until its retention), which must never come back into
+    the read models. A read-model database without the key table knows of no erasure."""
+    if not patient_ids:
+        return set()
+    exists = (
+        "SELECT to_regclass('journey_keys') IS NOT NULL"
+        if unit.dialect.name == "postgresql"
+        else "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'journey_keys'"
+    )
+    row = unit.one(exists)
+    if row is None or not row[0]:
+        return set()
+    ids = sorted(patient_ids)
+    marks = ", ".join("?" * len(ids))
+    found = unit.all(
+        "SELECT patient_id FROM journey_keys"
+        f" WHERE erased_at IS NOT NULL AND patient_id IN ({marks})",
+        ids,
+    )
+    return {str(r[0]) for r in found}
+
+
 def apply_batch(
-    db: Database, group_id: str, batch: Mapping[TopicPartition, Sequence[Any]]
+    db: Database,
+    group_id: str,
+    batch: Mapping[TopicPartition, Sequence[Any]],
+    pseudonyms: Pseudonymizer,
 ) -> dict[TopicPartition, int]:
     """Applies a polled batch and stores the next offsets in one transaction."""
     next_offsets = {tp: records[-1].offset + 1 for tp, records in batch.items() if records}
     with db.transaction() as unit:
         for records in batch.values():
-            apply_records(unit, records)
+            apply_records(unit, records, pseudonyms)
         for tp, offset in next_offsets.items():
             save_offsets(unit, group_id, tp.topic, {tp.partition: offset})
     return next_offsets
@@ -105,8 +135,11 @@ class KafkaProjector:
     batch_size: int = BATCH_SIZE
     crash: CrashHook = field(default_factory=CrashHook)
     records: int = 0
+    cipher_key: str | None = None  # the store's JOURNEY_CIPHER_KEY: the pseudonyms' key
+    pseudonyms: Pseudonymizer | None = None
 
     def start(self) -> None:
+        self.pseudonyms = db_pseudonymizer(self.db, self.cipher_key)
         with self.db.transaction() as unit:
             create_tables(unit)
         listener = SeekToStored(self.consumer, self.db, self.group_id)
@@ -117,7 +150,8 @@ class KafkaProjector:
         batch = self.consumer.poll(timeout_ms=500, max_records=self.batch_size)
         if not batch:
             return 0
-        offsets = apply_batch(self.db, self.group_id, batch)
+        assert self.pseudonyms is not None, "start() first"
+        offsets = apply_batch(self.db, self.group_id, batch, self.pseudonyms)
         self.crash.batch_committed()
         self.consumer.commit_async({tp: OffsetAndMetadata(o, "", -1) for tp, o in offsets.items()})
         count = sum(len(records) for records in batch.values())

@@ -9,13 +9,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from consumers.projector_hooks import CrashHook
-from infrastructure.sql import Database
+from infrastructure.erasure import is_marker, readable
+from infrastructure.pseudonym_keys import Pseudonymizer, app_pseudonymizer
+from infrastructure.sql import Database, Unit
 from journey.application import JourneyApplication
 from journey.domain_events import PatientEvent
 from journey.envelopes import to_envelope
 from projections.read_models.handlers import apply_events
+from projections.read_models.patients import load_patient
 from projections.read_models.positions import lock_position, save_position
-from projections.read_models.schema import create_tables, reset_tables
+from projections.read_models.schema import READ_MODEL_TABLES, create_tables, reset_tables
 
 TRACKING_NAME = "rm-log"
 BATCH_SIZE = 500
@@ -28,6 +31,12 @@ class LogFollower:
     name: str = TRACKING_NAME
     batch_size: int = BATCH_SIZE
     crash: CrashHook = field(default_factory=CrashHook)
+    pseudonyms: Pseudonymizer | None = None  # the store's (infrastructure.pseudonym_keys)
+
+    def _pseudonymizer(self) -> Pseudonymizer:
+        if self.pseudonyms is None:
+            self.pseudonyms = app_pseudonymizer(self.app)
+        return self.pseudonyms
 
     def step(self) -> int:
         """Applies the next batch of notifications; returns how many were read."""
@@ -36,17 +45,39 @@ class LogFollower:
             notifications = self.app.recorder.select_notifications(
                 start=position + 1, limit=self.batch_size, inclusive_of_start=True
             )
-            envelopes = []
-            for notification in notifications:
-                event = self.app.mapper.to_domain_event(notification)
+            pseudonyms, envelopes = self._pseudonymizer(), []
+            for event in readable(self.app.mapper, notifications):  # erased: skipped
                 assert isinstance(event, PatientEvent)
-                envelopes.append(to_envelope(event))
+                envelopes.append(pseudonyms(to_envelope(event)))
             apply_events(unit, envelopes)
+            erased = [pseudonyms.id(str(n.originator_id)) for n in notifications if is_marker(n)]
+            if any(load_patient(unit, pseudonym) for pseudonym in erased):
+                self._rebuild_in(unit, notifications[-1].id)
             if notifications:
                 save_position(unit, self.name, notifications[-1].id)
         if notifications:
             self.crash.batch_committed()
         return len(notifications)
+
+    def _rebuild_in(self, unit: Unit, stop: int) -> None:
+        """A patient of the read models was erased: its rows and its share of every counter
+        go by rebuilding the read models from the log (without the erased patients, whose
+        events no longer decrypt) up to `stop`, in the caller's transaction: readers see
+        the read models before or after, never in between."""
+        for table in READ_MODEL_TABLES:
+            unit.execute(f"DROP TABLE IF EXISTS {table}")
+        create_tables(unit)
+        start = 1
+        while start <= stop:
+            page = self.app.recorder.select_notifications(
+                start=start, limit=self.batch_size, stop=stop, inclusive_of_start=True
+            )
+            if not page:
+                break
+            events = readable(self.app.mapper, page)
+            pseudonyms = self._pseudonymizer()
+            apply_events(unit, [pseudonyms(to_envelope(e)) for e in events])
+            start = page[-1].id + 1
 
     def position(self) -> int:
         with self.db.transaction() as unit:

@@ -84,7 +84,7 @@ class Relay:
         self.report = RelayReport()
 
     def step(self) -> int:
-        """Publishes the next slice of the log; returns its event count (0: caught up).
+        """Publishes the next slice of the log; returns its notification count (0: caught up).
         Raises PublishFailed, HeadUnavailable or KafkaError without moving the position,
         AnchorMissing when the log no longer extends the published head."""
         publisher = self._ready_publisher()
@@ -103,7 +103,7 @@ class Relay:
         self.report.events += batch.events
         self.report.summaries += batch.summaries
         self.report.batches += 1
-        return batch.events
+        return len(notifications)  # not batch.events: an erased patient's slice has none
 
     def run(self, *, once: bool = False, stop: threading.Event | None = None) -> RelayReport:
         """Publishes until stopped (or, with `once`, until caught up with the log head)."""

@@ -12,6 +12,7 @@ from consumers.cloudevents import KafkaRecord, event_record
 from consumers.histories import HistoryCache
 from consumers.state_summary import state_record, summarize
 from consumers.topics import TopicNames
+from journey.errors import PatientErased
 from journey.events import EventEnvelope
 
 Decoder = Callable[[Notification], EventEnvelope]
@@ -44,11 +45,31 @@ def build_batch(
     patient's last event in it (computed once per patient per batch, not per event)."""
     records: list[Outgoing] = []
     by_patient: dict[str, list[EventEnvelope]] = {}
+    erased: dict[str, None] = {}
     for notification in notifications:
-        envelope = decode(notification)
+        try:
+            envelope = decode(notification)
+        except PatientErased:  # an erased patient's event, or its erasure marker
+            erased[str(notification.originator_id)] = None
+            continue
         records.append(Outgoing(topics.events, event_record(envelope)))
         by_patient.setdefault(envelope.patient_id, []).append(envelope)
+    events = len(records)
     for patient_id, new in by_patient.items():
-        summary = summarize(histories.extended(patient_id, new))
+        if patient_id in erased:
+            continue
+        try:
+            summary = summarize(histories.extended(patient_id, new))
+        except PatientErased:  # erased while this batch was being built
+            erased[patient_id] = None
+            continue
         records.append(Outgoing(topics.state, state_record(summary)))
-    return Batch(notifications[-1].id, len(notifications), records)
+    for patient_id in erased:  # the compacted state topic forgets the patient
+        histories.forget(patient_id)
+        records.append(Outgoing(topics.state, tombstone(patient_id)))
+    return Batch(notifications[-1].id, events, records)
+
+
+def tombstone(patient_id: str) -> KafkaRecord:
+    """A null value for the patient's key: compaction then drops its summaries."""
+    return KafkaRecord(key=patient_id.encode(), value=None, headers=[])

@@ -9,6 +9,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from consumers.log_shares import Share, share_reader
+from infrastructure.erasure import readable
+from infrastructure.pseudonym_keys import app_pseudonymizer
 from infrastructure.sql import Database, connect
 from journey.application import JourneyApplication
 from journey.domain_events import PatientEvent
@@ -57,16 +59,16 @@ def rebuild_into(
     with scratch.transaction() as unit:
         create_tables(unit)
     read = share_reader(app, share)
+    pseudonyms = app_pseudonymizer(app)
     done, start, began = 0, 1, time.perf_counter()
     while start <= stop:
         page = read(start, stop)
         if not page.end:
             break
         with scratch.transaction() as unit:
-            for notification in page.notifications:
-                event = app.mapper.to_domain_event(notification)
+            for event in readable(app.mapper, page.notifications):  # erased patients: none
                 assert isinstance(event, PatientEvent)
-                apply_event(unit, to_envelope(event))
+                apply_event(unit, pseudonyms(to_envelope(event)))
         done += len(page.notifications)
         start = page.end + 1
         if progress:

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import psycopg
 
+from infrastructure.files import create_private_file
 from journey.storage import persistence_env
 
 Params = Sequence[Any]
@@ -234,6 +235,7 @@ def connect(database_url: str) -> Database:
     """A new connection to the store of `database_url` (autocommit between transactions)."""
     env = persistence_env(database_url)
     if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
+        create_private_file(env["SQLITE_DBNAME"])
         connection = sqlite3.connect(
             env["SQLITE_DBNAME"], timeout=30, isolation_level=None, check_same_thread=False
         )

@@ -1,5 +1,5 @@
 """`python -m interfaces` runs the `journey` command line."""
 
-from interfaces.cli import app
+from interfaces.cli import main
 
-app()
+main()

@@ -19,10 +19,11 @@ from datetime import datetime
 from eventsourcing.persistence import StoredEvent
 
 from audit.anchors import Row
+from infrastructure.keystore import KeyRow
 from journey import domain_events as ev
 from journey.application import SNAPSHOT_INTERVAL, JourneyApplication
 from journey.commands import Command
-from journey.errors import InvalidCommand, Issue, JourneyError, UnknownPatient
+from journey.errors import InvalidCommand, Issue, JourneyError, PatientErased, UnknownPatient
 from journey.patient import Patient
 
 
@@ -76,6 +77,7 @@ class PatientBatch:
     others: list[tuple[int, Outcome]] = field(default_factory=list)
     events: list[Row] = field(default_factory=list)
     snapshots: list[Row] = field(default_factory=list)
+    keys: list[KeyRow] = field(default_factory=list)  # a new patient's wrapped data key
 
 
 def _row(stored: StoredEvent) -> Row:
@@ -128,7 +130,10 @@ class Decider:
             return Rejection.of(item)
         pid = item.patient_id
         if pid not in patients:
-            patients[pid] = self._load(pid)
+            try:
+                patients[pid] = self._load(pid)
+            except PatientErased as error:  # its commands are refused, the load goes on
+                return Rejection.of(error)
         try:
             patients[pid], recorded = self.app.decide(
                 patients[pid], item, self.now, self.recorded_by
@@ -155,6 +160,9 @@ class Decider:
             e.originator_version % SNAPSHOT_INTERVAL == 0 for e in events
         ):
             batch.snapshots = [_row(to_stored(ev.PatientSnapshot.take(patient)))]
+        keyring = getattr(self.app.mapper, "keyring", None)
+        if keyring is not None:  # the writer (another process) stores it with the events
+            batch.keys = keyring.take_pending([batch.patient_id])
 
     def _keep(self, patients: dict[str, Patient | None]) -> None:
         for patient_id, patient in patients.items():

@@ -27,6 +27,7 @@ import orjson
 
 from audit.anchors import Row
 from audit.bulk_store import bulk_session
+from infrastructure.keystore import KeyRow
 from interfaces.bootstrap import build_application
 from interfaces.bulk_decide import DUPLICATE, PatientBatch, Rejection
 from interfaces.bulk_workers import CohortTask, Deciders, LinesTask, Task
@@ -175,11 +176,11 @@ def _load(
             )
             with deciders:
                 for chunk, results in deciders.run(chunks):
-                    events, snapshots = _merge(chunk, results, report)
+                    events, snapshots, keys = _merge(chunk, results, report)
                     if atomic and report.rejected:
                         session.abort()
                     else:
-                        session.append(events, snapshots)
+                        session.append(events, snapshots, keys)
     finally:
         app.close()
     report.rejected.sort(key=lambda r: r.line)
@@ -189,8 +190,9 @@ def _load(
 
 def _merge(
     chunk: _Chunk, results: list[list[PatientBatch]], report: ImportReport
-) -> tuple[list[Row], list[Row]]:
-    """The chunk's rows in log order; counts every outcome in the report."""
+) -> tuple[list[Row], list[Row], list[KeyRow]]:
+    """The chunk's rows in log order (and the new patients' wrapped keys); counts every
+    outcome in the report."""
     if chunk.order is None:  # cohort: patient j of the chunk was decided by worker j % workers
         batches = [b for group in zip_longest(*results) for b in group if b is not None]
     else:
@@ -198,6 +200,7 @@ def _merge(
         batches = [by_patient[patient_id] for patient_id in chunk.order]
     events: list[Row] = []
     snapshots: list[Row] = []
+    keys: list[KeyRow] = []
     report.rejected.extend(chunk.invalid)
     for batch in batches:  # cohort commands are numbered from each patient's first
         base = report.lines if chunk.order is None else 0
@@ -206,7 +209,8 @@ def _merge(
             _count(report, base + number, outcome)
         events.extend(batch.events)
         snapshots.extend(batch.snapshots)
-    return events, snapshots
+        keys.extend(batch.keys)
+    return events, snapshots, keys
 
 
 def _count(report: ImportReport, line: int, outcome: str | Rejection) -> None:

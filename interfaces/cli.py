@@ -11,12 +11,14 @@ from typing import Annotated
 
 import typer
 
+from infrastructure.keys import StoreKeyError
 from interfaces.bootstrap import build_application
 from interfaces.bulk_import import bulk_import_lines
 from interfaces.cli_access import cli_actor, recorded
 from interfaces.cli_access import register as register_access
 from interfaces.cli_analytics import register as register_analytics
 from interfaces.cli_audit import register as register_audit
+from interfaces.cli_erase import register as register_erase
 from interfaces.cli_errors import EXIT_REJECTED, GuardedGroup, domain_errors
 from interfaces.cli_progress import Progress, count_lines
 from interfaces.cli_project import register_project
@@ -204,8 +206,16 @@ def demo(
         raise typer.Exit(EXIT_REJECTED)
 
 
-def main() -> None:  # pragma: no cover - console entry point
-    app()
+EXIT_STORAGE = 7
+
+
+def main() -> None:
+    """The console entry point: a store that this process's key does not fit is exit 7."""
+    try:
+        app()
+    except StoreKeyError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise SystemExit(EXIT_STORAGE) from None
 
 
 register_relay(app)
@@ -213,3 +223,4 @@ register_project(app)
 register_audit(app)
 register_access(app)
 register_analytics(app)
+register_erase(app)

@@ -24,6 +24,7 @@ from interfaces.cli_store import require_store
 from interfaces.render import table
 from interfaces.replay_parallel import DEFAULT_WORKERS, rebuild_parallel
 from interfaces.timeparse import parse_instant
+from journey.application import JourneyApplication
 from projections.queries import patient_history, patient_journey
 
 EXIT_DIFFERENT = 6
@@ -83,15 +84,32 @@ def replay(
     ] = None,
     keep: Annotated[Path | None, typer.Option(help="keep the rebuilt tables in this file")] = None,
     workers: Annotated[int, typer.Option(min=1, help="worker processes")] = DEFAULT_WORKERS,
+    actor: Annotated[str | None, typer.Option(help="who keeps a copy (access trail)")] = None,
 ) -> None:
     """Rebuild the read models from the event log alone into fresh tables and compare them
-    with the live ones (rows and checksum per table); exit 6 when they differ."""
+    with the live ones (rows and checksum per table); exit 6 when they differ. A copy kept
+    with --keep (owner-only file, pseudonymized like the live read models) is recorded in
+    the access trail (`read_models.copy`)."""
     try:
         tables = tables_for(projection)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
     settings = require_store()
     app, database_url = build_application(settings), settings.database_url
+    if keep is not None:
+        with recorded("read_models.copy", None, f"out={keep.resolve()}", actor):
+            _replay(app, database_url, tables, keep, workers)
+    else:
+        _replay(app, database_url, tables, keep, workers)
+
+
+def _replay(
+    app: JourneyApplication,
+    database_url: str,
+    tables: tuple[str, ...],
+    keep: Path | None,
+    workers: int,
+) -> None:
     live = connect(database_url)
     scratch_file = keep or Path(tempfile.mkdtemp(prefix="journey-replay-")) / "replay.db"
     scratch_file.unlink(missing_ok=True)

@@ -102,7 +102,10 @@ def _run_kafka(run: Run, db: Database) -> int:
         raise typer.Exit(2)
     consumer = make_consumer(bootstrap, run.group)
     try:
-        projector = KafkaProjector(consumer, db, run.topic, run.group, run.batch_size, run.crash)
+        projector = KafkaProjector(
+            consumer, db, run.topic, run.group, run.batch_size, run.crash,
+            cipher_key=run.settings.cipher_key,
+        )  # fmt: skip
         return run_projector(projector, once=run.once, stop=run.stop)
     except ProjectorError as error:
         typer.echo(f"error: {error}", err=True)

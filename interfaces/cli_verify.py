@@ -91,6 +91,8 @@ def _report(result: Verification, scope: str) -> bool:
     head = result.head
     where = f"; anchor head {head.running_hash} at position {head.position}" if head else ""
     first = result.first()
+    for patient_id, erasure in sorted(result.erased.items()):
+        typer.echo(f"ERASED: patient {patient_id} {erasure}")
     if first is None:
         typer.echo(f"OK: {scope}: {result.events} events verified{where}")
     else:

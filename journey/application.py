@@ -133,8 +133,8 @@ class JourneyApplication(Application[str]):
         self, command: Command, touched: dict[str, Patient], now: datetime, by: str | None
     ) -> Outcome | JourneyError:
         pid = command.patient_id
-        patient = touched.get(pid) or self.load_patient(pid)
-        try:
+        try:  # loading may fail too: an erased patient is gone (PatientErased)
+            patient: Patient | None = touched.get(pid) or self.load_patient(pid)
             patient, recorded = self.decide(patient, command, now, by)
         except JourneyError as error:
             return error

@@ -57,6 +57,26 @@ class UnknownPatient(JourneyError):
         self.patient_id = patient_id
 
 
+class PatientErased(UnknownPatient):
+    """The patient was erased (crypto-shredding): its records can no longer be read and
+    no command is accepted for its id (HTTP 410 Gone, CLI exit 3)."""
+
+    kind = "gone"
+
+    def __init__(self, patient_id: str, erased_at: str | None = None) -> None:
+        when = f" at {erased_at}" if erased_at else ""
+        JourneyError.__init__(
+            self,
+            Issue(
+                "patient_id",
+                "not_erased",
+                f"patient '{patient_id}' was erased{when}: its records can no longer be read",
+            ),
+        )
+        self.patient_id = patient_id
+        self.erased_at = erased_at
+
+
 def invalid(field: str, rule: str, message: str) -> InvalidCommand:
     return InvalidCommand(Issue(field, rule, message))
 

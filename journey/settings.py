@@ -27,7 +27,8 @@ class Settings(BaseSettings):
     )
     kafka_bootstrap_servers: str | None = Field(default=None, description="turns publishing on")
     cipher_key: str | None = Field(
-        default=None, description="AES key (base64) to encrypt stored events at rest"
+        default=None,
+        description="master key (base64 AES key): wraps each patient's data key (docs/privacy.md)",
     )
     aggregate_cache_size: int = Field(default=10_000, ge=0)
     actor: str | None = Field(

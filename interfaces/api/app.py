@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from audit.access_log import AccessLog
 from audit.principals import KeyRegistry
 from infrastructure.sql import connect
-from interfaces.api import routes_audit, routes_commands, routes_patients
+from interfaces.api import routes_audit, routes_commands, routes_erasure, routes_patients
 from interfaces.api.guard import Authenticate, BodyLimits, LimitBody
 from interfaces.api.openapi import component_schemas
 from interfaces.api.problems import install_problem_handlers
@@ -78,6 +78,7 @@ def create_app(application: JourneyApplication, settings: Settings | None = None
     app.add_middleware(RecordPatientReads, access_log=security.access_log)
     app.include_router(routes_commands.router)
     app.include_router(routes_patients.router)
+    app.include_router(routes_erasure.router)
     app.include_router(routes_audit.router)
     app.include_router(analytics_router(settings))
     app.include_router(web_router)

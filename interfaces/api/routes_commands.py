@@ -62,7 +62,7 @@ for segment, command, summary in RESOURCES:
         response_model=OutcomeOut,
         summary=summary,
         operation_id=command,
-        responses={**_DUPLICATE, **problem_responses(401, 403, 404, 409, 422)},
+        responses={**_DUPLICATE, **problem_responses(401, 403, 404, 409, 410, 422)},
         openapi_extra=openapi.body_ref(command),
     )
 

@@ -22,7 +22,7 @@ router = APIRouter(prefix="/v1/patients", tags=["patients"])
     response_model=JourneyView,
     summary="The patient's journey as of T, from what was known at K",
     operation_id="patient_journey",
-    responses=problem_responses(401, 403, 404, 422),
+    responses=problem_responses(401, 403, 404, 410, 422),
 )
 def journey(
     patient_id: PatientId,
@@ -40,7 +40,7 @@ def journey(
     response_model=HistoryOut,
     summary="Every stored event of the patient, in order (recorded by K when given)",
     operation_id="patient_history",
-    responses=problem_responses(401, 403, 404, 422),
+    responses=problem_responses(401, 403, 404, 410, 422),
 )
 def history(
     patient_id: PatientId,

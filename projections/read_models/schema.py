@@ -197,9 +197,15 @@ ADDITIVE_TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 
 _NAMED = re.compile(r"CREATE (?:TABLE|INDEX) IF NOT EXISTS (\w+)")
 SCHEMA_LOCK = 0x726D5F73  # the advisory lock of the creators of the rm_ schema ("rm_s")
+# The stored read models' format (table rm_format): 1 held patient, clinician and session
+# ids in clear and free-text reasons; 2 holds keyed pseudonyms and no free text
+# (infrastructure.pseudonym_keys). Older read models are dropped and rebuilt from the log.
+FORMAT_VERSION = 2
+FORMAT_TABLE = "CREATE TABLE IF NOT EXISTS rm_format (version INTEGER NOT NULL)"
 
-
-SCHEMA_NAMES = [m[1] for statement in (*TABLES, *INDEXES) if (m := _NAMED.search(statement))]
+SCHEMA_NAMES = [
+    m[1] for statement in (FORMAT_TABLE, *TABLES, *INDEXES) if (m := _NAMED.search(statement))
+]
 
 # Columns added after their table shipped: (table, column, type). `create_tables` adds
 # them to a table created before; its existing rows get NULL (readers say what NULL means).
@@ -227,20 +233,34 @@ def _add_columns(unit: Unit) -> None:
             unit.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
 
-def create_tables(unit: Unit) -> None:
-    """Creates the missing rm_ tables, added columns and indexes (idempotent).
+def _format_current(unit: Unit) -> bool:
+    row = unit.one("SELECT max(version) FROM rm_format")
+    return row is not None and row[0] is not None and int(row[0]) >= FORMAT_VERSION
 
-    On PostgreSQL no DDL runs when they all exist: `CREATE INDEX IF NOT EXISTS` takes a
-    SHARE lock on its table even when the index exists (and `ALTER TABLE` an exclusive
-    one), and one transaction taking those on table after table deadlocks with projectors
-    writing them (a projector restarting beside the others of its group; `journey replay`
-    while they run). Concurrent creators wait for each other on an advisory lock
-    (concurrent `CREATE TABLE IF NOT EXISTS` of the same table can fail)."""
+
+def create_tables(unit: Unit) -> None:
+    """Creates the missing rm_ tables, added columns (ADDED_COLUMNS) and indexes
+    (idempotent); read models of an older format are dropped first (with their positions:
+    the drivers then rebuild from 0).
+
+    On PostgreSQL no DDL runs when they all exist in the current format: `CREATE INDEX IF
+    NOT EXISTS` takes a SHARE lock on its table even when the index exists (`ALTER TABLE`
+    an exclusive one), and one
+    transaction taking those on table after table deadlocks with projectors writing them
+    (a projector restarting beside the others of its group; `journey replay` while they
+    run). Concurrent creators wait for each other on an advisory lock (concurrent `CREATE
+    TABLE IF NOT EXISTS` of the same table can fail)."""
     d = unit.dialect
     if d.name == "postgresql":
-        if not _missing(unit):
+        if not _missing(unit) and _format_current(unit):
             return
         unit.execute("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK,))
+    unit.execute(FORMAT_TABLE)
+    if not _format_current(unit):
+        for table in (*READ_MODEL_TABLES, *POSITION_TABLES):
+            unit.execute(f"DROP TABLE IF EXISTS {table}")
+        unit.execute("DELETE FROM rm_format")
+        unit.execute("INSERT INTO rm_format (version) VALUES (?)", (FORMAT_VERSION,))
     for statement in TABLES:
         unit.execute(statement.format(ts=d.timestamp, day=d.day, flag=d.flag))
     _add_columns(unit)
@@ -250,7 +270,7 @@ def create_tables(unit: Unit) -> None:
 
 def drop_tables(unit: Unit) -> None:
     """Drops every rm_ table: the read models and all their positions."""
-    for table in (*READ_MODEL_TABLES, *POSITION_TABLES):
+    for table in (*READ_MODEL_TABLES, *POSITION_TABLES):  # rm_format stays: rebuilt = current
         unit.execute(f"DROP TABLE IF EXISTS {table}")
 
 

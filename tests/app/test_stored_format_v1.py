@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from audit.verify import verify_log, verify_patient
+from consumers.projector_log import LogFollower, follow_log
 from consumers.replay import compare, live_position, rebuild_into, tables_for
 from infrastructure.sql import connect
 from interfaces.bootstrap import build_application
 from journey.commands import parse_command
 from journey.settings import Settings
 from projections.queries import patient_history, patient_journey
+from projections.read_models.schema import FORMAT_VERSION
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "main_f282db8"
 
@@ -55,11 +57,20 @@ def test_old_events_verify_and_load_as_before(tmp_path: Path) -> None:
         app.close()
 
 
-def test_old_read_models_equal_a_replay_with_the_new_code(tmp_path: Path) -> None:
+def test_old_read_models_are_rebuilt_and_equal_a_replay(tmp_path: Path) -> None:
+    """Read models written by f282db8 (format 1: ids in clear) are dropped and rebuilt by
+    the log follower in the current format; they then equal a replay of the log."""
     url = old_store(tmp_path)
     app, live = build_application(Settings(database_url=url)), connect(url)
     scratch = connect(f"sqlite:///{tmp_path}/scratch.db")
     try:
+        with live.transaction() as unit:
+            assert unit.one("SELECT COUNT(*) FROM rm_patients") == (2,)  # the old rows
+        assert follow_log(LogFollower(app, live), once=True) == 8
+        with live.transaction() as unit:
+            assert unit.one("SELECT max(version) FROM rm_format") == (FORMAT_VERSION,)
+            patients = unit.all("SELECT patient_id FROM rm_patients")
+        assert patients and all(p[0].startswith("ps_") for p in patients)
         assert rebuild_into(app, scratch, live_position(live, app)) == 8
         results = compare(live, scratch, tables_for(None))
         assert results and all(c.equal for c in results), [c.live.table for c in results]

@@ -172,5 +172,6 @@ def test_the_pseudonym_function_is_hmac_sha256_of_a_derived_key() -> None:
     master = bytes(range(32))
     key = derive_key(base64.b64encode(master).decode(), "access-trail.pseudonym")
     assert key == hmac.new(master, b"care-journey:access-trail.pseudonym", "sha256").digest()
-    assert pseudonym(key, "p-1") == hmac.new(key, b"p-1", hashlib.sha256).hexdigest()
+    expected = "ps_" + hmac.new(key, b"patient|p-1", hashlib.sha256).hexdigest()[:32]
+    assert pseudonym(key, "p-1") == expected
     assert derive_key(KEY, "a") != derive_key(KEY, "b")

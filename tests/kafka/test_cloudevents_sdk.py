@@ -54,8 +54,8 @@ def check_event(event: BaseCloudEvent, value: bytes, summary: bool) -> None:
         assert sequence == ce_sequence(data["last_event_version"])
     else:
         assert event.get_id() == data["event_id"]
-        name = data["payload"]["type"]
-        assert event.get_type() == f"org.carejourney.{name}.v{event_versions()[name]}"
+        version = event_versions()[data["payload"]["type"]]
+        assert event.get_type() == f"org.carejourney.{data['payload']['type']}.v{version}"
         assert sequence == ce_sequence(data["version"])
 
 

@@ -4,6 +4,7 @@ store's notification log with the relay's record format (`consumers.cloudevents`
 from __future__ import annotations
 
 import uuid
+from contextlib import closing
 
 from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import NewTopic
@@ -37,6 +38,23 @@ def produce_log(app: JourneyApplication, bootstrap: str, topic: str, start: int 
     finally:
         producer.close()
     return len(notifications)
+
+
+def share_pseudonym_key(source: str, target: str) -> None:
+    """Gives the read-model store `target` the plain event store's pseudonym key (the
+    operator's step when the read models live in another database): same pseudonyms."""
+    with closing(connect(source)) as db, db.transaction() as unit:
+        row = unit.one("SELECT value FROM journey_meta WHERE name = 'pseudonym_key'")
+    assert row is not None
+    with closing(connect(target)) as db, db.transaction() as unit:
+        unit.execute(
+            "CREATE TABLE IF NOT EXISTS journey_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
+        )
+        unit.execute(
+            "INSERT INTO journey_meta (name, value) VALUES ('pseudonym_key', ?)"
+            " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            (row[0],),
+        )
 
 
 def project_once(url: str, bootstrap: str, topic: str, group: str, batch_size: int = 500) -> int:

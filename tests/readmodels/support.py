@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from consumers.projector_log import LogFollower, follow_log, rebuild
+from infrastructure.pseudonym_keys import app_pseudonymizer
 from infrastructure.sql import SQLITE_TIMESTAMP, connect
 from interfaces.demo_cohort import generate_cohort
 from journey.application import JourneyApplication
@@ -86,3 +87,10 @@ def rebuilt(app: JourneyApplication, url: str) -> dict[str, Rows]:
     finally:
         db.close()
     return dump(url)
+
+
+def real_ids(app: JourneyApplication) -> dict[str, str]:
+    """The read models' patient pseudonyms -> the patient ids of the log."""
+    pseudonyms = app_pseudonymizer(app)
+    notifications = app.recorder.select_notifications(start=1, limit=10**7)
+    return {pseudonyms.id(p): p for p in {str(n.originator_id) for n in notifications}}

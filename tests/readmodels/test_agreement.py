@@ -17,7 +17,7 @@ from journey.settings import Settings
 from projections.calendar import LocalCalendar
 from projections.census import latest_chain
 from projections.facts import journey_facts
-from tests.readmodels.support import UNTIL, Rows, cohort, follow, load, rows
+from tests.readmodels.support import UNTIL, Rows, cohort, follow, load, real_ids, rows
 
 INSTANTS = (
     datetime(2025, 3, 1, 12, tzinfo=UTC),
@@ -103,10 +103,11 @@ def _check_cohort(app: JourneyApplication, store_url: str, seed: int) -> None:
     sessions = _by_patient(rows(store_url, "SELECT * FROM rm_sessions ORDER BY 1, 2"))
     patients = [r[0] for r in rows(store_url, "SELECT patient_id FROM rm_patients ORDER BY 1")]
     assert len(patients) == 50
+    real = real_ids(app)  # the read models hold pseudonyms
     for pid in patients:
         tables = {"stays": stays[pid], "episodes": episodes[pid], "sessions": sessions[pid]}
         for t in INSTANTS:
-            _check_patient(app, pid, tables, t)
+            _check_patient(app, real[pid], tables, t)
 
 
 def test_read_models_agree_with_the_journey_projection(

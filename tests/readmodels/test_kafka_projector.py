@@ -16,7 +16,12 @@ import pytest
 from interfaces.bootstrap import build_application
 from journey.application import JourneyApplication
 from journey.settings import Settings
-from tests.readmodels.kafka_support import new_topic, produce_log, project_once
+from tests.readmodels.kafka_support import (
+    new_topic,
+    produce_log,
+    project_once,
+    share_pseudonym_key,
+)
 from tests.readmodels.support import cohort, dump, load, rebuilt, rows
 
 pytestmark = [pytest.mark.kafka, pytest.mark.xdist_group("kafka")]
@@ -44,6 +49,7 @@ def test_projecting_the_topic_gives_the_log_followers_rows(
     app, url = source
     topic = new_topic(kafka_bootstrap)
     total = produce_log(app, kafka_bootstrap, topic)
+    share_pseudonym_key(url, store_url)
     assert project_once(store_url, kafka_bootstrap, topic, _group(), batch_size=200) == total
     assert dump(store_url) == dump(url)
     assert rows(store_url, "SELECT COUNT(*) FROM rm_seen_events") == [(total,)]
@@ -56,6 +62,7 @@ def test_redelivered_records_change_nothing(
     target = f"sqlite:///{tmp_path}/target.db"
     topic = new_topic(kafka_bootstrap)
     total = produce_log(app, kafka_bootstrap, topic) + produce_log(app, kafka_bootstrap, topic)
+    share_pseudonym_key(url, target)
     assert project_once(target, kafka_bootstrap, topic, _group()) == total
     assert dump(target) == dump(url)
     assert rows(target, "SELECT COUNT(*) FROM rm_seen_events") == [(total // 2,)]
@@ -68,6 +75,7 @@ def test_it_resumes_from_the_offsets_stored_with_the_rows(
     target, group = f"sqlite:///{tmp_path}/target.db", _group()
     topic = new_topic(kafka_bootstrap)
     first = produce_log(app, kafka_bootstrap, topic)
+    share_pseudonym_key(url, target)
     assert project_once(target, kafka_bootstrap, topic, group) == first
     load(app, cohort(3, seed=8, prefix="late"))
     more = produce_log(app, kafka_bootstrap, topic, start=first + 1)
@@ -96,6 +104,7 @@ def test_a_projector_killed_after_a_commit_counts_nothing_twice(
     target, group = f"sqlite:///{tmp_path}/target.db", _group()
     topic = new_topic(kafka_bootstrap)
     total = produce_log(app, kafka_bootstrap, topic)
+    share_pseudonym_key(url, target)
     crash = {"JOURNEY_PROJECTOR_CRASH_AFTER_BATCHES": "3"}
     assert _project(target, kafka_bootstrap, topic, group, **crash) == 137
     [(stored,)] = rows(target, "SELECT SUM(next_offset) FROM rm_kafka_offsets")
@@ -103,3 +112,36 @@ def test_a_projector_killed_after_a_commit_counts_nothing_twice(
     assert _project(target, kafka_bootstrap, topic, group) == 0
     assert dump(target) == dump(url)
     assert rows(target, "SELECT SUM(next_offset) FROM rm_kafka_offsets") == [(total,)]
+
+
+def test_an_erased_patients_events_on_the_topic_never_come_back(
+    kafka_bootstrap: str, store_url: str
+) -> None:
+    """The events topic keeps an erased patient's events until its retention: after a
+    rebuild, the Kafka projector re-reading the topic skips them."""
+    from eventsourcing.cryptography import AESCipher
+
+    from consumers.projector import KafkaProjector, make_consumer, run_projector
+    from infrastructure.erasure import erase_patient
+    from infrastructure.sql import connect
+
+    key = AESCipher.create_key(32)
+    app = build_application(Settings(database_url=store_url, cipher_key=key))
+    try:
+        load(app, cohort(6, seed=4))
+        topic = new_topic(kafka_bootstrap)
+        total = produce_log(app, kafka_bootstrap, topic)
+        erase_patient(app, "demo-000002", "patient request", actor="admin")
+        before = rebuilt(app, store_url)  # from the log: without the erased patient
+        assert len(before["rm_patients"]) == 5
+        group = _group()
+        db, consumer = connect(store_url), make_consumer(kafka_bootstrap, group)
+        try:
+            projector = KafkaProjector(consumer, db, topic, group, cipher_key=key)
+            assert run_projector(projector, once=True) == total
+        finally:
+            consumer.close()
+            db.close()
+        assert dump(store_url) == before
+    finally:
+        app.close()

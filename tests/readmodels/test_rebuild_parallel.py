@@ -52,8 +52,8 @@ def test_parallel_rebuild_equals_the_log_followers(app: JourneyApplication, stor
     assert spread == single
     assert _indexes(store_url) == indexes  # dropped for the load, then rebuilt
     assert all(spread[t].rows > 0 for t in ("rm_patients", "rm_sessions", "rm_tracking"))
-    reasons = _reasons(store_url)
-    assert {AWKWARD[0], AWKWARD[1], None} <= reasons
+    # free text (transition reasons) stays out of the read models: nothing left to escape
+    assert _reasons(store_url) == {None}
 
 
 def test_the_cli_rebuilds_with_workers(app: JourneyApplication, store_url: str) -> None:

@@ -1,0 +1,60 @@
+"""Master-key rotation: data keys re-wrapped under the new key in one transaction, the old
+key refused afterwards, erased patients stay erased, read models rebuilt (new pseudonyms)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from eventsourcing.cryptography import AESCipher
+
+from audit.verify import verify_log
+from infrastructure.erasure import erase_patient
+from infrastructure.keys import StoreKeyError
+from infrastructure.rotation import RotationRefused, rotate_master_key
+from interfaces.bootstrap import build_application
+from journey.application import JourneyApplication
+from journey.errors import PatientErased
+from journey.settings import Settings
+from tests.privacy.legacy import LEGACY_KEY, legacy_store
+from tests.privacy.support import raw_rows
+from tests.readmodels.support import cohort, follow, load
+
+OLD, NEW = AESCipher.create_key(32), AESCipher.create_key(32)
+
+
+def test_rotation_rewraps_every_live_key_and_the_old_key_is_refused(
+    make_app: Callable[..., JourneyApplication], store_url: str
+) -> None:
+    app = make_app(cipher_key=OLD)
+    load(app, cohort(4, seed=2))
+    patients = sorted({str(n.originator_id) for n in app.recorder.select_notifications(1, 999)})
+    erase_patient(app, patients[0], "request", actor="admin")
+    follow(app, store_url)
+    before = raw_rows(store_url, "SELECT patient_id FROM rm_patients ORDER BY 1")
+    histories = {p: app.history(p) for p in patients[1:]}
+    assert rotate_master_key(app, NEW) == 3
+    app.close()
+    with pytest.raises(StoreKeyError):
+        build_application(Settings(database_url=store_url, cipher_key=OLD))
+    rotated = make_app(cipher_key=NEW)
+    assert {p: rotated.history(p) for p in patients[1:]} == histories
+    with pytest.raises(PatientErased):
+        rotated.history(patients[0])
+    assert verify_log(rotated).ok
+    assert follow(rotated, store_url) == rotated.recorder.max_notification_id()  # rebuilt
+    after = raw_rows(store_url, "SELECT patient_id FROM rm_patients ORDER BY 1")
+    assert len(after) == len(before) == 3 and not set(after) & set(before)
+
+
+def test_rotation_refuses_a_store_with_single_key_events(store_url: str, tmp_path: Path) -> None:
+    url = legacy_store("aes", store_url, tmp_path)
+    app = build_application(Settings(database_url=url, cipher_key=LEGACY_KEY))
+    try:
+        with pytest.raises(RotationRefused, match="per_patient_keys_only"):
+            rotate_master_key(app, NEW)
+    finally:
+        app.close()
+    again = build_application(Settings(database_url=url, cipher_key=LEGACY_KEY))
+    again.close()  # nothing changed: the old key still opens it
