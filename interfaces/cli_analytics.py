@@ -205,7 +205,9 @@ def export_fhir(out: Annotated[Path, typer.Option(help="directory for the Bundle
     """One FHIR transaction Bundle per patient plus codesystems.json: identified PHI
     (patient ids under JOURNEY_FHIR_IDENTIFIER_SYSTEM, full instants) protected by
     42 CFR Part 2 (no redisclosure without consent), labelled so in meta.security."""
+    from interfaces.bootstrap import build_application
     from projections.exports.fhir import write_bundles
+    from projections.exports.fhir_identities import identities
 
     if version not in ("R4B", "R5"):
         raise typer.BadParameter("R4B or R5", param_hint="--version")
@@ -215,7 +217,12 @@ def export_fhir(out: Annotated[Path, typer.Option(help="directory for the Bundle
         recorded("export.fhir", None, detail, actor),
         read_models(catch_up) as unit,
     ):
-        written = write_bundles(unit, out, "R4B" if version == "R4B" else "R5")
+        application = build_application(require_store())  # the ids the read models hide
+        try:
+            found = identities(application, unit)
+        finally:
+            application.close()
+        written = write_bundles(unit, out, found, "R4B" if version == "R4B" else "R5")
     typer.echo(f"wrote {written} FHIR {version} bundles to {out}", err=True)
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from infrastructure.sql import Unit
 from journey.catalog import Catalog, Level, default_catalog
+from projections.exports.fhir_identities import Identities
 from projections.exports.fhir_model import (
     Factory,
     FhirVersion,
@@ -246,15 +247,20 @@ def builder(
 
 
 def write_bundles(
-    unit: Unit, directory: Path, version: FhirVersion = "R5", identifier_system: str | None = None
+    unit: Unit,
+    directory: Path,
+    identities: Identities,
+    version: FhirVersion = "R5",
+    identifier_system: str | None = None,
 ) -> int:
     """Writes `codesystems.json` and `<Bundle id>.json` per patient into `directory`;
-    returns how many patient Bundles."""
+    returns how many patient Bundles. `identities` restores the ids the read models
+    pseudonymize (`fhir_identities.identities`)."""
     directory.mkdir(parents=True, exist_ok=True)
     make, written = builder(version, identifier_system=identifier_system), 0
     terminology = code_systems_bundle(version, make.catalog)
     (directory / CODE_SYSTEMS_FILE).write_text(terminology.model_dump_json(), encoding="utf-8")
-    for page in patient_pages(unit):
+    for page in patient_pages(unit, identities):
         for record in page:
             bundle: Any = make.bundle(record)
             (directory / f"{bundle.id}.json").write_text(bundle.model_dump_json(), encoding="utf-8")

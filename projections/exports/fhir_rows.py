@@ -1,5 +1,6 @@
 """What the FHIR export reads: each patient's episodes, stays and sessions from the read
-models, a page of patients at a time (never an aggregate or an event history)."""
+models, a page of patients at a time, with the identifiers the read models replace by
+pseudonyms restored (`fhir_identities`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from infrastructure.sql import Dialect, Unit
+from projections.exports.fhir_identities import Identities
 
 PAGE_SIZE = 500
 
@@ -77,29 +79,31 @@ def _at(d: Dialect, stored: Any) -> datetime:
     return value
 
 
-def _record(d: Dialect, pid: str, rows: dict[str, list[Any]]) -> PatientRecord:
+def _record(d: Dialect, pid: str, rows: dict[str, list[Any]], ids: Identities) -> PatientRecord:
     episodes = [EpisodeRow(int(n), _at(d, a), d.instant(x), r) for n, a, x, r in rows["episodes"]]
     stays = [
         StayRow(int(e), int(s), lv, _at(d, a), d.instant(x), code)
         for e, s, lv, a, x, code in rows["stays"]
     ]
     sessions = [
-        SessionRow(sid, _at(d, a), ap, fm, int(m), dv, st, bool(v))
+        SessionRow(ids.session(sid), _at(d, a), ap, fm, int(m), dv, st, bool(v))
         for sid, a, ap, fm, m, dv, st, v in rows["sessions"]
     ]
-    return PatientRecord(pid, episodes, stays, sessions)
+    return PatientRecord(ids.patient(pid), episodes, stays, sessions)
 
 
-def _page(unit: Unit, ids: list[str]) -> list[PatientRecord]:
+def _page(unit: Unit, ids: list[str], identities: Identities) -> list[PatientRecord]:
     found: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
     for kind, statement in _QUERIES.items():
         for pid, *rest in unit.all(statement, (ids[0], ids[-1])):
             found[pid][kind].append(rest)
-    return [_record(unit.dialect, pid, found[pid]) for pid in ids]
+    return [_record(unit.dialect, pid, found[pid], identities) for pid in ids]
 
 
-def patient_pages(unit: Unit, page_size: int = PAGE_SIZE) -> Iterator[list[PatientRecord]]:
-    """Every patient with an episode, `page_size` at a time, in patient_id order."""
+def patient_pages(
+    unit: Unit, identities: Identities, page_size: int = PAGE_SIZE
+) -> Iterator[list[PatientRecord]]:
+    """Every patient with an episode, `page_size` at a time, in pseudonym order."""
     ids = [r[0] for r in unit.all("SELECT patient_id FROM rm_patients ORDER BY patient_id")]
     for start in range(0, len(ids), page_size):
-        yield _page(unit, ids[start : start + page_size])
+        yield _page(unit, ids[start : start + page_size], identities)

@@ -22,6 +22,7 @@ from journey.catalog import default_catalog
 from journey.settings import get_settings
 from projections.census import episode_days, stay_days
 from projections.exports.fhir import write_bundles
+from projections.exports.fhir_identities import identities
 from projections.exports.teds import COLUMNS, los_code, read_teds, teds_rows, write_teds
 from projections.facts import journey_facts
 from tests.analytics.scenarios import scenarios
@@ -108,10 +109,13 @@ def _validate(bundle: dict[str, Any], version: str) -> Counter[str]:
 
 
 @pytest.mark.parametrize("version", ["R5", "R4B"])
-def test_every_fhir_resource_validates(projected: str, tmp_path: Path, version: str) -> None:
+def test_every_fhir_resource_validates(
+    app: JourneyApplication, projected: str, tmp_path: Path, version: str
+) -> None:
     db = connect(projected)
     with db.transaction() as unit:
-        written = write_bundles(unit, tmp_path, version)  # type: ignore[arg-type]
+        found = identities(app, unit)  # the read models hold pseudonyms
+        written = write_bundles(unit, tmp_path, found, version)  # type: ignore[arg-type]
         patients = [r[0] for r in unit.all("SELECT patient_id FROM rm_patients")]
         counts = unit.one(
             "SELECT (SELECT COUNT(*) FROM rm_episodes), (SELECT COUNT(*) FROM rm_stays),"
@@ -127,7 +131,7 @@ def test_every_fhir_resource_validates(projected: str, tmp_path: Path, version: 
         bundle = json.loads(path.read_text())
         exported.add(bundle["entry"][0]["resource"]["identifier"][0]["value"])  # identified
         kinds += _validate(bundle, version)
-    assert exported == set(patients)
+    assert exported == {real_ids(app)[p] for p in patients}
     assert kinds == Counter(
         Patient=written, EpisodeOfCare=counts[0], Encounter=counts[1] + counts[2]
     )

@@ -26,6 +26,7 @@ from journey.application import JourneyApplication
 from journey.commands import parse_command
 from journey.settings import Settings
 from projections.exports.fhir import write_bundles
+from projections.exports.fhir_identities import identities
 from projections.exports.teds import read_teds, teds_rows, write_teds
 from tests.app.bulk_support import NOW, Opener, Stores, histories, log_rows
 from tests.exports.cohort import export_cohort
@@ -114,6 +115,7 @@ def test_a_store_written_before_verifies_loads_and_projects_the_same(
         now = [e.model_dump(mode="json") for e in app.history("p-coded")]
         assert now == [_as_read_now(e) for e in before]
         assert [code for *_, code, _v in _codes(app, "p-coded")] == [None, None]  # not kept then
+        assert follow(app, url) == 6  # the older read models are rebuilt in the current format
         assert rebuild_into(app, scratch, live_position(live, app)) == 6
         results = compare(live, scratch, tables_for(None))
         assert results and all(c.equal for c in results), [c.live.table for c in results]
@@ -127,17 +129,16 @@ def test_a_store_written_before_verifies_loads_and_projects_the_same(
 def test_old_events_export_the_levels_default_codes(tmp_path: Path, fixture: str) -> None:
     url = _old_store(tmp_path, fixture)
     app = build_application(Settings(database_url=url))
-    try:
-        follow(app, url)  # adds rm_stays.asam_code to the old table; old rows stay NULL
-    finally:
-        app.close()
     db = connect(url)
     try:
+        follow(app, url)  # read models of the older format are rebuilt; asam_code NULL
         with db.transaction() as unit:
-            write_bundles(unit, tmp_path / "fhir", "R5", identifier_system="urn:test:pid")
+            found = identities(app, unit)
+            write_bundles(unit, tmp_path / "fhir", found, identifier_system="urn:test:pid")
             rows = teds_rows(unit, NOW)
     finally:
         db.close()
+        app.close()
     bundles = [json.loads(p.read_text()) for p in (tmp_path / "fhir").glob("*-*.json")]
     asam = "https://carejourney.org/fhir/CodeSystem/asam-level"
     codes = sorted(

@@ -12,6 +12,7 @@ import pytest
 from infrastructure.sql import connect
 from journey.application import JourneyApplication
 from projections.exports.fhir import write_bundles
+from projections.exports.fhir_identities import identities
 from projections.exports.fhir_terminology import CODE_SYSTEMS_FILE
 from tests.exports.cohort import export_cohort
 from tests.readmodels.support import follow, load
@@ -51,11 +52,14 @@ class Export:
         raise AssertionError(f"no resource {value}")
 
 
-def export(url: str, directory: Path, version: str, system: str = SYSTEM) -> Export:
+def export(
+    app: JourneyApplication, url: str, directory: Path, version: str, system: str = SYSTEM
+) -> Export:
     db = connect(url)
     try:
         with db.transaction() as unit:
-            write_bundles(unit, directory, version, identifier_system=system)  # type: ignore[arg-type]
+            found = identities(app, unit)
+            write_bundles(unit, directory, found, version, identifier_system=system)  # type: ignore[arg-type]
     finally:
         db.close()
     return Export(directory, version)
@@ -69,5 +73,5 @@ def projected(app: JourneyApplication, store_url: str) -> str:
 
 
 @pytest.fixture
-def exports(projected: str, tmp_path: Path) -> dict[str, Export]:
-    return {v: export(projected, tmp_path / v, v) for v in ("R5", "R4B")}
+def exports(app: JourneyApplication, projected: str, tmp_path: Path) -> dict[str, Export]:
+    return {v: export(app, projected, tmp_path / v, v) for v in ("R5", "R4B")}

@@ -14,6 +14,7 @@ import pytest
 from fhir.resources import get_fhir_model_class as r5_model
 from fhir.resources.R4B import get_fhir_model_class as r4b_model
 
+from journey.application import JourneyApplication
 from journey.catalog import default_catalog
 from projections.exports.fhir import builder
 from projections.exports.fhir_rows import PatientRecord, SessionRow
@@ -151,7 +152,11 @@ def _all_codings(node: Any) -> list[Json]:
 
 @pytest.mark.parametrize("version", ["R5", "R4B"])
 def test_a_transaction_of_conditional_updates_keyed_by_stable_identifiers(
-    exports: dict[str, Export], projected: str, tmp_path: Path, version: str
+    exports: dict[str, Export],
+    app: JourneyApplication,
+    projected: str,
+    tmp_path: Path,
+    version: str,
 ) -> None:
     got = exports[version]
     for bundle in got.bundles():
@@ -168,12 +173,12 @@ def test_a_transaction_of_conditional_updates_keyed_by_stable_identifiers(
             assert "id" not in resource  # a conditional update lets the server keep its ids
             refs = [v for k, v in _references(resource)]
             assert set(refs) <= urls and (refs or resource["resourceType"] == "Patient")
-    again = export(projected, tmp_path / "again", version)
+    again = export(app, projected, tmp_path / "again", version)
     first = sorted(p.name for p in got.directory.iterdir())
     assert first == sorted(p.name for p in again.directory.iterdir())
     for name in first:
         assert (got.directory / name).read_bytes() == (again.directory / name).read_bytes()
-    other = export(projected, tmp_path / "other", version, "https://example.org/ids/patient")
+    other = export(app, projected, tmp_path / "other", version, "https://example.org/ids/patient")
     mixed = other.resource("p-mixed", "p-mixed/session/noshow")
     assert mixed["identifier"][0]["system"] == "https://example.org/ids/patient"
 

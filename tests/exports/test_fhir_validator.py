@@ -39,7 +39,7 @@ def exported(tmp_path: Path) -> Iterator[dict[str, Path]]:
     try:
         load(app, export_cohort())
         follow(app, url)
-        yield {v: export(url, tmp_path / v, v).directory for v in ("R5", "R4B")}
+        yield {v: export(app, url, tmp_path / v, v).directory for v in ("R5", "R4B")}
     finally:
         app.close()
 
