@@ -52,7 +52,7 @@ def interleaved(lines: list[str]) -> list[str]:
 
 def fresh_topics(bootstrap: str, label: str) -> TopicNames:
     prefix = f"bench.{label}.{uuid.uuid4().hex[:8]}"
-    names = TopicNames(f"{prefix}.events", f"{prefix}.state")
+    names = TopicNames(f"{prefix}.events", f"{prefix}.state", f"{prefix}.anchors")
     ensure_topics(bootstrap, names)
     return names
 

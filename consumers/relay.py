@@ -95,7 +95,7 @@ class Relay:
         if not notifications:
             return 0
         batch = build_batch(notifications, self._decode, self._histories, self.config.topics)
-        head = self._heads.next_head(batch.last_notification_id, start - 1, batch.events)
+        head = self._heads.next_head(batch.last_notification_id, start - 1, len(notifications))
         publisher.publish([*batch.records, Outgoing(self.config.topics.anchors, head_record(head))])
         self.position.advance(batch.last_notification_id)
         self._heads.published(head)

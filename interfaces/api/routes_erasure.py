@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from audit.principals import Principal
 from infrastructure.erasure import MAX_REASON, erase_patient
 from interfaces.api.deps import ApplicationDep, JsonObject, PatientId
 from interfaces.api.problems import problem_responses
-from interfaces.api.security import audited, require
+from interfaces.api.security import require
 from journey.errors import invalid
 
 router = APIRouter(prefix="/v1/patients", tags=["patients"])
@@ -56,17 +56,16 @@ def erasure(
     patient_id: PatientId,
     body: JsonObject,
     application: ApplicationDep,
-    request: Request,
     caller: Annotated[Principal, Depends(require("patient.erase"))],
 ) -> ErasureOut:
-    with audited(request, caller, "patient.erase", patient_id, "erasure"):
-        extra = sorted(set(body) - {"reason"})
-        if extra:
-            raise invalid(extra[0], "extra_forbidden", "only `reason` is accepted")
-        reason = body.get("reason")
-        if not isinstance(reason, str):
-            raise invalid("reason", "erasure_reason", "a string is required")
-        marker = erase_patient(application, patient_id, reason, actor=caller.name)
+    """Every attempt is in the access trail with its outcome (interfaces.api.trail)."""
+    extra = sorted(set(body) - {"reason"})
+    if extra:
+        raise invalid(extra[0], "extra_forbidden", "only `reason` is accepted")
+    reason = body.get("reason")
+    if not isinstance(reason, str):
+        raise invalid("reason", "erasure_reason", "a string is required")
+    marker = erase_patient(application, patient_id, reason, actor=caller.name)
     return ErasureOut(
         patient_id=patient_id,
         erased_at=marker.erased_at,

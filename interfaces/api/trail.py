@@ -22,11 +22,13 @@ from infrastructure.storage_errors import storage_unavailable
 from interfaces.api.problems import problem_for, problem_response
 from journey.errors import StorageUnavailable
 
-# (path, action): the patient id is the path's `patient_id` group, or the query's.
+READS = ("GET", "HEAD")
+# (methods, path, action): the patient id is the path's `patient_id` group, or the query's.
 PATIENT_READS = (
-    (re.compile(r"^/v1/patients/(?P<patient_id>[^/]+)/journey$"), "journey.read"),
-    (re.compile(r"^/v1/patients/(?P<patient_id>[^/]+)/history$"), "history.read"),
-    (re.compile(r"^/v1/access-log$"), "access_log.read"),
+    (READS, re.compile(r"^/v1/patients/(?P<patient_id>[^/]+)/journey$"), "journey.read"),
+    (READS, re.compile(r"^/v1/patients/(?P<patient_id>[^/]+)/history$"), "history.read"),
+    (READS, re.compile(r"^/v1/access-log$"), "access_log.read"),
+    (("POST",), re.compile(r"^/v1/patients/(?P<patient_id>[^/]+)/erasure$"), "patient.erase"),
 )
 OUTCOME_BY_STATUS = {
     401: "unauthenticated",
@@ -119,10 +121,13 @@ def _query(scope: Scope) -> str:
 
 
 def _patient_read(scope: Scope) -> tuple[str, str | None] | None:
-    """(action, patient id) of a GET of patient-level data; None for anything else."""
-    if scope["type"] != "http" or scope.get("method") not in ("GET", "HEAD"):
+    """(action, patient id) of a request for patient-level data (PATIENT_READS); None for
+    anything else."""
+    if scope["type"] != "http":
         return None
-    for pattern, action in PATIENT_READS:
+    for methods, pattern, action in PATIENT_READS:
+        if scope.get("method") not in methods:
+            continue
         match = pattern.match(str(scope["path"]))
         if match is not None:
             found = match.groupdict().get("patient_id")

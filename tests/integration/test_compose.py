@@ -7,7 +7,8 @@ Substitutions, and nothing else: the `postgres` / `kafka` hosts become the test 
 fresh database, the test broker); a secret's /run/secrets/<name> becomes a file holding
 the committed example (secrets/<name>.example); the API binds 127.0.0.1 on a free port; the
 relay and projector get `--once` and, to keep the shared broker clean, private topic and
-group names (JOURNEY_RELAY_EVENTS_TOPIC, JOURNEY_RELAY_STATE_TOPIC, JOURNEY_PROJECTOR_GROUP:
+group names (JOURNEY_RELAY_EVENTS_TOPIC, JOURNEY_RELAY_STATE_TOPIC, JOURNEY_RELAY_ANCHORS_TOPIC,
+JOURNEY_PROJECTOR_GROUP:
 variables the compose file leaves at their defaults)."""
 
 from __future__ import annotations
@@ -114,6 +115,7 @@ class Local:
         return {
             "JOURNEY_RELAY_EVENTS_TOPIC": f"test.{self.label}.events",
             "JOURNEY_RELAY_STATE_TOPIC": f"test.{self.label}.state",
+            "JOURNEY_RELAY_ANCHORS_TOPIC": f"test.{self.label}.anchors",
             "JOURNEY_PROJECTOR_GROUP": f"test.{self.label}",
         }
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from eventsourcing.cryptography import AESCipher
 
+from audit.access_log import AccessLog
+from infrastructure.sql import connect
 from interfaces.bootstrap import build_application
 from journey.commands import parse_command
 from journey.settings import Settings
@@ -65,8 +67,12 @@ def test_replay_keep_writes_an_owner_only_copy_and_records_it(tmp_path: Path) ->
     kept = journey("replay", "--keep", str(copy), "--workers", "1", "--actor", "ops-olga")
     assert kept.returncode == 0, kept.stderr
     assert mode(copy) == 0o600
-    trail = raw_rows(
+    raw = raw_rows(
         f"sqlite:///{store}",
         "SELECT actor, detail, outcome FROM audit_access_log WHERE action = 'read_models.copy'",
     )
-    assert trail == [("ops-olga", f"out={copy.resolve()}", "ok")]
+    assert raw == [("ops-olga", "", "ok")]  # the detail (a path) is sealed with the key
+    trail = AccessLog(connect(f"sqlite:///{store}"), KEY).query(action="read_models.copy")
+    assert [(a.actor, a.detail, a.outcome) for a in trail] == [
+        ("ops-olga", f"out={copy.resolve()}", "ok")
+    ]

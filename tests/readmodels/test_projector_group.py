@@ -88,7 +88,8 @@ def test_a_projector_killed_mid_stream_leaves_read_models_equal_to_a_replay(
     env = _env(url, kafka_bootstrap)
     topic, group = f"rm-group-events-{tag}", f"rm-group-{tag}"
     relayed = _journey(env, "relay", "--once", "--events-topic", topic,
-                       "--state-topic", f"rm-group-state-{tag}")  # fmt: skip
+                       "--state-topic", f"rm-group-state-{tag}",
+                       "--anchors-topic", f"rm-group-anchors-{tag}")  # fmt: skip
     assert relayed.returncode == 0, relayed.stderr
     logs = [tmp_path / f"projector-{i}.log" for i in range(PROJECTORS)]
     group_of = [_projector(env, topic, group, logs[i]) for i in range(PROJECTORS)]
