@@ -7,6 +7,8 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 
 from audit.access_log import AccessLog
 from audit.principals import KeyRegistry
@@ -19,6 +21,7 @@ from interfaces.api.routes_analytics import router_for as analytics_router
 from interfaces.api.schemas import Health
 from interfaces.api.security import Security
 from interfaces.api.trail import RecordPatientReads
+from interfaces.web.routes import STATIC_PREFIX
 from interfaces.web.routes import router as web_router
 from journey.application import JourneyApplication
 from journey.settings import Settings, get_settings
@@ -45,6 +48,9 @@ def _version() -> str:
         return "0.0.0"
 
 
+SWAGGER_UI = f"{STATIC_PREFIX}/vendor/swagger-ui"
+
+
 class JourneyAPI(FastAPI):
     """FastAPI with the command schemas the request bodies refer to in its OpenAPI document."""
 
@@ -60,7 +66,13 @@ class JourneyAPI(FastAPI):
 def create_app(application: JourneyApplication, settings: Settings | None = None) -> FastAPI:
     """The API on `application`; authentication and the access trail follow `settings`."""
     settings = settings or get_settings()
-    app = JourneyAPI(title="Care Journey API", version=_version(), description=DESCRIPTION)
+    app = JourneyAPI(
+        title="Care Journey API",
+        version=_version(),
+        description=DESCRIPTION,
+        docs_url=None,  # served below from vendored assets: the page works offline
+        redoc_url=None,  # ReDoc would load its script from a CDN
+    )
     app.state.application = application
     security = Security(
         enabled=settings.auth,
@@ -82,6 +94,17 @@ def create_app(application: JourneyApplication, settings: Settings | None = None
     app.include_router(routes_audit.router)
     app.include_router(analytics_router(settings))
     app.include_router(web_router)
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        """Swagger UI from the vendored swagger-ui-dist (interfaces/web/static/vendor)."""
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} - docs",
+            swagger_js_url=f"{SWAGGER_UI}/swagger-ui-bundle.js",
+            swagger_css_url=f"{SWAGGER_UI}/swagger-ui.css",
+            swagger_favicon_url=f"{SWAGGER_UI}/favicon-32x32.png",
+        )
 
     @app.get("/healthz", response_model=Health, tags=["health"], operation_id="health")
     def healthz() -> Health:
