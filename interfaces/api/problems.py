@@ -93,7 +93,8 @@ def _issue(error: Any) -> Issue:
 async def _journey_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, JourneyError)
     if isinstance(exc, StorageUnavailable):
-        LOG.warning("storage unavailable: %s (%s)", exc.message, request.url.path)
+        route = getattr(request.scope.get("route"), "path", "?")  # the template: no patient id
+        LOG.warning("storage unavailable: %s (%s %s)", exc.message, request.method, route)
     return problem_response(problem_for(exc, request.url.path))
 
 
