@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -78,12 +79,35 @@ def _dump(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
+_VERSIONED = re.compile(r"^schemas/(?P<name>\w+)\.v(?P<version>\d+)\.json$")
+
+
+def retired(root: Path = ROOT) -> set[str]:
+    """Schema files of earlier versions of a payload (`schemas/<Name>.v<k>.json` with k below
+    the current version): records published then name them in `ce_dataschema`, and stay on
+    the topic, so they are kept as committed and never regenerated or removed."""
+    current: dict[str, int] = {}
+    for relative in rendered():
+        if found := _VERSIONED.match(relative):
+            current[found["name"]] = int(found["version"])
+    kept = set()
+    for path in (root / "schemas").glob("*.json"):
+        relative = str(path.relative_to(root))
+        found = _VERSIONED.match(relative)
+        if found and int(found["version"]) < current.get(found["name"], 0):
+            kept.add(relative)
+    return kept
+
+
 def write(root: Path = ROOT) -> list[Path]:
-    """Rewrites contracts/ (stale schema files removed); returns the files written."""
+    """Rewrites contracts/ (stale schema files removed, retired versions kept); returns the
+    files written."""
     files = rendered()
+    keep = retired(root)
     (root / DIRECTORY).mkdir(parents=True, exist_ok=True)
     for stale in (root / "schemas").rglob("*.json"):
-        if str(stale.relative_to(root)) not in files:
+        relative = str(stale.relative_to(root))
+        if relative not in files and relative not in keep:
             stale.unlink()
     written = []
     for relative, text in files.items():
