@@ -21,6 +21,7 @@ from audit.access_chain import (
     row_content,
     verify_trail,
 )
+from infrastructure.schema_lock import SCHEMA_LOCK
 from infrastructure.sql import Database, Unit, instant_of
 from journey import chain
 from journey.errors import JourneyError
@@ -137,6 +138,8 @@ class AccessLog:
         with self._lock, db.transaction() as unit:
             if db.dialect.name == "sqlite":  # what the migration overwrites is zeroed
                 unit.execute("PRAGMA secure_delete = ON")
+            else:  # one creator at a time (infrastructure.schema_lock)
+                unit.execute("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK,))
             unit.execute(_table(db))
             _serialize(unit)
             _migrate(unit, self._cipher)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
 
+from infrastructure.schema_lock import schema_lock
 from journey.application import JourneyApplication
 
 
@@ -37,7 +38,8 @@ class RelayPosition:
     def __init__(self, app: JourneyApplication, events_topic: str) -> None:
         self._app = app
         self.name = tracking_name(app, events_topic)
-        self._tracker: TrackingRecorder = app.factory.tracking_recorder()
+        with schema_lock(getattr(app.recorder, "datastore", None)):  # relays starting together
+            self._tracker: TrackingRecorder = app.factory.tracking_recorder()
 
     def get(self) -> int:
         return self._tracker.max_tracking_id(self.name) or 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 from infrastructure.files import create_private_file
@@ -10,6 +11,7 @@ from infrastructure.keys import parse_master_key
 from infrastructure.keystore import KeyStore
 from infrastructure.patient_keys import KeyRing, PatientKeyMapper
 from infrastructure.pseudonym_keys import plain_store_key
+from infrastructure.schema_lock import schema_lock
 from journey.application import JourneyApplication
 from journey.settings import Settings, get_settings
 from journey.storage import persistence_env
@@ -48,17 +50,18 @@ def build_application(
     recorder: Any = app.recorder
     try:
         store = KeyStore(recorder.datastore, recorder.events_table_name)
-        unrecorded = check_store_key(store, master)
-        if create_tables:
-            recorder.create_table()
-            if app.snapshots is not None:
-                app.snapshots.recorder.create_table()  # type: ignore[attr-defined]
-            store.create_tables()
-            if unrecorded:
-                record_store_key(store, master)
-            if master is None:
-                plain_store_key(store)
-            app.factory.env["CREATE_TABLE"] = "y"  # recorders made later (tracking) too
+        with schema_lock(recorder.datastore) if create_tables else nullcontext():
+            unrecorded = check_store_key(store, master)
+            if create_tables:
+                recorder.create_table()
+                if app.snapshots is not None:
+                    app.snapshots.recorder.create_table()  # type: ignore[attr-defined]
+                store.create_tables()
+                if unrecorded:
+                    record_store_key(store, master)
+                if master is None:
+                    plain_store_key(store)
+                app.factory.env["CREATE_TABLE"] = "y"  # recorders made later (tracking) too
         if master is not None:
             keyring = KeyRing(master, store)
             assert isinstance(app.mapper, PatientKeyMapper)
