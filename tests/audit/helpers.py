@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,6 +11,7 @@ from journey.application import JourneyApplication
 from journey.commands import parse_command
 from journey.domain_events import PatientSnapshot
 from tests.audit.test_tamper_evidence import raw
+from tests.cli_support import run_journey
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 START = datetime(2026, 1, 5, 9, tzinfo=UTC)
@@ -22,18 +21,7 @@ def journey(
     url: str, *args: str, stdin: str | None = None, **env: str
 ) -> subprocess.CompletedProcess[str]:
     """`journey ARGS` in a subprocess on the store at `url` (Kafka only when given)."""
-    environment = {**os.environ, "JOURNEY_DATABASE_URL": url, **env}
-    if "JOURNEY_KAFKA_BOOTSTRAP_SERVERS" not in env:
-        environment.pop("JOURNEY_KAFKA_BOOTSTRAP_SERVERS", None)
-    return subprocess.run(
-        [sys.executable, "-m", "interfaces", *args],
-        env=environment,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
+    return run_journey(url, *args, stdin=stdin, env=env)
 
 
 def snapshots_table(url: str) -> str:

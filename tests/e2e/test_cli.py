@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.cli_support import run_journey
 
 ADMIT = {
     "command": "admit",
@@ -28,15 +28,7 @@ DISCHARGE = {
 
 
 def journey(store: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "JOURNEY_DATABASE_URL": f"sqlite:///{store}"}
-    return subprocess.run(
-        [sys.executable, "-m", "interfaces", *args],
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return run_journey(f"sqlite:///{store}", *args, stdin=stdin)
 
 
 def jsonl(*commands: dict[str, Any]) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from fastapi.testclient import TestClient
 from interfaces.api import create_app
 from interfaces.bootstrap import build_application
 from journey.settings import Settings
+from tests.cli_support import run_journey
 from tests.privacy.support import raw_rows
 
 KEY, OTHER_KEY = AESCipher.create_key(32), AESCipher.create_key(32)
@@ -73,18 +73,8 @@ def test_http_erasure_is_admin_only_then_the_patient_is_gone(
 
 
 def journey(store: Path, *args: str, key: str | None = KEY) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "JOURNEY_DATABASE_URL": f"sqlite:///{store}", "JOURNEY_API_KEYS": KEYS}
-    env.pop("JOURNEY_CIPHER_KEY", None)
-    if key is not None:
-        env["JOURNEY_CIPHER_KEY"] = key
-    return subprocess.run(
-        [sys.executable, "-m", "interfaces", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    settings = {"JOURNEY_API_KEYS": KEYS, "JOURNEY_CIPHER_KEY": key}
+    return run_journey(f"sqlite:///{store}", *args, env=settings, timeout=120)
 
 
 def test_cli_erase_then_reads_exit_3_and_verify_passes(tmp_path: Path) -> None:

@@ -7,7 +7,6 @@ import json
 import os
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 from eventsourcing.cryptography import AESCipher
@@ -17,6 +16,7 @@ from infrastructure.sql import connect
 from interfaces.bootstrap import build_application
 from journey.commands import parse_command
 from journey.settings import Settings
+from tests.cli_support import run_journey
 from tests.privacy.support import raw_rows
 
 KEY = AESCipher.create_key(32)
@@ -49,18 +49,10 @@ def test_the_store_and_its_wal_files_are_created_owner_only(tmp_path: Path) -> N
 
 def test_replay_keep_writes_an_owner_only_copy_and_records_it(tmp_path: Path) -> None:
     store, copy = tmp_path / "journey.db", tmp_path / "copy.db"
-    env = {**os.environ, "JOURNEY_DATABASE_URL": f"sqlite:///{store}", "JOURNEY_CIPHER_KEY": KEY}
+    url, keyed = f"sqlite:///{store}", {"JOURNEY_CIPHER_KEY": KEY}
 
     def journey(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "interfaces", *args],
-            env=env,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=300,
-        )
+        return run_journey(url, *args, stdin=stdin, env=keyed)
 
     assert journey("import", "-", stdin=json.dumps(ADMIT) + "\n").returncode == 0
     assert journey("project", "--once").returncode == 0
