@@ -19,7 +19,7 @@ from interfaces.cli_access import register as register_access
 from interfaces.cli_analytics import register as register_analytics
 from interfaces.cli_audit import register as register_audit
 from interfaces.cli_erase import register as register_erase
-from interfaces.cli_errors import EXIT_REJECTED, GuardedGroup, domain_errors
+from interfaces.cli_errors import EXIT_REJECTED, EXIT_STORAGE, GuardedGroup, domain_errors
 from interfaces.cli_progress import Progress, count_lines
 from interfaces.cli_project import register_project
 from interfaces.cli_relay import register as register_relay
@@ -204,9 +204,6 @@ def demo(
     typer.echo(f"demo cohort: {report.summary()}", err=True)
     if report.rejected:
         raise typer.Exit(EXIT_REJECTED)
-
-
-EXIT_STORAGE = 7
 
 
 def main() -> None:

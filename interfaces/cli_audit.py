@@ -18,7 +18,7 @@ from infrastructure.sql import connect
 from interfaces import cli_verify
 from interfaces.bootstrap import build_application
 from interfaces.cli_access import cli_actor, recorded
-from interfaces.cli_errors import domain_errors
+from interfaces.cli_errors import EXIT_DIFFERENT, domain_errors
 from interfaces.cli_progress import Progress
 from interfaces.cli_store import require_store
 from interfaces.render import table
@@ -26,8 +26,6 @@ from interfaces.replay_parallel import DEFAULT_WORKERS, rebuild_parallel
 from interfaces.timeparse import parse_instant
 from journey.application import JourneyApplication
 from projections.queries import patient_history, patient_journey
-
-EXIT_DIFFERENT = 6
 
 
 def export_anchors(

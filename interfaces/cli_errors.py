@@ -17,8 +17,9 @@ from infrastructure.storage_errors import STORAGE_EXCEPTIONS, storage_unavailabl
 from journey.errors import Conflict, JourneyError, StorageUnavailable, UnknownPatient
 from journey.settings import get_settings
 
+# The command line's exit codes, for every command.
 EXIT_REJECTED, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_CONFLICT = 1, 2, 3, 4
-EXIT_STORAGE = 7
+EXIT_BROKEN, EXIT_DIFFERENT, EXIT_STORAGE = 5, 6, 7  # integrity, replay, storage
 
 
 def _unavailable(error: StorageUnavailable) -> typer.Exit:

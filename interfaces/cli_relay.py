@@ -13,9 +13,8 @@ from consumers.anchor_head import ANCHORS_TOPIC
 from consumers.cloudevents import EVENTS_TOPIC, STATE_TOPIC
 from consumers.topics import TopicNames
 from interfaces.bootstrap import build_application
+from interfaces.cli_errors import EXIT_BROKEN, EXIT_USAGE
 from journey.settings import get_settings
-
-EXIT_NOT_CONFIGURED, EXIT_BROKEN = 2, 5
 
 EventsTopic = Annotated[
     str, typer.Option(envvar="JOURNEY_RELAY_EVENTS_TOPIC", help="events topic name")
@@ -52,7 +51,7 @@ def relay(
     bootstrap = get_settings().kafka_bootstrap_servers
     if not bootstrap:
         typer.echo("error: set JOURNEY_KAFKA_BOOTSTRAP_SERVERS to publish", err=True)
-        raise typer.Exit(EXIT_NOT_CONFIGURED)
+        raise typer.Exit(EXIT_USAGE)  # not configured: a usage error
     config = RelayConfig(
         bootstrap=bootstrap,
         topics=TopicNames(events=events_topic, state=state_topic, anchors=anchors_topic),

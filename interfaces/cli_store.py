@@ -14,10 +14,9 @@ from urllib.parse import urlsplit
 import typer
 from pydantic import ValidationError
 
+from interfaces.cli_errors import EXIT_STORAGE, EXIT_USAGE
 from journey.settings import Settings, get_settings
 from journey.storage import persistence_env
-
-EXIT_USAGE, EXIT_STORE_UNAVAILABLE = 2, 7
 
 
 def check_settings() -> None:
@@ -64,7 +63,7 @@ def require_store(settings: Settings | None = None) -> Settings:
                 "(or a postgresql:// URL).",
                 err=True,
             )
-            raise typer.Exit(EXIT_STORE_UNAVAILABLE)
+            raise typer.Exit(EXIT_STORAGE)
     if label not in _announced:
         _announced.add(label)
         typer.echo(f"store: {label}", err=True)

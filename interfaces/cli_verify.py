@@ -17,12 +17,11 @@ from audit.verify_heads import Head, compare_head
 from consumers.anchor_head import ANCHORS_TOPIC, HeadUnavailable, latest_head
 from interfaces.bootstrap import build_application
 from interfaces.cli_access import access_log
-from interfaces.cli_errors import domain_errors
+from interfaces.cli_errors import EXIT_BROKEN, EXIT_STORAGE, domain_errors
 from interfaces.cli_store import require_store
 from journey.application import JourneyApplication
 from journey.settings import get_settings
 
-EXIT_BROKEN, EXIT_UNAVAILABLE = 5, 7
 NO_HEAD = "no published anchor head to compare; tail truncation cannot be detected"
 ORDER = ("events", "anchors", "snapshots", "exported head", "published head")
 
@@ -77,7 +76,7 @@ def _compare_published(app: JourneyApplication, result: Verification, topic: str
         head = latest_head(bootstrap, topic, app.name)
     except HeadUnavailable as error:
         typer.echo(f"error: cannot read the published anchor head from {topic}: {error}", err=True)
-        raise typer.Exit(EXIT_UNAVAILABLE) from None
+        raise typer.Exit(EXIT_STORAGE) from None
     if head is None:
         result.compared["published head"] = f"{NO_HEAD} (none on topic {topic})"
         return

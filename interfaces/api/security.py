@@ -9,15 +9,13 @@ send the key."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from audit.access_log import Access, AccessLog, recording
+from audit.access_log import AccessLog
 from audit.principals import ANONYMOUS, KeyRegistry, Principal
 from journey.errors import Issue, JourneyError
 
@@ -96,22 +94,3 @@ def require(permission: str) -> Callable[..., Principal]:
         return principal
 
     return dependency
-
-
-def audited(
-    request: Request, caller: Principal, action: str, patient_id: str | None, detail: str = ""
-) -> AbstractContextManager[None]:
-    """Records an access that `interfaces.api.trail.PATIENT_READS` does not cover, with its
-    outcome (ok, or the error's kind), whatever happens."""
-    access = Access(
-        at=datetime.now(UTC),
-        actor=caller.name,
-        role=caller.role,
-        channel="http",
-        source=request.client.host if request.client else "unknown",
-        action=action,
-        patient_id=patient_id,
-        detail=detail or str(request.url.query),
-        outcome="ok",
-    )
-    return recording(get_security(request).access_log, access)
