@@ -66,6 +66,12 @@ def stored_bytes(row: StoredEvent) -> bytes | None:
     return row.state if isinstance(row.state, bytes) else None
 
 
+def anchor_at(app: JourneyApplication, position: int) -> Anchor | None:
+    """The anchor at exactly `position`, or None when there is none there."""
+    found = anchored(app).select_anchors(position, 1)
+    return found[0] if found and found[0].position == position else None
+
+
 def decode(app: JourneyApplication, row: StoredEvent) -> Any:
     """The domain event of a stored row (raises one of DECODE_ERRORS when it cannot be)."""
     state = stored_bytes(row)

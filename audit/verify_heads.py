@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from audit.anchors import Anchor
-from audit.verification import Break, Verification, anchor_stream, anchored
+from audit.verification import Break, Verification, anchor_at, anchor_stream, anchored
 from journey.application import JourneyApplication
 
 
@@ -42,8 +42,7 @@ def _against_head(
 ) -> Break | None:
     a, end = head.anchor, result.head.position if result.head else 0
     where = (a.patient_id, a.version, a.position)
-    stored = anchored(app).select_anchors(a.position, 1)
-    mine = stored[0] if stored and stored[0].position == a.position else None
+    mine = anchor_at(app, a.position)
     if mine is None and end < a.position:
         return Break(*where, _truncated(end, label))
     if mine is None:

@@ -79,9 +79,8 @@ class SnapshotFold:
 
     def forget(self, pid: str) -> None:
         """Stops checking the patient's snapshots (an erased patient: unreadable)."""
-        if self._pending.pop(pid, None) is not None:
-            self.count = sum(len(v) for v in self._pending.values())
-        self._aggregates.pop(pid, None)
+        self.count -= len(self._pending.get(pid, ()))
+        self._forget(pid)
 
     def _forget(self, pid: str) -> None:
         self._pending.pop(pid, None)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from audit.verification import anchored
+from audit.verification import anchor_at, anchored
 from consumers.anchor_head import AnchorHead, latest_head
 from journey.application import JourneyApplication
 
@@ -38,10 +38,9 @@ class HeadKeeper:
         recorder = anchored(self._app)
         if self._events is None:
             self._events = recorder.count_anchors(previous)
-        found = recorder.select_anchors(position, 1)
-        if not found or found[0].position != position:
+        anchor = anchor_at(self._app, position)
+        if anchor is None:
             raise AnchorMissing(f"no anchor at log position {position}: {HINT}")
-        anchor = found[0]
         return AnchorHead(
             store=self._app.name,
             position=position,
@@ -63,13 +62,13 @@ class HeadKeeper:
         last = self._last
         if last is None:
             return
-        found = anchored(self._app).select_anchors(last.position, 1)
-        if not found or found[0].position != last.position:
+        stored = anchor_at(self._app, last.position)
+        if stored is None:
             raise AnchorMissing(
                 f"the anchor of the head published at log position {last.position} is gone:"
                 f" the log was truncated; {HINT}"
             )
-        if found[0].running_hash != last.running_hash:
+        if stored.running_hash != last.running_hash:
             raise AnchorMissing(
                 f"the anchor at log position {last.position} differs from the head published"
                 f" there: the log was rewritten; {HINT}"

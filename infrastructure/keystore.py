@@ -131,11 +131,11 @@ class KeyStore:
             (patient_id, erased_at, erased_at),
         )
 
-    def wrapped_keys(self) -> list[tuple[str, bytes]]:
-        """Every live (not erased) wrapped key: for re-wrapping under a new master key."""
-        with self.cursor(commit=False) as c:
-            c.execute(f"SELECT patient_id, wrapped FROM {self.keys} WHERE wrapped IS NOT NULL")
-            rows = c.fetchall()
+    def wrapped_keys(self, cursor: Any) -> list[tuple[str, bytes]]:
+        """Every live (not erased) wrapped key, read in the caller's transaction (`cursor`):
+        for re-wrapping under a new master key."""
+        cursor.execute(f"SELECT patient_id, wrapped FROM {self.keys} WHERE wrapped IS NOT NULL")
+        rows = cursor.fetchall()
         if self.postgres:
             return [(r["patient_id"], bytes(r["wrapped"])) for r in rows]
         return [(r[0], bytes(r[1])) for r in rows]

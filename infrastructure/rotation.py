@@ -41,7 +41,7 @@ def rotate_master_key(app: Any, new_key: str) -> int:
     with store.cursor(commit=True) as cursor:
         if store.postgres:
             cursor.execute(f"LOCK TABLE {store.keys} IN EXCLUSIVE MODE")
-        rows = _live_keys(store, cursor)
+        rows = store.wrapped_keys(cursor)
         rewrapped = [
             (keys.wrap(new, pid, keys.unwrap(keyring.master, pid, wrapped)), pid)
             for pid, wrapped in rows
@@ -56,13 +56,6 @@ def rotate_master_key(app: Any, new_key: str) -> int:
         if _has_table(store, cursor, "rm_format"):
             cursor.execute("DELETE FROM rm_format")  # pseudonyms change: rebuild
     return len(rewrapped)
-
-
-def _live_keys(store: Any, cursor: Any) -> list[tuple[str, bytes]]:
-    cursor.execute(f"SELECT patient_id, wrapped FROM {store.keys} WHERE wrapped IS NOT NULL")
-    if store.postgres:
-        return [(r["patient_id"], bytes(r["wrapped"])) for r in cursor.fetchall()]
-    return [(r[0], bytes(r[1])) for r in cursor.fetchall()]
 
 
 def _legacy_events(app: Any, store: Any) -> int:

@@ -196,10 +196,10 @@ class SessionCorrected(PatientEvent):
     def apply_to(self, patient: Patient) -> None:
         session = patient.sessions[self.session_id]
         changes = self.changes()
+        session["last_correction"] = correction_fingerprint(changes, self.reason)
         if "occurred_at" in changes:
             session["occurred_at"] = changes.pop("occurred_at")
         session["values"].update(changes)
-        session["last_correction"] = correction_fingerprint(self.changes(), self.reason)
 
 
 class SessionEnteredInError(PatientEvent):
