@@ -19,7 +19,13 @@ from interfaces.cli_access import register as register_access
 from interfaces.cli_analytics import register as register_analytics
 from interfaces.cli_audit import register as register_audit
 from interfaces.cli_erase import register as register_erase
-from interfaces.cli_errors import EXIT_REJECTED, EXIT_STORAGE, GuardedGroup, domain_errors
+from interfaces.cli_errors import (
+    EXIT_REJECTED,
+    EXIT_STORAGE,
+    EXIT_USAGE,
+    GuardedGroup,
+    domain_errors,
+)
 from interfaces.cli_progress import Progress, count_lines
 from interfaces.cli_project import register_project
 from interfaces.cli_relay import register as register_relay
@@ -59,7 +65,7 @@ def serve(
             "or JOURNEY_AUTH=false for local development only",
             err=True,
         )
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_USAGE)
     if not settings.auth:
         typer.echo(
             "warning: authentication is OFF (JOURNEY_AUTH=false): development only", err=True

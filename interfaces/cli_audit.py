@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -94,10 +95,13 @@ def replay(
         raise typer.BadParameter(str(error)) from None
     settings = require_store()
     app, database_url = build_application(settings), settings.database_url
-    if keep is not None:
-        with recorded("read_models.copy", None, f"out={keep.resolve()}", actor):
-            _replay(app, database_url, tables, keep, workers)
-    else:
+    # a copy of the read models leaves the store: it is recorded in the access trail
+    copy = (
+        nullcontext()
+        if keep is None
+        else recorded("read_models.copy", None, f"out={keep.resolve()}", actor)
+    )
+    with copy:
         _replay(app, database_url, tables, keep, workers)
 
 

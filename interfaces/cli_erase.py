@@ -16,7 +16,7 @@ from infrastructure.keys import StoreKeyError, parse_master_key
 from infrastructure.rotation import rotate_master_key
 from interfaces.bootstrap import build_application
 from interfaces.cli_access import cli_actor, recorded
-from interfaces.cli_errors import domain_errors
+from interfaces.cli_errors import EXIT_USAGE, domain_errors
 
 
 def erase(
@@ -48,12 +48,12 @@ def rotate_key(
     new_key = os.environ.get(new_key_env)
     if not new_key:
         typer.echo(f"error: {new_key_env} is not set: it must hold the new master key", err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_USAGE)
     try:
         parse_master_key(new_key)
     except StoreKeyError as error:
         typer.echo(f"error: {new_key_env}: {error}", err=True)
-        raise typer.Exit(2) from None
+        raise typer.Exit(EXIT_USAGE) from None
     app = build_application()
     try:
         with domain_errors(), recorded("store.rotate_key", None, f"env={new_key_env}", actor):

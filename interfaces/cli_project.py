@@ -17,6 +17,7 @@ import typer
 from consumers.cloudevents import EVENTS_TOPIC
 from consumers.projector_hooks import CrashHook
 from infrastructure.sql import Database, connect
+from interfaces.cli_errors import EXIT_REJECTED, EXIT_USAGE
 from interfaces.cli_progress import Progress
 from journey.settings import Settings, get_settings
 
@@ -99,7 +100,7 @@ def _run_kafka(run: Run, db: Database) -> int:
     bootstrap = run.settings.kafka_bootstrap_servers
     if not bootstrap:
         typer.echo("error: --source kafka needs JOURNEY_KAFKA_BOOTSTRAP_SERVERS", err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_USAGE)
     consumer = make_consumer(bootstrap, run.group)
     try:
         projector = KafkaProjector(
@@ -109,7 +110,7 @@ def _run_kafka(run: Run, db: Database) -> int:
         return run_projector(projector, once=run.once, stop=run.stop)
     except ProjectorError as error:
         typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1) from None
+        raise typer.Exit(EXIT_REJECTED) from None
     finally:
         consumer.close()
 

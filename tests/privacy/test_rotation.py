@@ -58,3 +58,30 @@ def test_rotation_refuses_a_store_with_single_key_events(store_url: str, tmp_pat
         app.close()
     again = build_application(Settings(database_url=url, cipher_key=LEGACY_KEY))
     again.close()  # nothing changed: the old key still opens it
+
+
+def test_a_rotation_that_fails_midway_changes_nothing(
+    make_app: Callable[..., JourneyApplication], store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fault after the data keys were re-wrapped (here: computing the new check value)
+    rolls everything back: the old key still opens the store and reads every history."""
+    app = make_app(cipher_key=OLD)
+    load(app, cohort(3, seed=4))
+    patients = sorted({str(n.originator_id) for n in app.recorder.select_notifications(1, 999)})
+    histories = {p: app.history(p) for p in patients}
+
+    def fault(master: bytes | None) -> str:
+        raise OSError("disk failed mid-rotation")
+
+    monkeypatch.setattr("infrastructure.rotation.keys.check_value", fault)
+    with pytest.raises(OSError, match="mid-rotation"):
+        rotate_master_key(app, NEW)
+    monkeypatch.undo()
+    app.close()
+    with pytest.raises(StoreKeyError):
+        build_application(Settings(database_url=store_url, cipher_key=NEW))
+    reopened = make_app(cipher_key=OLD)
+    assert {p: reopened.history(p) for p in patients} == histories
+    assert verify_log(reopened).ok
+    with pytest.raises(RotationRefused, match="new_key_differs"):
+        rotate_master_key(reopened, OLD)

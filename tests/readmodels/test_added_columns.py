@@ -4,6 +4,8 @@ missing runs no DDL (see schema.create_tables)."""
 
 from __future__ import annotations
 
+import pytest
+
 from infrastructure.sql import connect
 from projections.read_models.schema import ADDED_COLUMNS, create_tables
 
@@ -42,4 +44,21 @@ def test_a_table_created_before_gets_the_added_columns(store_url: str) -> None:
         _run(store_url, f"ALTER TABLE {table} DROP COLUMN {column}")  # as an older version made it
         assert column in _columns(store_url, table)
     _run(store_url)  # idempotent
-    assert ("rm_stays", "asam_code", "TEXT") in ADDED_COLUMNS
+
+
+@pytest.mark.parametrize("store_url", ["postgres"], indirect=True)
+def test_a_complete_schema_takes_no_table_lock(store_url: str) -> None:
+    """Beside projectors writing the tables, a start that finds the schema complete must
+    not lock them (CREATE INDEX IF NOT EXISTS would take a SHARE lock: deadlocks)."""
+    _run(store_url)
+    db = connect(store_url)
+    try:
+        with db.transaction() as unit:
+            create_tables(unit)
+            held = unit.one(
+                "SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid()"
+                " AND locktype = 'relation' AND mode NOT IN ('AccessShareLock')"
+            )
+        assert held == (0,)
+    finally:
+        db.close()
