@@ -80,7 +80,7 @@ def _cpu(who: int) -> float:
 
 class BackendCpu:
     """CPU seconds of the PostgreSQL backends serving a database, read from /proc every
-    quarter second while they live (a server on this machine, as tests/infra starts one;
+    quarter second while they live (a server on this machine, as devtools/provision.py starts one;
     0 where /proc does not show them)."""
 
     def __init__(self, url: str) -> None:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from infra import fhir_validator
-from infra._common import ServiceError
+from devtools import fhir_validator
+from devtools._common import ServiceError
 from interfaces.bootstrap import build_application
 from journey.settings import Settings
 from projections.exports.fhir_terminology import CODE_SYSTEMS_FILE

@@ -5,7 +5,7 @@ process": it called pg_terminate_backend on every session of the test database, 
 autovacuum worker (a process PostgreSQL 15 treats as a superuser's) was one of them. Here a
 superuser's session plays that worker: it is on the database when the teardown starts and
 goes away shortly after, as an autovacuum worker does when DROP DATABASE signals it. The
-local cluster of infra/services.py trusts loopback connections, so the test connects as
+local cluster of devtools/services.py trusts loopback connections, so the test connects as
 the `postgres` superuser; elsewhere it is skipped, saying why."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import psycopg
 import pytest
 
-from tests import infra
+from devtools import provision
 
 pytestmark = pytest.mark.postgres
 
@@ -28,18 +28,18 @@ def superuser_url(url: str) -> str:
 
 
 def test_drop_database_outlasts_a_session_it_may_not_terminate(postgres_url: str) -> None:
-    url = infra.create_database(postgres_url)
+    url = provision.create_database(postgres_url)
     try:
         other = psycopg.connect(superuser_url(url), connect_timeout=5, autocommit=True)
     except psycopg.OperationalError as error:
-        infra.drop_database(url)
+        provision.drop_database(url)
         pytest.skip(f"no superuser session on this server (trust auth only locally): {error}")
     mine = psycopg.connect(url, autocommit=True)  # a client session of ours, left open
     leaves = threading.Timer(1.0, other.close)
     leaves.start()
     started = time.monotonic()
     try:
-        infra.drop_database(url)
+        provision.drop_database(url)
     finally:
         leaves.cancel()
         other.close()
