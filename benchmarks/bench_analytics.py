@@ -31,6 +31,7 @@ from typing import Any
 
 from benchmarks.common import UNTIL, timed
 from benchmarks.live_writer import paced_write
+from config.settings import Settings
 from consumers.projector_log import TRACKING_NAME, LogFollower
 from devtools import provision
 from infrastructure.sql import Unit, connect
@@ -38,7 +39,6 @@ from interfaces.bootstrap import build_application
 from interfaces.bulk_import import bulk_load_cohort
 from interfaces.demo_cohort import CohortProfile
 from interfaces.replay_parallel import rebuild_store
-from journey.settings import Settings
 from projections.analytics.attendance import attendance
 from projections.analytics.census import census_at, census_daily
 from projections.analytics.intensity import intensity

@@ -16,12 +16,12 @@ from pathlib import Path
 
 from eventsourcing.cryptography import AESCipher
 
+from config.settings import Settings
 from consumers.projector_log import LogFollower, rebuild
 from infrastructure.sql import connect
 from interfaces.bootstrap import build_application
 from interfaces.demo_cohort import generate_cohort
 from interfaces.importer import import_lines
-from journey.settings import Settings
 
 
 def measure(folder: Path, lines: list[str], key: str | None) -> dict[str, float]:

@@ -15,11 +15,11 @@ import subprocess
 import sys
 
 from benchmarks.common import cohort_lines, timed
+from config.settings import Settings
 from consumers.replay import store_sums
 from devtools import provision
 from interfaces.bootstrap import build_application
 from interfaces.importer import import_lines
-from journey.settings import Settings
 from projections.read_models.checksum import TableSum
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from kafka import KafkaConsumer, KafkaProducer
 
 from benchmarks.common import cohort_lines, percentile, timed
+from config.settings import Settings
 from consumers.histories import HistoryCache
 from consumers.publisher import producer_config
 from consumers.relay import Relay, RelayConfig
@@ -38,7 +39,6 @@ from interfaces.importer import import_lines
 from journey.application import JourneyApplication
 from journey.commands import parse_command_json
 from journey.envelopes import to_envelope
-from journey.settings import Settings
 
 
 def interleaved(lines: list[str]) -> list[str]:

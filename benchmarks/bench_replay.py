@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.common import cohort_lines, timed
+from config.settings import Settings
 from consumers.replay import rebuild_into
 from infrastructure.sql import connect
 from interfaces.bootstrap import build_application
@@ -20,7 +21,6 @@ from interfaces.importer import import_lines
 from interfaces.replay_parallel import rebuild_parallel
 from journey.application import JourneyApplication
 from journey.envelopes import to_envelope
-from journey.settings import Settings
 
 
 def read_and_decode(app: JourneyApplication, stop: int) -> int:

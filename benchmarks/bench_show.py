@@ -16,8 +16,8 @@ from pathlib import Path
 
 from benchmarks.common import percentile, timed
 from benchmarks.histories import load_patients
+from config.settings import Settings
 from interfaces.bootstrap import build_application
-from journey.settings import Settings
 from projections.queries import patient_journey
 
 

@@ -15,8 +15,8 @@ import psycopg
 from eventsourcing.persistence import PersistenceError
 from psycopg_pool import PoolTimeout
 
+from config.storage import persistence_env
 from journey.errors import StorageUnavailable
-from journey.storage import persistence_env
 
 # The exception classes a storage failure can arrive as (the edges register these).
 STORAGE_EXCEPTIONS: tuple[type[Exception], ...] = (

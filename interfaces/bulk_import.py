@@ -27,6 +27,7 @@ import orjson
 
 from audit.anchors import Row
 from audit.bulk_store import bulk_session
+from config.settings import Settings, get_settings
 from infrastructure.keystore import KeyRow
 from interfaces.bootstrap import build_application
 from interfaces.bulk_decide import DUPLICATE, PatientBatch, Rejection
@@ -34,7 +35,6 @@ from interfaces.bulk_workers import CohortTask, Deciders, LinesTask, Task
 from interfaces.demo_cohort import CohortProfile
 from interfaces.importer import ImportReport, RejectedLine, cyclic_gc_paused, parse_entry
 from journey.errors import InvalidCommand, JourneyError
-from journey.settings import Settings, get_settings
 
 BATCH_LINES = 20_000
 BATCH_PATIENTS = 200

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
+from config.settings import Settings
 from interfaces.bootstrap import build_application
 from interfaces.bulk_decide import Decider, PatientBatch, Rejection
 from interfaces.demo_cohort import CohortProfile, cohort_patients
@@ -26,7 +27,6 @@ from interfaces.importer import parse_entry
 from interfaces.orphans import die_with_parent
 from journey.application import JourneyApplication
 from journey.errors import JourneyError
-from journey.settings import Settings
 
 IN_FLIGHT = 3  # chunks handed to the workers ahead of the one being written
 POLL_SECONDS = 2.0

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from config.settings import get_settings
 from infrastructure.keys import StoreKeyError
 from interfaces.bootstrap import build_application
 from interfaces.bulk_import import bulk_import_lines
@@ -33,7 +34,6 @@ from interfaces.cli_store import check_settings, require_store
 from interfaces.importer import decoded_lines, import_lines
 from interfaces.render import history_text, journey_text
 from interfaces.timeparse import parse_date, parse_instant
-from journey.settings import get_settings
 from projections.queries import patient_history, patient_journey
 
 app = typer.Typer(

@@ -14,12 +14,12 @@ from typing import Annotated
 import typer
 
 from audit.access_log import Access, AccessLog, recording
+from config.settings import get_settings
 from infrastructure.sql import connect
 from interfaces.cli_errors import domain_errors
 from interfaces.cli_store import require_store
 from interfaces.render import table
 from interfaces.timeparse import parse_instant
-from journey.settings import get_settings
 
 
 def cli_actor(explicit: str | None = None) -> str:

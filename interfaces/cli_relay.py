@@ -9,12 +9,12 @@ from typing import Annotated
 
 import typer
 
+from config.settings import get_settings
 from consumers.anchor_head import ANCHORS_TOPIC
 from consumers.cloudevents import EVENTS_TOPIC, STATE_TOPIC
 from consumers.topics import TopicNames
 from interfaces.bootstrap import build_application
 from interfaces.cli_errors import EXIT_BROKEN, EXIT_USAGE
-from journey.settings import get_settings
 
 EventsTopic = Annotated[
     str, typer.Option(envvar="JOURNEY_RELAY_EVENTS_TOPIC", help="events topic name")

@@ -14,9 +14,9 @@ from urllib.parse import urlsplit
 import typer
 from pydantic import ValidationError
 
+from config.settings import Settings, get_settings
+from config.storage import persistence_env
 from interfaces.cli_errors import EXIT_STORAGE, EXIT_USAGE
-from journey.settings import Settings, get_settings
-from journey.storage import persistence_env
 
 
 def check_settings() -> None:

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from config.settings import Settings
 from consumers.log_shares import Share
 from consumers.replay import rebuild_into
 from consumers.replay_load import drop_secondary_indexes, load_rebuilt
@@ -24,7 +25,6 @@ from consumers.replay_merge import merge_shares
 from infrastructure.sql import Database, connect
 from interfaces.bootstrap import build_application
 from interfaces.cli_progress import Progress
-from journey.settings import Settings
 from projections.read_models.schema import READ_MODEL_TABLES, create_tables
 
 DEFAULT_WORKERS = min(4, os.cpu_count() or 1)

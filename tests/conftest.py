@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from config.settings import Settings
 from interfaces.bootstrap import build_application
 from journey.application import JourneyApplication
-from journey.settings import Settings
 
 pytest_plugins = ["tests.fixtures_infra"]
 

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 
 from audit.access_log import AccessLog
 from audit.principals import KeyRegistry
+from config.settings import Settings, get_settings
 from infrastructure.sql import connect
 from interfaces.api import routes_audit, routes_commands, routes_erasure, routes_patients
 from interfaces.api.guard import Authenticate, BodyLimits, LimitBody
@@ -24,7 +25,6 @@ from interfaces.api.trail import RecordPatientReads
 from interfaces.web.routes import STATIC_PREFIX
 from interfaces.web.routes import router as web_router
 from journey.application import JourneyApplication
-from journey.settings import Settings, get_settings
 
 DESCRIPTION = """\
 Records the care journey of patients in addiction treatment (admissions, level-of-care

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, BeforeValidator
 
 from audit.principals import Principal
+from config.settings import Settings
 from consumers.projector_log import LogFollower, follow_log
 from infrastructure.sql import Unit, connect
 from interfaces.api.deps import ApplicationDep, AsOf
@@ -25,7 +26,6 @@ from interfaces.api.problems import problem_responses
 from interfaces.api.security import require
 from interfaces.timeparse import query_date
 from journey.application import JourneyApplication
-from journey.settings import Settings
 from projections.analytics.census import CensusAt, CensusDaily, census_at, census_daily
 from projections.analytics.disclosure import release, whole_date
 from projections.analytics.intensity import Intensity, intensity

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from config.settings import Settings
 from interfaces.bootstrap import build_application
 from journey.application import JourneyApplication
-from journey.settings import Settings
 from tests.analytics.support import check
 from tests.readmodels.support import UNTIL, cohort, follow, load
 

@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
+from config.settings import Settings
 from interfaces.api import create_app
 from journey.application import JourneyApplication
-from journey.settings import Settings
 from projections.analytics.census import CensusAt
 from projections.analytics.disclosure import release
 from projections.analytics.intensity import Intensity, LevelIntensity

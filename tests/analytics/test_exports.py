@@ -15,11 +15,11 @@ from fhir.resources import get_fhir_model_class as r5_model
 from fhir.resources.R4B import get_fhir_model_class as r4b_model
 from typer.testing import CliRunner
 
+from config.settings import get_settings
 from infrastructure.sql import connect
 from interfaces.cli import app as cli
 from journey.application import JourneyApplication
 from journey.catalog import default_catalog
-from journey.settings import get_settings
 from projections.census import episode_days, stay_days
 from projections.exports.fhir import write_bundles
 from projections.exports.fhir_identities import identities

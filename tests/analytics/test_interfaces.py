@@ -12,11 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from config.settings import Settings, get_settings
 from infrastructure.sql import connect
 from interfaces.api import create_app
 from interfaces.cli import app as cli
 from journey.application import JourneyApplication
-from journey.settings import Settings, get_settings
 from projections.analytics.census import census_daily
 from projections.analytics.intensity import intensity
 from tests.readmodels.support import cohort, load

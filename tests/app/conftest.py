@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from config.settings import Settings
 from devtools import provision
 from interfaces.bootstrap import build_application
 from journey.application import JourneyApplication
-from journey.settings import Settings
 from tests.app.bulk_support import RECORDED
 
 

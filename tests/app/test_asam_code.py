@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from audit.verify import verify_log, verify_patient
+from config.settings import Settings
 from consumers.replay import compare, live_position, rebuild_into, tables_for
 from infrastructure.sql import connect
 from interfaces.bootstrap import build_application
@@ -24,7 +25,6 @@ from interfaces.importer import import_lines
 from journey import domain_events
 from journey.application import JourneyApplication
 from journey.commands import parse_command
-from journey.settings import Settings
 from projections.exports.fhir import write_bundles
 from projections.exports.fhir_identities import identities
 from projections.exports.teds import read_teds, teds_rows, write_teds

@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 
 from audit.verify import verify_log
+from config.settings import Settings
 from interfaces.bulk_decide import ScatteredInput
 from interfaces.bulk_import import bulk_import_lines, bulk_load_cohort
 from interfaces.importer import import_lines
 from journey.application import JourneyApplication
 from journey.commands import parse_command
-from journey.settings import Settings
 from tests.analytics.scenarios import mixed_age_week, scenarios, zero_day_stay
 from tests.app.bulk_support import (
     NOW,

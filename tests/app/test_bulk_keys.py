@@ -7,10 +7,10 @@ import json
 
 from eventsourcing.cryptography import AESCipher
 
+from config.settings import Settings
 from infrastructure import keys
 from interfaces.bulk_import import bulk_import_lines
 from interfaces.importer import import_lines
-from journey.settings import Settings
 from tests.analytics.scenarios import scenarios
 from tests.app.bulk_support import (
     NOW,

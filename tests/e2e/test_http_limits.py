@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from config.settings import Settings
 from interfaces.api import create_app
 from interfaces.bootstrap import build_application
-from journey.settings import Settings
 
 KEYS = "k-clin=dr-a:clinician;k-svc=intake:service"
 CLIN = {"X-API-Key": "k-clin"}

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from config.settings import Settings
 from interfaces.api import create_app
 from interfaces.bootstrap import build_application
-from journey.settings import Settings
 from tests.audit.test_tamper_evidence import raw
 
 KEYS = "k-clin=dr-a:clinician;k-audit=aud-1:auditor;k-an=an-1:analyst;k-svc=svc-intake:service"

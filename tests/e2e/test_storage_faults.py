@@ -26,10 +26,10 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from config.settings import Settings, get_settings
 from interfaces.api import create_app
 from interfaces.bootstrap import build_application
 from interfaces.cli import app as cli
-from journey.settings import Settings, get_settings
 from tests.readmodels.support import cohort, load
 
 NOBODY = 65534

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from config.settings import Settings
 from devtools import fhir_validator
 from devtools._common import ServiceError
 from interfaces.bootstrap import build_application
-from journey.settings import Settings
 from projections.exports.fhir_terminology import CODE_SYSTEMS_FILE
 from tests.exports.cohort import export_cohort
 from tests.exports.conftest import export

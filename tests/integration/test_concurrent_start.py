@@ -28,7 +28,7 @@ from consumers.relay_position import RelayPosition
 from infrastructure.sql import connect
 from interfaces.api.app import create_app
 from interfaces.bootstrap import build_application
-from journey.settings import Settings
+from config.settings import Settings
 
 settings = Settings(database_url=sys.argv[1], auth=False)
 time.sleep(max(0.0, float(sys.argv[2]) - time.time()))

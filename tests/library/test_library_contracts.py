@@ -22,8 +22,8 @@ from eventsourcing.tests import persistence as library
 
 from audit.anchored_postgres import AnchoredPostgresApplicationRecorder
 from audit.anchored_sqlite import AnchoredSQLiteApplicationRecorder
+from config.storage import persistence_env
 from infrastructure.transcoder import OrjsonTranscoder
-from journey.storage import persistence_env
 
 
 def _registered(transcoder: JSONTranscoder) -> JSONTranscoder:

@@ -7,7 +7,7 @@ from typing import Any
 
 import psycopg
 
-from journey.storage import persistence_env
+from config.storage import persistence_env
 
 
 def raw_rows(store_url: str, statement: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:

@@ -12,6 +12,7 @@ import pytest
 from eventsourcing.cryptography import AESCipher
 
 from audit.verify import verify_log, verify_patient
+from config.settings import Settings
 from consumers.histories import HistoryCache
 from consumers.relay_batch import build_batch
 from consumers.topics import TopicNames
@@ -20,7 +21,6 @@ from interfaces.bootstrap import build_application
 from journey.application import JourneyApplication
 from journey.envelopes import to_envelope
 from journey.errors import PatientErased, UnknownPatient
-from journey.settings import Settings
 from projections.queries import patient_journey
 from tests.privacy.support import raw_rows
 from tests.readmodels.support import cohort, dump, follow, load, rebuilt, rows

@@ -13,9 +13,9 @@ import pytest
 from eventsourcing.cryptography import AESCipher
 from fastapi.testclient import TestClient
 
+from config.settings import Settings
 from interfaces.api import create_app
 from interfaces.bootstrap import build_application
-from journey.settings import Settings
 from tests.cli_support import run_journey
 from tests.privacy.support import raw_rows
 

@@ -12,11 +12,11 @@ from typing import Any
 from eventsourcing.cryptography import AESCipher
 
 from audit.pseudonyms import pseudonym, pseudonym_key
+from config.settings import Settings
 from infrastructure.keys import parse_master_key
 from interfaces.bootstrap import build_application
 from journey.application import JourneyApplication
 from journey.commands import parse_command
-from journey.settings import Settings
 from projections.read_models.schema import READ_MODEL_TABLES
 from tests.privacy.legacy import FIXTURES, PATIENTS
 from tests.privacy.support import raw_rows

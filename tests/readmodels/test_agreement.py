@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from config.settings import Settings
 from interfaces.bootstrap import build_application
 from journey.application import JourneyApplication
-from journey.settings import Settings
 from projections.calendar import LocalCalendar
 from projections.census import latest_chain
 from projections.facts import journey_facts

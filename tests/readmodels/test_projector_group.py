@@ -20,8 +20,8 @@ from typing import Any
 import psycopg
 import pytest
 
+from config.settings import Settings
 from interfaces.bulk_import import bulk_load_cohort
-from journey.settings import Settings
 from tests.readmodels.support import rows
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.xdist_group("kafka")]

@@ -10,12 +10,12 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from config.settings import Settings
 from consumers.projector_log import LogFollower, rebuild
 from consumers.replay import store_sums
 from infrastructure.sql import connect
 from interfaces.replay_parallel import rebuild_store
 from journey.application import JourneyApplication
-from journey.settings import Settings
 from tests.readmodels.support import cohort, load
 
 ROOT = Path(__file__).resolve().parents[2]
