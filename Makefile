@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PATIENTS ?= 200
 
-.PHONY: run test test-tools lint format typecheck unit bench clean
+.PHONY: run test test-tools lint format typecheck unit contracts bench clean
 
 # Three stamps: the venv itself, what running needs, what the tests need on top.
 $(PY):
@@ -52,6 +52,10 @@ typecheck: $(TEST_DEPS)
 
 unit: $(TEST_DEPS)
 	$(PY) -m pytest tests/unit
+
+## contracts: regenerate contracts/ (JSON Schemas, AsyncAPI) from the published models
+contracts: $(RUN_DEPS)
+	$(PY) -m publishing.contracts
 
 ## bench: every benchmark, each prints its figures (relay, analytics, rebuild need the services)
 bench: $(TEST_DEPS) services-up

@@ -29,16 +29,16 @@ from kafka import KafkaConsumer, KafkaProducer
 
 from benchmarks.common import cohort_lines, percentile, timed
 from config.settings import Settings
-from consumers.histories import HistoryCache
-from consumers.publisher import producer_config
-from consumers.relay import Relay, RelayConfig
-from consumers.relay_batch import Outgoing, build_batch
-from consumers.topics import TopicNames, ensure_topics
 from interfaces.bootstrap import build_application
 from interfaces.importer import import_lines
 from journey.application import JourneyApplication
 from journey.commands import parse_command_json
 from journey.envelopes import to_envelope
+from publishing.history_cache import HistoryCache
+from publishing.publisher import producer_config
+from publishing.relay import Relay, RelayConfig
+from publishing.relay_batch import Outgoing, build_batch
+from publishing.topics import TopicNames, ensure_topics
 
 
 def interleaved(lines: list[str]) -> list[str]:

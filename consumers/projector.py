@@ -16,13 +16,13 @@ from typing import Any
 
 from kafka import ConsumerRebalanceListener, KafkaConsumer, OffsetAndMetadata, TopicPartition
 
-from consumers.cloudevents import EVENTS_TOPIC, envelope_from_record, header_map
 from consumers.projector_hooks import CrashHook
 from infrastructure.pseudonym_keys import Pseudonymizer, db_pseudonymizer
 from infrastructure.sql import Database, Unit
 from projections.read_models.handlers import apply_event, prepare
 from projections.read_models.positions import claim_events, save_offsets, stored_offsets
 from projections.read_models.schema import create_tables
+from publishing.cloudevents import EVENTS_TOPIC, envelope_from_record, header_map
 
 GROUP_ID = "care-journey-projector"
 BATCH_SIZE = 500

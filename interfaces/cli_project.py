@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from config.settings import Settings, get_settings
-from consumers.cloudevents import EVENTS_TOPIC
 from consumers.projector_hooks import CrashHook
 from infrastructure.sql import Database, connect
 from interfaces.cli_errors import EXIT_REJECTED, EXIT_USAGE
 from interfaces.cli_progress import Progress
+from publishing.cloudevents import EVENTS_TOPIC
 
 if TYPE_CHECKING:
     from consumers.projector_log import LogFollower

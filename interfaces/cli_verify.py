@@ -15,12 +15,12 @@ from audit.verification import Verification
 from audit.verify import verify_log, verify_patient
 from audit.verify_heads import Head, compare_head
 from config.settings import get_settings
-from consumers.anchor_head import ANCHORS_TOPIC, HeadUnavailable, latest_head
 from interfaces.bootstrap import build_application
 from interfaces.cli_access import access_log
 from interfaces.cli_errors import EXIT_BROKEN, EXIT_STORAGE, domain_errors
 from interfaces.cli_store import require_store
 from journey.application import JourneyApplication
+from publishing.anchor_head import ANCHORS_TOPIC, HeadUnavailable, latest_head
 
 NO_HEAD = "no published anchor head to compare; tail truncation cannot be detected"
 ORDER = ("events", "anchors", "snapshots", "exported head", "published head")

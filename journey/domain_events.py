@@ -15,7 +15,7 @@ an event stored under an older version is brought up to date when read by the cl
    `upcast_vN_vN+1` filling the new fields for older events (a constant, or a value derived
    from the older fields), and record the new fields in `added_fields[N+1]`. Add them to
    the wire model (journey.events) and regenerate contracts/ (`python -m
-   consumers.contracts`): readers see every event in the current version (`schema_version`
+   publishing.contracts`): readers see every event in the current version (`schema_version`
    of the envelope, `ce_type` ...`.vN`).
 2. The chain hash (journey.chain) of an event covers its schema version and fields as
    `hashed_form` gives them: going down from the current version, while dropping the

@@ -24,7 +24,7 @@ ROUNDS, PROCESSES = 4, 5
 START = """
 import sys, time
 from consumers.projector_log import LogFollower, follow_log
-from consumers.relay_position import RelayPosition
+from publishing.relay_position import RelayPosition
 from infrastructure.sql import connect
 from interfaces.api.app import create_app
 from interfaces.bootstrap import build_application

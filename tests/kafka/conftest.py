@@ -9,7 +9,7 @@ import pytest
 from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
 
-from consumers.topics import TopicNames
+from publishing.topics import TopicNames
 from tests.kafka.helpers import unique_topics
 
 

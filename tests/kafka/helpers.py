@@ -12,10 +12,10 @@ from itertools import islice
 
 from kafka import KafkaConsumer, TopicPartition
 
-from consumers.topics import TopicNames
 from interfaces.demo_cohort import generate_cohort
 from interfaces.importer import import_lines
 from journey.application import JourneyApplication
+from publishing.topics import TopicNames
 
 UNTIL = date(2026, 11, 1)
 

@@ -10,13 +10,13 @@ from collections.abc import Callable
 import pytest
 from jsonschema import Draft202012Validator
 
-from consumers.anchor_head import AnchorHead, latest_head
-from consumers.contracts import ROOT
-from consumers.relay import Relay, RelayConfig
-from consumers.relay_heads import AnchorMissing
-from consumers.topics import TopicNames
 from journey.application import JourneyApplication
 from journey.commands import parse_command
+from publishing.anchor_head import AnchorHead, latest_head
+from publishing.contracts import ROOT
+from publishing.relay import Relay, RelayConfig
+from publishing.relay_heads import AnchorMissing
+from publishing.topics import TopicNames
 from tests.audit.helpers import NOW, journey
 from tests.audit.test_tamper_evidence import run
 from tests.kafka.helpers import cohort_lines, load, read_topic

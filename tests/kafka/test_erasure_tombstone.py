@@ -8,10 +8,10 @@ from collections.abc import Callable
 import pytest
 from eventsourcing.cryptography import AESCipher
 
-from consumers.relay import Relay, RelayConfig
-from consumers.topics import TopicNames
 from infrastructure.erasure import erase_patient
 from journey.application import JourneyApplication
+from publishing.relay import Relay, RelayConfig
+from publishing.topics import TopicNames
 from tests.kafka.helpers import cohort_lines, load, read_with_kcat
 
 pytestmark = [pytest.mark.kafka, pytest.mark.xdist_group("kafka")]

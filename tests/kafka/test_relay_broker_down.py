@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from consumers.relay import Relay, RelayConfig, RelayReport
 from journey.application import JourneyApplication
 from journey.envelopes import to_envelope
+from publishing.relay import Relay, RelayConfig, RelayReport
 from tests.kafka.helpers import cohort_lines, load, read_topic, unique_topics
 from tests.kafka.private_broker import private_broker
 

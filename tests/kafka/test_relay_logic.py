@@ -7,14 +7,14 @@ from collections.abc import Callable
 
 import pytest
 
-from consumers.histories import HistoryCache
-from consumers.relay_batch import build_batch
-from consumers.relay_position import RelayPosition
-from consumers.state_summary import summarize
-from consumers.topics import TopicNames
 from journey.application import JourneyApplication
 from journey.envelopes import to_envelope
 from projections.queries import patient_journey
+from publishing.history_cache import HistoryCache
+from publishing.relay_batch import build_batch
+from publishing.relay_position import RelayPosition
+from publishing.state_summary import summarize
+from publishing.topics import TopicNames
 from tests.kafka.helpers import cohort_lines, load
 
 pytestmark = [pytest.mark.kafka, pytest.mark.xdist_group("kafka")]

@@ -9,11 +9,11 @@ from collections.abc import Callable
 
 import pytest
 
-from consumers.contracts import event_versions
-from consumers.relay import Relay, RelayConfig
-from consumers.topics import TopicNames
 from journey.application import JourneyApplication
 from journey.envelopes import to_envelope
+from publishing.contracts import event_versions
+from publishing.relay import Relay, RelayConfig
+from publishing.topics import TopicNames
 from tests.kafka.helpers import (
     Message,
     cohort_lines,

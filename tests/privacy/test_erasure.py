@@ -13,15 +13,15 @@ from eventsourcing.cryptography import AESCipher
 
 from audit.verify import verify_log, verify_patient
 from config.settings import Settings
-from consumers.histories import HistoryCache
-from consumers.relay_batch import build_batch
-from consumers.topics import TopicNames
 from infrastructure.erasure import ErasureNeedsEncryption, erase_patient
 from interfaces.bootstrap import build_application
 from journey.application import JourneyApplication
 from journey.envelopes import to_envelope
 from journey.errors import PatientErased, UnknownPatient
 from projections.queries import patient_journey
+from publishing.history_cache import HistoryCache
+from publishing.relay_batch import build_batch
+from publishing.topics import TopicNames
 from tests.privacy.support import raw_rows
 from tests.readmodels.support import cohort, dump, follow, load, rebuilt, rows
 

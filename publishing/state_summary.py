@@ -16,7 +16,12 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from consumers.cloudevents import (
+from journey.events import EventEnvelope
+from projections.calendar import iso_week_label
+from projections.facts import journey_facts
+from projections.journey import journey_view
+from projections.journey_view import JourneyStatus, JourneyView, WeekView
+from publishing.cloudevents import (
     CONTENT_TYPE,
     SCHEMA_BASE,
     SOURCE,
@@ -24,11 +29,6 @@ from consumers.cloudevents import (
     ce_sequence,
     ce_type,
 )
-from journey.events import EventEnvelope
-from projections.calendar import iso_week_label
-from projections.facts import journey_facts
-from projections.journey import journey_view
-from projections.journey_view import JourneyStatus, JourneyView, WeekView
 
 SUMMARY_TYPE = "JourneySummary"
 SUMMARY_VERSION = 1

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 
 from eventsourcing.persistence import Notification
 
-from consumers.cloudevents import KafkaRecord, event_record
-from consumers.histories import HistoryCache
-from consumers.state_summary import state_record, summarize
-from consumers.topics import TopicNames
 from journey.errors import PatientErased
 from journey.events import EventEnvelope
+from publishing.cloudevents import KafkaRecord, event_record
+from publishing.history_cache import HistoryCache
+from publishing.state_summary import state_record, summarize
+from publishing.topics import TopicNames
 
 Decoder = Callable[[Notification], EventEnvelope]
 
