@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from benchmarks.common import timed
-from benchmarks.histories import START, _cmd, load_patients
+from benchmarks.long_histories import START, _cmd, load_patients
 from config.settings import Settings
 from interfaces.bootstrap import build_application
 from journey.application import JourneyApplication

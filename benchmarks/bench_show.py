@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.common import percentile, timed
-from benchmarks.histories import load_patients
+from benchmarks.long_histories import load_patients
 from config.settings import Settings
 from interfaces.bootstrap import build_application
 from projections.queries import patient_journey

@@ -20,11 +20,11 @@ from infrastructure.sql import connect
 from interfaces.cli import app as cli
 from journey.application import JourneyApplication
 from journey.catalog import default_catalog
-from projections.census import episode_days, stay_days
 from projections.exports.fhir import write_bundles
 from projections.exports.fhir_identities import identities
 from projections.exports.teds import COLUMNS, los_code, read_teds, teds_rows, write_teds
 from projections.facts import journey_facts
+from projections.midnight_census import episode_days, stay_days
 from tests.analytics.scenarios import scenarios
 from tests.readmodels.support import cohort, follow, load, real_ids
 

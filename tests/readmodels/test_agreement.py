@@ -15,8 +15,8 @@ from config.settings import Settings
 from interfaces.bootstrap import build_application
 from journey.application import JourneyApplication
 from projections.calendar import LocalCalendar
-from projections.census import latest_chain
 from projections.facts import journey_facts
+from projections.midnight_census import latest_chain
 from tests.readmodels.support import UNTIL, Rows, cohort, follow, load, real_ids, rows
 
 INSTANTS = (
