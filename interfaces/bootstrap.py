@@ -18,8 +18,10 @@ from journey.application import JourneyApplication
 
 # Recorders that also write the log's anchors (tamper evidence) with each insert.
 ANCHORED_RECORDERS = {
-    "eventsourcing.sqlite": "audit.anchored_sqlite:AnchoredSQLiteApplicationRecorder",
-    "eventsourcing.postgres": "audit.anchored_postgres:AnchoredPostgresApplicationRecorder",
+    "eventsourcing.sqlite": "infrastructure.anchored_sqlite:AnchoredSQLiteApplicationRecorder",
+    "eventsourcing.postgres": (
+        "infrastructure.anchored_postgres:AnchoredPostgresApplicationRecorder"
+    ),
 }
 MAPPER = "infrastructure.patient_keys:PatientKeyMapper"
 

@@ -20,9 +20,9 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 from eventsourcing.tests import persistence as library
 
-from audit.anchored_postgres import AnchoredPostgresApplicationRecorder
-from audit.anchored_sqlite import AnchoredSQLiteApplicationRecorder
 from config.storage import persistence_env
+from infrastructure.anchored_postgres import AnchoredPostgresApplicationRecorder
+from infrastructure.anchored_sqlite import AnchoredSQLiteApplicationRecorder
 from infrastructure.transcoder import OrjsonTranscoder
 
 
