@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal, NotRequired, get_args
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, with_config
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, with_config
 from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict
 
@@ -276,8 +276,8 @@ class EventEnvelope(BaseModel):
     patient_id: str
     version: int = Field(description="aggregate version: position in the patient's stream, from 1")
     schema_version: int
-    occurred_at: AwareDatetime = Field(description="clinical time")
-    recorded_at: AwareDatetime = Field(description="transaction time: when the service stored it")
+    occurred_at: Instant = Field(description="clinical time")
+    recorded_at: Instant = Field(description="transaction time: when the service stored it")
     actor: str | None = Field(default=None, description="who the command says acted")
     recorded_by: str | None = Field(
         default=None,

@@ -17,7 +17,9 @@ from pydantic import (
     Field,
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
+    PlainSerializer,
     StrictInt,
+    WithJsonSchema,
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
@@ -134,7 +136,20 @@ def _iso_date(value: Any) -> Any:
 
 LevelId = Annotated[str, AfterValidator(_level), CatalogValue("level", "level_aliases")]
 Timezone = Annotated[str, AfterValidator(_timezone)]
-Instant = Annotated[AwareDatetime, BeforeValidator(_iso_instant)]
+
+
+def _isoformat(value: datetime) -> str:
+    return value.isoformat()
+
+
+# An instant: read from ISO-8601 text with its offset, written as Python's isoformat (`T`,
+# and `+00:00` for UTC, never `Z`: one format in every output).
+Instant = Annotated[
+    AwareDatetime,
+    BeforeValidator(_iso_instant),
+    PlainSerializer(_isoformat, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization"),
+]
 LocalDate = Annotated[date, BeforeValidator(_iso_date)]
 Approach = Annotated[str, CatalogValue("approach", "approaches")]
 Format = Annotated[str, CatalogValue("format", "formats")]
