@@ -1,4 +1,7 @@
-"""The patient aggregate's stored events (SPEC section 5).
+"""The patient aggregate's stored events (SPEC section 5): each is its payload model
+(journey.events, where its fields are declared once) plus the metadata below, stored by
+journey.mapper exactly as eventsourcing stored the dataclass events before (same state,
+same order, same topic). The clinical program's events are in journey.care_events.
 
 Each event only assigns state in `apply`: no clock, ids or I/O, because it re-runs on every
 replay. `timestamp` is the transaction time (when the service recorded the fact),
@@ -13,8 +16,9 @@ an event stored under an older version is brought up to date when read by the cl
 
 1. A new version may only ADD fields. Bump `class_version` of the classes concerned, add
    `upcast_vN_vN+1` filling the new fields for older events (a constant, or a value derived
-   from the older fields), and record the new fields in `added_fields[N+1]`. Add them to
-   the wire model (journey.events) and regenerate contracts/ (`python -m
+   from the older fields), and record the new fields in `added_fields[N+1]`. Declare them
+   on the payload model (journey.events; appended last: the stored order is the declared
+   order) and regenerate contracts/ (`python -m
    consumers.contracts`): readers see every event in the current version (`schema_version`
    of the envelope, `ce_type` ...`.vN`).
 2. The chain hash (journey.chain) of an event covers its schema version and fields as
