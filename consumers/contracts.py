@@ -46,11 +46,24 @@ def _with_id(schema: dict[str, Any], file_name: str) -> dict[str, Any]:
     return {"$schema": DRAFT, "$id": f"{SCHEMA_BASE}/{file_name}", **schema}
 
 
+def _referenced(name: str, definitions: dict[str, Any]) -> dict[str, Any]:
+    """The definition `name` and every definition it refers to, at any depth."""
+    kept: dict[str, Any] = {}
+    pending = [name]
+    while pending:
+        current = pending.pop()
+        if current not in kept:
+            kept[current] = definitions[current]
+            pending += re.findall(r'"#/\$defs/(\w+)"', json.dumps(definitions[current]))
+    return {key: kept[key] for key in definitions if key in kept}
+
+
 def event_schema(name: str, envelope: dict[str, Any]) -> dict[str, Any]:
-    """The envelope schema with its payload narrowed to the one event type."""
+    """The envelope schema with its payload narrowed to the one event type (and the
+    definitions its payload uses: a plan's goals and objectives)."""
     schema = copy.deepcopy(envelope)
     schema["title"] = f"{name} event"
-    schema["$defs"] = {name: schema["$defs"][name]}
+    schema["$defs"] = _referenced(name, schema["$defs"])
     schema["properties"]["payload"] = {"$ref": f"#/$defs/{name}"}
     return schema
 
