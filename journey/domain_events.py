@@ -134,12 +134,19 @@ def decided(event_class: type[E], fields: dict[str, Any]) -> E:
 
 
 def trusted(event_class: type[E], fields: dict[str, Any]) -> E:
-    """An event from its fields (as validated, or as stored and upcast), the way
-    eventsourcing's Mapper rebuilds one: its `__dict__`, plus the payload's `type`
-    (stored as the topic) and the rest of a pydantic model's instance state."""
-    values = {**fields, "type": event_class.__name__}
+    """An event from its fields (a dict it then owns), the way eventsourcing's Mapper
+    rebuilds one: its `__dict__`, then `completed`."""
     event = event_class.__new__(event_class)
-    object.__setattr__(event, "__dict__", values)
+    object.__setattr__(event, "__dict__", fields)
+    return completed(event)
+
+
+def completed(event: E) -> E:
+    """An event whose `__dict__` holds its stored fields (as eventsourcing's Mapper leaves
+    it), completed in place: the payload's `type` (stored as the topic) and the rest of a
+    pydantic model's instance state."""
+    values = event.__dict__
+    values["type"] = type(event).__name__
     object.__setattr__(event, "__pydantic_fields_set__", set(values))
     object.__setattr__(event, "__pydantic_extra__", None)
     object.__setattr__(event, "__pydantic_private__", None)

@@ -16,7 +16,7 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, StoredEvent, Transcoding
 from eventsourcing.utils import get_topic
 
-from journey.domain_events import PatientEvent, stored_names, trusted
+from journey.domain_events import PatientEvent, completed, stored_names
 
 
 class DateAsISO(Transcoding):
@@ -64,5 +64,5 @@ class EventMapper(Mapper[str]):
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[str]:
         event = super().to_domain_event(stored_event)
         if isinstance(event, PatientEvent):  # rebuilt as the library does: its __dict__ only
-            return trusted(type(event), event.__dict__)
+            return completed(event)
         return event

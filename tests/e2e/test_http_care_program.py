@@ -142,3 +142,18 @@ def test_the_openapi_document_lists_the_program(client: TestClient) -> None:
     assert "plan_id" not in body["properties"] and "patient_id" not in body["properties"]
     assert "revise" in body["properties"]["outcome"]["enum"]
     assert "trauma" in schemas["ReferBody"]["properties"]["specialty"]["enum"]
+
+
+def test_descriptions_never_reach_the_access_trail(tmp_path: Path) -> None:
+    described = {
+        **PLAN,
+        "goals": [{**PLAN["goals"][0], "description": "secret-goal-text"}],  # type: ignore[index]
+    }
+    for client in _client(f"sqlite:///{tmp_path}/t.db"):
+        assert client.post(f"{P}/p-3/admissions", json=admission()).status_code == 201
+        assert client.post(f"{P}/p-3/treatment-plans", json=described).status_code == 201
+        history = client.get(f"{P}/p-3/history?known_at=2200-01-01T00:00:00%2B00:00")
+        assert "secret-goal-text" in history.text  # the record shows it to a clinician
+        trail = client.get("/v1/access-log", headers={"X-API-Key": "k-audit"})
+        assert trail.status_code == 200 and "p-3" in trail.text
+        assert "secret-goal-text" not in trail.text
