@@ -22,9 +22,9 @@ from journey.envelopes import event_id, to_envelope
 from journey.errors import ConcurrentUpdate, Issue, JourneyError, UnknownPatient
 from journey.events import EventEnvelope
 from journey.mapper import DateAsISO
-from journey.patient import STATE_VERSION, Patient, not_before_earliest
+from journey.patient import STATE_VERSION, Patient
 from journey.snapshots import CheckedSnapshotStore
-from journey.timekeeping import EARLIEST_OCCURRED_AT
+from journey.timekeeping import EARLIEST_OCCURRED_AT, not_before_earliest
 
 MAX_ATTEMPTS = 10  # optimistic-concurrency retries before a ConcurrentUpdate
 RETRY_BASE_SECONDS = 0.01  # randomized exponential back-off between retries

@@ -17,7 +17,7 @@ from journey import fingerprints as fp
 from journey.care_program import CareProgram
 from journey.catalog import default_catalog
 from journey.errors import Issue, RuleViolation, conflict, violation
-from journey.timekeeping import FUTURE_TOLERANCE, is_after, is_before
+from journey.timekeeping import not_in_future as _not_in_future
 
 if TYPE_CHECKING:  # the commands name these methods in their registry entries
     from journey.commands import (
@@ -33,22 +33,6 @@ if TYPE_CHECKING:  # the commands name these methods in their registry entries
 # (primary therapist assignments, plans, referrals: journey.care_program)
 STATE_VERSION = 3
 STATE_ADDED = {3: ("assignments", "plans", "referrals")}  # state keys each version added
-
-
-def _not_in_future(occurred_at: datetime, now: datetime, field: str = "occurred_at") -> None:
-    if is_after(occurred_at, now + FUTURE_TOLERANCE):
-        raise violation(field, "not_in_future", "is more than 5 minutes in the future")
-
-
-def not_before_earliest(occurred_at: datetime | None, earliest: datetime) -> None:
-    """A clinical instant before the earliest one (a typo such as 1026, or 0001) is refused:
-    it could only be an error, and it would break every calendar computed from it."""
-    if occurred_at is not None and is_before(occurred_at, earliest):
-        raise violation(
-            "occurred_at",
-            "not_before_earliest",
-            f"is before the earliest clinical instant ({earliest.isoformat()})",
-        )
 
 
 def _text(value: Any) -> str:
