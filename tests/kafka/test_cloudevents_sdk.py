@@ -24,6 +24,7 @@ from publishing.contracts import event_versions
 from publishing.history_cache import HistoryCache
 from publishing.relay import Relay, RelayConfig
 from publishing.relay_batch import build_batch
+from publishing.state_summary import SUMMARY_VERSION
 from publishing.topics import TopicNames
 from tests.kafka.helpers import cohort_lines, load
 
@@ -50,7 +51,7 @@ def check_event(event: BaseCloudEvent, value: bytes, summary: bool) -> None:
     assert event.get_time().tzinfo is not None  # type: ignore[union-attr]
     sequence = event.get_extension(SEQUENCE)
     if summary:
-        assert event.get_type() == "org.carejourney.JourneySummary.v1"
+        assert event.get_type() == f"org.carejourney.JourneySummary.v{SUMMARY_VERSION}"
         assert sequence == ce_sequence(data["last_event_version"])
     else:
         assert event.get_id() == data["event_id"]

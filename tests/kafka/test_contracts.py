@@ -21,6 +21,7 @@ from publishing.contracts import ROOT, event_versions, rendered, retired
 from publishing.contracts_draft07 import FORMAT_DRAFT_07, to_draft_07
 from publishing.history_cache import HistoryCache
 from publishing.relay_batch import build_batch
+from publishing.state_summary import SUMMARY_VERSION
 from publishing.topics import TopicNames
 from tests.app.test_care_program import PROGRAM
 from tests.kafka.helpers import cohort_lines, load
@@ -91,8 +92,10 @@ def test_relay_records_validate_against_the_committed_schemas(
         TopicNames("e", "s"),
     )
     envelope = Draft202012Validator(committed("schemas/EventEnvelope.v1.json"))
-    summary = Draft202012Validator(committed("schemas/JourneySummary.v1.json"))
-    summary_07 = Draft7Validator(committed("schemas/draft-07/JourneySummary.v1.json"))
+    summary = Draft202012Validator(committed(f"schemas/JourneySummary.v{SUMMARY_VERSION}.json"))
+    summary_07 = Draft7Validator(
+        committed(f"schemas/draft-07/JourneySummary.v{SUMMARY_VERSION}.json")
+    )
     published = {json.loads(o.record.value).get("payload", {}).get("type") for o in batch.records}
     assert set(event_versions()) <= published  # every event type, the program's included
     for out in batch.records:
