@@ -215,7 +215,7 @@ def _plan_entry(
 def _objective_counts(
     plan: TreatmentPlanCreated, reviews: list[TreatmentPlanReviewed], catalog: Catalog
 ) -> dict[str, int]:
-    status = {o.objective_id: OPEN_OBJECTIVE for g in plan.goals for o in g.objectives}
+    status = {o["objective_id"]: OPEN_OBJECTIVE for g in plan.goals for o in g["objectives"]}
     for review in reviews:  # oldest first: a later review overrides
         for objective_id, given in review.objectives.items():
             if objective_id in status:
