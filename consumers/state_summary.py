@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from consumers.cloudevents import (
     CONTENT_TYPE,
@@ -24,7 +24,7 @@ from consumers.cloudevents import (
     ce_sequence,
     ce_type,
 )
-from journey.events import EventEnvelope
+from journey.events import EventEnvelope, Instant
 from projections.calendar import iso_week_label
 from projections.facts import journey_facts
 from projections.journey import journey_view
@@ -41,10 +41,10 @@ class JourneySummary(BaseModel):
 
     patient_id: str
     schema_version: int = SUMMARY_VERSION
-    as_of: AwareDatetime = Field(description="instant the figures are computed at")
+    as_of: Instant = Field(description="instant the figures are computed at")
     status: JourneyStatus
     current_level: str | None
-    current_stay_started_at: AwareDatetime | None
+    current_stay_started_at: Instant | None
     age_group: str
     timezone: str
     days_in_care: int

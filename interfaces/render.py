@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from journey.events import EventEnvelope
+from projections.event_text import details_text, instant_text
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -62,15 +63,14 @@ def journey_text(view: dict[str, Any]) -> str:
 def history_text(events: Sequence[EventEnvelope]) -> str:
     rows = []
     for e in events:
-        detail = e.payload.model_dump(exclude={"type"}, exclude_none=True)
         rows.append(
             (
                 e.version,
                 e.type,
-                e.occurred_at.isoformat(),
-                e.recorded_at.isoformat(),
+                instant_text(e.occurred_at),
+                instant_text(e.recorded_at),
                 e.actor or "-",
-                " ".join(f"{k}={v}" for k, v in detail.items()),
+                details_text(e),
             )
         )
     return table(["v", "event", "occurred_at", "recorded_at", "actor", "details"], rows)

@@ -4,10 +4,23 @@ in this shape; the JSON Schemas of the topic contract are generated from these m
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+
+
+def _utc_iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat()
+
+
+# An instant as every output writes it: ISO-8601 with `T`, in UTC as `+00:00` (pydantic
+# alone would write `Z`). Validation is AwareDatetime's.
+Instant = Annotated[
+    AwareDatetime,
+    PlainSerializer(_utc_iso, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization"),
+]
 
 EVENT_NAMES = (
     "PatientAdmitted",
@@ -74,7 +87,7 @@ class SessionCorrected(_Payload):
     format: str | None = None
     approach: str | None = None
     duration_minutes: int | None = None
-    session_occurred_at: AwareDatetime | None = Field(
+    session_occurred_at: Instant | None = Field(
         default=None, description="the corrected start of the session"
     )
     delivery: str | None = None
@@ -116,8 +129,8 @@ class EventEnvelope(BaseModel):
     patient_id: str
     version: int = Field(description="aggregate version: position in the patient's stream, from 1")
     schema_version: int
-    occurred_at: AwareDatetime = Field(description="clinical time")
-    recorded_at: AwareDatetime = Field(description="transaction time: when the service stored it")
+    occurred_at: Instant = Field(description="clinical time")
+    recorded_at: Instant = Field(description="transaction time: when the service stored it")
     actor: str | None = Field(default=None, description="who the command says acted")
     recorded_by: str | None = Field(
         default=None,

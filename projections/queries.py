@@ -10,6 +10,7 @@ from journey.errors import UnknownPatient
 from journey.events import EventEnvelope
 from projections.journey import project_journey
 from projections.journey_view import JourneyView
+from projections.session_view import SessionLogView, session_log_view
 
 
 def patient_history(
@@ -31,6 +32,23 @@ def patient_journey(
 ) -> JourneyView:
     """The journey as of `as_of` (default now), from what was known at `known_at`."""
     view = project_journey(
+        app.history(patient_id), as_of=as_of or datetime.now(UTC), known_at=known_at
+    )
+    if view is None:
+        raise UnknownPatient(patient_id)
+    return view
+
+
+def patient_sessions(
+    app: JourneyApplication,
+    patient_id: str,
+    *,
+    as_of: datetime | None = None,
+    known_at: datetime | None = None,
+) -> SessionLogView:
+    """The sessions (corrections and voids applied) started by `as_of` (default now), and
+    every correction and void, from what was known at `known_at`."""
+    view = session_log_view(
         app.history(patient_id), as_of=as_of or datetime.now(UTC), known_at=known_at
     )
     if view is None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from journey.application import Outcome
-from journey.events import EventEnvelope
+from journey.events import EventEnvelope, Instant
 
 CommandName = Literal[
     "admit", "transition", "record_session", "correct_session", "void_session", "discharge"
@@ -90,7 +90,7 @@ class Health(_Out):
 class AccessOut(BaseModel):
     """One entry of the access trail."""
 
-    at: AwareDatetime
+    at: Instant
     actor: str
     role: str
     channel: str

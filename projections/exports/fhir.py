@@ -33,7 +33,6 @@ from projections.exports.fhir_model import (
 from projections.exports.fhir_rows import (
     EpisodeRow,
     PatientRecord,
-    SessionRow,
     StayRow,
     patient_pages,
 )
@@ -43,6 +42,7 @@ from projections.exports.fhir_terminology import (
     code_systems_bundle,
     concepts,
 )
+from projections.session_log import SessionState
 
 __all__ = ["BundleBuilder", "FhirVersion", "builder", "write_bundles"]
 
@@ -155,7 +155,7 @@ class BundleBuilder:
             **extra,
         )  # fmt: skip
 
-    def _session_type(self, row: SessionRow) -> list[Model]:
+    def _session_type(self, row: SessionState) -> list[Model]:
         kinds = [
             ("approach", row.approach, self.displays["approach"][row.approach]),
             ("format", row.format, self.displays["format"][row.format]),
@@ -163,7 +163,7 @@ class BundleBuilder:
         ]
         return [self.make.concept(self._code(s, c, d), text=d) for s, c, d in kinds]
 
-    def _session_time(self, row: SessionRow) -> Json:
+    def _session_time(self, row: SessionState) -> Json:
         end = row.occurred_at + timedelta(minutes=row.duration_minutes)
         if row.status == "attended":
             length = {"value": row.duration_minutes, "unit": "min",
@@ -173,7 +173,7 @@ class BundleBuilder:
             return {"plannedStartDate": _iso(row.occurred_at), "plannedEndDate": _iso(end)}
         return {}
 
-    def session(self, row: SessionRow, identity: Identity, refs: Json) -> Model:
+    def session(self, row: SessionState, identity: Identity, refs: Json) -> Model:
         status = self._encounter_status("voided" if row.voided else row.status)
         text = (
             f"{self.displays['session_status'][row.status]} {row.format} {row.approach}"

@@ -17,8 +17,9 @@ from fhir.resources.R4B import get_fhir_model_class as r4b_model
 from journey.application import JourneyApplication
 from journey.catalog import default_catalog
 from projections.exports.fhir import builder
-from projections.exports.fhir_rows import PatientRecord, SessionRow
+from projections.exports.fhir_rows import PatientRecord
 from projections.exports.fhir_terminology import CODE_SYSTEM_KINDS
+from projections.session_log import SessionState
 from tests.exports.cohort import REASONS
 from tests.exports.conftest import SYSTEM, Export, export
 
@@ -235,7 +236,7 @@ def test_resources_are_fhir_resources_models(version: str) -> None:
 
     at = datetime(2025, 1, 1, 9, tzinfo=UTC)
     record = PatientRecord(
-        "p1", sessions=[SessionRow("s1", at, "cbt", "group", 30, "in_person", "attended", False)]
+        "p1", sessions=[SessionState("s1", at, "group", "cbt", 30, "in_person", "attended")]
     )
     bundle = builder(version, identifier_system=SYSTEM).bundle(record)  # type: ignore[arg-type]
     assert isinstance(bundle, R5Bundle if version == "R5" else R4BBundle)

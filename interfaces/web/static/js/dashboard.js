@@ -4,6 +4,7 @@
 import { clearError, getJson, readQuery, setupKeyForm, setupPatientForm, showError, writeQuery } from "./api.js";
 import { palette, setupTableToggles } from "./charts.js";
 import * as figures from "./dashboard_figures.js";
+import { inFuture } from "./zoned.js";
 
 const DAY = 86400000;
 const isoDate = (d) => d.toISOString().slice(0, 10);
@@ -53,7 +54,12 @@ async function load(filters) {
   writeQuery({ at: filters.at, from: filters.from, to: filters.to, levels: filters.levels?.join(",") });
   // "As of date D" is the end of D in UTC: the first instant of D + 1.
   const at = `${addDays(filters.at, 1)}T00:00:00+00:00`;
-  document.getElementById("as-of-note").textContent = `Figures as of ${at}; period ${filters.from} to ${filters.to}.`;
+  document.getElementById("as-of-note").textContent = `Figures as of ${at} (the end of ${filters.at} in UTC); period ${filters.from} to ${filters.to}.`;
+  // The default as-of date is today, whose end lies ahead: say that those figures are a
+  // projection (open stays run on to that instant; nothing not yet recorded is counted).
+  const future = document.getElementById("future-note");
+  future.hidden = !inFuture(at);
+  future.textContent = future.hidden ? "" : `As of ${at} is in the future: the figures project what is recorded now to that instant (stays still open count to it).`;
   const period = { from: filters.from, to: filters.to, at };
   try {
     const [pal, census, daily, los, flow, retention, intensity] = await Promise.all([

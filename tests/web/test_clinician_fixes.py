@@ -1,0 +1,102 @@
+"""What a clinician found confusing on the pages, fixed and checked in Chromium: a week
+below its minimum with no attended hour is drawn (not an empty slot); session times in the
+patient's local time with a format column; a future as-of instant is marked on the patient
+page and on the dashboard (whose default as-of, the end of today, lies ahead)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.web.conftest import Page, Server
+from tests.web.test_pages import loaded, rows, with_key
+
+pytestmark = pytest.mark.browser
+
+EMPTY_WEEKS = "demo-000008"  # active past the cohort's end: weeks without any session
+AS_OF = "2026-09-01T00:00:00+00:00"
+
+# The colour of the chart's canvas a few pixels above the zero line of a week's slot.
+PIXEL_ABOVE_ZERO = """([week, lift]) => {
+  const el = document.getElementById("weeks-chart");
+  const chart = window.echarts.getInstanceByDom(el);
+  const [x, y] = chart.convertToPixel({ xAxisIndex: 0, yAxisIndex: 0 }, [week, 0]);
+  const canvas = el.querySelector("canvas");
+  const scale = canvas.width / canvas.clientWidth;
+  const d = canvas.getContext("2d").getImageData(Math.round(x * scale), Math.round((y - lift) * scale), 1, 1).data;
+  return [d[0], d[1], d[2]];
+}"""
+
+
+def close(rgb: list[int], colour: str) -> bool:
+    """Within a few levels per channel of `#rrggbb` (the canvas blends edges)."""
+    want = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
+    return max(abs(a - b) for a, b in zip(rgb, want, strict=True)) <= 8
+
+
+def test_a_week_below_minimum_with_no_hours_is_drawn(page: Page, server: Server) -> None:
+    view = server.get(f"/v1/patients/{EMPTY_WEEKS}/journey", as_of=AS_OF)
+    empty = [
+        w["week"]
+        for w in view["weeks"]
+        if w["status"] == "below_minimum" and w["attended_hours"] == 0
+    ]
+    assert empty, "the fixture must hold such a week"
+    pal: dict[str, Any] = server.get("/web/static/palette.json")
+    with_key(page, server.keys["admin"])
+    page.page.goto(f"/patients/{EMPTY_WEEKS}?as_of={AS_OF.replace('+', '%2B')}")
+    loaded(page)
+    drawn = page.page.evaluate(PIXEL_ABOVE_ZERO, [empty[0], 3])
+    assert close(drawn, pal["status"]["below_minimum"]), drawn
+    summary = page.page.text_content("#weeks-summary") or ""
+    assert f"{len(empty)} below minimum with no attended hours (marked at 0)" in summary
+    page.shot("patient-empty-weeks")
+    assert page.errors == []
+
+
+def test_sessions_in_local_time_with_format(page: Page, server: Server) -> None:
+    with_key(page, server.keys["admin"])
+    page.page.goto(f"/patients/{server.patient}")
+    loaded(page)
+    log = server.get(f"/v1/patients/{server.patient}/sessions")
+    headers = page.page.eval_on_selector_all(
+        "#timeline-sessions thead th", "ths => ths.map(th => th.textContent)"
+    )
+    assert headers == [
+        "session", f"started (local time, {log['timezone']})", "format", "approach",
+        "minutes", "status", "amendments",
+    ]  # fmt: skip
+    shown = rows(page, "timeline-sessions")
+    assert [r[:6] for r in shown] == [
+        [s["session_id"], s["started_local"], s["format"], s["approach"],
+         str(s["duration_minutes"]), s["shown_status"]]
+        for s in log["sessions"]
+    ]  # fmt: skip
+    assert {r[1][-6:] for r in shown} <= {"-07:00", "-08:00"}  # Los Angeles, not raw UTC
+    assert {r[2] for r in shown} >= {"individual", "group"}
+
+
+def test_future_as_of_is_marked_on_the_patient_page(page: Page, server: Server) -> None:
+    with_key(page, server.keys["admin"])
+    page.page.goto(f"/patients/{server.patient}?as_of=2100-01-01T08:00:00%2B00:00")
+    loaded(page)
+    assert page.page.is_visible("#future-note")
+    note = page.page.text_content("#future-note") or ""
+    assert note.startswith("As of 2100-01-01T08:00:00+00:00 is in the future: this journey is")
+    page.shot("patient-future")
+    page.page.click("#f-now")
+    page.page.wait_for_selector("#future-note", state="hidden")
+    assert page.errors == []
+
+
+def test_dashboard_marks_its_default_future_as_of(page: Page, server: Server) -> None:
+    with_key(page, server.keys["admin"])
+    page.page.goto("/dashboard")
+    loaded(page)
+    assert page.page.is_visible("#future-note")
+    assert "is in the future" in (page.page.text_content("#future-note") or "")
+    page.page.goto("/dashboard?at=2026-06-30&from=2026-04-02&to=2026-06-30")
+    loaded(page)
+    assert page.page.is_hidden("#future-note")
+    assert page.errors == []
