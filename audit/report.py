@@ -10,9 +10,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from html import escape
 
+from audit.report_care import care_sections
 from audit.timeline_svg import timeline_svg
 from audit.verify import Verification
 from journey.events import EventEnvelope
+from projections.care_view import CareView
 from projections.event_text import details_text, instant_text
 from projections.journey_view import JourneyView
 from projections.session_view import SessionLogView
@@ -81,11 +83,13 @@ def render_report(
     log: SessionLogView,
     history: Sequence[EventEnvelope],
     *,
+    care: CareView,
     result: Verification,
     generated_at: datetime,
     generated_by: str,
 ) -> str:
-    """The whole page: `view` and `log` as of the same instant, `history` every event."""
+    """The whole page: `view`, `log` and `care` as of the same instant, `history` every
+    event."""
     days = ", ".join(f"{k} {v}" for k, v in view.days_by_level.items())
     summary = _rows(
         [
@@ -135,6 +139,7 @@ journey as of {instant_text(view.as_of)} (time zone {escape(view.timezone)}).</p
 <h2>Timeline of levels and sessions</h2>{timeline_svg(view, log)}
 <h2>Sessions (as corrected)</h2>{_sessions(log)}
 <h2>Corrections and voids</h2>{_amendments(log)}
+{care_sections(view, care, _rows)}
 <h2>Every event</h2>{events}
 </body></html>
 """

@@ -27,6 +27,7 @@ from interfaces.replay_parallel import DEFAULT_WORKERS, rebuild_parallel
 from interfaces.timeparse import parse_instant
 from journey.application import JourneyApplication
 from journey.errors import UnknownPatient
+from projections.care_view import care_view
 from projections.queries import patient_history, patient_journey
 from projections.session_view import session_log_view
 
@@ -73,13 +74,15 @@ def audit_report(
         history = patient_history(app, patient_id)
         view = patient_journey(app, patient_id, as_of=parse_instant(as_of, "as_of"))
         log = session_log_view(history, as_of=view.as_of)
-        if log is None:
+        care = care_view(history, as_of=view.as_of)
+        if log is None or care is None:
             raise UnknownPatient(patient_id)
         result = verify_patient(app, patient_id)
         page = render_report(
             view,
             log,
             history,
+            care=care,
             result=result,
             generated_at=datetime.now(UTC),
             generated_by=cli_actor(actor),

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from journey.application import JourneyApplication
 from journey.errors import UnknownPatient
 from journey.events import EventEnvelope
+from projections.care_view import CareView, care_view
 from projections.journey import project_journey
 from projections.journey_view import JourneyView
 from projections.session_view import SessionLogView, session_log_view
@@ -51,6 +52,21 @@ def patient_sessions(
     view = session_log_view(
         app.history(patient_id), as_of=as_of or datetime.now(UTC), known_at=known_at
     )
+    if view is None:
+        raise UnknownPatient(patient_id)
+    return view
+
+
+def patient_care(
+    app: JourneyApplication,
+    patient_id: str,
+    *,
+    as_of: datetime | None = None,
+    known_at: datetime | None = None,
+) -> CareView:
+    """The treatment plans (goals, objectives and their statuses), referrals and primary
+    therapist as of `as_of` (default now), from what was known at `known_at`."""
+    view = care_view(app.history(patient_id), as_of=as_of or datetime.now(UTC), known_at=known_at)
     if view is None:
         raise UnknownPatient(patient_id)
     return view

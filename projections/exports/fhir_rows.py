@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from infrastructure.sql import Dialect, Unit
+from projections.care_view import CareView
 from projections.exports.fhir_identities import Identities
 from projections.session_log import SessionState
 
@@ -44,6 +45,7 @@ class PatientRecord:
     episodes: list[EpisodeRow] = field(default_factory=list)
     stays: list[StayRow] = field(default_factory=list)
     sessions: list[SessionState] = field(default_factory=list)
+    care: CareView | None = None  # plans and referrals as of the export (the journey's fold)
 
     def stay_at(self, instant: datetime) -> StayRow | None:
         """The stay in force at `instant` ([started_at, ended_at))."""
@@ -81,7 +83,8 @@ def _record(d: Dialect, pid: str, rows: dict[str, list[Any]], ids: Identities) -
         SessionState(ids.session(sid), _at(d, a), fm, ap, int(m), dv, st, voided=bool(v))
         for sid, a, ap, fm, m, dv, st, v in rows["sessions"]
     ]
-    return PatientRecord(ids.patient(pid), episodes, stays, sessions)
+    patient_id = ids.patient(pid)
+    return PatientRecord(patient_id, episodes, stays, sessions, ids.care.get(patient_id))
 
 
 def _page(unit: Unit, ids: list[str], identities: Identities) -> list[PatientRecord]:

@@ -128,7 +128,7 @@ def test_our_code_systems_are_shipped_and_cover_every_code_used(
     model = r5_model if version == "R5" else r4b_model
     model("Bundle").model_validate(bundle)
     systems = {e["resource"]["url"]: e["resource"] for e in bundle["entry"]}
-    assert len(systems) == len(CODE_SYSTEM_KINDS) == 6
+    assert len(systems) == len(CODE_SYSTEM_KINDS) == 8
     for resource in systems.values():
         assert resource["content"] == "complete" and resource["status"] == "active"
         assert resource["count"] == len(resource["concept"])

@@ -20,6 +20,7 @@ from audit.verify import verify_patient
 from interfaces.api.app import create_app
 from journey.application import JourneyApplication
 from journey.settings import Settings
+from projections.care_view import care_view
 from projections.queries import patient_history, patient_journey
 from projections.session_view import SessionLogView
 from tests.exports.cohort import export_cohort
@@ -46,8 +47,10 @@ def shown(app: JourneyApplication, store_url: str, tmp_path: Path) -> dict[str, 
     page = SessionLogView.model_validate(answer.json())
     history = patient_history(app, PID)
     view = patient_journey(app, PID, as_of=AS_OF)
+    care = care_view(history, as_of=AS_OF)
+    assert care is not None
     report = render_report(
-        view, page, history, result=verify_patient(app, PID),
+        view, page, history, care=care, result=verify_patient(app, PID),
         generated_at=AS_OF, generated_by="test",
     )  # fmt: skip
     fhir = export(app, store_url, tmp_path / "R5", "R5")

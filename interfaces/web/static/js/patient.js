@@ -5,11 +5,13 @@
 
 import { ApiError, clearError, getJson, readQuery, setupKeyForm, setupPatientForm, showError, writeQuery } from "./api.js";
 import { draw, levelColour, num, palette, pct, setText, setupTableToggles, table } from "./charts.js";
+import { drawCare } from "./care.js";
 import { drawTimeline } from "./timeline.js";
-import { inFuture, instantToLocal, localText, localToInstant, withOffset } from "./zoned.js";
+import { instantToLocal, localText, localToInstant, withOffset } from "./zoned.js";
 
 const patientId = decodeURIComponent(window.location.pathname.split("/")[2] || "");
 const BENCHMARK = 90;
+const MET_LABEL = { true: "met", false: "MISSED", null: "not judged" };
 const STATUS_LABEL = { below_minimum: "below minimum", within_range: "within range", above_maximum: "above maximum", no_requirement: "no requirement" };
 
 // The patient's time zone, known from the last journey loaded; the as-of and known-at
@@ -46,13 +48,18 @@ function weeks(view, pal) {
   // A week below its minimum with no attended hour has a bar of height 0: it gets a mark
   // on the axis, so the worst weeks do not look empty.
   const empty = w.map((x, i) => (x.status === "below_minimum" && x.attended_hours === 0 ? i : -1)).filter((i) => i >= 0);
+  // Weeks judged (weekly_individual_met not null) without an individual session with the
+  // primary therapist: marked above their bar.
+  const missed = w.map((x, i) => (x.weekly_individual_met === false ? i : -1)).filter((i) => i >= 0);
+  const top = Math.max(1, ...w.map((x) => Math.max(x.attended_hours, x.expected_max_hours || 0, x.expected_min_hours || 0)));
   const summary = `${w.length} weeks: ` + Object.entries(counts).map(([s, n]) => `${n} ${STATUS_LABEL[s]}`).join(", ") + "." +
-    (empty.length ? ` ${empty.length} below minimum with no attended hours (marked at 0).` : "");
+    (empty.length ? ` ${empty.length} below minimum with no attended hours (marked at 0).` : "") +
+    ` ${missed.length} judged week(s) without an individual session with the primary therapist (marked ◆ above the bars).`;
   setText("weeks-summary", summary);
   draw("weeks-chart", {
     grid: { left: 56, right: 16, top: 40, bottom: 70, containLabel: true },
     tooltip: { trigger: "axis" },
-    legend: { top: 0, data: ["attended hours", "no attended hours", "expected minimum", "expected maximum"] },
+    legend: { top: 0, data: ["attended hours", "no attended hours", "no individual session with the primary therapist", "expected minimum", "expected maximum"] },
     dataZoom: [{ type: "slider", bottom: 8 }],
     xAxis: { type: "category", data: w.map((x) => x.week) },
     yAxis: { type: "value", name: "hours" },
@@ -62,14 +69,18 @@ function weeks(view, pal) {
       { name: "no attended hours", type: "scatter", symbol: "rect", symbolSize: [14, 8], symbolOffset: [0, -4], z: 3,
         color: pal.status.below_minimum, label: { show: true, position: "top", formatter: "0 h", color: pal.status.below_minimum },
         data: empty.map((i) => [i, 0]) },
+      { name: "no individual session with the primary therapist", type: "scatter", symbol: "diamond", symbolSize: 10, z: 4,
+        color: pal.amendments.void, data: missed.map((i) => [i, top * 1.05]) },
       { name: "expected minimum", type: "line", step: "middle", symbol: "none", color: "#1a1a1a", lineStyle: { type: "dashed" }, data: w.map((x) => x.expected_min_hours) },
       { name: "expected maximum", type: "line", step: "middle", symbol: "none", color: "#6a3d9a", data: w.map((x) => x.expected_max_hours) },
     ],
   }, summary + " Bars are attended hours coloured by status; lines the prorated minimum and maximum.");
   statusLegend(pal);
-  table("weeks-table", "Hours per ISO week", ["week", "starts", "attended hours", "other hours", "individual sessions", "expected minimum", "expected maximum", "status", "complete", "levels"],
+  table("weeks-table", "Hours per ISO week", ["week", "starts", "attended hours", "other hours", "individual sessions", "expected minimum", "expected maximum", "status", "complete", "levels",
+    "evidence-based hours", "individual with primary therapist", "weekly individual session"],
     w.map((x) => [x.week, x.start_date, x.attended_hours, x.other_hours, x.individual_sessions, num(x.expected_min_hours), num(x.expected_max_hours),
-      STATUS_LABEL[x.status], x.complete ? "yes" : "no", Object.entries(x.level_days).map(([l, d]) => `${l} ${d}`).join(", ")]));
+      STATUS_LABEL[x.status], x.complete ? "yes" : "no", Object.entries(x.level_days).map(([l, d]) => `${l} ${d}`).join(", "),
+      x.evidence_based_hours, x.individual_with_primary, MET_LABEL[String(x.weekly_individual_met)]]));
 }
 
 function statusLegend(pal) {
@@ -121,9 +132,10 @@ function amendments(log) {
     log.amendments.map((a) => [a.recorded_at, a.actor || "-", a.session_id, a.kind_label, a.changes_text, a.reason]));
 }
 
-async function sessionLog(params) {
+// A part of the page needing history.read: null (and said so) for a key without it.
+async function detail(part, params) {
   try {
-    return await getJson(`/v1/patients/${encodeURIComponent(patientId)}/sessions`, params);
+    return await getJson(`/v1/patients/${encodeURIComponent(patientId)}/${part}`, params);
   } catch (error) {
     if (error instanceof ApiError && error.status === 403) return null; // journey.read only
     throw error;
@@ -136,7 +148,7 @@ function viewNote(view) {
   const both = (iso) => `${localText(iso, view.timezone)} ${view.timezone} (${iso})`;
   setText("view-note", `Journey as of ${both(view.as_of)}${view.known_at ? `, as known at ${both(view.known_at)}` : ""}.`);
   const future = document.getElementById("future-note");
-  future.hidden = !inFuture(view.as_of);
+  future.hidden = !view.as_of_in_future;
   future.textContent = future.hidden ? "" : `As of ${view.as_of} is in the future: this journey is projected from what is recorded now (stays run on, nothing not yet recorded is shown).`;
 }
 
@@ -150,10 +162,11 @@ async function load(params) {
   clearError();
   writeQuery({ as_of: params.as_of, known_at: params.known_at });
   try {
-    const [pal, view, log] = await Promise.all([
+    const [pal, view, log, care] = await Promise.all([
       palette(),
       getJson(`/v1/patients/${encodeURIComponent(patientId)}/journey`, params),
-      sessionLog(params),
+      detail("sessions", params),
+      detail("care", params),
     ]);
     zone = view.timezone;
     zoneLabels();
@@ -164,6 +177,7 @@ async function load(params) {
     viewNote(view);
     facts(view);
     drawTimeline(view, log, pal);
+    drawCare(view, care);
     weeks(view, pal);
     days(view, pal);
     continuity(view);
