@@ -10,12 +10,22 @@ from typing import Any
 import pytest
 
 from tests.web.conftest import Page, Server
-from tests.web.test_pages import loaded, rows, with_key
+from tests.web.test_pages import (
+    care_standards_missing,
+    cnt,
+    dashboard_errors,
+    loaded,
+    num,
+    pct,
+    rows,
+    with_key,
+)
 
 pytestmark = pytest.mark.browser
 
 EMPTY_WEEKS = "demo-000008"  # active past the cohort's end: weeks without any session
 AS_OF = "2026-09-01T00:00:00+00:00"
+AT = "2026-07-01T00:00:00+00:00"  # the dashboard's as-of date 2026-06-30, ended
 
 # The colour of the chart's canvas a few pixels above the zero line of a week's slot.
 PIXEL_ABOVE_ZERO = """([week, lift]) => {
@@ -99,4 +109,35 @@ def test_dashboard_marks_its_default_future_as_of(page: Page, server: Server) ->
     page.page.goto("/dashboard?at=2026-06-30&from=2026-04-02&to=2026-06-30")
     loaded(page)
     assert page.page.is_hidden("#future-note")
+    assert dashboard_errors(page, server) == []
+
+
+def test_dashboard_shows_the_care_standards(page: Page, server: Server) -> None:
+    """The standards-of-care tables hold the numbers of GET /v1/analytics/care-standards
+    (SPEC 9); a server without the endpoint gets a sentence saying so, not a blank card."""
+    with_key(page, server.keys["analyst"])
+    page.page.goto("/dashboard?at=2026-06-30&from=2026-04-02&to=2026-06-30")
+    loaded(page)
+    page.shot("dashboard-care-standards")
+    if care_standards_missing(server):
+        assert (page.page.text_content("#care-summary") or "").startswith(
+            "The standards-of-care figures are not available from this server"
+        )
+        return
+    answer = server.get("/v1/analytics/care-standards", "analyst", at=AT)
+    assert rows(page, "care-weekly-table") == [
+        [lv, cnt(w["weeks"]), cnt(w["met"]), pct(w["share"])]
+        for lv, w in answer["weekly_individual"].items()
+    ]
+    assert rows(page, "care-plans-table") == [
+        ["treatment-plan review overdue", cnt(answer["review_overdue"])],
+        ["no treatment plan, past its due date", cnt(answer["plan_overdue"])],
+    ]
+    assert rows(page, "care-referrals-table") == [
+        ["open", s, cnt(v["count"]), num(v["median_days_open"])]
+        for s, v in answer["referrals_open"].items()
+    ] + [
+        ["closed", o, cnt(v["count"]), num(v["median_days_to_close"])]
+        for o, v in answer["referrals_closed"].items()
+    ]
     assert page.errors == []

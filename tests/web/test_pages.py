@@ -24,6 +24,22 @@ def with_key(page: Page, key: str) -> None:
     page.page.add_init_script(f"sessionStorage.setItem('journey.apiKey', {key!r})")
 
 
+def care_standards_missing(server: Server) -> bool:
+    """Whether this server has no GET /v1/analytics/care-standards (the readmodels work
+    package adds it): the dashboard then says so, after a 404 the browser logs."""
+    answer = httpx.get(
+        f"{server.url}/v1/analytics/care-standards", headers={"X-API-Key": server.keys["admin"]}
+    )
+    return answer.status_code == 404
+
+
+def dashboard_errors(page: Page, server: Server) -> list[str]:
+    """The console errors of a dashboard, but the 404 of a missing care-standards endpoint."""
+    if not care_standards_missing(server):
+        return page.errors
+    return [e for e in page.errors if not ("404" in e and e.startswith("Failed to load"))]
+
+
 def loaded(page: Page, previous: str | None = None) -> str:
     page.page.wait_for_function(
         "prev => document.body.dataset.loaded && document.body.dataset.loaded !== prev",
@@ -131,7 +147,7 @@ def test_dashboard_shows_the_analytics_api(page: Page, server: Server) -> None:
     assert "patients in care" in (page.page.get_attribute("#census-chart", "aria-label") or "")
     assert page.page.locator("#flow-chart canvas").count() == 1
     page.shot("dashboard")
-    assert page.errors == []
+    assert dashboard_errors(page, server) == []
 
 
 def test_dashboard_filters_change_the_figures(page: Page, server: Server) -> None:
@@ -160,7 +176,7 @@ def test_dashboard_filters_change_the_figures(page: Page, server: Server) -> Non
     assert page.page.get_attribute("button[aria-controls=census-table]", "aria-expanded") == "true"
     assert page.page.locator("#census-table table").is_visible()
     page.shot("dashboard-filtered")
-    assert page.errors == []
+    assert dashboard_errors(page, server) == []
 
 
 def check_patient(page: Page, server: Server, **params: str) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 // The program dashboard: reads the filters, fetches the analytics API (the same endpoints the
 // CLI's figures come from) and hands each answer to its figure.
 
-import { clearError, getJson, readQuery, setupKeyForm, setupPatientForm, showError, writeQuery } from "./api.js";
+import { ApiError, clearError, getJson, readQuery, setupKeyForm, setupPatientForm, showError, writeQuery } from "./api.js";
 import { palette, setupTableToggles } from "./charts.js";
+import { careStandards, careStandardsMissing } from "./dashboard_care.js";
 import * as figures from "./dashboard_figures.js";
 import { inFuture } from "./zoned.js";
 
@@ -62,7 +63,7 @@ async function load(filters) {
   future.textContent = future.hidden ? "" : `As of ${at} is in the future: the figures project what is recorded now to that instant (stays still open count to it).`;
   const period = { from: filters.from, to: filters.to, at };
   try {
-    const [pal, census, daily, los, flow, retention, intensity] = await Promise.all([
+    const [pal, census, daily, los, flow, retention, intensity, care] = await Promise.all([
       palette(),
       getJson("/v1/analytics/census", { at }),
       getJson("/v1/analytics/census/daily", period),
@@ -70,6 +71,10 @@ async function load(filters) {
       getJson("/v1/analytics/transitions", period),
       getJson("/v1/analytics/retention", { at }),
       getJson("/v1/analytics/intensity", { at }),
+      getJson("/v1/analytics/care-standards", { at }).catch((error) => {
+        if (error instanceof ApiError && error.status === 404) return { missing: 404 };
+        throw error;
+      }),
     ]);
     levelBoxes(Object.keys(census.levels), filters.levels);
     const shown = (level) => !filters.levels || filters.levels.includes(level);
@@ -80,6 +85,8 @@ async function load(filters) {
     figures.flow(flow, shown, pal);
     figures.retention(retention);
     figures.intensity(intensity, shown, pal);
+    if (care.missing) careStandardsMissing(care.missing);
+    else careStandards(care, shown, pal);
     document.body.dataset.loaded = String(Date.now());
   } catch (error) {
     showError(error);
