@@ -24,7 +24,7 @@ from kafka.errors import KafkaError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from consumers.cloudevents import CONTENT_TYPE, KafkaRecord
-from journey.events import Instant
+from journey.values import UtcInstant
 
 ANCHORS_TOPIC = "care-journey.anchors.v1"
 HEAD_TYPE, HEAD_VERSION = "AnchorHead", 1
@@ -44,7 +44,7 @@ class AnchorHead(BaseModel):
     patient_id: str = Field(min_length=1, description="patient of the event at that position")
     version: int = Field(ge=1, description="that event's version in its patient's stream")
     events: int = Field(ge=1, description="events in the log up to and including the head")
-    published_at: Instant = Field(description="when the relay published the head")
+    published_at: UtcInstant = Field(description="when the relay published the head")
 
 
 class HeadUnavailable(RuntimeError):

@@ -24,7 +24,8 @@ from consumers.cloudevents import (
     ce_sequence,
     ce_type,
 )
-from journey.events import EventEnvelope, Instant
+from journey.events import EventEnvelope
+from journey.values import UtcInstant
 from projections.calendar import iso_week_label
 from projections.facts import journey_facts
 from projections.journey import journey_view
@@ -43,10 +44,10 @@ class JourneySummary(BaseModel):
 
     patient_id: str
     schema_version: int = SUMMARY_VERSION
-    as_of: Instant = Field(description="instant the figures are computed at")
+    as_of: UtcInstant = Field(description="instant the figures are computed at")
     status: JourneyStatus
     current_level: str | None
-    current_stay_started_at: Instant | None
+    current_stay_started_at: UtcInstant | None
     age_group: str
     timezone: str
     days_in_care: int

@@ -3,7 +3,8 @@ instant, ISO-8601 with `T` and UTC as `+00:00`, as the JSON outputs write them."
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
+from datetime import UTC, date, datetime
 
 from journey.events import EventEnvelope
 
@@ -14,7 +15,15 @@ def instant_text(value: datetime) -> str:
 
 
 def value_text(value: object) -> str:
-    return instant_text(value) if isinstance(value, datetime) else str(value)
+    """A payload value as text: instants as above, dates ISO-8601, nested values (a plan's
+    goals, a review's objectives) as compact JSON."""
+    if isinstance(value, datetime):
+        return instant_text(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict | list):
+        return json.dumps(value, default=value_text, separators=(",", ":"), ensure_ascii=False)
+    return str(value)
 
 
 def details_text(envelope: EventEnvelope, separator: str = " ") -> str:

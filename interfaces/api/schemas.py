@@ -3,16 +3,16 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from journey.application import Outcome
-from journey.events import EventEnvelope, Instant
+from journey.commands import REGISTRY
+from journey.events import EventEnvelope
+from journey.values import UtcInstant
 
-CommandName = Literal[
-    "admit", "transition", "record_session", "correct_session", "void_session", "discharge"
-]
+CommandName = Annotated[str, Field(json_schema_extra={"enum": list(REGISTRY)})]
 
 
 class _Out(BaseModel):
@@ -90,7 +90,7 @@ class Health(_Out):
 class AccessOut(BaseModel):
     """One entry of the access trail."""
 
-    at: Instant
+    at: UtcInstant
     actor: str
     role: str
     channel: str
