@@ -136,6 +136,8 @@ def _iso_date(value: Any) -> Any:
 
 LevelId = Annotated[str, AfterValidator(_level), CatalogValue("level", "level_aliases")]
 Timezone = Annotated[str, AfterValidator(_timezone)]
+
+
 def _utc_text(value: datetime) -> str:
     return value.astimezone(UTC).isoformat()
 

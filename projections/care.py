@@ -217,7 +217,7 @@ def objective_statuses(
 ) -> dict[str, str]:
     """Each objective's status after `reviews` (oldest first: a later review overrides;
     `open` before any names it). The patient page and the FHIR export show these."""
-    status = {o.objective_id: OPEN_OBJECTIVE for g in plan.goals for o in g.objectives}
+    status = {o["objective_id"]: OPEN_OBJECTIVE for g in plan.goals for o in g["objectives"]}
     for review in reviews:
         for objective_id, given in review.objectives.items():
             if objective_id in status:

@@ -81,11 +81,11 @@ def _goals(plan: TreatmentPlanCreated, reviews: Sequence[TreatmentPlanReviewed])
     status = objective_statuses(plan, reviews)
     return [
         GoalView(
-            goal_id=g.goal_id, dimension=g.dimension, description=g.description,
+            goal_id=g["goal_id"], dimension=g["dimension"], description=g.get("description"),
             objectives=[
-                ObjectiveView(objective_id=o.objective_id, target_date=o.target_date,
-                              description=o.description, status=status[o.objective_id])
-                for o in g.objectives
+                ObjectiveView(objective_id=o["objective_id"], target_date=o["target_date"],
+                              description=o.get("description"), status=status[o["objective_id"]])
+                for o in g["objectives"]
             ],
         )
         for g in plan.goals

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import Page, Server
+from tests.web.conftest import CARE_PATIENT, Page, Server
 from tests.web.test_pages import (
     care_standards_missing,
     cnt,
@@ -141,3 +141,62 @@ def test_dashboard_shows_the_care_standards(page: Page, server: Server) -> None:
         for o, v in answer["referrals_closed"].items()
     ]
     assert page.errors == []
+
+
+def test_patient_page_shows_plan_referrals_and_missed_weekly_sessions(
+    page: Page, server: Server
+) -> None:
+    """The plan (review due or overdue, goals, objectives and statuses), the referrals and
+    the weeks without an individual session with the primary therapist, as the journey and
+    GET .../care give them."""
+    view = server.get(f"/v1/patients/{CARE_PATIENT}/journey", as_of=AS_OF)
+    care = server.get(f"/v1/patients/{CARE_PATIENT}/care", as_of=AS_OF)
+    with_key(page, server.keys["admin"])
+    page.page.goto(f"/patients/{CARE_PATIENT}?as_of={AS_OF.replace('+', '%2B')}")
+    loaded(page)
+    assert page.page.text_content("#primary-therapist") == "Primary therapist: dr-web."
+    plan = view["treatment_plan"]
+    assert plan["plan_id"] == "plan-web" and plan["review_overdue"]
+    assert plan["next_review_due"] == "2026-06-27"  # reviewed 2026-06-20 (New York) + 7 days
+    summary = page.page.text_content("#plan-summary") or ""
+    assert "review OVERDUE (was due 2026-06-27)" in summary
+    assert "Objectives: 2 open, 1 met." in summary
+    assert "overdue" in (page.page.get_attribute("#plan-summary", "class") or "")
+    (current,) = care["plans"]
+    assert rows(page, "plan-goals") == [
+        [o["objective_id"], g["goal_id"], g["dimension"], o["target_date"],
+         o["status"].replace("_", " "), g["description"] or "–", o["description"] or "–"]
+        for g in current["goals"] for o in g["objectives"]
+    ]  # fmt: skip
+    assert [r[4] for r in rows(page, "plan-goals")] == ["met", "open", "open"]
+    assert rows(page, "referrals-table") == [
+        [r["referral_id"], r["specialty"], r["referred_at"], "closed" if r["closed_at"] else "open",
+         r["closed_at"] or "–", r["outcome"] or "–", str(r["days_open"])]
+        for r in view["referrals"]
+    ]  # fmt: skip
+    assert [r[3] for r in rows(page, "referrals-table")] == ["closed", "open"]
+    met = {True: "met", False: "MISSED", None: "not judged"}
+    weeks = rows(page, "weeks-table")
+    assert [r[10:] for r in weeks] == [
+        [num(w["evidence_based_hours"]), str(w["individual_with_primary"]),
+         met[w["weekly_individual_met"]]]
+        for w in view["weeks"]
+    ]  # fmt: skip
+    missed = sum(1 for w in view["weeks"] if w["weekly_individual_met"] is False)
+    assert missed > 0
+    assert f" {missed} judged week(s) without an individual session with the primary therapist" in (
+        page.page.text_content("#weeks-summary") or ""
+    )
+    page.shot("patient-care")
+    assert page.errors == []
+
+
+def test_a_key_without_history_read_sees_the_plan_summary_only(page: Page, server: Server) -> None:
+    with_key(page, server.keys["service"])
+    page.page.goto(f"/patients/{CARE_PATIENT}?as_of={AS_OF.replace('+', '%2B')}")
+    loaded(page)
+    assert "review OVERDUE" in (page.page.text_content("#plan-summary") or "")
+    assert page.page.text_content("#plan-goals") == (
+        "Goals and objectives need the history.read permission."
+    )
+    assert len(rows(page, "referrals-table")) == 2
