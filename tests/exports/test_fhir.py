@@ -257,3 +257,29 @@ def test_the_cli_says_the_fhir_export_is_identified_phi() -> None:
         flat = " ".join(text.split())
         assert "de-identified" not in flat.lower() and "pseudonymous" not in flat.lower()
         assert "identified PHI" in flat and "42 CFR Part 2" in flat
+
+
+@pytest.mark.parametrize("version", ["R5", "R4B"])
+def test_plans_and_referrals_are_exported_from_a_store(
+    exports: dict[str, Export], version: str
+) -> None:
+    """Through the read models and the log (identities), as `journey export fhir` does:
+    a CarePlan per plan with its Goals, a ServiceRequest per referral, statuses as of now."""
+    got = exports[version]
+    ended = got.resource("p-mixed", "p-mixed/plan/plan-m")  # its episode was discharged
+    current = got.resource("p-again", "p-again/plan/plan-a")
+    assert (ended["status"], current["status"]) == ("completed", "active")
+    assert "(overdue)" in current["text"]["div"]  # created 2025-07-03, never reviewed
+    goal = got.resource("p-mixed", "p-mixed/plan/plan-m/goal/g-2")
+    assert goal["lifecycleStatus"] == "completed"
+    assert [n["text"] for n in goal["note"]] == [
+        "Objective o-2, target 2025-03-01: not_met",
+        "Objective o-3, target 2025-04-01: open",
+    ]
+    statuses = {
+        r: got.resource(pid, f"{pid}/referral/{r}")["status"]
+        for pid, r in (("p-mixed", "ref-1"), ("p-mixed", "ref-2"), ("p-again", "ref-open"))
+    }
+    assert statuses == {"ref-1": "revoked", "ref-2": "completed", "ref-open": "active"}
+    declined = got.resource("p-mixed", "p-mixed/referral/ref-1")
+    assert declined["performer"] == [{"identifier": {"system": SYSTEM, "value": "clinician/dr-t"}}]
