@@ -27,6 +27,7 @@ def week_monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+@lru_cache(maxsize=8192)
 def iso_week_label(day: date) -> str:
     """`YYYY-Www` of the ISO week holding `day` (the ISO year may differ from day.year)."""
     year, week, _ = day.isocalendar()

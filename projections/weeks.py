@@ -21,6 +21,7 @@ from projections.session_log import SessionState
 
 WeekStatus = Literal["no_requirement", "below_minimum", "above_maximum", "within_range"]
 DAYS_PER_WEEK = 7
+MINUTES_PER_HOUR = 60
 JUDGED_WEEK_DAYS = 4  # fewer dated days: a week cut by admission or discharge is not judged
 PrimaryAt = Callable[[datetime], str | None]
 
@@ -43,6 +44,7 @@ class WeekSummary:
     expected_min_hours: Fraction | None = None
     expected_max_hours: Fraction | None = None
     max_exclusive: bool = False
+    dated_days: int = 0
     complete: bool = False
 
     @property
@@ -65,20 +67,24 @@ class WeekSummary:
     def weekly_individual_met(self) -> bool | None:
         """At least one individual session with the primary therapist; None (not judged)
         when fewer than 4 of the week's dates have a level."""
-        if sum(self.level_days.values()) < JUDGED_WEEK_DAYS:
+        if self.dated_days < JUDGED_WEEK_DAYS:
             return None
         return self.individual_with_primary >= 1
 
     @property
     def status(self) -> WeekStatus:
+        """Exact comparisons of attended minutes / 60 with the expectations, done in
+        integers (minutes * q against p * 60 for an expectation p/q): no Fraction built."""
         low, high = self.expected_min_hours, self.expected_max_hours
         if low is None and high is None:
             return "no_requirement"
-        hours = self.attended_hours
-        if low is not None and hours < low:
+        minutes = self.attended_minutes
+        if low is not None and minutes * low.denominator < low.numerator * MINUTES_PER_HOUR:
             return "below_minimum"
-        if high is not None and (hours > high or (hours == high and self.max_exclusive)):
-            return "above_maximum"
+        if high is not None:
+            attended, maximum = minutes * high.denominator, high.numerator * MINUTES_PER_HOUR
+            if attended > maximum or (attended == maximum and self.max_exclusive):
+                return "above_maximum"
         return "within_range"
 
 
@@ -135,7 +141,8 @@ def apply_levels(week: WeekSummary, levels: Mapping[date, DayLevel], ranges: Wee
     week.expected_min_hours = Fraction(minimum, DAYS_PER_WEEK) if has_minimum else None
     week.expected_max_hours = Fraction(maximum, DAYS_PER_WEEK) if every_maximum else None
     week.max_exclusive = any(day.level in ranges.exclusive for day in counts)
-    week.complete = sum(counts.values()) == DAYS_PER_WEEK
+    week.dated_days = sum(counts.values())
+    week.complete = week.dated_days == DAYS_PER_WEEK
 
 
 def _dates(monday: date) -> list[date]:
