@@ -117,3 +117,23 @@ def test_http_outputs_write_one_instant_format(store: str) -> None:
     corrected = history[2]["payload"]["session_occurred_at"]
     assert corrected == "2026-01-06T10:00:00+00:00"
     assert history[0]["occurred_at"] == "2026-01-05T15:00:00+00:00"
+
+
+def test_kafka_records_write_one_instant_format() -> None:
+    """The event topic's value and CloudEvents time headers: UTC, `+00:00`, also for an
+    event given with another offset."""
+    from consumers.cloudevents import envelope_from_record, event_record, header_map
+    from tests.unit.builders import StreamBuilder, utc
+
+    (envelope,) = (
+        StreamBuilder("p-k", timezone="America/Phoenix")
+        .admit(utc("2026-01-05T08:00:00-07:00"))
+        .events
+    )
+    record = event_record(envelope)
+    headers = header_map(record.headers)
+    assert headers["ce_time"] == "2026-01-05T15:00:00+00:00"
+    assert headers["ce_recordedat"] == "2026-01-05T15:00:00+00:00"
+    assert bad_instants(record.value.decode()) == []
+    assert '"occurred_at":"2026-01-05T15:00:00+00:00"' in record.value.decode()
+    assert envelope_from_record(record.value) == envelope
