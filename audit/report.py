@@ -1,7 +1,8 @@
 """The audit report of one patient: a self-contained HTML page (inline CSS and SVG, no
 script, no network) with the timeline of levels and sessions (the patient page's timeline,
-drawn by `audit.timeline_svg`), every correction and void with its reason, the full
-event history, and the verification result with the chain head."""
+drawn by `audit.timeline_svg`), the sessions as corrected and every correction and void
+with its reason (both as `projections.session_view` folds them, the same rows as the
+patient page), the full event history, and the verification result with the chain head."""
 
 from __future__ import annotations
 
@@ -9,10 +10,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from html import escape
 
+from audit.report_care import care_sections
 from audit.timeline_svg import timeline_svg
 from audit.verify import Verification
 from journey.events import EventEnvelope
+from projections.care_view import CareView
+from projections.event_text import details_text, instant_text
 from projections.journey_view import JourneyView
+from projections.session_view import SessionLogView
 
 STYLE = """
 body{font:15px/1.45 system-ui,sans-serif;color:#1a1a1a;max-width:72rem;margin:2rem auto;
@@ -34,28 +39,30 @@ def _rows(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _amendments(history: Sequence[EventEnvelope]) -> str:
-    rows = []
-    for e in history:
-        if e.type in ("SessionCorrected", "SessionEnteredInError"):
-            p = e.payload.model_dump(exclude={"type"}, exclude_none=True)
-            changed = ", ".join(
-                f"{k}={v}" for k, v in p.items() if k not in ("session_id", "reason")
-            )
-            kind = "void (entered in error)" if e.type == "SessionEnteredInError" else "correction"
-            rows.append(
-                (
-                    e.recorded_at.isoformat(),
-                    e.actor or "-",
-                    p["session_id"],
-                    kind,
-                    changed or "-",
-                    p["reason"],
-                )
-            )
+def _amendments(log: SessionLogView) -> str:
+    rows = [
+        (instant_text(a.recorded_at), a.actor or "-", a.session_id, a.kind_label, a.changes_text,
+         a.reason)
+        for a in log.amendments
+    ]  # fmt: skip
     if not rows:
         return "<p>No correction or void.</p>"
     return _rows(["recorded at", "by", "session", "kind", "changes", "reason"], rows)
+
+
+def _sessions(log: SessionLogView) -> str:
+    """The sessions as amended: the columns of the patient page's session table."""
+    rows = [
+        (s.session_id, s.started_local, s.format, s.approach, s.duration_minutes,
+         s.shown_status, "; ".join(s.amendments) or "-")
+        for s in log.sessions
+    ]  # fmt: skip
+    if not rows:
+        return "<p>No session.</p>"
+    started = f"started (local time, {log.timezone})"
+    return _rows(
+        ["session", started, "format", "approach", "minutes", "status", "amendments"], rows
+    )
 
 
 def _verification(result: Verification) -> str:
@@ -73,12 +80,16 @@ def _verification(result: Verification) -> str:
 
 def render_report(
     view: JourneyView,
+    log: SessionLogView,
     history: Sequence[EventEnvelope],
+    *,
+    care: CareView,
     result: Verification,
     generated_at: datetime,
     generated_by: str,
 ) -> str:
-    """The whole page."""
+    """The whole page: `view`, `log` and `care` as of the same instant, `history` every
+    event."""
     days = ", ".join(f"{k} {v}" for k, v in view.days_by_level.items())
     summary = _rows(
         [
@@ -106,13 +117,10 @@ def render_report(
             (
                 e.version,
                 e.type,
-                e.occurred_at.isoformat(),
-                e.recorded_at.isoformat(),
+                instant_text(e.occurred_at),
+                instant_text(e.recorded_at),
                 e.actor or "-",
-                ", ".join(
-                    f"{k}={v}"
-                    for k, v in e.payload.model_dump(exclude={"type"}, exclude_none=True).items()
-                ),
+                details_text(e, ", "),
                 (e.chain_hash or "")[:16] + "…",
             )
             for e in history
@@ -123,13 +131,15 @@ def render_report(
 <title>Audit report: patient {escape(view.patient_id)}</title><style>{STYLE}</style></head><body>
 <h1>Audit report: patient {escape(view.patient_id)}</h1>
 <p>Confidential: substance-use treatment record protected by 42 CFR Part 2 and HIPAA.
-Generated {generated_at.isoformat()} by {escape(generated_by)};
-journey as of {view.as_of.isoformat()} (time zone {escape(view.timezone)}).</p>
+Generated {instant_text(generated_at)} by {escape(generated_by)};
+journey as of {instant_text(view.as_of)} (time zone {escape(view.timezone)}).</p>
 <h2>Integrity</h2>{_verification(result)}
 <p>Patient chain head (version {len(history)}): <code>{last}</code></p>
 <h2>Summary</h2>{summary}
-<h2>Timeline of levels and sessions</h2>{timeline_svg(view, history)}
-<h2>Corrections and voids</h2>{_amendments(history)}
+<h2>Timeline of levels and sessions</h2>{timeline_svg(view, log)}
+<h2>Sessions (as corrected)</h2>{_sessions(log)}
+<h2>Corrections and voids</h2>{_amendments(log)}
+{care_sections(view, care, _rows)}
 <h2>Every event</h2>{events}
 </body></html>
 """

@@ -3,22 +3,23 @@ coloured bands, a lane of sessions (marks sized by duration, styled by status, a
 and a lane of corrections and voids. The auditors' report draws it; the patient page
 (interfaces/web/static/js/timeline.js) draws the same lanes, colours and marks with a
 charting library from the same `audit/palette.json` (served as /web/static/palette.json),
-from the same journey and history."""
+from the same journey and session log (`projections.session_view`: corrections and voids
+are folded there once; this module only draws what it gives)."""
 
 from __future__ import annotations
 
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from html import escape
 from pathlib import Path
 from typing import Any
 
-from journey.events import EventEnvelope
 from projections.journey_view import JourneyView
+from projections.session_view import SessionLogView, SessionView
 
 PALETTE = Path(__file__).parent / "palette.json"  # also served to the web pages
 
@@ -29,45 +30,6 @@ WIDTH, LANE, LEFT, RIGHT, TOP = 1000, 22, 92, 12, 8
 def palette() -> dict[str, Any]:
     loaded: dict[str, Any] = json.loads(PALETTE.read_text(encoding="utf-8"))
     return loaded
-
-
-@dataclass(frozen=True)
-class Session:
-    """A session as corrected, with what was done to it."""
-
-    session_id: str
-    occurred_at: datetime
-    duration_minutes: int
-    status: str
-    approach: str
-    voided: bool = False
-    amendments: tuple[str, ...] = ()
-
-
-def sessions_of(history: Sequence[EventEnvelope]) -> list[Session]:
-    """Every recorded session with its corrections applied and its void noted."""
-    found: dict[str, Session] = {}
-    for e in history:
-        p = e.payload.model_dump()
-        sid = str(p.get("session_id", ""))
-        if e.type == "SessionRecorded":
-            found[sid] = Session(
-                sid, e.occurred_at, p["duration_minutes"], p["status"], p["approach"]
-            )
-        elif e.type == "SessionCorrected" and sid in found:
-            s = found[sid]
-            found[sid] = replace(
-                s,
-                occurred_at=p.get("session_occurred_at") or s.occurred_at,
-                duration_minutes=p.get("duration_minutes") or s.duration_minutes,
-                status=p.get("status") or s.status,
-                approach=p.get("approach") or s.approach,
-                amendments=(*s.amendments, f"corrected: {p['reason']}"),
-            )
-        elif e.type == "SessionEnteredInError" and sid in found:
-            s = found[sid]
-            found[sid] = replace(s, voided=True, amendments=(*s.amendments, f"void: {p['reason']}"))
-    return sorted(found.values(), key=lambda s: s.occurred_at)
 
 
 def radius(minutes: int) -> float:
@@ -117,13 +79,20 @@ def _bands(view: JourneyView, scale: _Scale, lanes: list[str]) -> list[str]:
     return parts
 
 
-def _session_mark(s: Session, x: float, y: float) -> str:
+def session_label(s: SessionView) -> str:
+    """The text of a session's mark (the page's tooltip says the same)."""
+    return (
+        f"{s.session_id} {s.started_local[:16].replace('T', ' ')}: {s.format} {s.approach}, "
+        f"{s.duration_minutes} min, {s.shown_status}"
+    )
+
+
+def _session_mark(s: SessionView, x: float, y: float) -> str:
     colours = palette()["sessions"]
     colour = colours["voided"] if s.voided else colours.get(s.status, colours["cancelled"])
     fill = colour if s.status == "attended" and not s.voided else "none"
     dash = ' stroke-dasharray="2 2"' if s.status == "cancelled" or s.voided else ""
-    label = f"{s.session_id} {s.occurred_at:%Y-%m-%d}: {s.approach}, {s.duration_minutes} min, "
-    label += "voided" if s.voided else s.status
+    label = session_label(s)
     return (
         f'<circle class="session {escape(s.status)}" cx="{x:.1f}" cy="{y}" '
         f'r="{radius(s.duration_minutes):.1f}" fill="{fill}" fill-opacity="0.55" '
@@ -131,7 +100,7 @@ def _session_mark(s: Session, x: float, y: float) -> str:
     )
 
 
-def _amendment_mark(s: Session, x: float, y: float) -> str:
+def _amendment_mark(s: SessionView, x: float, y: float) -> str:
     colours = palette()["amendments"]
     text = escape(f"{s.session_id}: " + "; ".join(s.amendments))
     if s.voided:
@@ -145,22 +114,22 @@ def _amendment_mark(s: Session, x: float, y: float) -> str:
     )
 
 
-def _marks(sessions: Sequence[Session], scale: _Scale, lanes: list[str]) -> list[str]:
+def _marks(sessions: Sequence[SessionView], scale: _Scale, lanes: list[str]) -> list[str]:
     y_session = TOP + lanes.index("sessions") * LANE + LANE // 2
     y_amend = TOP + lanes.index("amendments") * LANE + LANE // 2
     parts = []
     for s in sessions:
-        if s.occurred_at > scale.end:
+        if s.started_at > scale.end:
             continue
-        x = scale.x(s.occurred_at)
+        x = scale.x(s.started_at)
         parts.append(_session_mark(s, x, y_session))
         if s.amendments:
             parts.append(_amendment_mark(s, x, y_amend))
     return parts
 
 
-def timeline_svg(view: JourneyView, history: Sequence[EventEnvelope]) -> str:
-    """The timeline of `view` (as of its instant) with the sessions of `history`."""
+def timeline_svg(view: JourneyView, log: SessionLogView) -> str:
+    """The timeline of `view` (as of its instant) with the sessions of `log`."""
     if not view.episodes:
         return "<p>No admission as of this instant.</p>"
     lanes = _lanes(view)
@@ -179,7 +148,7 @@ def timeline_svg(view: JourneyView, history: Sequence[EventEnvelope]) -> str:
             f'stroke="#e2e2e2"/><text x="{LEFT - 6}" y="{y + LANE - 7}" font-size="11" '
             f'text-anchor="end">{escape(lane)}</text>'
         )
-    parts += _bands(view, scale, lanes) + _marks(sessions_of(history), scale, lanes)
+    parts += _bands(view, scale, lanes) + _marks(log.sessions, scale, lanes)
     bottom = height - 6
     parts.append(
         f'<text x="{LEFT}" y="{bottom}" font-size="11">{start:%Y-%m-%d}</text>'

@@ -26,7 +26,10 @@ from interfaces.render import table
 from interfaces.replay_parallel import DEFAULT_WORKERS, rebuild_parallel
 from interfaces.timeparse import parse_instant
 from journey.application import JourneyApplication
+from journey.errors import UnknownPatient
+from projections.care_view import care_view
 from projections.queries import patient_history, patient_journey
+from projections.session_view import session_log_view
 
 
 def export_anchors(
@@ -70,8 +73,20 @@ def audit_report(
     with domain_errors(), recorded("audit.report", patient_id, f"out={out.name}", actor):
         history = patient_history(app, patient_id)
         view = patient_journey(app, patient_id, as_of=parse_instant(as_of, "as_of"))
+        log = session_log_view(history, as_of=view.as_of)
+        care = care_view(history, as_of=view.as_of)
+        if log is None or care is None:
+            raise UnknownPatient(patient_id)
         result = verify_patient(app, patient_id)
-        page = render_report(view, history, result, datetime.now(UTC), cli_actor(actor))
+        page = render_report(
+            view,
+            log,
+            history,
+            care=care,
+            result=result,
+            generated_at=datetime.now(UTC),
+            generated_by=cli_actor(actor),
+        )
     out.write_text(page, encoding="utf-8")
     verdict = "verified" if result.ok else f"BROKEN at {result.first()}"
     typer.echo(f"wrote {out} ({len(history)} events, {verdict})", err=True)

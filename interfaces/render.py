@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from datetime import date
 from typing import Any
 
 from journey.events import EventEnvelope
+from projections.event_text import details_text, instant_text
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -56,16 +55,6 @@ def journey_text(view: dict[str, Any]) -> str:
         f", voided {s['voided']}, attendance rate {s['attendance_rate']}"
     )
     return "\n".join(out)
-
-
-def _value(value: Any) -> str:
-    """A payload value as text: instants and dates ISO-8601 (`T`, `+00:00`), nested values
-    (a plan's goals, a review's objectives) as compact JSON."""
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, dict | list):
-        return json.dumps(value, default=_value, separators=(",", ":"), ensure_ascii=False)
-    return str(value)
 
 
 def _plan_line(view: dict[str, Any]) -> str:
@@ -120,18 +109,14 @@ def _weeks_table(weeks: list[dict[str, Any]]) -> str:
 def history_text(events: Sequence[EventEnvelope]) -> str:
     rows = []
     for e in events:
-        detail = {
-            k: _value(v)
-            for k, v in e.payload.model_dump(exclude={"type"}, exclude_none=True).items()
-        }
         rows.append(
             (
                 e.version,
                 e.type,
-                e.occurred_at.isoformat(),
-                e.recorded_at.isoformat(),
+                instant_text(e.occurred_at),
+                instant_text(e.recorded_at),
                 e.actor or "-",
-                " ".join(f"{k}={v}" for k, v in detail.items()),
+                details_text(e),
             )
         )
     return table(["v", "event", "occurred_at", "recorded_at", "actor", "details"], rows)

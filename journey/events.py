@@ -33,6 +33,7 @@ from journey.values import (
     ReviewOutcome,
     Specialty,
     Status,
+    UtcInstant,
 )
 
 
@@ -276,8 +277,8 @@ class EventEnvelope(BaseModel):
     patient_id: str
     version: int = Field(description="aggregate version: position in the patient's stream, from 1")
     schema_version: int
-    occurred_at: Instant = Field(description="clinical time")
-    recorded_at: Instant = Field(description="transaction time: when the service stored it")
+    occurred_at: UtcInstant = Field(description="clinical time")
+    recorded_at: UtcInstant = Field(description="transaction time: when the service stored it")
     actor: str | None = Field(default=None, description="who the command says acted")
     recorded_by: str | None = Field(
         default=None,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from pydantic import (
@@ -138,18 +138,18 @@ LevelId = Annotated[str, AfterValidator(_level), CatalogValue("level", "level_al
 Timezone = Annotated[str, AfterValidator(_timezone)]
 
 
-def _isoformat(value: datetime) -> str:
-    return value.isoformat()
+def _utc_text(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat()
 
 
-# An instant: read from ISO-8601 text with its offset, written as Python's isoformat (`T`,
-# and `+00:00` for UTC, never `Z`: one format in every output).
-Instant = Annotated[
-    AwareDatetime,
-    BeforeValidator(_iso_instant),
-    PlainSerializer(_isoformat, return_type=str, when_used="json"),
+# Every instant the service writes out is ISO-8601 with `T` and UTC as `+00:00` (pydantic
+# alone writes `Z`); the published schema stays a date-time string.
+_AS_UTC_TEXT = (
+    PlainSerializer(_utc_text, return_type=str, when_used="json"),
     WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization"),
-]
+)
+Instant = Annotated[AwareDatetime, BeforeValidator(_iso_instant), *_AS_UTC_TEXT]
+UtcInstant = Annotated[AwareDatetime, *_AS_UTC_TEXT]  # an output instant (envelope, trail)
 LocalDate = Annotated[date, BeforeValidator(_iso_date)]
 Approach = Annotated[str, CatalogValue("approach", "approaches")]
 Format = Annotated[str, CatalogValue("format", "formats")]

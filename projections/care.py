@@ -212,14 +212,23 @@ def _plan_entry(
     return (plans[index - 1][0][0], plans[index - 1][1]) if index else None
 
 
-def _objective_counts(
-    plan: TreatmentPlanCreated, reviews: list[TreatmentPlanReviewed], catalog: Catalog
-) -> dict[str, int]:
+def objective_statuses(
+    plan: TreatmentPlanCreated, reviews: Sequence[TreatmentPlanReviewed]
+) -> dict[str, str]:
+    """Each objective's status after `reviews` (oldest first: a later review overrides;
+    `open` before any names it). The patient page and the FHIR export show these."""
     status = {o["objective_id"]: OPEN_OBJECTIVE for g in plan.goals for o in g["objectives"]}
-    for review in reviews:  # oldest first: a later review overrides
+    for review in reviews:
         for objective_id, given in review.objectives.items():
             if objective_id in status:
                 status[objective_id] = given
+    return status
+
+
+def _objective_counts(
+    plan: TreatmentPlanCreated, reviews: list[TreatmentPlanReviewed], catalog: Catalog
+) -> dict[str, int]:
+    status = objective_statuses(plan, reviews)
     counts = dict.fromkeys((OPEN_OBJECTIVE, *catalog.objective_statuses), 0)
     for given in status.values():
         counts[given] = counts.get(given, 0) + 1

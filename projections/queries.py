@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 from journey.application import JourneyApplication
 from journey.errors import UnknownPatient
 from journey.events import EventEnvelope
+from projections.care_view import CareView, care_view
 from projections.journey import project_journey
 from projections.journey_view import JourneyView
+from projections.session_view import SessionLogView, session_log_view
 
 
 def patient_history(
@@ -33,6 +35,38 @@ def patient_journey(
     `as_of` after now is marked (`as_of_in_future`)."""
     now = datetime.now(UTC)
     view = project_journey(app.history(patient_id), as_of=as_of or now, known_at=known_at, now=now)
+    if view is None:
+        raise UnknownPatient(patient_id)
+    return view
+
+
+def patient_sessions(
+    app: JourneyApplication,
+    patient_id: str,
+    *,
+    as_of: datetime | None = None,
+    known_at: datetime | None = None,
+) -> SessionLogView:
+    """The sessions (corrections and voids applied) started by `as_of` (default now), and
+    every correction and void, from what was known at `known_at`."""
+    view = session_log_view(
+        app.history(patient_id), as_of=as_of or datetime.now(UTC), known_at=known_at
+    )
+    if view is None:
+        raise UnknownPatient(patient_id)
+    return view
+
+
+def patient_care(
+    app: JourneyApplication,
+    patient_id: str,
+    *,
+    as_of: datetime | None = None,
+    known_at: datetime | None = None,
+) -> CareView:
+    """The treatment plans (goals, objectives and their statuses), referrals and primary
+    therapist as of `as_of` (default now), from what was known at `known_at`."""
+    view = care_view(app.history(patient_id), as_of=as_of or datetime.now(UTC), known_at=known_at)
     if view is None:
         raise UnknownPatient(patient_id)
     return view

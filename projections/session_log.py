@@ -2,13 +2,17 @@
 
 Corrections and voids apply whatever T is; the caller then filters by the corrected
 `occurred_at`. A correction or void naming a session not (yet) known is ignored.
+
+This is the one fold of corrections and voids: the journey, the read models, the session
+log of the web pages and the audit report (`session_view`), the SVG timeline and the FHIR
+export all take sessions as it gives them; `fold_session_log` also keeps each amendment.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import NamedTuple, TypeVar
+from typing import Literal, NamedTuple, TypeVar
 
 from journey.events import (
     EventEnvelope,
@@ -37,6 +41,55 @@ class SessionState(NamedTuple):
     def attended(self) -> bool:
         """Attended and not voided: the sessions that count toward hours."""
         return self.status == "attended" and not self.voided
+
+
+AmendmentKind = Literal["correction", "void"]
+CORRECTABLE = (
+    "format",
+    "approach",
+    "duration_minutes",
+    "session_occurred_at",
+    "delivery",
+    "status",
+)
+
+
+class Amendment(NamedTuple):
+    """A correction or void as recorded; `changes` holds the corrected fields only."""
+
+    session_id: str
+    kind: AmendmentKind
+    reason: str
+    changes: dict[str, str | int | datetime]
+    recorded_at: datetime
+    actor: str | None
+    version: int
+
+    @classmethod
+    def of(
+        cls, envelope: EventEnvelope, event: SessionCorrected | SessionEnteredInError
+    ) -> Amendment:
+        if isinstance(event, SessionEnteredInError):
+            kind: AmendmentKind = "void"
+            changes: dict[str, str | int | datetime] = {}
+        else:
+            kind = "correction"
+            found = {name: getattr(event, name) for name in CORRECTABLE}
+            changes = {name: value for name, value in found.items() if value is not None}
+        return cls(
+            event.session_id, kind, event.reason, changes,
+            envelope.recorded_at, envelope.actor, envelope.version,
+        )  # fmt: skip
+
+
+class SessionLog(NamedTuple):
+    """Every known session as amended (by id, in recording order) and every amendment."""
+
+    sessions: dict[str, SessionState]
+    amendments: list[Amendment]
+
+    def of_session(self, session_id: str) -> list[Amendment]:
+        return [a for a in self.amendments if a.session_id == session_id]
 
 
 def _recorded(envelope: EventEnvelope, event: SessionRecorded) -> SessionState:
@@ -74,8 +127,11 @@ def amended(session: SessionState, event: SessionCorrected | SessionEnteredInErr
     return _corrected(session, event)
 
 
-def fold_sessions(events: Iterable[EventEnvelope]) -> dict[str, SessionState]:
-    """Sessions by id, in recording order, from already `known_at`-filtered events."""
+def fold_sessions(
+    events: Iterable[EventEnvelope], amendments: list[Amendment] | None = None
+) -> dict[str, SessionState]:
+    """Sessions by id, in recording order, from already `known_at`-filtered events; each
+    correction or void applied is appended to `amendments` when given."""
     sessions: dict[str, SessionState] = {}
     for envelope in events:
         payload = envelope.payload
@@ -85,7 +141,15 @@ def fold_sessions(events: Iterable[EventEnvelope]) -> dict[str, SessionState]:
             known = sessions.get(payload.session_id)
             if known is not None:
                 sessions[payload.session_id] = amended(known, payload)
+                if amendments is not None:
+                    amendments.append(Amendment.of(envelope, payload))
     return sessions
+
+
+def fold_session_log(events: Iterable[EventEnvelope]) -> SessionLog:
+    """The sessions and their amendments from already `known_at`-filtered events."""
+    amendments: list[Amendment] = []
+    return SessionLog(fold_sessions(events, amendments), amendments)
 
 
 def sessions_as_of(sessions: Mapping[str, SessionState], as_of: datetime) -> list[SessionState]:

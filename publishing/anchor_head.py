@@ -21,8 +21,9 @@ import time
 
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from journey.values import UtcInstant
 from publishing.cloudevents import CONTENT_TYPE, KafkaRecord
 
 ANCHORS_TOPIC = "care-journey.anchors.v1"
@@ -43,7 +44,7 @@ class AnchorHead(BaseModel):
     patient_id: str = Field(min_length=1, description="patient of the event at that position")
     version: int = Field(ge=1, description="that event's version in its patient's stream")
     events: int = Field(ge=1, description="events in the log up to and including the head")
-    published_at: AwareDatetime = Field(description="when the relay published the head")
+    published_at: UtcInstant = Field(description="when the relay published the head")
 
 
 class HeadUnavailable(RuntimeError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from journey.events import EventEnvelope
+from projections.event_text import instant_text
 
 EVENTS_TOPIC = "care-journey.events.v1"
 STATE_TOPIC = "care-journey.state.v1"
@@ -43,12 +44,12 @@ def event_record(envelope: EventEnvelope) -> KafkaRecord:
         "ce_id": envelope.event_id,
         "ce_source": SOURCE,
         "ce_type": ce_type(envelope.type, envelope.schema_version),
-        "ce_time": envelope.occurred_at.isoformat(),
+        "ce_time": instant_text(envelope.occurred_at),
         "ce_subject": envelope.patient_id,
         "ce_dataschema": f"{SCHEMA_BASE}/{envelope.type}.v{envelope.schema_version}.json",
         "ce_sequence": ce_sequence(envelope.version),
         "ce_partitionkey": envelope.patient_id,
-        "ce_recordedat": envelope.recorded_at.isoformat(),
+        "ce_recordedat": instant_text(envelope.recorded_at),
         "content-type": CONTENT_TYPE,
     }
     return KafkaRecord(

@@ -14,10 +14,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from journey.events import EventEnvelope
+from journey.values import UtcInstant
 from projections.calendar import iso_week_label
+from projections.event_text import instant_text
 from projections.facts import journey_facts
 from projections.journey import journey_view
 from projections.journey_view import JourneyStatus, JourneyView, WeekView
@@ -43,10 +45,10 @@ class JourneySummary(BaseModel):
 
     patient_id: str
     schema_version: int = SUMMARY_VERSION
-    as_of: AwareDatetime = Field(description="instant the figures are computed at")
+    as_of: UtcInstant = Field(description="instant the figures are computed at")
     status: JourneyStatus
     current_level: str | None
-    current_stay_started_at: AwareDatetime | None
+    current_stay_started_at: UtcInstant | None
     age_group: str
     timezone: str
     days_in_care: int
@@ -118,7 +120,7 @@ def state_record(summary: JourneySummary) -> KafkaRecord:
         "ce_id": f"{summary.last_event_id}.summary",
         "ce_source": SOURCE,
         "ce_type": ce_type(SUMMARY_TYPE, summary.schema_version),
-        "ce_time": summary.as_of.isoformat(),
+        "ce_time": instant_text(summary.as_of),
         "ce_subject": summary.patient_id,
         "ce_dataschema": f"{SCHEMA_BASE}/{SUMMARY_TYPE}.v{summary.schema_version}.json",
         "ce_sequence": ce_sequence(summary.last_event_version),

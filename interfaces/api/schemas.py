@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from journey.application import Outcome
 from journey.commands import REGISTRY
 from journey.events import EventEnvelope
+from journey.values import UtcInstant
 
 CommandName = Annotated[str, Field(json_schema_extra={"enum": list(REGISTRY)})]
 
@@ -89,7 +90,7 @@ class Health(_Out):
 class AccessOut(BaseModel):
     """One entry of the access trail."""
 
-    at: AwareDatetime
+    at: UtcInstant
     actor: str
     role: str
     channel: str

@@ -27,6 +27,8 @@ READS = ("GET", "HEAD")
 PATIENT_READS = (
     (READS, re.compile(r"^/v1/patients/(?P<patient_id>[^/]+)/journey$"), "journey.read"),
     (READS, re.compile(r"^/v1/patients/(?P<patient_id>[^/]+)/history$"), "history.read"),
+    (READS, re.compile(r"^/v1/patients/(?P<patient_id>[^/]+)/sessions$"), "sessions.read"),
+    (READS, re.compile(r"^/v1/patients/(?P<patient_id>[^/]+)/care$"), "care.read"),
     (READS, re.compile(r"^/v1/access-log$"), "access_log.read"),
     (("POST",), re.compile(r"^/v1/patients/(?P<patient_id>[^/]+)/erasure$"), "patient.erase"),
 )

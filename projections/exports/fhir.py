@@ -1,10 +1,11 @@
 """FHIR export (SPEC 9): one `transaction` Bundle per patient, R5 or R4B, built with
-`fhir.resources`, plus `codesystems.json` (our six code systems, fhir_terminology).
+`fhir.resources`, plus `codesystems.json` (our code systems, fhir_terminology).
 
 Every entry is a conditional update (`PUT Kind?identifier=system|value`) keyed by a stable
 business identifier: the patient id under the configured identifier system
 (JOURNEY_FHIR_IDENTIFIER_SYSTEM), and under it `<patient>/episode/<n>`,
-`<patient>/episode/<n>/stay/<seq>` and `<patient>/session/<session id>`. Full URLs are
+`<patient>/episode/<n>/stay/<seq>`, `<patient>/session/<session id>` and the care
+resources' (`fhir_care`: CarePlan, Goal, ServiceRequest). Full URLs are
 UUID 5 of those identifiers, the Bundle id is UUID 5 of the patient's, and nothing depends
 on the clock: exporting an unchanged store twice gives identical files, and loading both
 into a FHIR server changes nothing the second time. The Bundles carry patient ids and full
@@ -21,6 +22,7 @@ from typing import Any
 
 from infrastructure.sql import Unit
 from journey.catalog import Catalog, Level, default_catalog
+from projections.exports.fhir_care import CareResources
 from projections.exports.fhir_identities import Identities
 from projections.exports.fhir_model import (
     Factory,
@@ -33,7 +35,6 @@ from projections.exports.fhir_model import (
 from projections.exports.fhir_rows import (
     EpisodeRow,
     PatientRecord,
-    SessionRow,
     StayRow,
     patient_pages,
 )
@@ -43,6 +44,7 @@ from projections.exports.fhir_terminology import (
     code_systems_bundle,
     concepts,
 )
+from projections.session_log import SessionState
 
 __all__ = ["BundleBuilder", "FhirVersion", "builder", "write_bundles"]
 
@@ -155,7 +157,7 @@ class BundleBuilder:
             **extra,
         )  # fmt: skip
 
-    def _session_type(self, row: SessionRow) -> list[Model]:
+    def _session_type(self, row: SessionState) -> list[Model]:
         kinds = [
             ("approach", row.approach, self.displays["approach"][row.approach]),
             ("format", row.format, self.displays["format"][row.format]),
@@ -163,7 +165,7 @@ class BundleBuilder:
         ]
         return [self.make.concept(self._code(s, c, d), text=d) for s, c, d in kinds]
 
-    def _session_time(self, row: SessionRow) -> Json:
+    def _session_time(self, row: SessionState) -> Json:
         end = row.occurred_at + timedelta(minutes=row.duration_minutes)
         if row.status == "attended":
             length = {"value": row.duration_minutes, "unit": "min",
@@ -173,7 +175,7 @@ class BundleBuilder:
             return {"plannedStartDate": _iso(row.occurred_at), "plannedEndDate": _iso(end)}
         return {}
 
-    def session(self, row: SessionRow, identity: Identity, refs: Json) -> Model:
+    def session(self, row: SessionState, identity: Identity, refs: Json) -> Model:
         status = self._encounter_status("voided" if row.voided else row.status)
         text = (
             f"{self.displays['session_status'][row.status]} {row.format} {row.approach}"
@@ -196,6 +198,8 @@ class BundleBuilder:
             resource = self.episode(row, episodes[row.number], patient)
             entries.append(self.make.entry(episodes[row.number], resource))
         stays = self._stays(record, patient, episodes, entries)
+        if record.care is not None:
+            entries += CareResources(self).entries(pid, record.care, patient, episodes)
         for session in record.sessions:
             identity = self._identity("Encounter", f"{pid}/session/{session.session_id}")
             refs: Json = {"subject": {"reference": patient.full_url}}

@@ -1,6 +1,9 @@
 """What the FHIR export reads: each patient's episodes, stays and sessions from the read
 models, a page of patients at a time, with the identifiers the read models replace by
-pseudonyms restored (`fhir_identities`)."""
+pseudonyms restored (`fhir_identities`). The sessions are `session_log.SessionState`s: the
+read model stores each session as that fold amends it (corrections and voids applied once,
+`projections.session_log.amended`), so the export, the journey, the report and the pages
+show the same session the same way."""
 
 from __future__ import annotations
 
@@ -11,7 +14,9 @@ from datetime import datetime
 from typing import Any
 
 from infrastructure.sql import Dialect, Unit
+from projections.care_view import CareView
 from projections.exports.fhir_identities import Identities
+from projections.session_log import SessionState
 
 PAGE_SIZE = 500
 
@@ -34,24 +39,13 @@ class StayRow:
     asam_code: str | None = None  # as entered; None: stored before codes were kept
 
 
-@dataclass(frozen=True)
-class SessionRow:
-    session_id: str
-    occurred_at: datetime
-    approach: str
-    format: str
-    duration_minutes: int
-    delivery: str
-    status: str
-    voided: bool
-
-
 @dataclass
 class PatientRecord:
     patient_id: str
     episodes: list[EpisodeRow] = field(default_factory=list)
     stays: list[StayRow] = field(default_factory=list)
-    sessions: list[SessionRow] = field(default_factory=list)
+    sessions: list[SessionState] = field(default_factory=list)
+    care: CareView | None = None  # plans and referrals as of the export (the journey's fold)
 
     def stay_at(self, instant: datetime) -> StayRow | None:
         """The stay in force at `instant` ([started_at, ended_at))."""
@@ -86,10 +80,11 @@ def _record(d: Dialect, pid: str, rows: dict[str, list[Any]], ids: Identities) -
         for e, s, lv, a, x, code in rows["stays"]
     ]
     sessions = [
-        SessionRow(ids.session(sid), _at(d, a), ap, fm, int(m), dv, st, bool(v))
+        SessionState(ids.session(sid), _at(d, a), fm, ap, int(m), dv, st, voided=bool(v))
         for sid, a, ap, fm, m, dv, st, v in rows["sessions"]
     ]
-    return PatientRecord(ids.patient(pid), episodes, stays, sessions)
+    patient_id = ids.patient(pid)
+    return PatientRecord(patient_id, episodes, stays, sessions, ids.care.get(patient_id))
 
 
 def _page(unit: Unit, ids: list[str], identities: Identities) -> list[PatientRecord]:

@@ -1,5 +1,6 @@
 """The project's own code systems as FHIR CodeSystem resources (SPEC 9): level of care,
-ASAM level, therapy approach, session format, session status and discharge reason.
+ASAM level, therapy approach, session format, session status, discharge reason, ASAM
+dimension (treatment-plan goals) and referral specialty.
 
 Their concepts come from the catalog (so a catalog change changes them), their names and
 displays from `fhir_codes.toml`. `journey export fhir` writes them beside the patient
@@ -17,7 +18,10 @@ import uuid
 from journey.catalog import Catalog
 from projections.exports.fhir_model import Factory, FhirVersion, Model, fhir_codes
 
-CODE_SYSTEM_KINDS = ("level", "asam", "approach", "format", "session_status", "discharge_reason")
+CODE_SYSTEM_KINDS = (
+    "level", "asam", "approach", "format", "session_status", "discharge_reason",
+    "asam_dimension", "referral_specialty",
+)  # fmt: skip
 CODE_SYSTEMS_FILE = "codesystems.json"
 
 
@@ -43,6 +47,8 @@ def concepts(kind: str, catalog: Catalog) -> list[tuple[str, str]]:
         "format": catalog.formats,
         "session_status": catalog.session_statuses,
         "discharge_reason": tuple(catalog.discharge_reasons),
+        "asam_dimension": catalog.asam_dimensions,
+        "referral_specialty": catalog.referral_specialties,
     }[kind]
     return [(code, displays[code]) for code in codes]
 
@@ -63,7 +69,7 @@ def _code_system(make: Factory, kind: str, catalog: Catalog) -> Model:
 
 
 def code_systems_bundle(version: FhirVersion, catalog: Catalog) -> Model:
-    """A transaction Bundle that creates or updates our six CodeSystems (matched by url)."""
+    """A transaction Bundle that creates or updates our CodeSystems (matched by url)."""
     make, entries = Factory(version), []
     for kind in CODE_SYSTEM_KINDS:
         resource = _code_system(make, kind, catalog)

@@ -31,6 +31,7 @@ from projections.exports.teds import read_teds, teds_rows, write_teds
 from tests.app.bulk_support import NOW, Opener, Stores, histories, log_rows
 from tests.app.saved_history import written_now
 from tests.exports.cohort import export_cohort
+from tests.instants import as_written_now
 from tests.readmodels.support import follow
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -96,6 +97,7 @@ def _old_store(tmp_path: Path, fixture: str) -> str:
 def _as_read_now(event: dict[str, Any]) -> dict[str, Any]:
     """An event stored before as the current code reads it: `recorded_by` as stored (None
     before version 2), `asam_code` None on admissions and level changes (version 3)."""
+    event = as_written_now(event)  # saved with `Z`, written `+00:00` since issue 12
     now = {**event, "recorded_by": event.get("recorded_by"), "schema_version": 2}
     if event["payload"]["type"] in STAYS:
         now |= {"schema_version": V, "payload": event["payload"] | {"asam_code": None}}

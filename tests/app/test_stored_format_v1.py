@@ -20,7 +20,7 @@ from journey.commands import parse_command
 from projections.queries import patient_history, patient_journey
 from projections.read_models.schema import FORMAT_VERSION
 from tests.app.old_views import assert_same_as_before
-from tests.app.saved_history import written_now
+from tests.instants import as_written_now
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "main_f282db8"
 
@@ -50,9 +50,9 @@ def test_old_events_verify_and_load_as_before(tmp_path: Path) -> None:
         assert result.ok and result.events == 8, result.first()
         assert verify_patient(app, "p-old-1").ok
         history = [e.model_dump(mode="json") for e in patient_history(app, "p-old-1")]
-        before = saved("history-p-old-1.json")["events"]
+        before = as_written_now(saved("history-p-old-1.json")["events"])  # `Z` -> `+00:00`
         assert [e["schema_version"] for e in before] == [1] * 7
-        assert history == [written_now(_now_read(e)) for e in before]
+        assert history == [_now_read(e) for e in before]
         journey = patient_journey(app, "p-old-1", as_of=datetime(2026, 6, 1, tzinfo=UTC))
         assert_same_as_before(journey.model_dump(mode="json"), saved("journey-p-old-1.json"))
     finally:

@@ -1,6 +1,8 @@
 """A small hand-made cohort for the export tests: every discharge reason, stays entered
 by ASAM code and by level id, attended / no-show / cancelled sessions, a corrected and a
-voided session, an open episode and a readmission."""
+voided session, an open episode and a readmission; primary therapists, treatment plans
+(one reviewed in a discharged episode, one never reviewed in an open one) and referrals
+(closed declined, closed completed, open)."""
 
 from __future__ import annotations
 
@@ -38,11 +40,45 @@ def mixed() -> list[Command]:
         _session(pid, "wrong", "2025-01-24T15:00:00+00:00"),
         {"command": "void_session", "patient_id": pid, "session_id": "wrong",
          "reason": "entered for the wrong patient"},
+        *care_of_mixed(),
         {"command": "transition", "patient_id": pid, "to_level": "iop",
          "occurred_at": "2025-04-25T09:00:00+00:00"},
         _session(pid, "iop-1", "2025-04-28T15:00:00+00:00", duration_minutes=180),
         {"command": "discharge", "patient_id": pid, "reason": "completed",
          "occurred_at": "2025-06-30T09:00:00+00:00"},
+    ]  # fmt: skip
+
+
+def _plan(pid: str, plan_id: str, at: str) -> Command:
+    return {"command": "create_treatment_plan", "patient_id": pid, "plan_id": plan_id,
+            "occurred_at": at, "goals": [
+                {"goal_id": "g-1", "dimension": "withdrawal", "description": "Safe withdrawal",
+                 "objectives": [{"objective_id": "o-1", "target_date": "2025-01-20",
+                                 "description": "Complete detox"}]},
+                {"goal_id": "g-2", "dimension": "readiness_to_change",
+                 "objectives": [{"objective_id": "o-2", "target_date": "2025-03-01"},
+                                {"objective_id": "o-3", "target_date": "2025-04-01"}]}]}  # fmt: skip
+
+
+def care_of_mixed() -> list[Command]:
+    """p-mixed's care: a primary therapist, a plan reviewed once, a referral declined and
+    one completed."""
+    pid = "p-mixed"
+    return [
+        {"command": "assign_primary_therapist", "patient_id": pid, "clinician_id": "dr-m",
+         "occurred_at": "2025-01-07T09:00:00+00:00"},
+        _plan(pid, "plan-m", "2025-01-08T09:00:00+00:00"),
+        {"command": "review_treatment_plan", "patient_id": pid, "plan_id": "plan-m",
+         "outcome": "revise", "objectives": {"o-1": "met", "o-2": "not_met"},
+         "occurred_at": "2025-01-15T09:00:00+00:00"},
+        {"command": "refer", "patient_id": pid, "referral_id": "ref-1", "specialty": "trauma",
+         "to_clinician_id": "dr-t", "occurred_at": "2025-01-16T09:00:00+00:00"},
+        {"command": "close_referral", "patient_id": pid, "referral_id": "ref-1",
+         "outcome": "declined", "occurred_at": "2025-02-01T09:00:00+00:00"},
+        {"command": "refer", "patient_id": pid, "referral_id": "ref-2",
+         "specialty": "medication_for_oud", "occurred_at": "2025-02-02T09:00:00+00:00"},
+        {"command": "close_referral", "patient_id": pid, "referral_id": "ref-2",
+         "outcome": "completed", "occurred_at": "2025-03-02T09:00:00+00:00"},
     ]  # fmt: skip
 
 
@@ -69,6 +105,11 @@ def readmitted() -> list[Command]:
         {"command": "admit", "patient_id": pid, "level": "3.5",
          "occurred_at": "2025-07-01T12:00:00+00:00"},
         _session(pid, "open-1", "2025-07-02T12:00:00+00:00", status="no_show"),
+        {"command": "assign_primary_therapist", "patient_id": pid, "clinician_id": "dr-a",
+         "occurred_at": "2025-07-02T13:00:00+00:00"},
+        _plan(pid, "plan-a", "2025-07-03T12:00:00+00:00"),
+        {"command": "refer", "patient_id": pid, "referral_id": "ref-open",
+         "specialty": "housing_social", "occurred_at": "2025-07-04T12:00:00+00:00"},
     ]  # fmt: skip
 
 

@@ -17,8 +17,9 @@ from fhir.resources.R4B import get_fhir_model_class as r4b_model
 from journey.application import JourneyApplication
 from journey.catalog import default_catalog
 from projections.exports.fhir import builder
-from projections.exports.fhir_rows import PatientRecord, SessionRow
+from projections.exports.fhir_rows import PatientRecord
 from projections.exports.fhir_terminology import CODE_SYSTEM_KINDS
+from projections.session_log import SessionState
 from tests.exports.cohort import REASONS
 from tests.exports.conftest import SYSTEM, Export, export
 
@@ -127,7 +128,7 @@ def test_our_code_systems_are_shipped_and_cover_every_code_used(
     model = r5_model if version == "R5" else r4b_model
     model("Bundle").model_validate(bundle)
     systems = {e["resource"]["url"]: e["resource"] for e in bundle["entry"]}
-    assert len(systems) == len(CODE_SYSTEM_KINDS) == 6
+    assert len(systems) == len(CODE_SYSTEM_KINDS) == 8
     for resource in systems.values():
         assert resource["content"] == "complete" and resource["status"] == "active"
         assert resource["count"] == len(resource["concept"])
@@ -235,7 +236,7 @@ def test_resources_are_fhir_resources_models(version: str) -> None:
 
     at = datetime(2025, 1, 1, 9, tzinfo=UTC)
     record = PatientRecord(
-        "p1", sessions=[SessionRow("s1", at, "cbt", "group", 30, "in_person", "attended", False)]
+        "p1", sessions=[SessionState("s1", at, "group", "cbt", 30, "in_person", "attended")]
     )
     bundle = builder(version, identifier_system=SYSTEM).bundle(record)  # type: ignore[arg-type]
     assert isinstance(bundle, R5Bundle if version == "R5" else R4BBundle)
@@ -256,3 +257,29 @@ def test_the_cli_says_the_fhir_export_is_identified_phi() -> None:
         flat = " ".join(text.split())
         assert "de-identified" not in flat.lower() and "pseudonymous" not in flat.lower()
         assert "identified PHI" in flat and "42 CFR Part 2" in flat
+
+
+@pytest.mark.parametrize("version", ["R5", "R4B"])
+def test_plans_and_referrals_are_exported_from_a_store(
+    exports: dict[str, Export], version: str
+) -> None:
+    """Through the read models and the log (identities), as `journey export fhir` does:
+    a CarePlan per plan with its Goals, a ServiceRequest per referral, statuses as of now."""
+    got = exports[version]
+    ended = got.resource("p-mixed", "p-mixed/plan/plan-m")  # its episode was discharged
+    current = got.resource("p-again", "p-again/plan/plan-a")
+    assert (ended["status"], current["status"]) == ("completed", "active")
+    assert "(overdue)" in current["text"]["div"]  # created 2025-07-03, never reviewed
+    goal = got.resource("p-mixed", "p-mixed/plan/plan-m/goal/g-2")
+    assert goal["lifecycleStatus"] == "completed"
+    assert [n["text"] for n in goal["note"]] == [
+        "Objective o-2, target 2025-03-01: not_met",
+        "Objective o-3, target 2025-04-01: open",
+    ]
+    statuses = {
+        r: got.resource(pid, f"{pid}/referral/{r}")["status"]
+        for pid, r in (("p-mixed", "ref-1"), ("p-mixed", "ref-2"), ("p-again", "ref-open"))
+    }
+    assert statuses == {"ref-1": "revoked", "ref-2": "completed", "ref-open": "active"}
+    declined = got.resource("p-mixed", "p-mixed/referral/ref-1")
+    assert declined["performer"] == [{"identifier": {"system": SYSTEM, "value": "clinician/dr-t"}}]

@@ -83,6 +83,53 @@ def _amend(application: Any, commands: list[dict[str, Any]], patient: str) -> di
     return {fix: "corrected", void: "voided"}
 
 
+CARE_PATIENT = "demo-000008"  # admitted again on 2026-06-12 (iop), open at the cohort's end
+
+
+def _care(application: Any) -> None:
+    """A primary therapist, a plan reviewed once (then overdue), a referral closed and one
+    open, for CARE_PATIENT (America/New_York)."""
+    p, at = CARE_PATIENT, "2026-06-{}T17:00:00+00:00".format
+    plan = {
+        "plan_id": "plan-web",
+        "goals": [
+            {
+                "goal_id": "g-1",
+                "dimension": "relapse_potential",
+                "description": "Stay in treatment",
+                "objectives": [
+                    {
+                        "objective_id": "o-1",
+                        "target_date": "2026-07-15",
+                        "description": "Attend every group",
+                    },
+                    {"objective_id": "o-2", "target_date": "2026-08-15"},
+                ],
+            },
+            {
+                "goal_id": "g-2",
+                "dimension": "recovery_environment",
+                "objectives": [{"objective_id": "o-3", "target_date": "2026-09-30"}],
+            },
+        ],
+    }
+    lines = [
+        {"command": "assign_primary_therapist", "patient_id": p, "clinician_id": "dr-web",
+         "occurred_at": at(12)},
+        {"command": "create_treatment_plan", "patient_id": p, "occurred_at": at(13)} | plan,
+        {"command": "refer", "patient_id": p, "referral_id": "ref-web-1", "specialty": "trauma",
+         "occurred_at": at(15)},
+        {"command": "review_treatment_plan", "patient_id": p, "plan_id": "plan-web",
+         "outcome": "continue", "objectives": {"o-1": "met"}, "occurred_at": at(20)},
+        {"command": "close_referral", "patient_id": p, "referral_id": "ref-web-1",
+         "outcome": "completed", "occurred_at": at(22)},
+        {"command": "refer", "patient_id": p, "referral_id": "ref-web-2",
+         "specialty": "psychiatry", "to_clinician_id": "dr-psy", "occurred_at": at(25)},
+    ]  # fmt: skip
+    report = import_lines(application, (json.dumps(c) for c in lines), actor="web-test")
+    assert not report.rejected, report.rejected
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     store = tmp_path_factory.mktemp("web") / "journey.db"
@@ -100,6 +147,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     time.sleep(1.1)
     patient = "demo-000001"
     amended = _amend(application, commands, patient)
+    _care(application)
     port = _free_port()
     config = uvicorn.Config(
         create_app(application, settings), host="127.0.0.1", port=port, log_level="warning"

@@ -17,6 +17,19 @@ from tests.web.conftest import SCREENSHOTS
 
 pytestmark = pytest.mark.browser
 
+CARE = [
+    {"command": "admit", "patient_id": "p-rep", "level": "iop",
+     "occurred_at": "2026-01-05T09:00:00+00:00", "timezone": "UTC"},
+    {"command": "assign_primary_therapist", "patient_id": "p-rep", "clinician_id": "dr-r",
+     "occurred_at": "2026-01-05T10:00:00+00:00"},
+    {"command": "create_treatment_plan", "patient_id": "p-rep", "plan_id": "plan-r",
+     "occurred_at": "2026-01-06T10:00:00+00:00", "goals": [
+         {"goal_id": "g-1", "dimension": "biomedical",
+          "objectives": [{"objective_id": "o-1", "target_date": "2026-02-15"}]}]},
+    {"command": "refer", "patient_id": "p-rep", "referral_id": "ref-r",
+     "specialty": "medical", "occurred_at": "2026-01-07T10:00:00+00:00"},
+]  # fmt: skip
+
 
 def test_report_renders_in_chromium(browser: Any, tmp_path: Path) -> None:
     from datetime import date
@@ -35,7 +48,7 @@ def test_report_renders_in_chromium(browser: Any, tmp_path: Path) -> None:
     run = [sys.executable, "-m", "interfaces"]
     subprocess.run(
         [*run, "import", "-"],
-        input=commands + json.dumps(fix) + "\n",
+        input=commands + json.dumps(fix) + "\n" + "".join(json.dumps(c) + "\n" for c in CARE),
         env=env,
         text=True,
         check=True,
@@ -61,4 +74,19 @@ def test_report_renders_in_chromium(browser: Any, tmp_path: Path) -> None:
     assert page.locator("svg[role=img]").count() >= 1
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "audit-report.png"))
+    care = tmp_path / "care.html"
+    subprocess.run(
+        [*run, "audit-report", "p-rep", "--out", str(care), "--as-of", "2026-02-01T00:00:00Z"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    page.goto(care.as_uri())
+    text = page.inner_text("body")
+    assert "Primary therapist: dr-r." in text
+    assert "plan-r" in text and "OVERDUE" in text  # created 2026-01-06, never reviewed
+    assert "ref-r" in text and "open" in text
+    assert "judged week(s) without an individual session with the primary therapist" in text
+    assert errors == []
+    page.screenshot(path=str(SCREENSHOTS / "audit-report-care.png"), full_page=True)
     context.close()

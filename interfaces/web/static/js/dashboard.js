@@ -1,9 +1,11 @@
 // The program dashboard: reads the filters, fetches the analytics API (the same endpoints the
 // CLI's figures come from) and hands each answer to its figure.
 
-import { clearError, getJson, readQuery, setupKeyForm, setupPatientForm, showError, writeQuery } from "./api.js";
+import { ApiError, clearError, getJson, readQuery, setupKeyForm, setupPatientForm, showError, writeQuery } from "./api.js";
 import { palette, setupTableToggles } from "./charts.js";
+import { careStandards, careStandardsMissing } from "./dashboard_care.js";
 import * as figures from "./dashboard_figures.js";
+import { inFuture } from "./zoned.js";
 
 const DAY = 86400000;
 const isoDate = (d) => d.toISOString().slice(0, 10);
@@ -53,10 +55,15 @@ async function load(filters) {
   writeQuery({ at: filters.at, from: filters.from, to: filters.to, levels: filters.levels?.join(",") });
   // "As of date D" is the end of D in UTC: the first instant of D + 1.
   const at = `${addDays(filters.at, 1)}T00:00:00+00:00`;
-  document.getElementById("as-of-note").textContent = `Figures as of ${at}; period ${filters.from} to ${filters.to}.`;
+  document.getElementById("as-of-note").textContent = `Figures as of ${at} (the end of ${filters.at} in UTC); period ${filters.from} to ${filters.to}.`;
+  // The default as-of date is today, whose end lies ahead: say that those figures are a
+  // projection (open stays run on to that instant; nothing not yet recorded is counted).
+  const future = document.getElementById("future-note");
+  future.hidden = !inFuture(at);
+  future.textContent = future.hidden ? "" : `As of ${at} is in the future: the figures project what is recorded now to that instant (stays still open count to it).`;
   const period = { from: filters.from, to: filters.to, at };
   try {
-    const [pal, census, daily, los, flow, retention, intensity] = await Promise.all([
+    const [pal, census, daily, los, flow, retention, intensity, care] = await Promise.all([
       palette(),
       getJson("/v1/analytics/census", { at }),
       getJson("/v1/analytics/census/daily", period),
@@ -64,6 +71,10 @@ async function load(filters) {
       getJson("/v1/analytics/transitions", period),
       getJson("/v1/analytics/retention", { at }),
       getJson("/v1/analytics/intensity", { at }),
+      getJson("/v1/analytics/care-standards", { at }).catch((error) => {
+        if (error instanceof ApiError && error.status === 404) return { missing: 404 };
+        throw error;
+      }),
     ]);
     levelBoxes(Object.keys(census.levels), filters.levels);
     const shown = (level) => !filters.levels || filters.levels.includes(level);
@@ -74,6 +85,8 @@ async function load(filters) {
     figures.flow(flow, shown, pal);
     figures.retention(retention);
     figures.intensity(intensity, shown, pal);
+    if (care.missing) careStandardsMissing(care.missing);
+    else careStandards(care, shown, pal);
     document.body.dataset.loaded = String(Date.now());
   } catch (error) {
     showError(error);

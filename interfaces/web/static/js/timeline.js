@@ -1,39 +1,15 @@
 // The journey timeline: one lane per level with its stays as coloured bands, a lane of
 // sessions (marks sized by duration, styled by status, as corrected) and a lane of
 // corrections and voids. The same lanes, colours and marks as the auditors' report
-// (interfaces/web/timeline.py), from the same palette.json, journey and history.
+// (audit/timeline_svg.py), from the same palette.json, journey and session log
+// (GET /v1/patients/{id}/sessions: the server folds corrections and voids once; this file
+// only draws the sessions it gives).
 
 import { draw, levelColour, table } from "./charts.js";
 
 const DAY = 86400000;
 const ms = (text) => Date.parse(text);
 const day = (text) => (text ? text.slice(0, 10) : "open");
-
-// Every recorded session with its corrections applied and its void noted.
-export function sessionsOf(events) {
-  const found = new Map();
-  for (const e of events) {
-    const p = e.payload;
-    const s = found.get(p.session_id);
-    if (p.type === "SessionRecorded") {
-      found.set(p.session_id, {
-        id: p.session_id, at: e.occurred_at, minutes: p.duration_minutes, status: p.status,
-        approach: p.approach, format: p.format, voided: false, amendments: [],
-      });
-    } else if (p.type === "SessionCorrected" && s) {
-      s.at = p.session_occurred_at || s.at;
-      s.minutes = p.duration_minutes || s.minutes;
-      s.status = p.status || s.status;
-      s.approach = p.approach || s.approach;
-      s.format = p.format || s.format;
-      s.amendments.push(`corrected: ${p.reason}`);
-    } else if (p.type === "SessionEnteredInError" && s) {
-      s.voided = true;
-      s.amendments.push(`void: ${p.reason}`);
-    }
-  }
-  return [...found.values()].sort((a, b) => ms(a.at) - ms(b.at));
-}
 
 // The shown period: from the day before the first admission to T, or for a discharged
 // patient to a week after the last discharge when that comes first.
@@ -47,29 +23,32 @@ export function range(view) {
 
 export const radius = (minutes) => 2 + Math.sqrt(Math.max(minutes, 1)) / 2.5;
 
+// A session's mark text, as the report's SVG writes it (audit/timeline_svg.session_label).
+const sessionLabel = (s) => `${s.session_id} ${s.started_local.slice(0, 16).replace("T", " ")}: ${s.format} ${s.approach}, ${s.duration_minutes} min, ${s.shown_status}`;
+
 function sessionPoint(s, pal) {
   const colour = s.voided ? pal.sessions.voided : pal.sessions[s.status] || pal.sessions.cancelled;
   const filled = s.status === "attended" && !s.voided;
   return {
-    value: [ms(s.at), "sessions"], name: s.id,
-    symbol: "circle", symbolSize: 2 * radius(s.minutes),
+    value: [ms(s.started_at), "sessions"], name: s.session_id,
+    symbol: "circle", symbolSize: 2 * radius(s.duration_minutes),
     itemStyle: {
       color: filled ? colour : "rgba(0,0,0,0)", opacity: filled ? 0.55 : 1, borderColor: colour,
       borderWidth: 1.5, borderType: s.status === "cancelled" || s.voided ? "dashed" : "solid",
     },
-    tip: `${s.id} ${day(s.at)}: ${s.approach}, ${s.format}, ${s.minutes} min, ${s.voided ? "voided" : s.status}`,
+    tip: sessionLabel(s),
   };
 }
 
 function amendmentPoint(s, pal) {
   return {
-    value: [ms(s.at), "amendments"], name: s.id,
+    value: [ms(s.started_at), "amendments"], name: s.session_id,
     symbol: s.voided ? "path://M0,0L10,10M10,0L0,10M1,0L10,9M0,1L9,10" : "triangle",
     symbolSize: 11,
     itemStyle: s.voided
       ? { color: pal.amendments.void, borderColor: pal.amendments.void, borderWidth: 2 }
       : { color: pal.amendments.correction },
-    tip: `${s.id}: ${s.amendments.join("; ")}`,
+    tip: `${s.session_id}: ${s.amendments.join("; ")}`,
   };
 }
 
@@ -94,15 +73,16 @@ function renderBand(params, api) {
   return shape && { type: "rect", shape, style: api.style() };
 }
 
-export function drawTimeline(view, events, pal) {
+// `log` is the answer of GET /v1/patients/{id}/sessions, or null without history.read.
+export function drawTimeline(view, log, pal) {
   const lanes = [...Object.keys(view.days_by_level), "sessions", "amendments"];
   const [start, end] = range(view);
-  const sessions = events ? sessionsOf(events).filter((s) => ms(s.at) <= ms(view.as_of)) : [];
+  const sessions = log ? log.sessions : [];
   const amended = sessions.filter((s) => s.amendments.length);
   const stays = view.episodes.flatMap((e) => e.stays);
   const summary = `Timeline of patient ${view.patient_id} from ${new Date(start).toISOString().slice(0, 10)} to ${new Date(end).toISOString().slice(0, 10)}: ` +
     `${stays.length} stays in ${view.episodes.length} episodes, ` +
-    (events ? `${sessions.length} sessions, ${amended.length} corrected or voided.` : "sessions, corrections and voids not shown (they need the history.read permission).");
+    (log ? `${sessions.length} sessions, ${amended.length} corrected or voided.` : "sessions, corrections and voids not shown (they need the history.read permission).");
   draw("timeline-chart", {
     grid: { left: 90, right: 24, top: 12, bottom: 70 },
     tooltip: { trigger: "item", formatter: (p) => p.data.tip },
@@ -118,9 +98,10 @@ export function drawTimeline(view, events, pal) {
   document.getElementById("timeline-summary").textContent = summary;
   table("timeline-stays", "Stays", ["episode", "level", "started", "ended", "days"],
     view.episodes.flatMap((e) => e.stays.map((s) => [e.number, s.level, s.started_at, s.ended_at || "open", s.days])));
-  table("timeline-sessions", events ? "Sessions (as corrected)" : "Sessions need the history.read permission",
-    ["session", "started", "approach", "minutes", "status", "amendments"],
-    sessions.map((s) => [s.id, s.at, s.approach, s.minutes, s.voided ? "voided" : s.status, s.amendments.join("; ") || "–"]));
+  const started = log ? `started (local time, ${log.timezone})` : "started";
+  table("timeline-sessions", log ? "Sessions (as corrected)" : "Sessions need the history.read permission",
+    ["session", started, "format", "approach", "minutes", "status", "amendments"],
+    sessions.map((s) => [s.session_id, s.started_local, s.format, s.approach, s.duration_minutes, s.shown_status, s.amendments.join("; ") || "-"]));
   legend(pal);
 }
 
