@@ -26,7 +26,7 @@ def test_import_and_history_of_the_program(tmp_path: Path) -> None:
     text = journey(store, "history", "p-1", "--json").stdout
     events = json.loads(text)["events"]
     assert 'Z"' not in text and all(e["recorded_at"].endswith("+00:00") for e in events)
-    assert events[0]["occurred_at"] == "2026-01-05T09:00:00-07:00"  # as entered
+    assert events[0]["occurred_at"] == "2026-01-05T16:00:00+00:00"  # 09:00-07:00, in UTC
     assert [e["payload"]["type"] for e in events][-2:] == ["PatientReferred", "ReferralClosed"]
     assert events[4]["payload"] == {
         "type": "PatientReferred",

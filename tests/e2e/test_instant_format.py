@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from journey.settings import Settings
 
+from config.settings import Settings
 from interfaces.api import create_app
 from interfaces.bootstrap import build_application
 from tests.cli_support import run_journey
@@ -122,8 +122,7 @@ def test_http_outputs_write_one_instant_format(store: str) -> None:
 def test_kafka_records_write_one_instant_format() -> None:
     """The event topic's value and CloudEvents time headers: UTC, `+00:00`, also for an
     event given with another offset."""
-    from consumers.cloudevents import envelope_from_record, event_record, header_map
-
+    from publishing.cloudevents import envelope_from_record, event_record, header_map
     from tests.unit.builders import StreamBuilder, utc
 
     (envelope,) = (

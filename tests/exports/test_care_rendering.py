@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from infra import fhir_validator
-from infra._common import ServiceError
 
 from audit.report import _rows
 from audit.report_care import care_sections
+from devtools import fhir_validator
+from devtools._common import ServiceError
 from journey.catalog import default_catalog
 from projections.care_view import care_view
 from projections.exports.fhir import builder

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from journey.settings import Settings
 
 from audit.report import render_report
 from audit.timeline_svg import session_label
 from audit.verify import verify_patient
+from config.settings import Settings
 from interfaces.api.app import create_app
 from journey.application import JourneyApplication
 from projections.care_view import care_view
