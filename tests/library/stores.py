@@ -58,8 +58,9 @@ class OurStore:
         """The aggregate recorder our applications keep snapshots in (the library's class)."""
         return self.factory().aggregate_recorder(purpose="snapshots")
 
-    def tracking_recorder(self) -> TrackingRecorder:
-        return self.factory().tracking_recorder()
+    def tracking_recorder(self, kind: type[TrackingRecorder] | None = None) -> TrackingRecorder:
+        """The tracking recorder our settings give (the relay's), or a subclass `kind`."""
+        return self.factory().tracking_recorder(kind)
 
     def _close(self, threads_before: set[threading.Thread]) -> None:
         """Closes the factories once the threads a case started have ended: the library's
