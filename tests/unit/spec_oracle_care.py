@@ -95,10 +95,10 @@ def treatment_plan(
     is_open = episodes[-1]["discharged"] is None
     statuses = {}
     for goal in plan.goals:
-        for objective in goal.objectives:
-            named = [r for r in reviews if objective.objective_id in r[2].objectives]
-            statuses[objective.objective_id] = (
-                named[-1][2].objectives[objective.objective_id] if named else "open"
+        for objective in goal["objectives"]:
+            named = [r for r in reviews if objective["objective_id"] in r[2].objectives]
+            statuses[objective["objective_id"]] = (
+                named[-1][2].objectives[objective["objective_id"]] if named else "open"
             )
     counts = {
         s: sum(1 for v in statuses.values() if v == s)
