@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime
 
-from infrastructure.sql import Unit
 from journey.events import EventEnvelope, LevelOfCareChanged, PatientAdmitted, PatientDischarged
 from projections.census import CHAIN_GAP_DAYS, stay_days
 from projections.read_models.chains import chain_admitted, chain_stay_closed
@@ -23,10 +22,11 @@ from projections.read_models.stay_counters import (
     stay_opened,
 )
 from projections.read_models.stays_cache import forget_stays
+from projections.read_models.unit import ReadModelUnit
 from projections.timeline import Stay
 
 
-def _open_stay(unit: Unit, patient: PatientRow, level: str, asam_code: str | None) -> date:
+def _open_stay(unit: ReadModelUnit, patient: PatientRow, level: str, asam_code: str | None) -> date:
     """Inserts the stay the (already updated) patient row says is open; returns its first
     census date. `asam_code`: as entered (None for events stored before codes were kept)."""
     at = patient.current_stay_started_at
@@ -43,7 +43,7 @@ def _open_stay(unit: Unit, patient: PatientRow, level: str, asam_code: str | Non
     return first
 
 
-def _close_stay(unit: Unit, patient: PatientRow, at: datetime, ended_by: str) -> int:
+def _close_stay(unit: ReadModelUnit, patient: PatientRow, at: datetime, ended_by: str) -> int:
     """Ends the open stay at `at`; returns its days (counted midnights)."""
     assert patient.current_level is not None
     assert patient.current_stay_started_at is not None
@@ -89,7 +89,7 @@ def _admitted_row(
 
 
 def on_admitted(
-    unit: Unit, envelope: EventEnvelope, event: PatientAdmitted, patient: PatientRow | None
+    unit: ReadModelUnit, envelope: EventEnvelope, event: PatientAdmitted, patient: PatientRow | None
 ) -> PatientRow | None:
     if patient is not None and patient.is_active:
         return patient
@@ -109,7 +109,10 @@ def on_admitted(
 
 
 def on_level_changed(
-    unit: Unit, envelope: EventEnvelope, event: LevelOfCareChanged, patient: PatientRow | None
+    unit: ReadModelUnit,
+    envelope: EventEnvelope,
+    event: LevelOfCareChanged,
+    patient: PatientRow | None,
 ) -> PatientRow | None:
     if patient is None or not patient.is_active:
         return patient
@@ -136,7 +139,10 @@ def on_level_changed(
 
 
 def on_discharged(
-    unit: Unit, envelope: EventEnvelope, event: PatientDischarged, patient: PatientRow | None
+    unit: ReadModelUnit,
+    envelope: EventEnvelope,
+    event: PatientDischarged,
+    patient: PatientRow | None,
 ) -> PatientRow | None:
     if patient is None or not patient.is_active:
         return patient

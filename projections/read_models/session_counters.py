@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from infrastructure.sql import Unit
 from journey.catalog import default_catalog
 from projections.calendar import require_aware
 from projections.read_models import counters, weeks
 from projections.read_models.patients import PatientRow, calendar_for
 from projections.read_models.stays_cache import stays_of
+from projections.read_models.unit import ReadModelUnit
 from projections.session_log import SessionState
 
 ATTENDED, NO_SHOW = "attended", "no_show"
@@ -34,7 +34,7 @@ def counts_toward_intensity(approach: str) -> bool:
     return found is not None and found.counts_toward_intensity
 
 
-def level_at(unit: Unit, patient: PatientRow | None, at: datetime) -> str | None:
+def level_at(unit: ReadModelUnit, patient: PatientRow | None, at: datetime) -> str | None:
     """The level of the stay in force at `at` (None outside every stay)."""
     if patient is None:
         return None
@@ -45,14 +45,16 @@ def level_at(unit: Unit, patient: PatientRow | None, at: datetime) -> str | None
     return found[0] if found else None
 
 
-def _attendance(unit: Unit, at: datetime, status: str, level: str | None, sign: int) -> None:
+def _attendance(
+    unit: ReadModelUnit, at: datetime, status: str, level: str | None, sign: int
+) -> None:
     if level is not None and status in (ATTENDED, NO_SHOW):
         deltas = (sign, 0) if status == ATTENDED else (0, sign)
         counters.add(unit, "rm_attendance_days", (utc_day(at), level), deltas)
 
 
 def session_counted(
-    unit: Unit, patient: PatientRow | None, session: SessionState, sign: int
+    unit: ReadModelUnit, patient: PatientRow | None, session: SessionState, sign: int
 ) -> None:
     """Adds (sign +1) or removes (-1) what `session` contributes."""
     if session.voided or patient is None:
@@ -64,7 +66,9 @@ def session_counted(
         weeks.add_minutes(unit, patient, day, sign * session.duration_minutes)
 
 
-def stay_boundary(unit: Unit, before: PatientRow | None, after: PatientRow, at: datetime) -> None:
+def stay_boundary(
+    unit: ReadModelUnit, before: PatientRow | None, after: PatientRow, at: datetime
+) -> None:
     """Re-levels the sessions at or after `at`; restates the weeks around `at`."""
     old = before.current_level if before is not None and before.is_active else None
     new = after.current_level if after.is_active else None

@@ -18,7 +18,7 @@ from projections.analytics.disclosure import release
 from projections.analytics.intensity import Intensity, LevelIntensity
 from projections.analytics.retention import Retention
 from projections.analytics.transitions import TransitionPair, Transitions
-from tests.readmodels.support import load
+from tests.readmodels.support import follow, load
 
 KEYS = "ka=ann:analyst;kd=dee:admin"
 ANALYST, ADMIN = {"X-API-Key": "ka"}, {"X-API-Key": "kd"}
@@ -31,6 +31,7 @@ def _admit(pid: str, at: datetime, level: str = "inpatient") -> dict[str, Any]:
 
 
 def _client(app: JourneyApplication, url: str) -> TestClient:
+    follow(app, url)  # the projection worker's part: the API only reads
     return TestClient(create_app(app, Settings(database_url=url, auth=True, api_keys=KEYS)))
 
 

@@ -12,7 +12,7 @@ import pytest
 from infrastructure.sql import connect
 from journey.application import JourneyApplication
 from journey.commands import parse_command
-from projections.read_models.handlers import apply_event
+from projections.read_models.handlers import apply_events
 from projections.read_models.schema import create_tables
 from tests.readmodels.support import dump, load, rows
 
@@ -57,7 +57,7 @@ def _apply_history(app: JourneyApplication, url: str, patient_ids: list[str]) ->
     try:
         with db.transaction() as unit:
             create_tables(unit)
-            return [apply_event(unit, e) for pid in patient_ids for e in app.history(pid)]
+            return [apply_events(unit, [e]) == 1 for pid in patient_ids for e in app.history(pid)]
     finally:
         db.close()
 

@@ -7,13 +7,13 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from consumers.projector_log import LogFollower, follow_log
 from consumers.replay import compare, live_position, rebuild_into, tables_for
 from infrastructure.sql import connect
 from interfaces.demo_cohort import generate_cohort
 from journey.application import JourneyApplication
 from journey.commands import parse_command
 from projections.read_models.schema import READ_MODEL_TABLES
+from tests.readmodels.support import follow
 
 
 def test_replay_equals_live_then_spots_a_changed_row(
@@ -23,7 +23,7 @@ def test_replay_equals_live_then_spots_a_changed_row(
     commands = [parse_command(c) for c in generate_cohort(25, seed=5, until=date(2026, 5, 1))]
     app.handle_many(commands, atomic=True, now=datetime(2026, 5, 2, tzinfo=UTC))
     live = connect(store_url)
-    follow_log(LogFollower(app, live), once=True)
+    follow(app, store_url)
     scratch = connect(f"sqlite:///{tmp_path}/replay.db")
     seen: list[int] = []
     stop = live_position(live, app)
