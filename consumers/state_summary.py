@@ -31,7 +31,9 @@ from projections.journey import journey_view
 from projections.journey_view import JourneyStatus, JourneyView, WeekView
 
 SUMMARY_TYPE = "JourneySummary"
-SUMMARY_VERSION = 1
+# 2: current_week gained evidence_based_hours, individual_with_primary and
+# weekly_individual_met; primary_therapist, plan_overdue and review_overdue were added.
+SUMMARY_VERSION = 2
 
 
 class JourneySummary(BaseModel):
@@ -51,6 +53,15 @@ class JourneySummary(BaseModel):
     days_by_level: dict[str, int]
     continuous_care_days: int
     meets_90_day_benchmark: bool
+    primary_therapist: str | None = Field(
+        description="clinician of the latest assignment of the open episode"
+    )
+    plan_overdue: bool = Field(
+        description="the open episode has no treatment plan past its level's plan_due_days"
+    )
+    review_overdue: bool = Field(
+        description="the open episode's treatment plan is past its next review date"
+    )
     current_week: WeekView | None = Field(
         description="the journey's row for the ISO week holding as_of, if listed"
     )
@@ -90,6 +101,9 @@ def summarize(events: Sequence[EventEnvelope]) -> JourneySummary:
         days_by_level=view.days_by_level,
         continuous_care_days=view.continuous_care_days,
         meets_90_day_benchmark=view.meets_90_day_benchmark,
+        primary_therapist=view.primary_therapist,
+        plan_overdue=view.plan_overdue,
+        review_overdue=view.treatment_plan is not None and view.treatment_plan.review_overdue,
         current_week=view.weeks[0] if view.weeks else None,
         last_event_id=last.event_id,
         last_event_version=last.version,

@@ -24,8 +24,17 @@ def journey_text(view: dict[str, Any]) -> str:
         f"tz={view['timezone']}",
         f"as of {view['as_of']}"
         + (f", as known at {view['known_at']}" if view["known_at"] else ""),
+    ]
+    if view.get("as_of_in_future"):
+        out.append(
+            "NOTE: as of is in the future: the figures project it (days counted as if the"
+            " current stay runs on and nothing else happens)"
+        )
+    out += [
         f"days in care {view['days_in_care']}, continuous {view['continuous_care_days']} "
         f"(90-day benchmark {'met' if view['meets_90_day_benchmark'] else 'not met'})",
+        f"primary therapist {view['primary_therapist'] or '-'}",
+        _plan_line(view),
         "",
         table(["level", "days"], list(view["days_by_level"].items())),
         "",
@@ -36,27 +45,64 @@ def journey_text(view: dict[str, Any]) -> str:
         for s in e["stays"]
     ]
     out += [table(["episode", "level", "started", "ended", "days"], stays), ""]
-    weeks = [
-        (
-            w["week"],
-            " ".join(f"{k}:{v}" for k, v in w["level_days"].items()),
-            w["attended_hours"],
-            w["other_hours"],
-            w["expected_min_hours"],
-            w["expected_max_hours"],
-            w["status"],
-            "yes" if w["complete"] else "no",
-        )
-        for w in view["weeks"]
-    ]
-    headers = ["week", "levels", "hours", "other", "min", "max", "status", "complete"]
-    out += [table(headers, weeks), ""]
+    if view["referrals"]:
+        out += [_referrals_table(view["referrals"]), ""]
+    out += [_weeks_table(view["weeks"]), ""]
     s = view["sessions"]
     out.append(
         f"sessions: attended {s['attended']}, no-show {s['no_show']}, cancelled {s['cancelled']}"
         f", voided {s['voided']}, attendance rate {s['attendance_rate']}"
     )
     return "\n".join(out)
+
+
+def _plan_line(view: dict[str, Any]) -> str:
+    plan = view["treatment_plan"]
+    if plan is None:
+        return "treatment plan: none" + (" (OVERDUE)" if view["plan_overdue"] else "")
+    objectives = ", ".join(f"{k} {n}" for k, n in plan["objectives"].items())
+    due = f"next review due {plan['next_review_due']}"
+    return (
+        f"treatment plan {plan['plan_id']} created {plan['created_at']}, "
+        f"{plan['reviews']} review(s), {due}{' (OVERDUE)' if plan['review_overdue'] else ''}; "
+        f"objectives: {objectives}"
+    )
+
+
+def _referrals_table(referrals: list[dict[str, Any]]) -> str:
+    rows = [
+        (
+            r["referral_id"],
+            r["specialty"],
+            r["referred_at"],
+            r["closed_at"] or "(open)",
+            r["outcome"],
+            r["days_open"],
+        )
+        for r in referrals
+    ]
+    return table(["referral", "specialty", "referred", "closed", "outcome", "days open"], rows)
+
+
+def _weeks_table(weeks: list[dict[str, Any]]) -> str:
+    met = {True: "yes", False: "NO", None: "-"}
+    rows = [
+        (
+            w["week"],
+            " ".join(f"{k}:{v}" for k, v in w["level_days"].items()),
+            w["attended_hours"],
+            w["evidence_based_hours"],
+            w["other_hours"],
+            w["expected_min_hours"],
+            w["expected_max_hours"],
+            w["status"],
+            "yes" if w["complete"] else "no",
+            met[w["weekly_individual_met"]],
+        )
+        for w in weeks
+    ]
+    headers = ["week", "levels", "hours", "evidence", "other", "min", "max", "status", "complete"]
+    return table([*headers, "primary 1:1"], rows)
 
 
 def history_text(events: Sequence[EventEnvelope]) -> str:

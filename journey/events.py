@@ -4,7 +4,7 @@ in this shape; the JSON Schemas of the topic contract are generated from these m
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -96,13 +96,77 @@ class PatientDischarged(_Payload):
     reason: str
 
 
+class PrimaryTherapistAssigned(_Payload):
+    """The clinician became the patient's primary therapist for the open episode."""
+
+    type: Literal["PrimaryTherapistAssigned"] = "PrimaryTherapistAssigned"
+    clinician_id: str
+    previous_clinician_id: str | None = None
+
+
+class PlanObjective(_Payload):
+    """A measurable objective of a treatment-plan goal, due by a local date."""
+
+    objective_id: str
+    target_date: date = Field(description="local date (the patient's time zone)")
+    description: str | None = None
+
+
+class PlanGoal(_Payload):
+    """A treatment-plan goal addressing one ASAM dimension."""
+
+    goal_id: str
+    dimension: str
+    description: str | None = None
+    objectives: list[PlanObjective]
+
+
+class TreatmentPlanCreated(_Payload):
+    """A personalized treatment plan was created for the open episode."""
+
+    type: Literal["TreatmentPlanCreated"] = "TreatmentPlanCreated"
+    plan_id: str
+    goals: list[PlanGoal]
+
+
+class TreatmentPlanReviewed(_Payload):
+    """The plan was reviewed; `objectives` gives objective id -> status ({} when none)."""
+
+    type: Literal["TreatmentPlanReviewed"] = "TreatmentPlanReviewed"
+    plan_id: str
+    outcome: str
+    objectives: dict[str, str] = Field(default_factory=dict)
+
+
+class PatientReferred(_Payload):
+    """The patient was referred to a specialist."""
+
+    type: Literal["PatientReferred"] = "PatientReferred"
+    referral_id: str
+    specialty: str
+    to_clinician_id: str | None = None
+
+
+class ReferralClosed(_Payload):
+    """A referral was closed with an outcome."""
+
+    type: Literal["ReferralClosed"] = "ReferralClosed"
+    referral_id: str
+    outcome: str
+
+
 Payload = Annotated[
     PatientAdmitted
     | LevelOfCareChanged
     | SessionRecorded
     | SessionCorrected
     | SessionEnteredInError
-    | PatientDischarged,
+    | PatientDischarged
+    | PrimaryTherapistAssigned
+    | TreatmentPlanCreated
+    | TreatmentPlanReviewed
+    | PatientReferred
+    | ReferralClosed,
     Field(discriminator="type"),
 ]
 

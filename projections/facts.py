@@ -1,7 +1,8 @@
 """The journey's intermediate results, exact and reusable (live query, read models, replay).
 
 `journey_facts` is the whole fold: filter by K, build episodes and stays as of T, date the
-levels by midnight census, apply session corrections and voids, then summarize ISO weeks.
+levels by midnight census, apply session corrections and voids, fold the care events
+(primary therapist, treatment plan, referrals), then summarize ISO weeks.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import date, datetime
 from journey.catalog import Catalog, default_catalog
 from journey.events import EventEnvelope
 from projections.calendar import LocalCalendar, require_aware
+from projections.care import CareFacts, care_facts, collect_care
 from projections.census import DayLevel, day_levels
 from projections.session_log import SessionState, fold_sessions, sessions_as_of
 from projections.timeline import Timeline, build_timeline
@@ -38,6 +40,7 @@ class JourneyFacts:
     levels: dict[date, DayLevel]
     sessions: list[SessionState]
     weeks: list[WeekSummary]
+    care: CareFacts
 
 
 def visible_events(
@@ -65,7 +68,8 @@ def journey_facts(
     calendar = LocalCalendar(timeline.timezone or FALLBACK_TIMEZONE)
     levels = day_levels(timeline, calendar, as_of)
     sessions = sessions_as_of(fold_sessions(known), as_of)
-    weeks = summarize_weeks(levels, sessions, calendar, catalog)
+    care = care_facts(collect_care(known), timeline, calendar, catalog, as_of)
+    weeks = summarize_weeks(levels, sessions, calendar, catalog, care.primary_at)
     return JourneyFacts(
         patient_id=known[0].patient_id,
         as_of=as_of,
@@ -76,4 +80,5 @@ def journey_facts(
         levels=levels,
         sessions=sessions,
         weeks=weeks,
+        care=care,
     )

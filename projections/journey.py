@@ -19,14 +19,17 @@ from fractions import Fraction
 
 from journey.catalog import Catalog
 from journey.events import EventEnvelope
+from projections.care import PlanFacts, ReferralFacts
 from projections.census import days_by_level, episode_days, latest_chain, stay_days
 from projections.facts import JourneyFacts, journey_facts
 from projections.journey_view import (
     EpisodeView,
     JourneyStatus,
     JourneyView,
+    ReferralView,
     SessionCounts,
     StayView,
+    TreatmentPlanView,
     WeekView,
 )
 from projections.session_log import SessionState
@@ -42,18 +45,20 @@ def project_journey(
     as_of: datetime,
     known_at: datetime | None = None,
     catalog: Catalog | None = None,
+    now: datetime | None = None,
 ) -> JourneyView | None:
     """The journey of one patient (events in stream order) as of T, as known at K.
 
     Returns None when no event is recorded at or before `known_at` (unknown patient).
+    `now`, when given, is the moment of the query: an `as_of` after it is marked.
     """
     facts = journey_facts(events, as_of=as_of, known_at=known_at, catalog=catalog)
-    return None if facts is None else journey_view(facts)
+    return None if facts is None else journey_view(facts, now=now)
 
 
-def journey_view(facts: JourneyFacts) -> JourneyView:
+def journey_view(facts: JourneyFacts, *, now: datetime | None = None) -> JourneyView:
     """Round and shape the exact facts into the served view."""
-    timeline, calendar = facts.timeline, facts.calendar
+    timeline, calendar, care = facts.timeline, facts.calendar, facts.care
     latest = timeline.latest
     open_stay = latest.stays[-1] if latest is not None and latest.is_open else None
     by_level = days_by_level(facts.levels, facts.catalog.level_ids())
@@ -64,6 +69,7 @@ def journey_view(facts: JourneyFacts) -> JourneyView:
         patient_id=facts.patient_id,
         as_of=facts.as_of,
         known_at=facts.known_at,
+        as_of_in_future=now is not None and facts.as_of > now,
         status=_status(latest),
         current_level=open_stay.level if open_stay else None,
         current_stay_started_at=open_stay.started_at if open_stay else None,
@@ -74,8 +80,37 @@ def journey_view(facts: JourneyFacts) -> JourneyView:
         days_in_care=sum(by_level.values()),
         continuous_care_days=continuous,
         meets_90_day_benchmark=continuous >= BENCHMARK_DAYS,
+        primary_therapist=care.primary_therapist,
+        treatment_plan=_plan(care.treatment_plan),
+        plan_overdue=care.plan_overdue,
+        referrals=[_referral(r) for r in care.referrals],
         weeks=[_week(w) for w in facts.weeks],
         sessions=_session_counts(facts.sessions),
+    )
+
+
+def _plan(plan: PlanFacts | None) -> TreatmentPlanView | None:
+    if plan is None:
+        return None
+    return TreatmentPlanView(
+        plan_id=plan.plan_id,
+        created_at=plan.created_at,
+        reviews=plan.reviews,
+        last_reviewed_at=plan.last_reviewed_at,
+        next_review_due=plan.next_review_due,
+        review_overdue=plan.review_overdue,
+        objectives=plan.objectives,
+    )
+
+
+def _referral(referral: ReferralFacts) -> ReferralView:
+    return ReferralView(
+        referral_id=referral.referral_id,
+        specialty=referral.specialty,
+        referred_at=referral.referred_at,
+        closed_at=referral.closed_at,
+        outcome=referral.outcome,
+        days_open=referral.days_open,
     )
 
 
@@ -122,7 +157,10 @@ def _week(week: WeekSummary) -> WeekView:
         start_date=week.monday,
         attended_hours=_round2(week.attended_minutes, 60),
         other_hours=_round2(week.other_minutes, 60),
+        evidence_based_hours=_round2(week.evidence_based_minutes, 60),
         individual_sessions=week.individual_sessions,
+        individual_with_primary=week.individual_with_primary,
+        weekly_individual_met=week.weekly_individual_met,
         level_days=week.level_days,
         expected_min_hours=_round(week.expected_min_hours),
         expected_max_hours=_round(week.expected_max_hours),

@@ -29,10 +29,10 @@ def patient_journey(
     as_of: datetime | None = None,
     known_at: datetime | None = None,
 ) -> JourneyView:
-    """The journey as of `as_of` (default now), from what was known at `known_at`."""
-    view = project_journey(
-        app.history(patient_id), as_of=as_of or datetime.now(UTC), known_at=known_at
-    )
+    """The journey as of `as_of` (default now), from what was known at `known_at`; an
+    `as_of` after now is marked (`as_of_in_future`)."""
+    now = datetime.now(UTC)
+    view = project_journey(app.history(patient_id), as_of=as_of or now, known_at=known_at, now=now)
     if view is None:
         raise UnknownPatient(patient_id)
     return view

@@ -8,9 +8,9 @@ the age group of the episode whose stay gives the date its level.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from fractions import Fraction
 from typing import Literal
 
@@ -21,19 +21,28 @@ from projections.session_log import SessionState
 
 WeekStatus = Literal["no_requirement", "below_minimum", "above_maximum", "within_range"]
 DAYS_PER_WEEK = 7
+JUDGED_WEEK_DAYS = 4  # fewer dated days: a week cut by admission or discharge is not judged
+PrimaryAt = Callable[[datetime], str | None]
 
 
 @dataclass
 class WeekSummary:
-    """One ISO week with exact figures; `expected_*` None = no requirement."""
+    """One ISO week with exact figures; `expected_*` None = no requirement.
+
+    `max_exclusive`: some dated level of the week has an exclusive maximum (catalog
+    `max_inclusive` false), so attending exactly `expected_max_hours` is above it.
+    """
 
     monday: date
     attended_minutes: int = 0
     other_minutes: int = 0
+    evidence_based_minutes: int = 0
     individual_sessions: int = 0
+    individual_with_primary: int = 0
     level_days: dict[str, int] = field(default_factory=dict)
     expected_min_hours: Fraction | None = None
     expected_max_hours: Fraction | None = None
+    max_exclusive: bool = False
     complete: bool = False
 
     @property
@@ -49,13 +58,26 @@ class WeekSummary:
         return Fraction(self.other_minutes, 60)
 
     @property
+    def evidence_based_hours(self) -> Fraction:
+        return Fraction(self.evidence_based_minutes, 60)
+
+    @property
+    def weekly_individual_met(self) -> bool | None:
+        """At least one individual session with the primary therapist; None (not judged)
+        when fewer than 4 of the week's dates have a level."""
+        if sum(self.level_days.values()) < JUDGED_WEEK_DAYS:
+            return None
+        return self.individual_with_primary >= 1
+
+    @property
     def status(self) -> WeekStatus:
         low, high = self.expected_min_hours, self.expected_max_hours
         if low is None and high is None:
             return "no_requirement"
-        if low is not None and self.attended_hours < low:
+        hours = self.attended_hours
+        if low is not None and hours < low:
             return "below_minimum"
-        if high is not None and self.attended_hours >= high:
+        if high is not None and (hours > high or (hours == high and self.max_exclusive)):
             return "above_maximum"
         return "within_range"
 
@@ -80,6 +102,7 @@ class WeeklyRanges:
         self.catalog = catalog
         self._ranges: dict[DayLevel, _Range] = {}
         self.order = {level_id: i for i, level_id in enumerate(catalog.levels)}
+        self.exclusive = {lv.id for lv in catalog.levels.values() if not lv.max_inclusive}
 
     def __getitem__(self, day: DayLevel) -> _Range:
         found = self._ranges.get(day)
@@ -111,6 +134,7 @@ def apply_levels(week: WeekSummary, levels: Mapping[date, DayLevel], ranges: Wee
             maximum += n * high
     week.expected_min_hours = Fraction(minimum, DAYS_PER_WEEK) if has_minimum else None
     week.expected_max_hours = Fraction(maximum, DAYS_PER_WEEK) if every_maximum else None
+    week.max_exclusive = any(day.level in ranges.exclusive for day in counts)
     week.complete = sum(counts.values()) == DAYS_PER_WEEK
 
 
@@ -118,14 +142,21 @@ def _dates(monday: date) -> list[date]:
     return [monday + offset for offset in _WEEK_OFFSETS]
 
 
-def _add_session(week: WeekSummary, session: SessionState, catalog: Catalog) -> None:
+def _add_session(
+    week: WeekSummary, session: SessionState, catalog: Catalog, primary_at: PrimaryAt | None
+) -> None:
     approach = catalog.approaches.get(session.approach)
     if approach is not None and approach.counts_toward_intensity:
         week.attended_minutes += session.duration_minutes
+        if approach.evidence_based:
+            week.evidence_based_minutes += session.duration_minutes
     else:
         week.other_minutes += session.duration_minutes
     if session.format == "individual":
         week.individual_sessions += 1
+        clinician = session.clinician_id
+        if clinician is not None and primary_at is not None:
+            week.individual_with_primary += clinician == primary_at(session.occurred_at)
 
 
 def summarize_weeks(
@@ -133,12 +164,14 @@ def summarize_weeks(
     sessions: Iterable[SessionState],
     calendar: LocalCalendar,
     catalog: Catalog,
+    primary_at: PrimaryAt | None = None,
 ) -> list[WeekSummary]:
     """Weeks holding a dated level or an attended session, ascending.
 
     `sessions` must already be limited to those started at or before T; voided and
     non-attended ones are skipped here. An approach missing from the catalog counts as
-    not toward intensity (other_hours).
+    not toward intensity (other_hours). `primary_at` gives the primary therapist in force
+    at a session's start (None: no session is with the primary therapist).
     """
     weeks = {monday: WeekSummary(monday) for monday in {week_monday(day) for day in levels}}
     for session in sessions:
@@ -147,7 +180,7 @@ def summarize_weeks(
             week = weeks.get(monday)
             if week is None:
                 week = weeks[monday] = WeekSummary(monday)
-            _add_session(week, session, catalog)
+            _add_session(week, session, catalog, primary_at)
     ranges = WeeklyRanges(catalog)
     for week in weeks.values():
         apply_levels(week, levels, ranges)

@@ -54,6 +54,7 @@ def test_import_from_stdin_then_show_json(store: Path) -> None:
         "patient_id",
         "as_of",
         "known_at",
+        "as_of_in_future",
         "status",
         "current_level",
         "current_stay_started_at",
@@ -64,6 +65,10 @@ def test_import_from_stdin_then_show_json(store: Path) -> None:
         "days_in_care",
         "continuous_care_days",
         "meets_90_day_benchmark",
+        "primary_therapist",
+        "treatment_plan",
+        "plan_overdue",
+        "referrals",
         "weeks",
         "sessions",
     ]

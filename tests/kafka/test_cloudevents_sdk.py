@@ -23,6 +23,7 @@ from consumers.histories import HistoryCache
 from consumers.log_reader import LogReader
 from consumers.relay import Relay, RelayConfig
 from consumers.relay_batch import build_batch
+from consumers.state_summary import SUMMARY_VERSION
 from consumers.topics import TopicNames
 from journey.application import JourneyApplication
 from journey.envelopes import to_envelope
@@ -51,7 +52,7 @@ def check_event(event: BaseCloudEvent, value: bytes, summary: bool) -> None:
     assert event.get_time().tzinfo is not None  # type: ignore[union-attr]
     sequence = event.get_extension(SEQUENCE)
     if summary:
-        assert event.get_type() == "org.carejourney.JourneySummary.v1"
+        assert event.get_type() == f"org.carejourney.JourneySummary.v{SUMMARY_VERSION}"
         assert sequence == ce_sequence(data["last_event_version"])
     else:
         assert event.get_id() == data["event_id"]

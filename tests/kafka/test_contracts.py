@@ -18,6 +18,7 @@ from consumers.contracts_draft07 import FORMAT_DRAFT_07, to_draft_07
 from consumers.histories import HistoryCache
 from consumers.log_reader import LogReader
 from consumers.relay_batch import build_batch
+from consumers.state_summary import SUMMARY_VERSION
 from consumers.topics import TopicNames
 from journey.application import JourneyApplication
 from journey.envelopes import to_envelope
@@ -80,8 +81,10 @@ def test_relay_records_validate_against_the_committed_schemas(
     histories = HistoryCache(lambda pid, v: [to_envelope(e) for e in app.events.get(pid, lte=v)])  # type: ignore[arg-type]
     batch = build_batch(page, histories, TopicNames("e", "s"))
     envelope = Draft202012Validator(committed("schemas/EventEnvelope.v1.json"))
-    summary = Draft202012Validator(committed("schemas/JourneySummary.v1.json"))
-    summary_07 = Draft7Validator(committed("schemas/draft-07/JourneySummary.v1.json"))
+    summary = Draft202012Validator(committed(f"schemas/JourneySummary.v{SUMMARY_VERSION}.json"))
+    summary_07 = Draft7Validator(
+        committed(f"schemas/draft-07/JourneySummary.v{SUMMARY_VERSION}.json")
+    )
     for out in batch.records:
         value = json.loads(out.record.value)
         if out.topic == "s":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from journey.catalog import default_catalog
 from journey.events import (
@@ -11,9 +11,14 @@ from journey.events import (
     LevelOfCareChanged,
     PatientAdmitted,
     PatientDischarged,
+    PatientReferred,
+    PrimaryTherapistAssigned,
+    ReferralClosed,
     SessionCorrected,
     SessionEnteredInError,
     SessionRecorded,
+    TreatmentPlanCreated,
+    TreatmentPlanReviewed,
 )
 
 FAR_FUTURE = datetime(2100, 1, 1, tzinfo=UTC)
@@ -33,6 +38,7 @@ class StreamBuilder:
     timezone: str = "UTC"
     events: list[EventEnvelope] = field(default_factory=list)
     level: str | None = None
+    primary: str | None = None
     _last_recorded: datetime | None = None
 
     def _add(self, payload: object, at: datetime, recorded_at: datetime | None) -> StreamBuilder:
@@ -83,7 +89,7 @@ class StreamBuilder:
     def discharge(
         self, at: datetime, reason: str = "completed", recorded_at: datetime | None = None
     ) -> StreamBuilder:
-        self.level = None
+        self.level = self.primary = None
         return self._add(PatientDischarged(reason=reason), at, recorded_at)
 
     def session(
@@ -95,6 +101,7 @@ class StreamBuilder:
         approach: str = "cbt",
         format: str = "group",
         status: str = "attended",
+        clinician_id: str | None = None,
         recorded_at: datetime | None = None,
     ) -> StreamBuilder:
         payload = SessionRecorded(
@@ -104,6 +111,7 @@ class StreamBuilder:
             duration_minutes=minutes,
             delivery="in_person",
             status=status,
+            clinician_id=clinician_id,
         )
         return self._add(payload, at, recorded_at)
 
@@ -124,4 +132,74 @@ class StreamBuilder:
         self, session_id: str, at: datetime, recorded_at: datetime | None = None
     ) -> StreamBuilder:
         payload = SessionEnteredInError(session_id=session_id, reason="wrong patient")
+        return self._add(payload, at, recorded_at)
+
+    def assign(
+        self, clinician_id: str, at: datetime, recorded_at: datetime | None = None
+    ) -> StreamBuilder:
+        previous = self.primary
+        self.primary = clinician_id
+        payload = PrimaryTherapistAssigned(
+            clinician_id=clinician_id, previous_clinician_id=previous
+        )
+        return self._add(payload, at, recorded_at)
+
+    def plan(
+        self,
+        plan_id: str,
+        at: datetime,
+        objectives: dict[str, list[str]] | None = None,
+        recorded_at: datetime | None = None,
+    ) -> StreamBuilder:
+        """`objectives`: goal id -> its objective ids (default one goal, one objective)."""
+        goals = objectives or {f"{plan_id}-g1": [f"{plan_id}-o1"]}
+        dimensions = default_catalog().asam_dimensions
+        payload = TreatmentPlanCreated.model_validate(
+            {
+                "plan_id": plan_id,
+                "goals": [
+                    {
+                        "goal_id": goal_id,
+                        "dimension": dimensions[i % len(dimensions)],
+                        "objectives": [
+                            {"objective_id": o, "target_date": date(2030, 1, 1)} for o in ids
+                        ],
+                    }
+                    for i, (goal_id, ids) in enumerate(goals.items())
+                ],
+            }
+        )
+        return self._add(payload, at, recorded_at)
+
+    def review(
+        self,
+        plan_id: str,
+        at: datetime,
+        objectives: dict[str, str] | None = None,
+        outcome: str = "continue",
+        recorded_at: datetime | None = None,
+    ) -> StreamBuilder:
+        payload = TreatmentPlanReviewed(
+            plan_id=plan_id, outcome=outcome, objectives=objectives or {}
+        )
+        return self._add(payload, at, recorded_at)
+
+    def refer(
+        self,
+        referral_id: str,
+        at: datetime,
+        specialty: str = "trauma",
+        recorded_at: datetime | None = None,
+    ) -> StreamBuilder:
+        payload = PatientReferred(referral_id=referral_id, specialty=specialty)
+        return self._add(payload, at, recorded_at)
+
+    def close_referral(
+        self,
+        referral_id: str,
+        at: datetime,
+        outcome: str = "completed",
+        recorded_at: datetime | None = None,
+    ) -> StreamBuilder:
+        payload = ReferralClosed(referral_id=referral_id, outcome=outcome)
         return self._add(payload, at, recorded_at)

@@ -5,12 +5,14 @@ reader of the SPEC would use them. Slow and obvious on purpose."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from journey.catalog import default_catalog
 from journey.events import EventEnvelope
+from tests.unit import spec_oracle_care as care
 
 CLINICAL = {"PatientAdmitted", "LevelOfCareChanged", "PatientDischarged"}
 
@@ -83,7 +85,10 @@ def _sessions(events: list[EventEnvelope]) -> dict[str, dict[str, Any]]:
 
 
 def oracle(
-    events: list[EventEnvelope], as_of: datetime, known_at: datetime | None
+    events: list[EventEnvelope],
+    as_of: datetime,
+    known_at: datetime | None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     catalog = default_catalog()
     events = [e for e in events if known_at is None or e.recorded_at <= known_at]
@@ -135,10 +140,12 @@ def oracle(
         for k in ("attended", "no_show", "cancelled")
     }
     seen = counts["attended"] + counts["no_show"]
+    plan = care.treatment_plan(events, as_of, episodes, tz)
     return {
         "patient_id": first.patient_id,
         "as_of": _iso(as_of),
         "known_at": _iso(known_at),
+        "as_of_in_future": now is not None and as_of > now,
         "status": status,
         "current_level": latest["stays"][-1]["level"] if is_open else None,  # type: ignore[index]
         "current_stay_started_at": _iso(latest["stays"][-1]["start"]) if is_open else None,  # type: ignore[index]
@@ -149,7 +156,13 @@ def oracle(
         "days_in_care": sum(by_level.values()),
         "continuous_care_days": continuous,
         "meets_90_day_benchmark": continuous >= 90,
-        "weeks": _weeks(date_level, sessions, tz),
+        "primary_therapist": care.primary_therapist(events, as_of, _episodes),
+        "treatment_plan": plan,
+        "plan_overdue": care.plan_overdue(plan, episodes, as_of, tz),
+        "referrals": care.referrals(events, as_of, tz),
+        "weeks": _weeks(
+            date_level, sessions, tz, lambda s: care.primary_therapist(events, s, _episodes)
+        ),
         "sessions": {
             **counts,
             "voided": sum(1 for s in sessions if s["voided"]),
@@ -159,7 +172,10 @@ def oracle(
 
 
 def _weeks(
-    date_level: dict[date, tuple[str, str]], sessions: list[dict[str, Any]], tz: ZoneInfo
+    date_level: dict[date, tuple[str, str]],
+    sessions: list[dict[str, Any]],
+    tz: ZoneInfo,
+    primary_at: Callable[[datetime], str | None],
 ) -> list[dict[str, Any]]:
     catalog = default_catalog()
     attended = [s for s in sessions if s["status"] == "attended" and not s["voided"]]
@@ -183,14 +199,28 @@ def _weeks(
             if ranges and all(r.maximum is not None for r in ranges)
             else None
         )  # type: ignore[operator]
+        exclusive = any(not catalog.levels[lv].max_inclusive for lv, _ in levelled)
         if exp_min is None and exp_max is None:
             status = "no_requirement"
         elif exp_min is not None and hours < exp_min - 1e-9:
             status = "below_minimum"
-        elif exp_max is not None and hours >= exp_max - 1e-9:
+        elif exp_max is not None and (
+            hours > exp_max + 1e-9 or (abs(hours - exp_max) <= 1e-9 and exclusive)
+        ):
             status = "above_maximum"
         else:
             status = "within_range"
+        individual = [s for s in mine if s["format"] == "individual"]
+        with_primary = sum(
+            1
+            for s in individual
+            if s["clinician_id"] is not None and s["clinician_id"] == primary_at(s["occurred_at"])
+        )
+        evidence = sum(
+            s["duration_minutes"]
+            for s in counts
+            if catalog.approaches[s["approach"]].evidence_based
+        )
         level_days: dict[str, int] = {}
         for lv in catalog.levels:
             n = sum(1 for level, _ in levelled if level == lv)
@@ -203,7 +233,10 @@ def _weeks(
                 "start_date": monday.isoformat(),
                 "attended_hours": round(hours, 2),
                 "other_hours": round(other, 2),
-                "individual_sessions": sum(1 for s in mine if s["format"] == "individual"),
+                "evidence_based_hours": round(evidence / 60, 2),
+                "individual_sessions": len(individual),
+                "individual_with_primary": with_primary,
+                "weekly_individual_met": None if len(levelled) < 4 else with_primary >= 1,
                 "level_days": level_days,
                 "expected_min_hours": None if exp_min is None else round(exp_min, 2),
                 "expected_max_hours": None if exp_max is None else round(exp_max, 2),

@@ -211,8 +211,12 @@ def test_iop_week_of_exactly_nine_hours_is_within_range(minutes: list[int], stat
     assert (w.complete, w.level_days, w.status) == (True, {"iop": 7}, status)
 
 
-@pytest.mark.parametrize(("minutes", "status"), [(1200, "above_maximum"), (1199, "within_range")])
-def test_iop_week_of_twenty_hours_is_above_maximum(minutes: int, status: str) -> None:
+@pytest.mark.parametrize(
+    ("minutes", "status"),
+    [(1201, "above_maximum"), (1200, "within_range"), (1199, "within_range")],
+)
+def test_iop_maximum_of_twenty_hours_is_inclusive(minutes: int, status: str) -> None:
+    # SPEC 2: IOP is 9 <= hours <= 20; "more than 20 hours" is partial hospitalization.
     assert iop_week([minutes // 2, minutes - minutes // 2]).status == status
 
 
@@ -229,7 +233,8 @@ def test_outpatient_week_without_hours_is_within_range() -> None:
     assert w.status == "within_range"
 
 
-def test_outpatient_maximum_is_compared_exactly() -> None:
+def test_outpatient_maximum_of_nine_hours_is_exclusive() -> None:
+    # SPEC 2: 9 hours in an outpatient week is IOP intensity, above outpatient's maximum.
     assert iop_week([270, 270], level="outpatient").status == "above_maximum"
     assert iop_week([270, 269], level="outpatient").status == "within_range"
 
@@ -329,9 +334,10 @@ def test_json_has_the_spec_shape() -> None:
     b.transition(utc("2026-01-05T10:00"), "iop").session(utc("2026-01-06T17:00"), 90)
     data: dict[str, Any] = view(b, "2026-03-01T00:00").model_dump(mode="json")
     assert list(data) == [
-        "patient_id", "as_of", "known_at", "status", "current_level",
+        "patient_id", "as_of", "known_at", "as_of_in_future", "status", "current_level",
         "current_stay_started_at", "age_group", "timezone", "episodes", "days_by_level",
-        "days_in_care", "continuous_care_days", "meets_90_day_benchmark", "weeks", "sessions",
+        "days_in_care", "continuous_care_days", "meets_90_day_benchmark",
+        "primary_therapist", "treatment_plan", "plan_overdue", "referrals", "weeks", "sessions",
     ]  # fmt: skip
     assert data["as_of"] == "2026-03-01T00:00:00+00:00"
     assert data["known_at"] is None
@@ -346,7 +352,8 @@ def test_json_has_the_spec_shape() -> None:
     }
     assert list(data["days_by_level"]) == ["detox", "inpatient", "php", "iop", "outpatient"]
     assert list(data["weeks"][1]) == [
-        "week", "start_date", "attended_hours", "other_hours", "individual_sessions",
+        "week", "start_date", "attended_hours", "other_hours", "evidence_based_hours",
+        "individual_sessions", "individual_with_primary", "weekly_individual_met",
         "level_days", "expected_min_hours", "expected_max_hours", "status", "complete",
     ]  # fmt: skip
     assert data["weeks"][1]["start_date"] == "2026-01-05"

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from journey.catalog import default_catalog
-from journey.events import EventEnvelope, SessionCorrected, SessionEnteredInError, SessionRecorded
+from journey.events import (
+    EventEnvelope,
+    PatientAdmitted,
+    SessionCorrected,
+    SessionEnteredInError,
+    SessionRecorded,
+)
 from projections.calendar import LocalCalendar
 from projections.facts import journey_facts
 from projections.journey import project_journey
@@ -20,10 +27,14 @@ from tests.unit.builders import FAR_FUTURE, StreamBuilder
 ZONES = ["America/New_York", "Europe/London", "Australia/Lord_Howe", "Asia/Kolkata", "UTC"]
 MIDNIGHT_ZONES = [*ZONES, "America/Havana", "Asia/Beirut", "America/Santiago", "Pacific/Apia"]
 LEVELS = default_catalog().level_ids()
-APPROACHES = ["cbt", "counseling", "yoga", "art_therapy"]
+APPROACHES = ["cbt", "counseling", "yoga", "art_therapy", "dbt", "psychoeducation"]
+CLINICIANS = ["dr-a", "dr-b", "dr-c"]
+OBJECTIVE_STATUSES = list(default_catalog().objective_statuses)
 STATUSES = ["attended", "attended", "no_show", "cancelled"]
 BASE = datetime(2025, 1, 1, tzinfo=UTC)
 DAY_MINUTES = 24 * 60
+LEVEL_PLAN_DUE = {level.id: level.plan_due_days for level in default_catalog().levels.values()}
+PLAN_EVENTS = {"TreatmentPlanCreated", "TreatmentPlanReviewed"}
 SESSION_EVENTS = (SessionRecorded, SessionCorrected, SessionEnteredInError)
 
 
@@ -32,6 +43,7 @@ class Journey:
     events: list[EventEnvelope]
     start: datetime
     end: datetime
+    timezone: str
 
 
 def _minutes(draw: st.DrawFn, low: int, high: int) -> timedelta:
@@ -39,31 +51,73 @@ def _minutes(draw: st.DrawFn, low: int, high: int) -> timedelta:
 
 
 def _episode(draw: st.DrawFn, b: StreamBuilder, at: datetime, last: bool) -> datetime:
-    """Admit at `at`, make transitions, maybe discharge; sessions recorded late. Returns end."""
+    """Admit at `at`, record care events (dated anywhere in the episode, so some back-dated),
+    make transitions, maybe discharge; sessions and referral closes recorded late."""
     level = draw(st.sampled_from(LEVELS))
     b.admit(at, level, draw(st.sampled_from(["adult", "adolescent"])))
-    end = at
-    for _ in range(draw(st.integers(0, 3))):
-        end += _minutes(draw, 0, 30 * DAY_MINUTES)
-        b.transition(end, draw(st.sampled_from([x for x in LEVELS if x != b.level])))
-    end += _minutes(draw, 0, 30 * DAY_MINUTES)
+    moves = [_minutes(draw, 0, 30 * DAY_MINUTES) for _ in range(draw(st.integers(0, 3)))]
+    end = at + sum(moves, timedelta()) + _minutes(draw, 0, 30 * DAY_MINUTES)
+    span = int((end - at).total_seconds() // 60)
+    referrals = _care(draw, b, at, span)
+    stay = at
+    for move in moves:
+        stay += move
+        b.transition(stay, draw(st.sampled_from([x for x in LEVELS if x != b.level])))
     if not last or draw(st.booleans()):
         b.discharge(end)
-    span = int((end - at).total_seconds() // 60)
     for _ in range(draw(st.integers(0, 8))):
         _session(draw, b, at, span)
+    for referral_id, referred_at in referrals:
+        if draw(st.booleans()):
+            closed = referred_at + _minutes(draw, 0, span + 10 * DAY_MINUTES)
+            b.close_referral(referral_id, closed, draw(st.sampled_from(["completed", "declined"])))
     return end
+
+
+def _care(draw: st.DrawFn, b: StreamBuilder, at: datetime, span: int) -> list[tuple[str, datetime]]:
+    """Assignments, plans with reviews and referrals dated in [at, at + span]."""
+    referrals = []
+    if draw(st.integers(0, 3)):  # most episodes get a primary therapist at admission
+        b.assign(draw(st.sampled_from(CLINICIANS)), at)
+    for _ in range(draw(st.integers(0, 6))):
+        kind = draw(st.sampled_from(["assign", "assign", "plan", "refer"]))
+        when = at + _minutes(draw, 0, span)
+        if kind == "assign":
+            b.assign(draw(st.sampled_from([c for c in CLINICIANS if c != b.primary])), when)
+        elif kind == "plan":
+            _plan(draw, b, when, at + timedelta(minutes=span))
+        else:
+            referrals.append((f"r{len(b.events)}", when))
+            b.refer(referrals[-1][0], when, draw(st.sampled_from(["trauma", "medical"])))
+    return referrals
+
+
+def _plan(draw: st.DrawFn, b: StreamBuilder, at: datetime, until: datetime) -> None:
+    plan_id = f"pl{len(b.events)}"
+    goals = {
+        f"{plan_id}-g{g}": [f"{plan_id}-g{g}-o{o}" for o in range(draw(st.integers(1, 3)))]
+        for g in range(draw(st.integers(1, 2)))
+    }
+    b.plan(plan_id, at, goals)
+    objectives = [o for ids in goals.values() for o in ids]
+    span = int((until - at).total_seconds() // 60)
+    for _ in range(draw(st.integers(0, 3))):
+        named = draw(st.lists(st.sampled_from(objectives), unique=True, max_size=3))
+        statuses = {o: draw(st.sampled_from(OBJECTIVE_STATUSES)) for o in named}
+        b.review(plan_id, at + _minutes(draw, 0, span), statuses)
 
 
 def _session(draw: st.DrawFn, b: StreamBuilder, at: datetime, span: int) -> None:
     sid = f"s{len(b.events)}"
+    offset = draw(st.one_of(st.integers(0, span), st.sampled_from([0, span])))
     b.session(
-        at + _minutes(draw, 0, span),
-        draw(st.integers(1, 720)),
+        at + timedelta(minutes=offset),  # sometimes exactly at the admission or the end
+        draw(st.one_of(st.integers(1, 720), st.sampled_from([60, 180, 270, 360, 540, 600]))),
         session_id=sid,
         approach=draw(st.sampled_from(APPROACHES)),
-        format=draw(st.sampled_from(["individual", "group", "family"])),
+        format=draw(st.sampled_from(["individual", "individual", "group", "family"])),
         status=draw(st.sampled_from(STATUSES)),
+        clinician_id=draw(st.sampled_from([None, *CLINICIANS])),
     )
     action = draw(st.sampled_from(["keep", "keep", "move", "shorten", "void"]))
     fix_at = at + timedelta(days=60)
@@ -77,18 +131,29 @@ def _session(draw: st.DrawFn, b: StreamBuilder, at: datetime, span: int) -> None
 
 @st.composite
 def journeys(draw: st.DrawFn) -> Journey:
-    b = StreamBuilder(timezone=draw(st.sampled_from(ZONES)))
+    zone = draw(st.sampled_from(ZONES))
+    b = StreamBuilder(timezone=zone)
     start = BASE + _minutes(draw, 0, 2 * 365 * DAY_MINUTES)
     at, count = start, draw(st.integers(1, 3))
     for number in range(count):
         end = _episode(draw, b, at, last=number == count - 1)
         at = end + _minutes(draw, 0, 12 * DAY_MINUTES)
-    return Journey(b.events, start, end)
+    return Journey(b.events, start, end, zone)
 
 
 @st.composite
 def journeys_and_instants(draw: st.DrawFn) -> tuple[Journey, datetime]:
     journey = draw(journeys())
+    if draw(st.integers(0, 2)) == 0:  # around a local midnight where a care rule's due
+        plans = [e for e in journey.events if e.type in PLAN_EVENTS]  # date may turn
+        admissions = [e for e in journey.events if e.type == "PatientAdmitted"]
+        event = draw(st.sampled_from(plans if plans and draw(st.booleans()) else admissions))
+        zone = ZoneInfo(journey.timezone)
+        payload = event.payload
+        due = LEVEL_PLAN_DUE[payload.level] if isinstance(payload, PatientAdmitted) else 7
+        day = event.occurred_at.astimezone(zone).date() + timedelta(days=due + 1)
+        midnight = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+        return journey, midnight + _minutes(draw, -90, 90)
     low = journey.start - timedelta(days=2)
     high = journey.end + timedelta(days=20)
     span = int((high - low).total_seconds() // 60)
@@ -215,3 +280,30 @@ def test_midnight_is_the_first_instant_of_its_date(zone: str, day: date) -> None
     assert calendar.local_date(midnight - timedelta(microseconds=1)) < day
     assert calendar.first_midnight_at_or_after(midnight) == day
     assert calendar.last_midnight_before(midnight) < day
+
+
+@given(journeys_and_instants())
+def test_care_figures_are_consistent(case: tuple[Journey, datetime]) -> None:
+    journey, as_of = case
+    v = project(journey.events, as_of)
+    calendar = LocalCalendar(v.timezone)
+    for w in v.weeks:
+        assert 0 <= w.individual_with_primary <= w.individual_sessions
+        assert 0 <= w.evidence_based_hours <= w.attended_hours
+        dated = sum(w.level_days.values())
+        assert (w.weekly_individual_met is None) == (dated < 4)
+        if w.weekly_individual_met is not None:
+            assert w.weekly_individual_met == (w.individual_with_primary >= 1)
+    referred = [r.referred_at for r in v.referrals]
+    assert referred == sorted(referred) and all(t <= as_of for t in referred)
+    for r in v.referrals:
+        assert r.days_open >= 0 and (r.closed_at is None) == (r.outcome is None)
+        end = r.closed_at or as_of
+        assert r.days_open == (calendar.local_date(end) - calendar.local_date(r.referred_at)).days
+    plan = v.treatment_plan
+    if plan is not None:
+        assert plan.next_review_due >= calendar.local_date(plan.created_at) + timedelta(days=7)
+        assert sum(plan.objectives.values()) >= 1
+        assert not (plan.review_overdue and v.status != "active")
+    assert not (v.plan_overdue and (plan is not None or v.status != "active"))
+    assert v.primary_therapist is None or v.status == "active"
