@@ -13,10 +13,23 @@ from audit.pseudonyms import pseudonym, pseudonym_key
 from infrastructure.keys import parse_master_key
 from infrastructure.keystore import KeyStore
 from infrastructure.sql import Database
-from journey.events import EventEnvelope, LevelOfCareChanged, PatientDischarged
+from journey.events import (
+    EventEnvelope,
+    LevelOfCareChanged,
+    PatientDischarged,
+    TreatmentPlanCreated,
+    TreatmentPlanReviewed,
+)
 
 PSEUDONYM_KEY = "pseudonym_key"  # journey_meta row of a plain store (hex)
-ID_FIELDS = (("session_id", "session"), ("clinician_id", "clinician"))
+ID_FIELDS = (
+    ("session_id", "session"),
+    ("clinician_id", "clinician"),
+    ("previous_clinician_id", "clinician"),
+    ("to_clinician_id", "clinician"),
+    ("plan_id", "plan"),
+    ("referral_id", "referral"),
+)
 CACHED = 100_000
 
 
@@ -46,6 +59,10 @@ class Pseudonymizer:
         if getattr(payload, "reason", None) and not isinstance(payload, PatientDischarged):
             # free text: none in the read models (a discharge reason is a catalog code)
             changes["reason"] = None if isinstance(payload, LevelOfCareChanged) else ""
+        if isinstance(payload, TreatmentPlanCreated):
+            changes["goals"] = []  # goals and objectives carry free-text descriptions
+        elif isinstance(payload, TreatmentPlanReviewed):
+            changes["objectives"] = {}  # keyed by the plan's objective ids: not needed
         return envelope.model_copy(
             update={
                 "patient_id": self.id(envelope.patient_id),

@@ -182,6 +182,30 @@ def intensity(at: At = None, as_json: AsJson = False, catch_up: CatchUp = True) 
     _show(_answer(lambda unit: query(unit, t), catch_up), as_json, _intensity_text)
 
 
+def _care_text(r: dict[str, Any]) -> str:
+    weeks = [(k, v["weeks"], v["met"], v["share"]) for k, v in r["weekly_individual"].items()]
+    opened = [(k, v["count"], v["median_days_open"]) for k, v in r["referrals_open"].items()]
+    closed = [(k, v["count"], v["median_days_to_close"]) for k, v in r["referrals_closed"].items()]
+    return "\n\n".join([
+        f"standards of care as of {r['at']}: active patients with the plan review overdue "
+        f"{r['review_overdue']}, without a plan past its due date {r['plan_overdue']}",
+        "weeks ended by T with an individual session with the primary therapist\n"
+        + table(["level", "weeks", "met", "share"], weeks),
+        "referrals open at T\n" + table(["specialty", "open", "median days open"], opened),
+        "referrals closed by T\n"
+        + table(["outcome", "closed", "median days to close"], closed),
+    ])  # fmt: skip
+
+
+def care_standards(at: At = None, as_json: AsJson = False, catch_up: CatchUp = True) -> None:
+    """Weekly individual sessions with the primary therapist per level, overdue plan
+    reviews and plans, referrals open and closed (SPEC 9)."""
+    from projections.analytics.care_standards import care_standards as query
+
+    t = _with_errors(lambda: _instant(at))
+    _show(_answer(lambda unit: query(unit, t), catch_up), as_json, _care_text)
+
+
 @export_app.command("teds")
 def export_teds(out: Annotated[Path, typer.Option(help="CSV file to write")], at: At = None,
                 actor: Actor = None, catch_up: CatchUp = True) -> None:  # fmt: skip
@@ -229,4 +253,5 @@ def export_fhir(out: Annotated[Path, typer.Option(help="directory for the Bundle
 def register(app: typer.Typer) -> None:
     for command in (census, los, transitions, retention, intensity):
         app.command()(command)
+    app.command("care-standards")(care_standards)
     app.add_typer(export_app, name="export")

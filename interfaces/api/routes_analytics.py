@@ -30,6 +30,7 @@ from interfaces.api.security import require
 from interfaces.timeparse import query_date
 from journey.application import JourneyApplication
 from journey.settings import Settings
+from projections.analytics.care_standards import CareStandards, care_standards
 from projections.analytics.census import CensusAt, CensusDaily, census_at, census_daily
 from projections.analytics.disclosure import release, whole_date
 from projections.analytics.intensity import Intensity, intensity
@@ -133,6 +134,12 @@ class AnalyticsRoutes:
     ) -> Intensity:  # fmt: skip
         return self._answer((application, caller, response, wait), at, intensity)
 
+    def care_standards(
+        self, application: ApplicationDep, caller: Analyst, response: Response,
+        at: AsOf = None, wait: Wait = 0,
+    ) -> CareStandards:  # fmt: skip
+        return self._answer((application, caller, response, wait), at, care_standards)
+
 
 # path, endpoint (method name), response model, summary
 ROUTES: tuple[tuple[str, str, type[BaseModel], str], ...] = (
@@ -146,6 +153,9 @@ ROUTES: tuple[tuple[str, str, type[BaseModel], str], ...] = (
     ("/retention", "retention", Retention, "90-day retention of the care chains as of T"),
     ("/intensity", "intensity", Intensity,
      "Complete single-level ambulatory weeks by status; attendance rate per level"),
+    ("/care-standards", "care_standards", CareStandards,
+     "Weekly individual sessions with the primary therapist per level, overdue plan"
+     " reviews and plans, referrals open and closed, as of T"),
 )  # fmt: skip
 
 

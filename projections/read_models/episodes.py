@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime
 
+from journey.catalog import default_catalog
 from journey.events import EventEnvelope, LevelOfCareChanged, PatientAdmitted, PatientDischarged
 from projections.census import CHAIN_GAP_DAYS, stay_days
 from projections.read_models.chains import chain_admitted, chain_stay_closed
@@ -94,6 +95,8 @@ def on_admitted(
     if patient is not None and patient.is_active:
         return patient
     row = _admitted_row(envelope, event, patient)
+    if patient is not None and row.chain_number == patient.chain_number:
+        _chained_readmission(unit, envelope, event, row)
     at = envelope.occurred_at
     unit.execute(
         "INSERT INTO rm_episodes (patient_id, number, admitted_at, admitted_local_date,"
@@ -106,6 +109,45 @@ def on_admitted(
     new_chain = patient is None or row.chain_number != patient.chain_number
     chain_admitted(unit, row, new_chain, first)
     return row
+
+
+def _chained_readmission(
+    unit: ReadModelUnit, envelope: EventEnvelope, event: PatientAdmitted, row: PatientRow
+) -> None:
+    """A readmission continuing the care chain (SPEC 6: at most 7 days after the previous
+    discharge's local date) at another level than the previous episode's last stay is a
+    change of level of care: kept in rm_transitions, flagged `across_episodes`."""
+    found = unit.one(
+        "SELECT last_level FROM rm_episodes WHERE patient_id = ? AND number = ?",
+        (row.patient_id, row.episodes - 1),
+    )
+    if found is None or found[0] == event.level:
+        return
+    source = str(found[0])
+    move = (source, event.level, direction_of(source, event.level))
+    _transition(unit, envelope, row, move, across_episodes=True)
+
+
+def _transition(
+    unit: ReadModelUnit, envelope: EventEnvelope, row: PatientRow, move: tuple[str, str, str],
+    *, across_episodes: bool,
+) -> None:  # fmt: skip
+    """`move`: from level, to level, direction."""
+    at, (source, target, direction) = envelope.occurred_at, move
+    unit.execute(
+        "INSERT INTO rm_transitions (patient_id, version, episode_number, occurred_at,"
+        " local_date, from_level, to_level, direction, reason, across_episodes)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (row.patient_id, envelope.version, row.episodes, at,
+         calendar_for(row.timezone).local_date(at), source, target,
+         direction, None, across_episodes),
+    )  # fmt: skip
+
+
+def direction_of(source: str, target: str) -> str:
+    """`step_down` to a lower rank, else `step_up` (SPEC 2)."""
+    levels = default_catalog().levels
+    return "step_down" if levels[target].rank < levels[source].rank else "step_up"
 
 
 def on_level_changed(
@@ -124,13 +166,8 @@ def on_level_changed(
     )  # fmt: skip
     opened = _open_stay(unit, row, event.to_level, event.asam_code)
     row = chain_stay_closed(unit, row, days, opened)
-    unit.execute(
-        "INSERT INTO rm_transitions (patient_id, version, episode_number, occurred_at,"
-        " local_date, from_level, to_level, direction, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (row.patient_id, envelope.version, row.episodes, at,
-         calendar_for(row.timezone).local_date(at), event.from_level, event.to_level,
-         event.direction, event.reason),
-    )  # fmt: skip
+    move = (event.from_level, event.to_level, event.direction)
+    _transition(unit, envelope, row, move, across_episodes=False)
     unit.execute(
         "UPDATE rm_episodes SET last_level = ?, stays = ? WHERE patient_id = ? AND number = ?",
         (event.to_level, row.stays_in_episode, row.patient_id, row.episodes),

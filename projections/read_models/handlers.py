@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, timedelta
+from typing import assert_never
 
 from infrastructure.sql import Unit
 from journey.events import (
@@ -19,11 +20,17 @@ from journey.events import (
     LevelOfCareChanged,
     PatientAdmitted,
     PatientDischarged,
+    PatientReferred,
+    PrimaryTherapistAssigned,
+    ReferralClosed,
     SessionCorrected,
     SessionEnteredInError,
     SessionRecorded,
+    TreatmentPlanCreated,
+    TreatmentPlanReviewed,
 )
 from projections.calendar import week_monday
+from projections.read_models.care import on_care_event
 from projections.read_models.episodes import on_admitted, on_discharged, on_level_changed
 from projections.read_models.patients import load_patient, preload_patients, save_patient
 from projections.read_models.session_counters import stay_boundary
@@ -75,6 +82,14 @@ def apply_event(unit: ReadModelUnit, envelope: EventEnvelope) -> bool:
         on_session_recorded(unit, envelope, payload, patient)
     elif isinstance(payload, SessionCorrected | SessionEnteredInError):
         on_session_amended(unit, envelope, payload, patient)
+    elif isinstance(
+        payload,
+        PrimaryTherapistAssigned | TreatmentPlanCreated | TreatmentPlanReviewed
+        | PatientReferred | ReferralClosed,
+    ):  # fmt: skip
+        on_care_event(unit, envelope, payload, patient)
+    else:
+        assert_never(payload)
     if patient is not None:  # None only for a stream not starting with an admission
         save_patient(unit, patient, envelope)
     return True

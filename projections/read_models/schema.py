@@ -71,6 +71,7 @@ TABLES = (
         to_level TEXT NOT NULL,
         direction TEXT NOT NULL,
         reason TEXT,
+        across_episodes {flag} NOT NULL,
         PRIMARY KEY (patient_id, version))""",
     """CREATE TABLE IF NOT EXISTS rm_sessions (
         patient_id TEXT NOT NULL,
@@ -143,6 +144,41 @@ TABLES = (
         age_group TEXT NOT NULL,
         delta BIGINT NOT NULL,
         PRIMARY KEY (timezone, week_start, level, age_group))""",
+    """CREATE TABLE IF NOT EXISTS rm_therapist_assignments (
+        patient_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        episode_number INTEGER NOT NULL,
+        assigned_at {ts} NOT NULL,
+        clinician_id TEXT NOT NULL,
+        PRIMARY KEY (patient_id, version))""",
+    """CREATE TABLE IF NOT EXISTS rm_plans (
+        patient_id TEXT NOT NULL,
+        plan_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        episode_number INTEGER NOT NULL,
+        created_at {ts} NOT NULL,
+        created_local_date {day} NOT NULL,
+        PRIMARY KEY (patient_id, plan_id))""",
+    """CREATE TABLE IF NOT EXISTS rm_plan_reviews (
+        patient_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        plan_id TEXT NOT NULL,
+        reviewed_at {ts} NOT NULL,
+        reviewed_local_date {day} NOT NULL,
+        outcome TEXT NOT NULL,
+        PRIMARY KEY (patient_id, version))""",
+    """CREATE TABLE IF NOT EXISTS rm_referrals (
+        patient_id TEXT NOT NULL,
+        referral_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        episode_number INTEGER NOT NULL,
+        specialty TEXT NOT NULL,
+        referred_at {ts} NOT NULL,
+        referred_local_date {day} NOT NULL,
+        closed_at {ts},
+        closed_local_date {day},
+        outcome TEXT,
+        PRIMARY KEY (patient_id, referral_id))""",
     """CREATE TABLE IF NOT EXISTS rm_kafka_offsets (
         group_id TEXT NOT NULL,
         topic TEXT NOT NULL,
@@ -170,14 +206,19 @@ INDEXES = (
     "CREATE INDEX IF NOT EXISTS rm_sessions_when ON rm_sessions (occurred_at, status)",
     "CREATE INDEX IF NOT EXISTS rm_sessions_patient_when ON rm_sessions (patient_id, occurred_at)",
     "CREATE INDEX IF NOT EXISTS rm_chains_started ON rm_chains (started_at, reached_at)",
+    "CREATE INDEX IF NOT EXISTS rm_sessions_individual"
+    " ON rm_sessions (format, status, occurred_at)",
+    "CREATE INDEX IF NOT EXISTS rm_referrals_when ON rm_referrals (referred_at, closed_at)",
 )
 
 # Tables a rebuild empties, in dependency-free order; the analyst tables come first.
 READ_MODEL_TABLES = (
     "rm_patients", "rm_episodes", "rm_stays", "rm_transitions", "rm_sessions", "rm_chains",
     "rm_weeks", "rm_census_deltas", "rm_stay_lengths", "rm_episode_lengths",
-    "rm_attendance_days", "rm_week_counts", "rm_week_spans",
+    "rm_attendance_days", "rm_week_counts", "rm_week_spans", "rm_therapist_assignments",
+    "rm_plans", "rm_plan_reviews", "rm_referrals",
 )  # fmt: skip
+CARE_TABLES = ("rm_therapist_assignments", "rm_plans", "rm_plan_reviews", "rm_referrals")
 POSITION_TABLES = ("rm_kafka_offsets", "rm_seen_events")
 LEGACY_TABLES = ("rm_tracking",)  # format 2's log position (now the library's tracking table)
 
@@ -199,10 +240,13 @@ SCHEMA_LOCK = 0x726D5F73  # the advisory lock of the creators of the rm_ schema 
 # The stored read models' format (table rm_format), one number for the whole schema:
 # 1 held patient, clinician and session ids in clear and free-text reasons; 2 holds keyed
 # pseudonyms and no free text (infrastructure.pseudonym_keys); 3 keeps the log position in
-# eventsourcing's tracking table (rm_tracking is gone). A schema change that a column added
+# eventsourcing's tracking table (rm_tracking is gone); 4 adds the care tables (therapist
+# assignments, plans, reviews, referrals), rm_transitions.across_episodes (chained
+# readmissions), sessions at a discharge instant at the discharged stay's level, and weeks
+# judged with the catalog's inclusive/exclusive maxima. A schema change that a column added
 # with NULLs cannot express (ADDED_COLUMNS) bumps it: read models of another format are
 # dropped with their positions and rebuilt from the log, with a message (`create_tables`).
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 FORMAT_TABLE = "CREATE TABLE IF NOT EXISTS rm_format (version INTEGER NOT NULL)"
 
 SCHEMA_NAMES = [

@@ -1,8 +1,10 @@
 """What a session adds to the counters, and how stay changes move it:
 
 - `rm_attendance_days`: attended and no-show sessions (not voided) by the UTC date of
-  their start and the level of the stay in force then ([started_at, ended_at));
-  a session outside every stay has no level and is not counted;
+  their start and the level of the stay in force then ([started_at, ended_at)), or, for
+  a session at the very instant of a discharge (the journey counts it: it is not after
+  the discharge), the level of the stay the discharge ended; a session outside every
+  stay otherwise has no level and is not counted;
 - `rm_weeks`: attended minutes of approaches counting toward intensity, by local week.
 
 A stay boundary at instant t (admission, transition, discharge) gives the patient's
@@ -35,13 +37,19 @@ def counts_toward_intensity(approach: str) -> bool:
 
 
 def level_at(unit: ReadModelUnit, patient: PatientRow | None, at: datetime) -> str | None:
-    """The level of the stay in force at `at` (None outside every stay)."""
+    """The level of the stay in force at `at`, else of the stay a discharge ended at
+    exactly `at` (None outside every stay)."""
     if patient is None:
         return None
     started = patient.current_stay_started_at
     if patient.is_active and started is not None and started <= at:
         return patient.current_level
-    found = [s.level for s in stays_of(unit, patient.patient_id) if s.in_force(at)]
+    stays = stays_of(unit, patient.patient_id)
+    found = [s.level for s in stays if s.in_force(at)] or [
+        s.level
+        for s in stays
+        if s.ended_at == at  # a transition's next stay is in force
+    ]
     return found[0] if found else None
 
 
@@ -69,17 +77,30 @@ def session_counted(
 def stay_boundary(
     unit: ReadModelUnit, before: PatientRow | None, after: PatientRow, at: datetime
 ) -> None:
-    """Re-levels the sessions at or after `at`; restates the weeks around `at`."""
+    """Re-levels the sessions at or after `at` (after it, for a discharge: a session at the
+    discharge instant keeps the level of the stay it ends); restates the weeks around `at`."""
     old = before.current_level if before is not None and before.is_active else None
     new = after.current_level if after.is_active else None
     if old != new:
+        after_only = ">" if new is None else ">="
         rows = unit.all(
             "SELECT occurred_at, status FROM rm_sessions WHERE patient_id = ?"
-            " AND occurred_at >= ? AND NOT voided AND status IN (?, ?)",
+            f" AND occurred_at {after_only} ? AND NOT voided AND status IN (?, ?)",
             (after.patient_id, at, ATTENDED, NO_SHOW),
         )
+        ended = _discharged_at(unit, before, at) if old is None else None
         for stored, status in rows:
             start = require_aware(unit.dialect.instant(stored) or at, "occurred_at")
-            _attendance(unit, start, str(status), old, -1)
+            was = ended if start == at and ended is not None else old
+            _attendance(unit, start, str(status), was, -1)
             _attendance(unit, start, str(status), new, +1)
     weeks.stay_boundary(unit, after, at)
+
+
+def _discharged_at(unit: ReadModelUnit, before: PatientRow | None, at: datetime) -> str | None:
+    """The level of the stay a discharge ended at exactly `at` (a readmission at the
+    discharge instant takes that instant's sessions over from it), else None."""
+    if before is None or before.last_discharged_at != at:
+        return None
+    ended = [s.level for s in stays_of(unit, before.patient_id) if s.ended_at == at]
+    return ended[0] if ended else None

@@ -13,7 +13,12 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from eventsourcing.persistence import InfrastructureFactory, Tracking, TrackingRecorder
+from eventsourcing.persistence import (
+    InfrastructureFactory,
+    IntegrityError,
+    Tracking,
+    TrackingRecorder,
+)
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 from eventsourcing.utils import Environment
@@ -67,6 +72,11 @@ def open_view(database_url: str) -> tuple[ReadModelView, InfrastructureFactory[A
     postgres = factory.env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres"
     kind: type[TrackingRecorder] = PostgresReadModelView if postgres else SQLiteReadModelView
     with schema_lock(getattr(factory, "datastore", None)):  # projectors starting together
-        view = factory.tracking_recorder(kind)
+        try:
+            view = factory.tracking_recorder(kind)
+        except IntegrityError:
+            # SQLite: another process (a relay, the API, a projector) created the tracking
+            # table at the same moment and recorded its migration row first; it exists now
+            view = factory.tracking_recorder(kind)
     assert isinstance(view, SQLiteReadModelView | PostgresReadModelView)
     return view, factory

@@ -6,18 +6,25 @@ parameters clearly."""
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from infrastructure.sql import connect
 from interfaces.api import create_app
+from interfaces.bootstrap import build_application
 from interfaces.cli import app as cli
 from journey.application import JourneyApplication
 from journey.settings import Settings, get_settings
@@ -216,3 +223,61 @@ def test_http_waits_a_bounded_time_for_a_projection_worker(
     assert fresh.json() == census_answer(loaded)
     too_long = client.get("/v1/analytics/retention?wait=11", headers={"X-API-Key": "kd"})
     assert too_long.status_code == 422
+
+
+def test_care_standards_on_the_cli_and_http(client: TestClient, loaded: str) -> None:
+    from projections.analytics.care_standards import care_standards
+
+    db = connect(loaded)
+    try:
+        with db.transaction() as unit:
+            direct = care_standards(unit, datetime.fromisoformat(T)).model_dump(mode="json")
+    finally:
+        db.close()
+    assert direct["weekly_individual"]  # the cohort's weeks are judged (none met: no therapist)
+    assert _cli("care-standards", "--at", T, "--json") == direct
+    assert "standards of care as of" in _cli("care-standards", "--at", T)
+    at = T.replace("+", "%2B")
+    admin = client.get(f"/v1/analytics/care-standards?at={at}", headers={"X-API-Key": "kd"})
+    assert admin.status_code == 200 and admin.json() == direct
+    analyst = client.get(f"/v1/analytics/care-standards?at={at}", headers={"X-API-Key": "ka"})
+    assert analyst.status_code == 200 and analyst.json()["at"] == T
+    assert all(
+        w["weeks"] is None or w["weeks"] > 10 for w in analyst.json()["weekly_individual"].values()
+    )
+
+
+def test_journey_serve_keeps_the_read_models_current(tmp_path: Path) -> None:
+    """`journey serve` runs a projection worker beside the API: a request waiting for the
+    log's head gets it without the request applying anything itself."""
+    url = f"sqlite:///{tmp_path}/serve.db"
+    writer = build_application(Settings(database_url=url))
+    load(writer, cohort(6, seed=8))
+    head = writer.recorder.max_notification_id()
+    writer.close()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "JOURNEY_DATABASE_URL": url, "JOURNEY_AUTH": "false"}
+    env.pop("JOURNEY_KAFKA_BOOTSTRAP_SERVERS", None)
+    root = Path(__file__).resolve().parents[2]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "interfaces", "serve", "--port", str(port)],
+        env=env, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        deadline, response = time.monotonic() + 60, None
+        while time.monotonic() < deadline:
+            try:
+                response = httpx.get(
+                    f"http://127.0.0.1:{port}/v1/analytics/census?wait=10", timeout=20
+                )
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert response is not None and response.status_code == 200
+        assert response.headers["X-Log-Head"] == str(head)
+        assert response.headers["X-Read-Models-Lag"] == "0"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

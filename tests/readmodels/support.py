@@ -32,6 +32,10 @@ ORDER = {
     "rm_attendance_days": "day, level",
     "rm_week_counts": "timezone, week_start, level, status",
     "rm_week_spans": "timezone, week_start, level, age_group",
+    "rm_therapist_assignments": "patient_id, version",
+    "rm_plans": "patient_id, plan_id",
+    "rm_plan_reviews": "patient_id, version",
+    "rm_referrals": "patient_id, referral_id",
 }
 
 Rows = list[tuple[Any, ...]]

@@ -12,7 +12,7 @@ from infrastructure.sql import connect
 from interfaces.demo_cohort import generate_cohort
 from journey.application import JourneyApplication
 from journey.commands import parse_command
-from projections.read_models.schema import READ_MODEL_TABLES
+from projections.read_models.schema import CARE_TABLES, READ_MODEL_TABLES
 from tests.readmodels.support import follow
 
 
@@ -52,4 +52,6 @@ def test_parallel_replay_equals_a_single_pass(
     assert rebuild_parallel(store_url, stop, tmp_path / "spread.db", workers=2) == stop
     spread = connect(f"sqlite:///{tmp_path}/spread.db")
     results = compare(single, spread, READ_MODEL_TABLES)
-    assert all(r.equal and r.live.rows > 0 for r in results), results
+    assert all(r.equal for r in results), [r.live.table for r in results if not r.equal]
+    # the demo cohort has no care events yet (the write side's commands come in wp-write)
+    assert all(r.live.rows > 0 for r in results if r.live.table not in CARE_TABLES)
