@@ -22,6 +22,45 @@ from journey.events import (
 from projections.read_models.patients import PatientRow, calendar_for
 from projections.read_models.unit import ReadModelUnit
 
+# The care tables (docs/read-models.md), created with the others by `schema.create_tables`.
+CARE_DDL = (
+    """CREATE TABLE IF NOT EXISTS rm_therapist_assignments (
+        patient_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        episode_number INTEGER NOT NULL,
+        assigned_at {ts} NOT NULL,
+        clinician_id TEXT NOT NULL,
+        PRIMARY KEY (patient_id, version))""",
+    """CREATE TABLE IF NOT EXISTS rm_plans (
+        patient_id TEXT NOT NULL,
+        plan_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        episode_number INTEGER NOT NULL,
+        created_at {ts} NOT NULL,
+        created_local_date {day} NOT NULL,
+        PRIMARY KEY (patient_id, plan_id))""",
+    """CREATE TABLE IF NOT EXISTS rm_plan_reviews (
+        patient_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        plan_id TEXT NOT NULL,
+        reviewed_at {ts} NOT NULL,
+        reviewed_local_date {day} NOT NULL,
+        outcome TEXT NOT NULL,
+        PRIMARY KEY (patient_id, version))""",
+    """CREATE TABLE IF NOT EXISTS rm_referrals (
+        patient_id TEXT NOT NULL,
+        referral_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        episode_number INTEGER NOT NULL,
+        specialty TEXT NOT NULL,
+        referred_at {ts} NOT NULL,
+        referred_local_date {day} NOT NULL,
+        closed_at {ts},
+        closed_local_date {day},
+        outcome TEXT,
+        PRIMARY KEY (patient_id, referral_id))""",
+)
+
 CareEvent = (
     PrimaryTherapistAssigned
     | TreatmentPlanCreated

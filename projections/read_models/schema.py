@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from infrastructure.sql import Unit
+from projections.read_models.care import CARE_DDL
 from projections.read_models.positions import forget_position
 
 TABLES = (
@@ -144,41 +145,7 @@ TABLES = (
         age_group TEXT NOT NULL,
         delta BIGINT NOT NULL,
         PRIMARY KEY (timezone, week_start, level, age_group))""",
-    """CREATE TABLE IF NOT EXISTS rm_therapist_assignments (
-        patient_id TEXT NOT NULL,
-        version INTEGER NOT NULL,
-        episode_number INTEGER NOT NULL,
-        assigned_at {ts} NOT NULL,
-        clinician_id TEXT NOT NULL,
-        PRIMARY KEY (patient_id, version))""",
-    """CREATE TABLE IF NOT EXISTS rm_plans (
-        patient_id TEXT NOT NULL,
-        plan_id TEXT NOT NULL,
-        version INTEGER NOT NULL,
-        episode_number INTEGER NOT NULL,
-        created_at {ts} NOT NULL,
-        created_local_date {day} NOT NULL,
-        PRIMARY KEY (patient_id, plan_id))""",
-    """CREATE TABLE IF NOT EXISTS rm_plan_reviews (
-        patient_id TEXT NOT NULL,
-        version INTEGER NOT NULL,
-        plan_id TEXT NOT NULL,
-        reviewed_at {ts} NOT NULL,
-        reviewed_local_date {day} NOT NULL,
-        outcome TEXT NOT NULL,
-        PRIMARY KEY (patient_id, version))""",
-    """CREATE TABLE IF NOT EXISTS rm_referrals (
-        patient_id TEXT NOT NULL,
-        referral_id TEXT NOT NULL,
-        version INTEGER NOT NULL,
-        episode_number INTEGER NOT NULL,
-        specialty TEXT NOT NULL,
-        referred_at {ts} NOT NULL,
-        referred_local_date {day} NOT NULL,
-        closed_at {ts},
-        closed_local_date {day},
-        outcome TEXT,
-        PRIMARY KEY (patient_id, referral_id))""",
+    *CARE_DDL,
     """CREATE TABLE IF NOT EXISTS rm_kafka_offsets (
         group_id TEXT NOT NULL,
         topic TEXT NOT NULL,
