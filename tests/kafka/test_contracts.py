@@ -16,6 +16,7 @@ from jsonschema import Draft7Validator, Draft202012Validator
 from consumers.contracts import ROOT, event_versions, rendered, retired
 from consumers.contracts_draft07 import FORMAT_DRAFT_07, to_draft_07
 from consumers.histories import HistoryCache
+from consumers.log_reader import LogReader
 from consumers.relay_batch import build_batch
 from consumers.state_summary import SUMMARY_VERSION
 from consumers.topics import TopicNames
@@ -78,14 +79,9 @@ def test_relay_records_validate_against_the_committed_schemas(
 ) -> None:
     app = make_app()
     load(app, cohort_lines(300, patients=8))
-    notifications = app.recorder.select_notifications(start=1, limit=1000)
+    page = LogReader(app, batch=1000).page(1)
     histories = HistoryCache(lambda pid, v: [to_envelope(e) for e in app.events.get(pid, lte=v)])  # type: ignore[arg-type]
-    batch = build_batch(
-        notifications,
-        lambda n: to_envelope(app.mapper.to_domain_event(n)),  # type: ignore[arg-type]
-        histories,
-        TopicNames("e", "s"),
-    )
+    batch = build_batch(page, histories, TopicNames("e", "s"))
     envelope = Draft202012Validator(committed("schemas/EventEnvelope.v1.json"))
     summary = Draft202012Validator(committed(f"schemas/JourneySummary.v{SUMMARY_VERSION}.json"))
     summary_07 = Draft7Validator(
