@@ -32,7 +32,7 @@ from typing import Any
 from benchmarks.common import UNTIL, timed
 from benchmarks.live_writer import paced_write
 from config.settings import Settings
-from consumers.projector_log import TRACKING_NAME, LogFollower
+from consumers.read_model_service import ReadModelService
 from devtools import provision
 from infrastructure.sql import Unit, connect
 from interfaces.bootstrap import build_application
@@ -45,6 +45,7 @@ from projections.analytics.intensity import intensity
 from projections.analytics.length_of_stay import length_of_stay
 from projections.analytics.retention import retention
 from projections.analytics.transitions import transitions
+from projections.read_models.positions import stored_position
 from projections.read_models.schema import create_tables
 
 MONTH, YEAR, TWO_DAYS = timedelta(days=32), timedelta(days=367), timedelta(days=2)
@@ -102,10 +103,10 @@ def time_queries(url: str, t: datetime, runs: int) -> None:
 
 
 def live(url: str, rate: float, seconds: float) -> None:
-    """The paced writer in its own process vs the log follower in this one."""
+    """The paced writer in its own process vs the read-model service's poller in this one."""
     app = build_application(Settings(database_url=url))
-    db = connect(url)
-    follower = LogFollower(app, db)
+    follower = ReadModelService(app, url)
+    follower.prepare()
     follower.step()  # tables and position in place before the clock starts
     before = follower.position()
     context = multiprocessing.get_context("spawn")
@@ -135,7 +136,7 @@ def live(url: str, rate: float, seconds: float) -> None:
         print(f"  lag sampled every second: median {statistics.median(lags):,.0f} events, "
               f"max {max(lags):,} ({len(lags)} samples); caught up {caught_up:.2f}s after "
               "the writer stopped")  # fmt: skip
-    db.close()
+    follower.close()
     app.close()
 
 
@@ -173,9 +174,9 @@ def _position(url: str) -> int:
     db = connect(url)
     with db.transaction() as unit:
         create_tables(unit)
-        row = unit.one("SELECT position FROM rm_tracking WHERE name = ?", (TRACKING_NAME,))
+        position = stored_position(unit)
     db.close()
-    return int(row[0]) if row else 0
+    return position or 0
 
 
 def _log_head(url: str) -> int:
@@ -189,10 +190,11 @@ def _log_head(url: str) -> int:
 def run(url: str, args: argparse.Namespace) -> None:
     db = connect(url)
     with db.transaction() as unit:
-        row = unit.one("SELECT COUNT(*), (SELECT MAX(position) FROM rm_tracking) FROM rm_patients")
+        row = unit.one("SELECT COUNT(*) FROM rm_patients")
+        position = stored_position(unit) or 0
     db.close()
     assert row is not None
-    print(f"read models: {row[0]:,} patients, log position {row[1]:,}")
+    print(f"read models: {row[0]:,} patients, log position {position:,}")
     end = datetime.combine(UNTIL, datetime.min.time(), tzinfo=UTC)
     time_queries(url, end, args.runs)
     middle = datetime.combine(date(2025, 12, 15), datetime.min.time(), tzinfo=UTC)

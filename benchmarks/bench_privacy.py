@@ -17,8 +17,7 @@ from pathlib import Path
 from eventsourcing.cryptography import AESCipher
 
 from config.settings import Settings
-from consumers.projector_log import LogFollower, rebuild
-from infrastructure.sql import connect
+from consumers.read_model_service import ReadModelService
 from interfaces.bootstrap import build_application
 from interfaces.demo_cohort import generate_cohort
 from interfaces.importer import import_lines
@@ -38,11 +37,10 @@ def measure(folder: Path, lines: list[str], key: str | None) -> dict[str, float]
     for patient_id in patients:
         reader.history(patient_id)
     read = time.perf_counter() - began
-    db = connect(url)
     began = time.perf_counter()
-    rebuild(LogFollower(reader, db))
+    with ReadModelService(reader, url) as service:
+        service.rebuild()
     rebuilt = time.perf_counter() - began
-    db.close()
     reader.close()
     assert report.applied
     return {

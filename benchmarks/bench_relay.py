@@ -29,11 +29,11 @@ from kafka import KafkaConsumer, KafkaProducer
 
 from benchmarks.common import cohort_lines, percentile, timed
 from config.settings import Settings
+from consumers.log_reader import LogReader
 from interfaces.bootstrap import build_application
 from interfaces.importer import import_lines
 from journey.application import JourneyApplication
 from journey.commands import parse_command_json
-from journey.envelopes import to_envelope
 from publishing.history_cache import HistoryCache
 from publishing.publisher import producer_config
 from publishing.relay import Relay, RelayConfig
@@ -61,11 +61,8 @@ def same_records(app: JourneyApplication, batch_size: int, topics: TopicNames) -
     """The records the relay publishes, rebuilt with its own batch logic (untimed)."""
     histories = HistoryCache(lambda pid, v: [], max_patients=10**9)
     records: list[Outgoing] = []
-    start = 1
-    while notes := app.recorder.select_notifications(start=start, limit=batch_size):
-        decode = lambda n: to_envelope(app.mapper.to_domain_event(n))  # noqa: E731
-        records += build_batch(notes, decode, histories, topics).records
-        start = notes[-1].id + 1
+    for page in LogReader(app, batch=batch_size).pages(1):
+        records += build_batch(page, histories, topics).records
     return records
 
 

@@ -39,17 +39,18 @@ class Page:
 Reader = Callable[[int, int], Page]  # (start, stop): the next page of positions start..stop
 
 
-def share_reader(app: JourneyApplication, share: Share = Share()) -> Reader:
-    """Pages of `share`'s notifications from the application's log."""
+def share_reader(app: JourneyApplication, share: Share = Share(), batch: int = BATCH) -> Reader:
+    """Pages of `share`'s notifications from the application's log (`consumers.log_reader`
+    decodes them)."""
     recorder = app.recorder
     if isinstance(recorder, PostgresApplicationRecorder):
-        return _server_side(recorder, share)
-    return _client_side(app, share)
+        return _server_side(recorder, share, batch)
+    return _client_side(app, share, batch)
 
 
-def _client_side(app: JourneyApplication, share: Share) -> Reader:
+def _client_side(app: JourneyApplication, share: Share, batch: int) -> Reader:
     def read(start: int, stop: int) -> Page:
-        page = app.recorder.select_notifications(start=start, limit=BATCH, stop=stop)
+        page = app.recorder.select_notifications(start=start, limit=batch, stop=stop)
         if share.shares == 1:
             return Page(page, page[-1].id if page else 0)
         mine = [n for n in page if _crc_share(str(n.originator_id), share.shares) == share.number]
@@ -62,7 +63,7 @@ def _crc_share(patient_id: str, shares: int) -> int:
     return zlib.crc32(patient_id.encode()) % shares
 
 
-def _server_side(recorder: PostgresApplicationRecorder, share: Share) -> Reader:
+def _server_side(recorder: PostgresApplicationRecorder, share: Share, batch: int) -> Reader:
     mine = f" AND {_SHARE_OF}" if share.shares > 1 else ""
     statement = SQL(
         "SELECT notification_id, originator_id, originator_version, topic, state"
@@ -79,7 +80,7 @@ def _server_side(recorder: PostgresApplicationRecorder, share: Share) -> Reader:
             recorder.datastore.get_connection() as connection,
             connection.cursor(binary=True) as cursor,
         ):
-            cursor.execute(statement, (start, stop, *chosen, BATCH), prepare=True)
+            cursor.execute(statement, (start, stop, *chosen, batch), prepare=True)
             rows = cursor.fetchall()
         page = [
             Notification(

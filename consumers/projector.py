@@ -1,4 +1,4 @@
-"""The Kafka projector: a thin broker loop around `apply_event`.
+"""The Kafka projector: a thin broker loop around `apply_events`.
 
 The database, not Kafka, holds the truth about progress: each polled batch is applied and
 the next offsets are upserted into rm_kafka_offsets in ONE transaction; on assignment the
@@ -19,7 +19,7 @@ from kafka import ConsumerRebalanceListener, KafkaConsumer, OffsetAndMetadata, T
 from consumers.projector_hooks import CrashHook
 from infrastructure.pseudonym_keys import Pseudonymizer, db_pseudonymizer
 from infrastructure.sql import Database, Unit
-from projections.read_models.handlers import apply_event, prepare
+from projections.read_models.handlers import apply_events
 from projections.read_models.positions import claim_events, save_offsets, stored_offsets
 from projections.read_models.schema import create_tables
 from publishing.cloudevents import EVENTS_TOPIC, envelope_from_record, header_map
@@ -77,13 +77,12 @@ def apply_records(unit: Unit, records: Sequence[Any], pseudonyms: Pseudonymizer)
     erased = erased_patients(unit, {envelope.patient_id for _, envelope in raw})
     decoded = [(ce_id, pseudonyms(e)) for ce_id, e in raw if e.patient_id not in erased]
     fresh = claim_events(unit, [ce_id for ce_id, _ in decoded])
-    applied = 0
-    prepare(unit, [envelope for ce_id, envelope in decoded if ce_id in fresh])
+    chosen = []
     for ce_id, envelope in decoded:
         if ce_id in fresh:
             fresh.discard(ce_id)  # a second copy in the same batch is a duplicate too
-            applied += apply_event(unit, envelope)
-    return applied
+            chosen.append(envelope)
+    return apply_events(unit, chosen)
 
 
 def erased_patients(unit: Unit, patient_ids: set[str]) -> set[str]:

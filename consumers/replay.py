@@ -8,19 +8,15 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from consumers.log_shares import Share, share_reader
-from infrastructure.erasure import readable
+from consumers.log_reader import WHOLE, LogReader
+from consumers.log_shares import Share
 from infrastructure.pseudonym_keys import app_pseudonymizer
 from infrastructure.sql import Database, connect
 from journey.application import JourneyApplication
-from journey.domain_events import PatientEvent
-from journey.envelopes import to_envelope
 from projections.read_models.checksum import TableSum, table_sum
-from projections.read_models.handlers import apply_event
+from projections.read_models.handlers import apply_events
+from projections.read_models.positions import stored_position
 from projections.read_models.schema import POSITION_TABLES, READ_MODEL_TABLES, create_tables
-
-LIVE_TRACKING = "rm-log"
-WHOLE = Share()
 
 
 @dataclass(frozen=True)
@@ -37,11 +33,11 @@ Progress = Callable[[int, int, float], None]
 
 
 def live_position(live: Database, app: JourneyApplication) -> int:
-    """Where the live read models stand: the log follower's position, else the log head."""
+    """Where the live read models stand: their tracked position, else the log head."""
     with live.transaction() as unit:
         create_tables(unit)
-        row = unit.one("SELECT position FROM rm_tracking WHERE name = ?", (LIVE_TRACKING,))
-    return int(row[0]) if row else app.recorder.max_notification_id() or 0
+        position = stored_position(unit)
+    return app.recorder.max_notification_id() or 0 if position is None else position
 
 
 def rebuild_into(
@@ -58,23 +54,16 @@ def rebuild_into(
     position reached after each batch, `tick` the number of events the batch applied."""
     with scratch.transaction() as unit:
         create_tables(unit)
-    read = share_reader(app, share)
     pseudonyms = app_pseudonymizer(app)
-    done, start, began = 0, 1, time.perf_counter()
-    while start <= stop:
-        page = read(start, stop)
-        if not page.end:
-            break
-        with scratch.transaction() as unit:
-            for event in readable(app.mapper, page.notifications):  # erased patients: none
-                assert isinstance(event, PatientEvent)
-                apply_event(unit, pseudonyms(to_envelope(event)))
-        done += len(page.notifications)
-        start = page.end + 1
+    done, began = 0, time.perf_counter()
+    for page in LogReader(app, share).pages(1, stop):
+        with scratch.transaction() as unit:  # erased patients' events: not in page.events
+            apply_events(unit, [pseudonyms(e) for e in page.events])
+        done += page.count
         if progress:
             progress(page.end, stop, time.perf_counter() - began)
         if tick:
-            tick(len(page.notifications))
+            tick(page.count)
     return done
 
 

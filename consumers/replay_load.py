@@ -20,10 +20,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from consumers.projector_log import TRACKING_NAME
+from eventsourcing.persistence import Tracking
+
 from infrastructure.sql import Database, Params, Unit
-from projections.read_models.positions import lock_position, save_position
+from projections.read_models.positions import TRACKED
 from projections.read_models.schema import READ_MODEL_TABLES, create_tables, reset_tables
+from projections.read_models.view import ReadModelView
 
 ROWS_PER_BATCH = 5_000
 MASK_BITS = 62  # NULL flags per SQLite integer
@@ -36,27 +38,36 @@ LoadProgress = Callable[[str, int, float], None]
 
 
 def load_rebuilt(
-    live: Database, scratch: Path, position: int, progress: LoadProgress | None = None
+    live: Database,
+    view: ReadModelView,
+    scratch: Path,
+    position: int,
+    progress: LoadProgress | None = None,
 ) -> int:
-    """Replaces the live rm_ tables by those of `scratch` and sets the log follower's
-    position to `position`; returns the number of rows loaded."""
+    """Replaces the live rm_ tables by those of `scratch` and sets the read models' tracked
+    position (`view`) to `position`; returns the number of rows loaded."""
     with closing(sqlite3.connect(f"file:{scratch}?mode=ro", uri=True)) as source:
         declared = {table: _columns(source, table) for table in READ_MODEL_TABLES}
         if live.dialect.name == "postgresql":
             with live.transaction(pipeline=False) as unit:
-                return _load(unit, position, progress, partial(_copy, unit, source, declared))
+                load = partial(_copy, unit, source, declared)
+                return _load(unit, view, position, progress, load)
     with live.transaction() as unit:
         # SQLite resolves an unqualified name in main, then in attached files: the rm_
         # tables must exist in main before `reset_tables` drops them by name
         create_tables(unit)
     with live.attached(scratch, REBUILT), live.transaction() as unit:
-        return _load(unit, position, progress, partial(_insert_select, unit, declared))
+        return _load(unit, view, position, progress, partial(_insert_select, unit, declared))
 
 
 def _load(
-    unit: Unit, position: int, progress: LoadProgress | None, load_table: Callable[[str], int]
+    unit: Unit,
+    view: ReadModelView,
+    position: int,
+    progress: LoadProgress | None,
+    load_table: Callable[[str], int],
 ) -> int:
-    reset_tables(unit)
+    reset_tables(unit)  # the tracked position too
     drop_secondary_indexes(unit, READ_MODEL_TABLES)
     total = 0
     for table in READ_MODEL_TABLES:
@@ -66,8 +77,8 @@ def _load(
         if progress:
             progress(table, rows, time.perf_counter() - began)
     create_tables(unit)  # the indexes, built once over the loaded rows
-    lock_position(unit, TRACKING_NAME)
-    save_position(unit, TRACKING_NAME, position)
+    if position:
+        view.record(unit, Tracking(TRACKED, position))
     return total
 
 

@@ -10,7 +10,6 @@ see it as any other notification and forget the patient."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,7 +21,6 @@ from journey.errors import (
     ConcurrentUpdate,
     Conflict,
     Issue,
-    PatientErased,
     UnknownPatient,
     invalid,
 )
@@ -93,18 +91,3 @@ def erase_patient(
                 app.mapper.keyring.forget(patient_id)
             return marker
     raise ConcurrentUpdate(Issue("patient_id", "no_concurrent_update", "kept changing: retry"))
-
-
-def readable(mapper: Any, notifications: Iterable[Any]) -> Iterator[Any]:
-    """The domain events of the notifications, without erased patients' events and erasure
-    markers (their content can no longer be read: readers rebuilding from the log skip
-    them, so an erased patient is absent from what they build)."""
-    for notification in notifications:
-        try:
-            yield mapper.to_domain_event(notification)
-        except PatientErased:
-            continue
-
-
-def is_marker(notification: Any) -> bool:
-    return bool(notification.topic == ERASURE_TOPIC)

@@ -10,11 +10,12 @@ stored in clear (`infrastructure.erasure`) and read as `PatientErased`."""
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
+from contextlib import suppress
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
+from eventsourcing.application import LRUCache
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import MapperDeserialisationError, StoredEvent
 from eventsourcing.utils import get_topic
@@ -35,7 +36,7 @@ class KeyRing:
 
     def __init__(self, master: bytes, store: KeyStore) -> None:
         self.master, self.store = master, store
-        self._keys: OrderedDict[str, bytes | PatientErased] = OrderedDict()
+        self._keys: LRUCache[str, bytes | PatientErased] = LRUCache(maxsize=CACHED_PATIENTS)
         self._pending: dict[str, tuple[bytes, bytes]] = {}
         self._lock = threading.Lock()
 
@@ -50,22 +51,25 @@ class KeyRing:
         else:
             value = keys.unwrap(self.master, patient_id, row[0])
         with self._lock:
-            self._keys[patient_id] = value
-            self._keys.move_to_end(patient_id)
-            while len(self._keys) > CACHED_PATIENTS:
-                self._keys.popitem(last=False)
+            self._keys.put(patient_id, value)
             if value is not _ABSENT:
                 self._pending.pop(patient_id, None)
         return value
 
     def _known(self, patient_id: str, *, refresh_absent: bool) -> bytes:
         """The patient's key (b"" when it has none); PatientErased when erased."""
-        value = self._keys.get(patient_id)
+        value = self._cached(patient_id)
         if value is None or (refresh_absent and value is _ABSENT):
             value = self._lookup(patient_id)
         if isinstance(value, PatientErased):
             raise PatientErased(patient_id, value.erased_at)
         return value
+
+    def _cached(self, patient_id: str) -> bytes | PatientErased | None:
+        try:
+            return self._keys.get(patient_id)
+        except KeyError:
+            return None
 
     def for_write(self, patient_id: str) -> bytes:
         """The patient's data key; a new one (pending until stored) for a new patient."""
@@ -100,12 +104,13 @@ class KeyRing:
         rows = self.pending_rows(patient_ids)
         with self._lock:
             for patient_id, _ in rows:
-                self._keys[patient_id] = self._pending.pop(patient_id)[0]
+                self._keys.put(patient_id, self._pending.pop(patient_id)[0])
         return rows
 
     def forget(self, patient_id: str) -> None:
         with self._lock:
-            self._keys.pop(patient_id, None)
+            with suppress(KeyError):
+                self._keys.get(patient_id, evict=True)
             self._pending.pop(patient_id, None)
 
 

@@ -5,8 +5,9 @@ the read-model handlers see it."""
 from __future__ import annotations
 
 import secrets
-from collections import OrderedDict
 from typing import Any
+
+from eventsourcing.application import LRUCache
 
 from audit.pseudonyms import pseudonym, pseudonym_key
 from infrastructure.keys import parse_master_key
@@ -17,6 +18,7 @@ from journey.events import (
     LevelOfCareChanged,
     PatientDischarged,
     TreatmentPlanCreated,
+    TreatmentPlanReviewed,
 )
 
 PSEUDONYM_KEY = "pseudonym_key"  # journey_meta row of a plain store (hex)
@@ -37,15 +39,15 @@ class Pseudonymizer:
 
     def __init__(self, key: bytes) -> None:
         self.key = key
-        self._cache: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._cache: LRUCache[tuple[str, str], str] = LRUCache(maxsize=CACHED)
 
     def id(self, value: str, kind: str = "patient") -> str:
-        found = self._cache.get((kind, value))
-        if found is None:
-            found = self._cache[(kind, value)] = pseudonym(self.key, value, kind)
-            if len(self._cache) > CACHED:
-                self._cache.popitem(last=False)
-        return found
+        try:
+            return self._cache.get((kind, value))
+        except KeyError:
+            found = pseudonym(self.key, value, kind)
+            self._cache.put((kind, value), found)
+            return found
 
     def __call__(self, envelope: EventEnvelope) -> EventEnvelope:
         payload: Any = envelope.payload
@@ -57,8 +59,10 @@ class Pseudonymizer:
         if getattr(payload, "reason", None) and not isinstance(payload, PatientDischarged):
             # free text: none in the read models (a discharge reason is a catalog code)
             changes["reason"] = None if isinstance(payload, LevelOfCareChanged) else ""
-        if isinstance(payload, TreatmentPlanCreated):  # descriptions are free text: none
-            changes["goals"] = [_undescribed(goal) for goal in payload.goals]
+        if isinstance(payload, TreatmentPlanCreated):
+            changes["goals"] = []  # goals and objectives carry free-text descriptions
+        elif isinstance(payload, TreatmentPlanReviewed):
+            changes["objectives"] = {}  # keyed by the plan's objective ids: not needed
         return envelope.model_copy(
             update={
                 "patient_id": self.id(envelope.patient_id),

@@ -10,7 +10,7 @@ time order; local dates are `date` / `YYYY-MM-DD` text; flags are `boolean` / 0-
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -125,16 +125,11 @@ class Unit:
     def __init__(self, dialect: Dialect, connection: Any) -> None:
         self.dialect = dialect
         self._connection = connection
-        self.memo: dict[tuple[str, str], Any] = {}  # rows read or written in this transaction
-        self._before_commit: dict[str, Callable[[Unit], None]] = {}
 
-    def before_commit(self, key: str, flush: Callable[[Unit], None]) -> None:
-        """Runs `flush` (once per key) when the transaction's block ends normally."""
-        self._before_commit.setdefault(key, flush)
-
-    def flush(self) -> None:
-        for flush in list(self._before_commit.values()):
-            flush(self)
+    @property
+    def connection(self) -> Any:
+        """The driver's connection (for units of work built on this one's transaction)."""
+        return self._connection
 
     def execute(self, statement: str, params: Params = ()) -> _Cursor:
         values = self.dialect.row(params)
@@ -195,22 +190,23 @@ class Database:
         self._connection = connection
 
     @contextmanager
-    def transaction(self, *, pipeline: bool = True) -> Iterator[Unit]:
+    def transaction(self, *, pipeline: bool = True, read_only: bool = False) -> Iterator[Unit]:
         """Commits when the block ends normally, rolls back when it raises. PostgreSQL runs
         it in pipeline mode (writes go out without waiting for each reply) unless
-        `pipeline=False`, which `Unit.copy_in` needs."""
+        `pipeline=False`, which `Unit.copy_in` needs. `read_only`: the engine refuses any
+        write in it (PostgreSQL `READ ONLY`; SQLite takes no write lock and its connection
+        must be opened with `connect(..., read_only=True)`)."""
         if self.dialect.name == "postgresql":
             piped = self._connection.pipeline() if pipeline else nullcontext()
             with self._connection.transaction(), piped:
-                unit = Unit(self.dialect, self._connection)
-                yield unit
-                unit.flush()
+                if read_only:
+                    self._connection.execute("SET TRANSACTION READ ONLY")
+                yield Unit(self.dialect, self._connection)
             return
-        self._connection.execute("BEGIN IMMEDIATE")  # take the write lock up front
+        # a writer takes the write lock up front; a reader's snapshot starts at its first read
+        self._connection.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
         try:
-            unit = Unit(self.dialect, self._connection)
-            yield unit
-            unit.flush()
+            yield Unit(self.dialect, self._connection)
         except BaseException:
             self._connection.execute("ROLLBACK")
             raise
@@ -231,15 +227,17 @@ class Database:
         self._connection.close()
 
 
-def connect(database_url: str) -> Database:
-    """A new connection to the store of `database_url` (autocommit between transactions)."""
+def connect(database_url: str, *, read_only: bool = False) -> Database:
+    """A new connection to the store of `database_url` (autocommit between transactions);
+    `read_only` (SQLite: `PRAGMA query_only`, the file must exist): no statement may write."""
     env = persistence_env(database_url)
     if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
-        create_private_file(env["SQLITE_DBNAME"])
+        if not read_only:
+            create_private_file(env["SQLITE_DBNAME"])
         connection = sqlite3.connect(
             env["SQLITE_DBNAME"], timeout=30, isolation_level=None, check_same_thread=False
         )
-        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA query_only = ON" if read_only else "PRAGMA journal_mode=WAL")
         return Database(SQLITE, connection)
     url = urlsplit(database_url)._replace(scheme="postgresql").geturl()
     return Database(POSTGRESQL, psycopg.connect(url, autocommit=True))

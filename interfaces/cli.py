@@ -50,11 +50,22 @@ ACTOR_HELP = "who is reading (recorded in the access trail); default JOURNEY_ACT
 def serve(
     host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    project: Annotated[
+        bool,
+        typer.Option(
+            "--project/--no-project",
+            help="keep the analyst read models current in a worker thread of this process"
+            " (--no-project: a separate `journey project` does)",
+        ),
+    ] = True,
 ) -> None:
     """Serve the HTTP API (API keys required unless JOURNEY_AUTH=false)."""
+    from contextlib import nullcontext
+
     import uvicorn
 
     from interfaces.api.app import create_app
+    from interfaces.cli_project import projecting_beside
 
     settings = get_settings()
     if settings.auth and not settings.api_keys:
@@ -73,14 +84,15 @@ def serve(
     application = build_application(settings)
     typer.echo(f"API on http://{host}:{port}  (docs: http://{host}:{port}/docs)", err=True)
     try:
-        # no uvicorn access log: its lines carry patient ids; the access trail records reads
-        uvicorn.run(
-            create_app(application, settings),
-            host=host,
-            port=port,
-            log_level="info",
-            access_log=False,
-        )
+        with projecting_beside(settings) if project else nullcontext():
+            # no uvicorn access log (its lines carry patient ids): the access trail has reads
+            uvicorn.run(
+                create_app(application, settings),
+                host=host,
+                port=port,
+                log_level="info",
+                access_log=False,
+            )
     finally:
         application.close()
 

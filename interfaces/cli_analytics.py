@@ -1,9 +1,10 @@
 """Analysts' commands (SPEC 9): `journey census | los | transitions | retention |
 intensity` over the read models, and `journey export teds | fhir`.
 
-Before answering, each command brings the read models up to date by running the log
-follower once (a no-op poll when a `journey project` worker keeps them current); pass
-`--no-catch-up` to read them as they are."""
+Before answering, each command brings the read models up to date with the read-model
+service's catch-up (a no-op poll when a `journey project` worker keeps them current); with
+`--no-catch-up` they are read as they are, and a note on stderr says how far behind the log
+they are."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from typing import Annotated, Any
 import typer
 from pydantic import BaseModel
 
-from infrastructure.sql import Unit, connect
+from infrastructure.sql import Unit
 from interfaces.cli_access import recorded
 from interfaces.cli_errors import domain_errors
 from interfaces.cli_store import require_store
@@ -42,23 +43,22 @@ export_app = typer.Typer(
 
 @contextmanager
 def read_models(catch_up: bool) -> Iterator[Unit]:
-    """A transaction on the read models, after applying the log to them (`catch_up`)."""
-    from consumers.projector_log import LogFollower, follow_log
-    from interfaces.bootstrap import build_application
+    """A read-only transaction on the read models, after the service applied the log to
+    them (`catch_up`)."""
+    from interfaces.cli_project import read_model_service
 
-    settings = require_store()
-    db = connect(settings.database_url)
-    try:
+    with read_model_service(require_store()) as service:
         if catch_up:
-            application = build_application(settings)
-            try:
-                follow_log(LogFollower(application, db), once=True)
-            finally:
-                application.close()
-        with db.transaction() as unit:
+            service.catch_up()
+        freshness = service.freshness()
+        if freshness.lag:
+            typer.echo(
+                f"note: the read models are {freshness.lag} notifications behind the log"
+                f" (position {freshness.position}, head {freshness.head})",
+                err=True,
+            )
+        with service.db.transaction(read_only=True) as unit:
             yield unit
-    finally:
-        db.close()
 
 
 def _instant(at: str | None) -> datetime:
@@ -182,6 +182,30 @@ def intensity(at: At = None, as_json: AsJson = False, catch_up: CatchUp = True) 
     _show(_answer(lambda unit: query(unit, t), catch_up), as_json, _intensity_text)
 
 
+def _care_text(r: dict[str, Any]) -> str:
+    weeks = [(k, v["weeks"], v["met"], v["share"]) for k, v in r["weekly_individual"].items()]
+    opened = [(k, v["count"], v["median_days_open"]) for k, v in r["referrals_open"].items()]
+    closed = [(k, v["count"], v["median_days_to_close"]) for k, v in r["referrals_closed"].items()]
+    return "\n\n".join([
+        f"standards of care as of {r['at']}: active patients with the plan review overdue "
+        f"{r['review_overdue']}, without a plan past its due date {r['plan_overdue']}",
+        "weeks ended by T with an individual session with the primary therapist\n"
+        + table(["level", "weeks", "met", "share"], weeks),
+        "referrals open at T\n" + table(["specialty", "open", "median days open"], opened),
+        "referrals closed by T\n"
+        + table(["outcome", "closed", "median days to close"], closed),
+    ])  # fmt: skip
+
+
+def care_standards(at: At = None, as_json: AsJson = False, catch_up: CatchUp = True) -> None:
+    """Weekly individual sessions with the primary therapist per level, overdue plan
+    reviews and plans, referrals open and closed (SPEC 9)."""
+    from projections.analytics.care_standards import care_standards as query
+
+    t = _with_errors(lambda: _instant(at))
+    _show(_answer(lambda unit: query(unit, t), catch_up), as_json, _care_text)
+
+
 @export_app.command("teds")
 def export_teds(out: Annotated[Path, typer.Option(help="CSV file to write")], at: At = None,
                 actor: Actor = None, catch_up: CatchUp = True) -> None:  # fmt: skip
@@ -229,4 +253,5 @@ def export_fhir(out: Annotated[Path, typer.Option(help="directory for the Bundle
 def register(app: typer.Typer) -> None:
     for command in (census, los, transitions, retention, intensity):
         app.command()(command)
+    app.command("care-standards")(care_standards)
     app.add_typer(export_app, name="export")

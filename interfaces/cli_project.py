@@ -1,13 +1,18 @@
 """`journey project`: keeps the analyst read models (rm_ tables) up to date, from the
-notification log or from the events topic; `--rebuild` replays them from scratch, with the
-log follower (`--workers 1`, SQLite's default) or with worker processes into a scratch file
-loaded in one transaction (`--workers N`, PostgreSQL's default: `replay_parallel.py`)."""
+notification log or from the events topic; `--rebuild` replays them from scratch, in this
+process (`--workers 1`, SQLite's default) or with worker processes into a scratch file
+loaded in one transaction (`--workers N`, PostgreSQL's default: `replay_parallel.py`).
+The use cases are the read-model service's (`consumers/read_model_service.py`); following
+the log is eventsourcing's `ProjectionRunner` on PostgreSQL, the service's poller on
+SQLite (`consumers/projection.py`)."""
 
 from __future__ import annotations
 
 import signal
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
@@ -22,7 +27,7 @@ from interfaces.cli_progress import Progress
 from publishing.cloudevents import EVENTS_TOPIC
 
 if TYPE_CHECKING:
-    from consumers.projector_log import LogFollower
+    from consumers.read_model_service import ReadModelService
 
 GROUP_ID = "care-journey-projector"
 
@@ -55,32 +60,80 @@ def _stop_on_signals() -> threading.Event:
     return stop
 
 
-def _run_log(run: Run, db: Database) -> int:
-    from consumers.projector_log import LogFollower, follow_log
+@contextmanager
+def read_model_service(
+    settings: Settings, *, batch_size: int = 500, crash: CrashHook | None = None
+) -> Iterator[ReadModelService]:
+    """The application and the read-model service on it, closed afterwards; the service's
+    schema prepared (a message on stderr when read models of another format are dropped)."""
+    from consumers.read_model_service import ReadModelService
     from interfaces.bootstrap import build_application
 
-    application = build_application(run.settings)
+    application = build_application(settings)
     try:
-        follower = LogFollower(application, db, batch_size=run.batch_size, crash=run.crash)
-        read = _rebuild(run, db, follower) if run.rebuild else 0
-        if run.rebuild and run.once:
-            return read
-        return read + follow_log(
-            follower, once=run.once, poll_seconds=run.poll_interval, stop=run.stop
-        )
+        with ReadModelService(
+            application, settings.database_url, batch_size=batch_size, crash=crash
+        ) as service:
+            note = service.prepare()
+            if note:
+                typer.echo(note, err=True)
+            yield service
     finally:
         application.close()
 
 
-def _rebuild(run: Run, db: Database, follower: LogFollower) -> int:
-    from consumers.projector_log import rebuild
+def _run_log(run: Run, db: Database) -> int:
+    with read_model_service(run.settings, batch_size=run.batch_size, crash=run.crash) as service:
+        read = _rebuild(run, db, service) if run.rebuild else 0
+        if run.rebuild and run.once:
+            return read
+        if run.once or db.dialect.name != "postgresql":
+            return read + service.follow(
+                once=run.once, poll_seconds=run.poll_interval, stop=run.stop
+            )
+        return read + _subscribed(run, service)
+
+
+def _subscribed(run: Run, service: ReadModelService) -> int:
+    """PostgreSQL pushes notifications: eventsourcing's ProjectionRunner follows them."""
+    from consumers.projection import MAPPER_TOPIC, run_subscribed
+    from interfaces.bootstrap import application_class
+
+    subscribed = application_class(run.settings, MAPPER_TOPIC)
+    return run_subscribed(service, subscribed, run.settings.database_url, run.stop)
+
+
+def _rebuild(run: Run, db: Database, service: ReadModelService) -> int:
     from interfaces.replay_parallel import rebuild_store
 
     if run.workers == 1:
-        total = follower.app.recorder.max_notification_id() or 0
+        total = service.reader.head()
         with Progress("rebuild", total, "events") as progress:
-            return rebuild(follower, tick=progress.advance)
+            return service.rebuild(tick=progress.advance)
     return rebuild_store(db, run.settings, run.workers)
+
+
+@contextmanager
+def projecting_beside(settings: Settings) -> Iterator[None]:
+    """A projection worker thread following the log while the block runs (`journey serve`
+    keeps its read models current this way; the HTTP reads never apply anything)."""
+    stop = threading.Event()
+    worker = threading.Thread(target=_project_until, args=(settings, stop), daemon=True)
+    worker.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        worker.join(timeout=30)
+
+
+def _project_until(settings: Settings, stop: threading.Event) -> None:
+    run = Run(settings, False, False, 1, 500, EVENTS_TOPIC, GROUP_ID, 1.0, CrashHook(), stop)
+    db = connect(settings.database_url)
+    try:
+        _run_log(run, db)
+    finally:
+        db.close()
 
 
 def _rebuild_workers(workers: int | None, rebuild: bool, db: Database) -> int:

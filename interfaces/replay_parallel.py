@@ -26,6 +26,7 @@ from infrastructure.sql import Database, connect
 from interfaces.bootstrap import build_application
 from interfaces.cli_progress import Progress
 from projections.read_models.schema import READ_MODEL_TABLES, create_tables
+from projections.read_models.view import open_view
 
 DEFAULT_WORKERS = min(4, os.cpu_count() or 1)
 
@@ -99,7 +100,7 @@ def rebuild_parallel(
 def rebuild_store(live: Database, settings: Settings, workers: int) -> int:
     """`journey project --rebuild --workers N`: replays the whole log with `workers`
     processes into a scratch SQLite file (in a temporary directory), then replaces the live
-    rm_ tables by its rows and sets the log follower's position, in one transaction
+    rm_ tables by its rows and sets the read models' tracked position, in one transaction
     (`consumers/replay_load.py`); returns the number of events replayed."""
     app = build_application(settings)
     try:
@@ -114,7 +115,11 @@ def rebuild_store(live: Database, settings: Settings, workers: int) -> int:
         seconds = time.perf_counter() - began
         _say(f"replayed {count} events (log 1..{stop}) with {workers} workers", count, seconds)
         began = time.perf_counter()
-        rows = load_rebuilt(live, scratch, stop, _report_table)
+        view, factory = open_view(settings.database_url)
+        try:
+            rows = load_rebuilt(live, view, scratch, stop, _report_table)
+        finally:
+            factory.close()
         _say(f"loaded {rows} rows in one transaction", rows, time.perf_counter() - began)
     return count
 

@@ -6,8 +6,10 @@ Least recently used patients are dropped beyond `max_patients`."""
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from contextlib import suppress
+
+from eventsourcing.application import LRUCache
 
 from journey.events import EventEnvelope
 
@@ -19,12 +21,12 @@ class HistoryCache:
     def __init__(self, load: Loader, max_patients: int = 5_000) -> None:
         self._load = load
         self._max = max_patients
-        self._histories: OrderedDict[str, list[EventEnvelope]] = OrderedDict()
+        self._histories: LRUCache[str, list[EventEnvelope]] = LRUCache(maxsize=max_patients)
         self.loads = 0  # store reads, for the relay's metrics
 
     def extended(self, patient_id: str, new: Sequence[EventEnvelope]) -> list[EventEnvelope]:
         """The patient's history up to the last of `new` (consecutive versions, in order)."""
-        history = self._histories.pop(patient_id, None)
+        history = self._cached(patient_id)
         last = new[-1].version
         if new[0].version == 1:
             history = list(new)  # a new patient: nothing to read back
@@ -35,14 +37,19 @@ class HistoryCache:
         else:
             self.loads += 1
             history = self._load(patient_id, last)
-        self._histories[patient_id] = history
-        while len(self._histories) > self._max:
-            self._histories.popitem(last=False)
+        self._histories.put(patient_id, history)
         return history
+
+    def _cached(self, patient_id: str) -> list[EventEnvelope] | None:
+        try:
+            return self._histories.get(patient_id)
+        except KeyError:
+            return None
 
     def forget(self, patient_id: str) -> None:
         """Drops an (erased) patient's envelopes from memory."""
-        self._histories.pop(patient_id, None)
+        with suppress(KeyError):
+            self._histories.get(patient_id, evict=True)
 
     def clear(self) -> None:
-        self._histories.clear()
+        self._histories = LRUCache(maxsize=self._max)

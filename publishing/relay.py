@@ -21,9 +21,9 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from eventsourcing.persistence import Notification
 from kafka.errors import KafkaConfigurationError, KafkaError
 
+from consumers.log_reader import LogReader
 from journey.application import JourneyApplication
 from journey.envelopes import to_envelope
 from journey.events import EventEnvelope
@@ -76,6 +76,7 @@ class Relay:
         self._app = app
         self.config = config
         self.position = RelayPosition(app, config.topics.events)
+        self._reader = LogReader(app, batch=config.batch_size)
         self._histories = HistoryCache(self._load_history, config.history_cache_size)
         self._publisher: Publisher | None = None
         self._topics_ready = not config.create_topics
@@ -89,13 +90,11 @@ class Relay:
         AnchorMissing when the log no longer extends the published head."""
         publisher = self._ready_publisher()
         start = self.position.get() + 1
-        notifications = self._app.recorder.select_notifications(
-            start=start, limit=self.config.batch_size, inclusive_of_start=True
-        )
-        if not notifications:
+        page = self._reader.page(start)
+        if not page.end:
             return 0
-        batch = build_batch(notifications, self._decode, self._histories, self.config.topics)
-        head = self._heads.next_head(batch.last_notification_id, start - 1, len(notifications))
+        batch = build_batch(page, self._histories, self.config.topics)
+        head = self._heads.next_head(batch.last_notification_id, start - 1, page.count)
         publisher.publish([*batch.records, Outgoing(self.config.topics.anchors, head_record(head))])
         self.position.advance(batch.last_notification_id)
         self._heads.published(head)
@@ -103,7 +102,7 @@ class Relay:
         self.report.events += batch.events
         self.report.summaries += batch.summaries
         self.report.batches += 1
-        return len(notifications)  # not batch.events: an erased patient's slice has none
+        return page.count  # not batch.events: an erased patient's slice has none
 
     def run(self, *, once: bool = False, stop: threading.Event | None = None) -> RelayReport:
         """Publishes until stopped (or, with `once`, until caught up with the log head)."""
@@ -164,9 +163,6 @@ class Relay:
             return
         self._last_log = now
         log.info("relay: %s", RelayReport(**{**self.report.__dict__, "lag": self.position.lag()}))
-
-    def _decode(self, notification: Notification) -> EventEnvelope:
-        return to_envelope(self._app.mapper.to_domain_event(notification))  # type: ignore[arg-type]
 
     def _load_history(self, patient_id: str, up_to_version: int) -> list[EventEnvelope]:
         events = self._app.events.get(patient_id, lte=up_to_version)

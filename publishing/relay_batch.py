@@ -3,19 +3,15 @@ the Kafka records to publish out (every event, then one summary per patient touc
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from eventsourcing.persistence import Notification
-
+from consumers.log_reader import Slice
 from journey.errors import PatientErased
 from journey.events import EventEnvelope
 from publishing.cloudevents import KafkaRecord, event_record
 from publishing.history_cache import HistoryCache
 from publishing.state_summary import state_record, summarize
 from publishing.topics import TopicNames
-
-Decoder = Callable[[Notification], EventEnvelope]
 
 
 @dataclass(frozen=True)
@@ -35,23 +31,13 @@ class Batch:
         return len(self.records) - self.events
 
 
-def build_batch(
-    notifications: Sequence[Notification],
-    decode: Decoder,
-    histories: HistoryCache,
-    topics: TopicNames,
-) -> Batch:
+def build_batch(page: Slice, histories: HistoryCache, topics: TopicNames) -> Batch:
     """Event records in log order; then, per patient of the slice, the summary after the
     patient's last event in it (computed once per patient per batch, not per event)."""
     records: list[Outgoing] = []
     by_patient: dict[str, list[EventEnvelope]] = {}
-    erased: dict[str, None] = {}
-    for notification in notifications:
-        try:
-            envelope = decode(notification)
-        except PatientErased:  # an erased patient's event, or its erasure marker
-            erased[str(notification.originator_id)] = None
-            continue
+    erased = dict.fromkeys(page.erased)  # an erased patient's events, or its erasure marker
+    for envelope in page.events:
         records.append(Outgoing(topics.events, event_record(envelope)))
         by_patient.setdefault(envelope.patient_id, []).append(envelope)
     events = len(records)
@@ -67,7 +53,7 @@ def build_batch(
     for patient_id in erased:  # the compacted state topic forgets the patient
         histories.forget(patient_id)
         records.append(Outgoing(topics.state, tombstone(patient_id)))
-    return Batch(notifications[-1].id, events, records)
+    return Batch(page.end, events, records)
 
 
 def tombstone(patient_id: str) -> KafkaRecord:

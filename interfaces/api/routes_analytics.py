@@ -1,31 +1,36 @@
 """Analyst endpoints (SPEC 9): cohort figures over the read models, as of T (`at`).
 
-Each request first applies the notification log to the read models (the log follower,
-once: a single poll when a `journey project` worker keeps them current), then answers from
-the `rm_` tables only. Aggregates only: nothing patient-level is returned, so nothing is
-written to the access trail; the caller needs `analytics.read`. Callers without
+A request never writes and runs no DDL: it answers from the `rm_` tables as a projection
+worker keeps them (`journey serve`'s worker thread, or `journey project`), in a read-only
+transaction, and says how far behind the log they are in the headers
+`X-Read-Models-Position`, `X-Log-Head` and `X-Read-Models-Lag` (notifications not applied
+yet). `wait=S` (up to 10 s) first waits, bounded, for the read models to reach the log's
+head as of the request. The schema is prepared once, when the routes are made.
+
+Aggregates only: nothing patient-level is returned, so nothing is written to the access
+trail; the caller needs `analytics.read`. Callers without
 `analytics.detail` (the analyst role) get whole dates and small cells suppressed (SPEC 10,
 `projections.analytics.disclosure`); admin keeps full detail, as does the CLI."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, BeforeValidator
 
 from audit.principals import Principal
 from config.settings import Settings
-from consumers.projector_log import LogFollower, follow_log
-from infrastructure.sql import Unit, connect
+from consumers.read_model_service import ReadModelReader
+from infrastructure.sql import Unit
 from interfaces.api.deps import ApplicationDep, AsOf
 from interfaces.api.problems import problem_responses
 from interfaces.api.security import require
 from interfaces.timeparse import query_date
 from journey.application import JourneyApplication
+from projections.analytics.care_standards import CareStandards, care_standards
 from projections.analytics.census import CensusAt, CensusDaily, census_at, census_daily
 from projections.analytics.disclosure import release, whole_date
 from projections.analytics.intensity import Intensity, intensity
@@ -42,6 +47,17 @@ First = Annotated[
 Last = Annotated[
     date, BeforeValidator(query_date), Query(alias="to", description="last local date")
 ]
+MAX_WAIT_SECONDS = 10.0
+Wait = Annotated[
+    float,
+    Query(
+        ge=0,
+        le=MAX_WAIT_SECONDS,
+        description="seconds to wait, at most, for the read models to reach the log's head"
+        " as of the request (default 0: answer at once); the headers say how far behind"
+        " they are either way",
+    ),
+]
 
 
 def _as_of(caller: Principal, at: datetime | None) -> datetime:
@@ -52,63 +68,77 @@ def _as_of(caller: Principal, at: datetime | None) -> datetime:
 
 
 class AnalyticsRoutes:
-    """The endpoints, bound to the store of `database_url` (the API's settings)."""
+    """The endpoints, bound to the read models of `database_url` (the API's settings)."""
 
     def __init__(self, database_url: str) -> None:
-        self.database_url = database_url
-
-    @contextmanager
-    def _read_models(self, application: JourneyApplication) -> Iterator[Unit]:
-        db = connect(self.database_url)
-        try:
-            follow_log(LogFollower(application, db), once=True)
-            with db.transaction() as unit:
-                yield unit
-        finally:
-            db.close()
+        self.read_models = ReadModelReader(database_url)  # the schema, once, at start
 
     def _answer(
         self,
-        application: JourneyApplication,
-        caller: Principal,
+        request: tuple[JourneyApplication, Principal, Response, float],
         at: datetime | None,
         query: Callable[[Unit, datetime], M],
     ) -> M:
         """The exact answer for `analytics.detail`, else the released one (whole dates,
         small cells suppressed: `projections.analytics.disclosure`)."""
-        with self._read_models(application) as unit:
+        application, caller, response, wait = request
+        if wait:
+            self.read_models.wait(application.recorder.max_notification_id() or 0, wait)
+        freshness = self.read_models.freshness(application)
+        with self.read_models.reading() as unit:
             answer = query(unit, _as_of(caller, at))
+        response.headers["X-Read-Models-Position"] = str(freshness.position)
+        response.headers["X-Log-Head"] = str(freshness.head)
+        response.headers["X-Read-Models-Lag"] = str(freshness.lag)
         return answer if caller.may(DETAIL) else release(answer)
 
-    def census(self, application: ApplicationDep, caller: Analyst, at: AsOf = None) -> CensusAt:
-        return self._answer(application, caller, at, census_at)
+    def census(
+        self, application: ApplicationDep, caller: Analyst, response: Response,
+        at: AsOf = None, wait: Wait = 0,
+    ) -> CensusAt:  # fmt: skip
+        return self._answer((application, caller, response, wait), at, census_at)
 
     def census_daily(
-        self, application: ApplicationDep, caller: Analyst, first: First, last: Last,
-        at: AsOf = None,
+        self, *, application: ApplicationDep, caller: Analyst, response: Response, first: First,
+        last: Last, at: AsOf = None, wait: Wait = 0,
     ) -> CensusDaily:  # fmt: skip
         return self._answer(
-            application, caller, at, lambda unit, t: census_daily(unit, t, first, last)
-        )
+            (application, caller, response, wait), at,
+            lambda unit, t: census_daily(unit, t, first, last),
+        )  # fmt: skip
 
     def length_of_stay(
-        self, application: ApplicationDep, caller: Analyst, at: AsOf = None
-    ) -> LengthOfStay:
-        return self._answer(application, caller, at, length_of_stay)
+        self, application: ApplicationDep, caller: Analyst, response: Response,
+        at: AsOf = None, wait: Wait = 0,
+    ) -> LengthOfStay:  # fmt: skip
+        return self._answer((application, caller, response, wait), at, length_of_stay)
 
     def transitions(
-        self, application: ApplicationDep, caller: Analyst, first: First, last: Last,
-        at: AsOf = None,
+        self, *, application: ApplicationDep, caller: Analyst, response: Response, first: First,
+        last: Last, at: AsOf = None, wait: Wait = 0,
     ) -> Transitions:  # fmt: skip
         return self._answer(
-            application, caller, at, lambda unit, t: transitions(unit, t, first, last)
-        )
+            (application, caller, response, wait), at,
+            lambda unit, t: transitions(unit, t, first, last),
+        )  # fmt: skip
 
-    def retention(self, application: ApplicationDep, caller: Analyst, at: AsOf = None) -> Retention:
-        return self._answer(application, caller, at, retention)
+    def retention(
+        self, application: ApplicationDep, caller: Analyst, response: Response,
+        at: AsOf = None, wait: Wait = 0,
+    ) -> Retention:  # fmt: skip
+        return self._answer((application, caller, response, wait), at, retention)
 
-    def intensity(self, application: ApplicationDep, caller: Analyst, at: AsOf = None) -> Intensity:
-        return self._answer(application, caller, at, intensity)
+    def intensity(
+        self, application: ApplicationDep, caller: Analyst, response: Response,
+        at: AsOf = None, wait: Wait = 0,
+    ) -> Intensity:  # fmt: skip
+        return self._answer((application, caller, response, wait), at, intensity)
+
+    def care_standards(
+        self, application: ApplicationDep, caller: Analyst, response: Response,
+        at: AsOf = None, wait: Wait = 0,
+    ) -> CareStandards:  # fmt: skip
+        return self._answer((application, caller, response, wait), at, care_standards)
 
 
 # path, endpoint (method name), response model, summary
@@ -123,6 +153,9 @@ ROUTES: tuple[tuple[str, str, type[BaseModel], str], ...] = (
     ("/retention", "retention", Retention, "90-day retention of the care chains as of T"),
     ("/intensity", "intensity", Intensity,
      "Complete single-level ambulatory weeks by status; attendance rate per level"),
+    ("/care-standards", "care_standards", CareStandards,
+     "Weekly individual sessions with the primary therapist per level, overdue plan"
+     " reviews and plans, referrals open and closed, as of T"),
 )  # fmt: skip
 
 

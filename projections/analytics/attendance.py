@@ -1,7 +1,8 @@
 """Attendance rate per level as of T: attended / (attended + no_show) over the sessions
 started at or before T (corrected start) and not voided, each at the level of the stay in
-force at its start ([started_at, ended_at)); a session outside every stay has no level
-and is not counted.
+force at its start ([started_at, ended_at)), or, at the very instant of a discharge, of
+the stay it ended (the journey counts such a session, so the same session counts the same
+everywhere); a session outside every stay otherwise has no level and is not counted.
 
 The days before the UTC date of T come from `rm_attendance_days`; T's date up to T from the
 sessions and stays themselves."""
@@ -17,6 +18,11 @@ from journey.catalog import Catalog, default_catalog
 from projections.analytics.stats import share
 
 ATTENDED, NO_SHOW = "attended", "no_show"  # SPEC 3 session statuses
+_NONE_IN_FORCE = (  # no stay of the patient in force at the session's start
+    "NOT EXISTS (SELECT 1 FROM rm_stays o WHERE o.patient_id = se.patient_id"
+    " AND o.started_at <= se.occurred_at"
+    " AND (o.ended_at IS NULL OR se.occurred_at < o.ended_at))"
+)
 
 
 class LevelAttendance(BaseModel):
@@ -40,7 +46,8 @@ def attendance(
         " SUM(CASE WHEN se.status = ? THEN 1 ELSE 0 END)"
         " FROM rm_sessions se JOIN rm_stays st ON st.patient_id = se.patient_id"
         " AND st.started_at <= se.occurred_at"
-        " AND (st.ended_at IS NULL OR se.occurred_at < st.ended_at)"
+        " AND (st.ended_at IS NULL OR se.occurred_at < st.ended_at"
+        f" OR (st.ended_at = se.occurred_at AND st.ended_by = 'discharge' AND {_NONE_IN_FORCE}))"
         " WHERE se.occurred_at >= ? AND se.occurred_at <= ? AND NOT se.voided"
         " AND se.status IN (?, ?) GROUP BY st.level",
         (ATTENDED, NO_SHOW, datetime.combine(day, time(), tzinfo=UTC), as_of, ATTENDED, NO_SHOW),

@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from projections.analytics.care_standards import CareStandards
 from projections.analytics.census import CensusAt, CensusDaily
 from projections.analytics.intensity import Intensity
 from projections.analytics.length_of_stay import LengthOfStay
@@ -133,6 +134,11 @@ def _transitions(r: Release) -> None:
         r.document[direction] = shown + hidden
         r.hidden = {path for path in r.hidden if path[0] != direction}
         r.hidden |= {(direction, i, "count") for i in range(len(shown), len(pairs))}
+        # a part of the count: hidden with it, or when it or the rest of the count is small
+        for i, pair in enumerate(r.document[direction]):
+            across, count = pair["across_episodes"], pair["count"]
+            if count is None or small(across) or small(count - across):
+                r.hide((direction, i, "across_episodes"))
 
 
 def _retention(r: Release) -> None:
@@ -158,7 +164,27 @@ def _intensity(r: Release) -> None:
         r.derived((*base, "rate"), (*base, "attended"), (*base, "no_show"))
 
 
+def _care_standards(r: Release) -> None:
+    for level, figures in r.document["weekly_individual"].items():
+        base = ("weekly_individual", level)
+        weeks, met = figures["weeks"], figures["met"]
+        if small(weeks):  # met and not met are parts of weeks, as retained of chains
+            r.hide((*base, "weeks"))
+            r.hide((*base, "met"))
+        elif small(met) or small(weeks - met):
+            r.hide((*base, "met"))
+        r.derived((*base, "share"), (*base, "weeks"), (*base, "met"))
+    r.group([("review_overdue",)], None)
+    r.group([("plan_overdue",)], None)
+    for key, median in (("referrals_open", "median_days_open"),
+                        ("referrals_closed", "median_days_to_close")):  # fmt: skip
+        for name in r.document[key]:
+            r.group([(key, name, "count")], None)
+            r.derived((key, name, median), (key, name, "count"))
+
+
 RULES: dict[type[BaseModel], Callable[[Release], None]] = {
+    CareStandards: _care_standards,
     CensusAt: _census,
     CensusDaily: _census_daily,
     LengthOfStay: _length_of_stay,

@@ -1,5 +1,11 @@
 """Level-of-care transitions whose local date (patient's zone) lies in [from, to] and that
-have happened by T, counted per (from, to) pair and split into step_down / step_up."""
+have happened by T, counted per (from, to) pair and split into step_down / step_up.
+
+A readmission that continues the care chain (SPEC 6: its local date at most 7 days after
+the previous discharge's) at another level than the previous episode's last stay counts as
+a transition too, from that level to the readmission's, dated at the readmission: a
+`transferred` discharge then a readmission at a lower level is a real step-down. Each pair
+says how many of its transitions were such readmissions (`across_episodes`)."""
 
 from __future__ import annotations
 
@@ -23,6 +29,7 @@ class TransitionPair(BaseModel):
     from_level: str
     to_level: str
     count: int | None
+    across_episodes: int | None  # of `count`: chained readmissions at another level
 
 
 class Transitions(BaseModel):
@@ -44,18 +51,23 @@ def transitions(
     check_range(first, last, limit=MAX_RANGE_DAYS)
     rank = {level_id: i for i, level_id in enumerate((catalog or default_catalog()).levels)}
     rows = unit.all(
-        "SELECT direction, from_level, to_level, COUNT(*) FROM rm_transitions"
+        "SELECT direction, from_level, to_level, COUNT(*),"
+        " SUM(CASE WHEN across_episodes THEN 1 ELSE 0 END) FROM rm_transitions"
         " WHERE local_date >= ? AND local_date <= ? AND occurred_at <= ?"
         " GROUP BY direction, from_level, to_level",
         (first, last, as_of),
     )
-    counted: dict[str, list[tuple[int, str, str]]] = {d: [] for d in DIRECTIONS}
-    for direction, source, target, count in rows:
-        counted.setdefault(str(direction), []).append((int(count), str(source), str(target)))
+    counted: dict[str, list[tuple[int, str, str, int]]] = {d: [] for d in DIRECTIONS}
+    for direction, source, target, count, across in rows:
+        pair = (int(count), str(source), str(target), int(across or 0))
+        counted.setdefault(str(direction), []).append(pair)
     pairs: dict[str, list[TransitionPair]] = {}
     for direction, found in counted.items():  # most frequent first, then treatment order
         found.sort(key=lambda p: (-p[0], rank.get(p[1], 99), rank.get(p[2], 99)))
-        pairs[direction] = [TransitionPair(from_level=s, to_level=t, count=n) for n, s, t in found]
+        pairs[direction] = [
+            TransitionPair(from_level=s, to_level=t, count=n, across_episodes=a)
+            for n, s, t, a in found
+        ]
     return Transitions(
         as_of=as_of,
         from_date=first,

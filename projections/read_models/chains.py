@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
-from infrastructure.sql import Unit
 from projections.journey import BENCHMARK_DAYS
 from projections.read_models.patients import PatientRow, calendar_for
+from projections.read_models.unit import ReadModelUnit
 
 
 def _reached(patient: PatientRow, first: date) -> datetime:
@@ -22,7 +22,7 @@ def _reached(patient: PatientRow, first: date) -> datetime:
     return calendar_for(patient.timezone).midnight(first + timedelta(days=days_left))
 
 
-def chain_admitted(unit: Unit, patient: PatientRow, new_chain: bool, first: date) -> None:
+def chain_admitted(unit: ReadModelUnit, patient: PatientRow, new_chain: bool, first: date) -> None:
     """The admission (already in `patient`) opened a stay starting its census on `first`."""
     if new_chain:
         unit.execute(
@@ -36,7 +36,7 @@ def chain_admitted(unit: Unit, patient: PatientRow, new_chain: bool, first: date
 
 
 def chain_stay_closed(
-    unit: Unit, patient: PatientRow, days: int, next_first: date | None
+    unit: ReadModelUnit, patient: PatientRow, days: int, next_first: date | None
 ) -> PatientRow:
     """A stay of the chain closed after `days` days; `next_first` is the first census date
     of the stay a transition opens (None for a discharge). Returns the row updated."""
@@ -47,7 +47,7 @@ def chain_stay_closed(
     return patient
 
 
-def _set_reached(unit: Unit, patient: PatientRow, reached: datetime | None) -> None:
+def _set_reached(unit: ReadModelUnit, patient: PatientRow, reached: datetime | None) -> None:
     unit.execute(
         "UPDATE rm_chains SET reached_at = ? WHERE patient_id = ? AND chain_number = ?",
         (reached, patient.patient_id, patient.chain_number),

@@ -8,25 +8,21 @@ rows a store holds never depend on where transactions began and ended."""
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from typing import Any
 
-from infrastructure.sql import Unit
 from projections.read_models.schema import ADDITIVE_TABLES
+from projections.read_models.unit import ReadModelUnit
 
-_PENDING = ("rm_counters", "*pending*")
 
-
-def add(unit: Unit, table: str, key: Sequence[Hashable], deltas: Sequence[int]) -> None:
+def add(unit: ReadModelUnit, table: str, key: Sequence[Hashable], deltas: Sequence[int]) -> None:
     """Adds `deltas` (one per summed column of `table`) to the row of `key`."""
-    pending: dict[str, dict[tuple[Any, ...], list[int]]] = unit.memo.setdefault(_PENDING, {})
-    rows = pending.setdefault(table, {})
+    rows = unit.buffers.counters.setdefault(table, {})
     sums = rows.get(tuple(key))
     if sums is None:
         rows[tuple(key)] = list(deltas)
     else:
         for i, delta in enumerate(deltas):
             sums[i] += delta
-    unit.before_commit("rm_counters", _write)
+    unit.before_flush("rm_counters", _write)
 
 
 def _upsert(table: str) -> str:
@@ -39,8 +35,8 @@ def _upsert(table: str) -> str:
     )
 
 
-def _write(unit: Unit) -> None:
-    pending: dict[str, dict[tuple[Any, ...], list[int]]] = unit.memo.pop(_PENDING, {})
+def _write(unit: ReadModelUnit) -> None:
+    pending, unit.buffers.counters = unit.buffers.counters, {}
     for table in sorted(pending):
         rows = sorted(pending[table].items(), key=lambda item: repr(item[0]))
         unit.executemany(_upsert(table), [(*key, *sums) for key, sums in rows])

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime
 
-from infrastructure.sql import Unit
+from journey.catalog import default_catalog
 from journey.events import EventEnvelope, LevelOfCareChanged, PatientAdmitted, PatientDischarged
 from projections.midnight_census import CHAIN_GAP_DAYS, stay_days
 from projections.read_models.chains import chain_admitted, chain_stay_closed
@@ -23,10 +23,11 @@ from projections.read_models.stay_counters import (
     stay_opened,
 )
 from projections.read_models.stays_cache import forget_stays
+from projections.read_models.unit import ReadModelUnit
 from projections.timeline import Stay
 
 
-def _open_stay(unit: Unit, patient: PatientRow, level: str, asam_code: str | None) -> date:
+def _open_stay(unit: ReadModelUnit, patient: PatientRow, level: str, asam_code: str | None) -> date:
     """Inserts the stay the (already updated) patient row says is open; returns its first
     census date. `asam_code`: as entered (None for events stored before codes were kept)."""
     at = patient.current_stay_started_at
@@ -43,7 +44,7 @@ def _open_stay(unit: Unit, patient: PatientRow, level: str, asam_code: str | Non
     return first
 
 
-def _close_stay(unit: Unit, patient: PatientRow, at: datetime, ended_by: str) -> int:
+def _close_stay(unit: ReadModelUnit, patient: PatientRow, at: datetime, ended_by: str) -> int:
     """Ends the open stay at `at`; returns its days (counted midnights)."""
     assert patient.current_level is not None
     assert patient.current_stay_started_at is not None
@@ -89,11 +90,13 @@ def _admitted_row(
 
 
 def on_admitted(
-    unit: Unit, envelope: EventEnvelope, event: PatientAdmitted, patient: PatientRow | None
+    unit: ReadModelUnit, envelope: EventEnvelope, event: PatientAdmitted, patient: PatientRow | None
 ) -> PatientRow | None:
     if patient is not None and patient.is_active:
         return patient
     row = _admitted_row(envelope, event, patient)
+    if patient is not None and row.chain_number == patient.chain_number:
+        _chained_readmission(unit, envelope, event, row)
     at = envelope.occurred_at
     unit.execute(
         "INSERT INTO rm_episodes (patient_id, number, admitted_at, admitted_local_date,"
@@ -108,8 +111,50 @@ def on_admitted(
     return row
 
 
+def _chained_readmission(
+    unit: ReadModelUnit, envelope: EventEnvelope, event: PatientAdmitted, row: PatientRow
+) -> None:
+    """A readmission continuing the care chain (SPEC 6: at most 7 days after the previous
+    discharge's local date) at another level than the previous episode's last stay is a
+    change of level of care: kept in rm_transitions, flagged `across_episodes`."""
+    found = unit.one(
+        "SELECT last_level FROM rm_episodes WHERE patient_id = ? AND number = ?",
+        (row.patient_id, row.episodes - 1),
+    )
+    if found is None or found[0] == event.level:
+        return
+    source = str(found[0])
+    move = (source, event.level, direction_of(source, event.level))
+    _transition(unit, envelope, row, move, across_episodes=True)
+
+
+def _transition(
+    unit: ReadModelUnit, envelope: EventEnvelope, row: PatientRow, move: tuple[str, str, str],
+    *, across_episodes: bool,
+) -> None:  # fmt: skip
+    """`move`: from level, to level, direction."""
+    at, (source, target, direction) = envelope.occurred_at, move
+    unit.execute(
+        "INSERT INTO rm_transitions (patient_id, version, episode_number, occurred_at,"
+        " local_date, from_level, to_level, direction, reason, across_episodes)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (row.patient_id, envelope.version, row.episodes, at,
+         calendar_for(row.timezone).local_date(at), source, target,
+         direction, None, across_episodes),
+    )  # fmt: skip
+
+
+def direction_of(source: str, target: str) -> str:
+    """`step_down` to a lower rank, else `step_up` (SPEC 2)."""
+    levels = default_catalog().levels
+    return "step_down" if levels[target].rank < levels[source].rank else "step_up"
+
+
 def on_level_changed(
-    unit: Unit, envelope: EventEnvelope, event: LevelOfCareChanged, patient: PatientRow | None
+    unit: ReadModelUnit,
+    envelope: EventEnvelope,
+    event: LevelOfCareChanged,
+    patient: PatientRow | None,
 ) -> PatientRow | None:
     if patient is None or not patient.is_active:
         return patient
@@ -121,13 +166,8 @@ def on_level_changed(
     )  # fmt: skip
     opened = _open_stay(unit, row, event.to_level, event.asam_code)
     row = chain_stay_closed(unit, row, days, opened)
-    unit.execute(
-        "INSERT INTO rm_transitions (patient_id, version, episode_number, occurred_at,"
-        " local_date, from_level, to_level, direction, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (row.patient_id, envelope.version, row.episodes, at,
-         calendar_for(row.timezone).local_date(at), event.from_level, event.to_level,
-         event.direction, event.reason),
-    )  # fmt: skip
+    move = (event.from_level, event.to_level, event.direction)
+    _transition(unit, envelope, row, move, across_episodes=False)
     unit.execute(
         "UPDATE rm_episodes SET last_level = ?, stays = ? WHERE patient_id = ? AND number = ?",
         (event.to_level, row.stays_in_episode, row.patient_id, row.episodes),
@@ -136,7 +176,10 @@ def on_level_changed(
 
 
 def on_discharged(
-    unit: Unit, envelope: EventEnvelope, event: PatientDischarged, patient: PatientRow | None
+    unit: ReadModelUnit,
+    envelope: EventEnvelope,
+    event: PatientDischarged,
+    patient: PatientRow | None,
 ) -> PatientRow | None:
     if patient is None or not patient.is_active:
         return patient

@@ -1,14 +1,18 @@
-"""Applies one event envelope to the read models inside the caller's transaction.
+"""Applies event envelopes to the read models inside the caller's transaction.
 
-Every driver (log follower, Kafka projector, rebuild) calls `apply_event`; it is plain
-Python, callable without any broker. Each patient's events arrive in version order (the log
-is ordered, Kafka keys by patient), so an event whose version is not above the patient's
-`last_version` was applied already and is skipped: applying twice changes nothing."""
+Every driver (the projection's poller and runner, the Kafka projector, the rebuilds) calls
+`apply_events`; it is plain Python, callable without any broker. The batch's rows are read
+and written through a typed unit of work (`unit.ReadModelUnit`), flushed at its end.
+
+Each patient's events arrive in version order (the log is ordered, Kafka keys by patient),
+so an event whose version is not above the patient's `last_version` was applied already and
+is skipped: applying twice changes nothing."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, timedelta
+from typing import assert_never
 
 from infrastructure.sql import Unit
 from journey.events import (
@@ -16,21 +20,28 @@ from journey.events import (
     LevelOfCareChanged,
     PatientAdmitted,
     PatientDischarged,
+    PatientReferred,
+    PrimaryTherapistAssigned,
+    ReferralClosed,
     SessionCorrected,
     SessionEnteredInError,
     SessionRecorded,
+    TreatmentPlanCreated,
+    TreatmentPlanReviewed,
 )
 from projections.calendar import week_monday
+from projections.read_models.care import on_care_event
 from projections.read_models.episodes import on_admitted, on_discharged, on_level_changed
 from projections.read_models.patients import load_patient, preload_patients, save_patient
 from projections.read_models.session_counters import stay_boundary
 from projections.read_models.sessions import flush_pending, on_session_amended, on_session_recorded
+from projections.read_models.unit import ReadModelUnit
 from projections.read_models.weeks import preload_weeks
 
 PRELOAD_MARGIN = timedelta(days=2)  # local dates differ from UTC ones by at most a day
 
 
-def prepare(unit: Unit, envelopes: Sequence[EventEnvelope]) -> None:
+def prepare(unit: ReadModelUnit, envelopes: Sequence[EventEnvelope]) -> None:
     """Reads the rows a batch of events will need (patients, their recent weeks) in a few
     statements, so applying them reads little more."""
     if not envelopes:
@@ -42,12 +53,16 @@ def prepare(unit: Unit, envelopes: Sequence[EventEnvelope]) -> None:
 
 
 def apply_events(unit: Unit, envelopes: Sequence[EventEnvelope]) -> int:
-    """Applies a batch of events in order; returns how many were not held already."""
-    prepare(unit, envelopes)
-    return sum(apply_event(unit, envelope) for envelope in envelopes)
+    """Applies a batch of events in order and writes what they changed; returns how many
+    were not held already."""
+    work = unit if isinstance(unit, ReadModelUnit) else ReadModelUnit(unit)
+    prepare(work, envelopes)
+    applied = sum(apply_event(work, envelope) for envelope in envelopes)
+    work.flush()
+    return applied
 
 
-def apply_event(unit: Unit, envelope: EventEnvelope) -> bool:
+def apply_event(unit: ReadModelUnit, envelope: EventEnvelope) -> bool:
     """Applies `envelope`; False when the read models already hold it."""
     patient = load_patient(unit, envelope.patient_id)
     if patient is not None and envelope.version <= patient.last_version:
@@ -67,6 +82,14 @@ def apply_event(unit: Unit, envelope: EventEnvelope) -> bool:
         on_session_recorded(unit, envelope, payload, patient)
     elif isinstance(payload, SessionCorrected | SessionEnteredInError):
         on_session_amended(unit, envelope, payload, patient)
+    elif isinstance(
+        payload,
+        PrimaryTherapistAssigned | TreatmentPlanCreated | TreatmentPlanReviewed
+        | PatientReferred | ReferralClosed,
+    ):  # fmt: skip
+        on_care_event(unit, envelope, payload, patient)
+    else:
+        assert_never(payload)
     if patient is not None:  # None only for a stream not starting with an admission
         save_patient(unit, patient, envelope)
     return True

@@ -14,6 +14,7 @@ from infrastructure.sql import Unit
 from journey.events import EventEnvelope
 from projections.calendar import LocalCalendar
 from projections.facts import FALLBACK_TIMEZONE
+from projections.read_models.unit import ReadModelUnit
 
 
 @dataclass(frozen=True)
@@ -69,10 +70,11 @@ def _row(unit: Unit, row: tuple[Any, ...]) -> PatientRow:
     return PatientRow(*values)
 
 
-def preload_patients(unit: Unit, patient_ids: list[str]) -> None:
+def preload_patients(unit: ReadModelUnit, patient_ids: list[str]) -> None:
     """Reads the rows of these patients (None for those without one) into the unit, in a
     few statements instead of one per patient."""
-    wanted = [p for p in patient_ids if ("rm_patients", p) not in unit.memo]
+    known = unit.buffers.patients
+    wanted = [p for p in patient_ids if p not in known]
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
         marks = ", ".join("?" for _ in chunk)
@@ -81,38 +83,33 @@ def preload_patients(unit: Unit, patient_ids: list[str]) -> None:
             for row in unit.all(f"{_SELECT_ALL} WHERE patient_id IN ({marks})", chunk)
         }
         for patient_id in chunk:
-            unit.memo["rm_patients", patient_id] = found.get(patient_id)
+            known[patient_id] = found.get(patient_id)
 
 
-def load_patient(unit: Unit, patient_id: str) -> PatientRow | None:
+def load_patient(unit: ReadModelUnit, patient_id: str) -> PatientRow | None:
     """The patient's row as of this transaction (read once, then kept in the unit)."""
-    key = ("rm_patients", patient_id)
-    if key in unit.memo:
-        found: PatientRow | None = unit.memo[key]
-        return found
+    known = unit.buffers.patients
+    if patient_id in known:
+        return known[patient_id]
     row = unit.one(_SELECT, (patient_id,))
-    found = None if row is None else _row(unit, row)
-    unit.memo[key] = found
+    found = known[patient_id] = None if row is None else _row(unit, row)
     return found
 
 
-def save_patient(unit: Unit, patient: PatientRow, applied: EventEnvelope) -> PatientRow:
+def save_patient(unit: ReadModelUnit, patient: PatientRow, applied: EventEnvelope) -> PatientRow:
     """Keeps the row, marked as holding the patient's events up to `applied.version`; the
     rows changed in a transaction are written once, when it commits."""
     patient = _copy(patient)  # rows are frozen; a shallow copy is far cheaper than replace()
     object.__setattr__(patient, "last_event_at", applied.occurred_at)
     object.__setattr__(patient, "last_version", applied.version)
     object.__setattr__(patient, "last_event_id", applied.event_id)
-    unit.memo["rm_patients", patient.patient_id] = patient
-    dirty: set[str] = unit.memo.setdefault(_DIRTY, set())
-    dirty.add(patient.patient_id)
-    unit.before_commit("rm_patients", _write_patients)
+    unit.buffers.patients[patient.patient_id] = patient
+    unit.buffers.changed_patients.add(patient.patient_id)
+    unit.before_flush("rm_patients", _write_patients)
     return patient
 
 
-_DIRTY = ("rm_patients", "*changed*")
-
-
-def _write_patients(unit: Unit) -> None:
-    rows = [unit.memo["rm_patients", pid] for pid in sorted(unit.memo.get(_DIRTY, ()))]
-    unit.executemany(_UPSERT, [tuple(getattr(p, c) for c in _COLUMNS) for p in rows])
+def _write_patients(unit: ReadModelUnit) -> None:
+    changed, unit.buffers.changed_patients = unit.buffers.changed_patients, set()
+    rows = [unit.buffers.patients[pid] for pid in sorted(changed)]
+    unit.executemany(_UPSERT, [tuple(getattr(p, c) for c in _COLUMNS) for p in rows if p])

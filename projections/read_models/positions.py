@@ -1,6 +1,7 @@
-"""Where each driver stands, written in the same transaction as the rows it changed:
-the log follower's last notification id, the Kafka projector's next offsets, and the ids
-of the events already applied from Kafka (the second line of defence against redelivery)."""
+"""Where each driver stands, written in the same transaction as the rows it changed: the
+log poller's last notification id (the library's tracking table, `view.py`), the Kafka
+projector's next offsets, and the ids of the events already applied from Kafka (the second
+line of defence against redelivery)."""
 
 from __future__ import annotations
 
@@ -8,22 +9,45 @@ from collections.abc import Mapping, Sequence
 
 from infrastructure.sql import Unit
 
+TRACKED = "CareJourney"  # the followed application's name: the tracking row's key
+TRACKING_TABLES = {"sqlite": "tracking", "postgresql": "readmodels_tracking"}
 
-def lock_position(unit: Unit, name: str) -> int:
-    """The last notification id applied by the worker `name` (0 when none), row locked so
-    that two followers of the same name take turns instead of both applying a batch."""
-    unit.execute(
-        "INSERT INTO rm_tracking (name, position) VALUES (?, 0) ON CONFLICT (name) DO NOTHING",
-        (name,),
-    )
+
+def _table_exists(unit: Unit, table: str) -> bool:
+    if unit.dialect.name == "postgresql":
+        row = unit.one("SELECT to_regclass(?) IS NOT NULL", (table,))
+    else:
+        row = unit.one("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
+                       (table,))  # fmt: skip
+    return bool(row and row[0])
+
+
+def locked_position(unit: Unit) -> int:
+    """The last notification id applied to the read models (0 when none), row locked on
+    PostgreSQL so that two pollers take turns instead of both applying a batch (SQLite's
+    write transaction already excludes the other)."""
+    table = TRACKING_TABLES[unit.dialect.name]
     lock = " FOR UPDATE" if unit.dialect.name == "postgresql" else ""
-    row = unit.one(f"SELECT position FROM rm_tracking WHERE name = ?{lock}", (name,))
-    assert row is not None
-    return int(row[0])
+    row = unit.one(
+        f"SELECT notification_id FROM {table} WHERE application_name = ?{lock}", (TRACKED,)
+    )
+    return int(row[0]) if row and row[0] is not None else 0
 
 
-def save_position(unit: Unit, name: str, position: int) -> None:
-    unit.execute("UPDATE rm_tracking SET position = ? WHERE name = ?", (position, name))
+def stored_position(unit: Unit) -> int | None:
+    """The read models' position, None when they have none (never applied, or rebuilt)."""
+    table = TRACKING_TABLES[unit.dialect.name]
+    if not _table_exists(unit, table):
+        return None
+    row = unit.one(f"SELECT notification_id FROM {table} WHERE application_name = ?", (TRACKED,))
+    return None if row is None or row[0] is None else int(row[0])
+
+
+def forget_position(unit: Unit) -> None:
+    """The read models start again from position 0 (a rebuild, a format change)."""
+    table = TRACKING_TABLES[unit.dialect.name]
+    if _table_exists(unit, table):
+        unit.execute(f"DELETE FROM {table} WHERE application_name = ?", (TRACKED,))
 
 
 def stored_offsets(unit: Unit, group_id: str, topic: str) -> dict[int, int]:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 
 from infrastructure.sql import Unit
+from projections.read_models.care import CARE_DDL
+from projections.read_models.positions import forget_position
 
 TABLES = (
     """CREATE TABLE IF NOT EXISTS rm_patients (
@@ -70,6 +72,7 @@ TABLES = (
         to_level TEXT NOT NULL,
         direction TEXT NOT NULL,
         reason TEXT,
+        across_episodes {flag} NOT NULL,
         PRIMARY KEY (patient_id, version))""",
     """CREATE TABLE IF NOT EXISTS rm_sessions (
         patient_id TEXT NOT NULL,
@@ -142,9 +145,7 @@ TABLES = (
         age_group TEXT NOT NULL,
         delta BIGINT NOT NULL,
         PRIMARY KEY (timezone, week_start, level, age_group))""",
-    """CREATE TABLE IF NOT EXISTS rm_tracking (
-        name TEXT PRIMARY KEY,
-        position BIGINT NOT NULL)""",
+    *CARE_DDL,
     """CREATE TABLE IF NOT EXISTS rm_kafka_offsets (
         group_id TEXT NOT NULL,
         topic TEXT NOT NULL,
@@ -172,15 +173,21 @@ INDEXES = (
     "CREATE INDEX IF NOT EXISTS rm_sessions_when ON rm_sessions (occurred_at, status)",
     "CREATE INDEX IF NOT EXISTS rm_sessions_patient_when ON rm_sessions (patient_id, occurred_at)",
     "CREATE INDEX IF NOT EXISTS rm_chains_started ON rm_chains (started_at, reached_at)",
+    "CREATE INDEX IF NOT EXISTS rm_sessions_individual"
+    " ON rm_sessions (format, status, occurred_at)",
+    "CREATE INDEX IF NOT EXISTS rm_referrals_when ON rm_referrals (referred_at, closed_at)",
 )
 
 # Tables a rebuild empties, in dependency-free order; the analyst tables come first.
 READ_MODEL_TABLES = (
     "rm_patients", "rm_episodes", "rm_stays", "rm_transitions", "rm_sessions", "rm_chains",
     "rm_weeks", "rm_census_deltas", "rm_stay_lengths", "rm_episode_lengths",
-    "rm_attendance_days", "rm_week_counts", "rm_week_spans",
+    "rm_attendance_days", "rm_week_counts", "rm_week_spans", "rm_therapist_assignments",
+    "rm_plans", "rm_plan_reviews", "rm_referrals",
 )  # fmt: skip
-POSITION_TABLES = ("rm_tracking", "rm_kafka_offsets", "rm_seen_events")
+CARE_TABLES = ("rm_therapist_assignments", "rm_plans", "rm_plan_reviews", "rm_referrals")
+POSITION_TABLES = ("rm_kafka_offsets", "rm_seen_events")
+LEGACY_TABLES = ("rm_tracking",)  # format 2's log position (now the library's tracking table)
 
 # Additive read models: counters keyed by their key columns, whose other (integer) columns
 # are sums of per-patient contributions. Two partial rebuilds over disjoint patients merge
@@ -197,10 +204,16 @@ ADDITIVE_TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 
 _NAMED = re.compile(r"CREATE (?:TABLE|INDEX) IF NOT EXISTS (\w+)")
 SCHEMA_LOCK = 0x726D5F73  # the advisory lock of the creators of the rm_ schema ("rm_s")
-# The stored read models' format (table rm_format): 1 held patient, clinician and session
-# ids in clear and free-text reasons; 2 holds keyed pseudonyms and no free text
-# (infrastructure.pseudonym_keys). Older read models are dropped and rebuilt from the log.
-FORMAT_VERSION = 2
+# The stored read models' format (table rm_format), one number for the whole schema:
+# 1 held patient, clinician and session ids in clear and free-text reasons; 2 holds keyed
+# pseudonyms and no free text (infrastructure.pseudonym_keys); 3 keeps the log position in
+# eventsourcing's tracking table (rm_tracking is gone); 4 adds the care tables (therapist
+# assignments, plans, reviews, referrals), rm_transitions.across_episodes (chained
+# readmissions), sessions at a discharge instant at the discharged stay's level, and weeks
+# judged with the catalog's inclusive/exclusive maxima. A schema change that a column added
+# with NULLs cannot express (ADDED_COLUMNS) bumps it: read models of another format are
+# dropped with their positions and rebuilt from the log, with a message (`create_tables`).
+FORMAT_VERSION = 4
 FORMAT_TABLE = "CREATE TABLE IF NOT EXISTS rm_format (version INTEGER NOT NULL)"
 
 SCHEMA_NAMES = [
@@ -233,12 +246,24 @@ def _add_columns(unit: Unit) -> None:
             unit.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
 
-def _format_current(unit: Unit) -> bool:
+def _stored_format(unit: Unit) -> int | None:
     row = unit.one("SELECT max(version) FROM rm_format")
-    return row is not None and row[0] is not None and int(row[0]) >= FORMAT_VERSION
+    return None if row is None or row[0] is None else int(row[0])
 
 
-def create_tables(unit: Unit) -> None:
+def _format_current(unit: Unit) -> bool:
+    return _stored_format(unit) == FORMAT_VERSION
+
+
+def _had_read_models(unit: Unit) -> bool:
+    if unit.dialect.name == "postgresql":
+        row = unit.one("SELECT to_regclass('rm_patients') IS NOT NULL")
+    else:
+        row = unit.one("SELECT count(*) FROM sqlite_master WHERE name = 'rm_patients'")
+    return bool(row and row[0])
+
+
+def create_tables(unit: Unit) -> str | None:
     """Creates the missing rm_ tables, added columns (ADDED_COLUMNS) and indexes
     (idempotent); read models of an older format are dropped first (with their positions:
     the drivers then rebuild from 0).
@@ -249,29 +274,42 @@ def create_tables(unit: Unit) -> None:
     transaction taking those on table after table deadlocks with projectors writing them
     (a projector restarting beside the others of its group; `journey replay` while they
     run). Concurrent creators wait for each other on an advisory lock (concurrent `CREATE
-    TABLE IF NOT EXISTS` of the same table can fail)."""
+    TABLE IF NOT EXISTS` of the same table can fail).
+
+    Returns a message for the operator when read models of another format were dropped
+    (they are then rebuilt from position 0 by whoever applies the log), else None."""
     d = unit.dialect
     if d.name == "postgresql":
         if not _missing(unit) and _format_current(unit):
-            return
+            return None
         unit.execute("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK,))
     unit.execute(FORMAT_TABLE)
+    note = None
     if not _format_current(unit):
-        for table in (*READ_MODEL_TABLES, *POSITION_TABLES):
+        found, existed = _stored_format(unit), _had_read_models(unit)
+        for table in (*READ_MODEL_TABLES, *POSITION_TABLES, *LEGACY_TABLES):
             unit.execute(f"DROP TABLE IF EXISTS {table}")
+        forget_position(unit)
         unit.execute("DELETE FROM rm_format")
         unit.execute("INSERT INTO rm_format (version) VALUES (?)", (FORMAT_VERSION,))
+        if existed:
+            note = (
+                f"read models: format {found or 1} found, this version writes format"
+                f" {FORMAT_VERSION}: dropped, they are rebuilt from the event log"
+            )
     for statement in TABLES:
         unit.execute(statement.format(ts=d.timestamp, day=d.day, flag=d.flag))
     _add_columns(unit)
     for statement in INDEXES:
         unit.execute(statement)
+    return note
 
 
 def drop_tables(unit: Unit) -> None:
     """Drops every rm_ table: the read models and all their positions."""
     for table in (*READ_MODEL_TABLES, *POSITION_TABLES):  # rm_format stays: rebuilt = current
         unit.execute(f"DROP TABLE IF EXISTS {table}")
+    forget_position(unit)
 
 
 def reset_tables(unit: Unit) -> None:

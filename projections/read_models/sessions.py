@@ -7,11 +7,12 @@ approach missing from it does not count (as in `projections.journey_weeks`)."""
 
 from __future__ import annotations
 
-from infrastructure.sql import Params, Unit
+from infrastructure.sql import Params
 from journey.events import EventEnvelope, SessionCorrected, SessionEnteredInError, SessionRecorded
 from projections.calendar import iso_week_label, week_monday
 from projections.read_models.patients import PatientRow, calendar_for
 from projections.read_models.session_counters import counts_toward_intensity, session_counted
+from projections.read_models.unit import ReadModelUnit
 from projections.session_log import SessionState, amended
 
 _FIELDS = "occurred_at, format, approach, duration_minutes, delivery, status, clinician_id"
@@ -28,22 +29,20 @@ def _dated(session: SessionState, patient: PatientRow | None) -> Params:
 
 
 def on_session_recorded(
-    unit: Unit, envelope: EventEnvelope, event: SessionRecorded, patient: PatientRow | None
+    unit: ReadModelUnit, envelope: EventEnvelope, event: SessionRecorded, patient: PatientRow | None
 ) -> None:
     session = SessionState(
         event.session_id, envelope.occurred_at, event.format, event.approach,
         event.duration_minutes, event.delivery, event.status, event.clinician_id,
     )  # fmt: skip
-    pending: list[Params] = unit.memo.setdefault(_PENDING, [])
-    pending.append(
+    unit.buffers.new_sessions.append(
         (envelope.patient_id, event.session_id, *_dated(session, patient), False, False,
          envelope.version),
     )  # fmt: skip
-    unit.before_commit("rm_sessions", _insert_pending)
+    unit.before_flush("rm_sessions", _insert_pending)
     session_counted(unit, patient, session, +1)
 
 
-_PENDING = ("rm_sessions", "*pending*")
 _INSERT = (
     f"INSERT INTO rm_sessions (patient_id, session_id, {_FIELDS}, local_date, iso_week,"
     " week_start, counts_toward_intensity, voided, corrected, recorded_version)"
@@ -52,14 +51,14 @@ _INSERT = (
 )
 
 
-def _insert_pending(unit: Unit) -> None:
+def _insert_pending(unit: ReadModelUnit) -> None:
     """New sessions are inserted together: before a handler reads them, or at commit."""
-    pending: list[Params] = unit.memo.pop(_PENDING, [])
+    pending, unit.buffers.new_sessions = unit.buffers.new_sessions, []
     if pending:
         unit.executemany(_INSERT, pending)
 
 
-def _load(unit: Unit, patient_id: str, session_id: str) -> SessionState | None:
+def _load(unit: ReadModelUnit, patient_id: str, session_id: str) -> SessionState | None:
     _insert_pending(unit)
     row = unit.one(
         f"SELECT {_FIELDS}, voided FROM rm_sessions WHERE patient_id = ? AND session_id = ?",
@@ -76,7 +75,7 @@ def _load(unit: Unit, patient_id: str, session_id: str) -> SessionState | None:
 
 
 def on_session_amended(
-    unit: Unit,
+    unit: ReadModelUnit,
     envelope: EventEnvelope,
     event: SessionCorrected | SessionEnteredInError,
     patient: PatientRow | None,

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from infrastructure.sql import Unit
 from journey.catalog import default_catalog
 from projections.calendar import ONE_DAY, LocalCalendar, week_monday
 from projections.read_models import counters
 from projections.read_models.patients import PatientRow
+from projections.read_models.unit import ReadModelUnit
 
 
 def census_first_date(calendar: LocalCalendar, started_at: datetime) -> date:
@@ -50,7 +50,7 @@ def first_interior_monday(first: date) -> date:
     return first if first.weekday() == 0 else week_monday(first) + 7 * ONE_DAY
 
 
-def stay_opened(unit: Unit, patient: PatientRow, level: str, first: date) -> None:
+def stay_opened(unit: ReadModelUnit, patient: PatientRow, level: str, first: date) -> None:
     counters.add(unit, "rm_census_deltas", (patient.timezone, first, level), (1,))
     if ambulatory(level):
         span = (patient.timezone, first_interior_monday(first), level, patient.age_group)
@@ -58,8 +58,8 @@ def stay_opened(unit: Unit, patient: PatientRow, level: str, first: date) -> Non
 
 
 def stay_closed(
-    unit: Unit, patient: PatientRow, level: str, *, dates: tuple[date, date], ended: datetime,
-    days: int,
+    unit: ReadModelUnit, patient: PatientRow, level: str, *, dates: tuple[date, date],
+    ended: datetime, days: int,
 ) -> None:  # fmt: skip
     """The stay at `level` that gave its level to the dates `first..last` (none when last
     < first) ended at `ended` after `days` counted midnights."""
@@ -72,5 +72,5 @@ def stay_closed(
         counters.add(unit, "rm_week_spans", (zone, stop, level, age_group), (-1,))
 
 
-def episode_discharged(unit: Unit, reason: str, discharged: datetime, days: int) -> None:
+def episode_discharged(unit: ReadModelUnit, reason: str, discharged: datetime, days: int) -> None:
     counters.add(unit, "rm_episode_lengths", (month_of(discharged), reason, days), (1,))

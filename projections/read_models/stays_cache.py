@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from infrastructure.sql import Unit, day_of, instant_of
+from infrastructure.sql import day_of, instant_of
+from projections.read_models.unit import ReadModelUnit
 
 
 @dataclass(frozen=True)
@@ -22,9 +23,8 @@ class StoredStay:
         return self.started_at <= at and (self.ended_at is None or at < self.ended_at)
 
 
-def stays_of(unit: Unit, patient_id: str) -> list[StoredStay]:
-    key = ("rm_stays", patient_id)
-    found: list[StoredStay] | None = unit.memo.get(key)
+def stays_of(unit: ReadModelUnit, patient_id: str) -> list[StoredStay]:
+    found = unit.buffers.stays.get(patient_id)
     if found is None:
         d = unit.dialect
         found = [
@@ -42,9 +42,9 @@ def stays_of(unit: Unit, patient_id: str) -> list[StoredStay]:
                 (patient_id,),
             )
         ]
-        unit.memo[key] = found
+        unit.buffers.stays[patient_id] = found
     return found
 
 
-def forget_stays(unit: Unit, patient_id: str) -> None:
-    unit.memo.pop(("rm_stays", patient_id), None)
+def forget_stays(unit: ReadModelUnit, patient_id: str) -> None:
+    unit.buffers.stays.pop(patient_id, None)

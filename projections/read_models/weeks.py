@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-from infrastructure.sql import Unit, day_of
+from infrastructure.sql import day_of
 from journey.catalog import default_catalog
 from projections.calendar import ONE_DAY, week_monday
 from projections.journey_weeks import WeeklyRanges, WeekSummary, apply_levels
@@ -25,6 +25,7 @@ from projections.read_models import counters
 from projections.read_models.patients import PatientRow, calendar_for
 from projections.read_models.stay_counters import ambulatory, census_first_date, census_last_date
 from projections.read_models.stays_cache import stays_of
+from projections.read_models.unit import ReadModelUnit
 
 _WEEK = tuple(timedelta(days=i) for i in range(7))
 Contribution = tuple[str, str, str | None]  # level, status, base status (interior weeks)
@@ -53,17 +54,9 @@ _UPSERT = (
     " excluded.attended_minutes, level = excluded.level, status = excluded.status,"
     " base_status = excluded.base_status"
 )
-_DIRTY = ("rm_weeks", "*changed*")
 
 
-def _key(patient_id: str, monday: date) -> tuple[str, str]:
-    return ("rm_weeks", f"{patient_id}\x1f{monday.isoformat()}")
-
-
-_PRELOADED = ("rm_weeks", "*preloaded*")
-
-
-def preload_weeks(unit: Unit, patient_ids: list[str], since: date) -> None:
+def preload_weeks(unit: ReadModelUnit, patient_ids: list[str], since: date) -> None:
     """Reads these patients' rows of the weeks from `since` on into the unit, in a few
     statements; the weeks not found there then need no read either."""
     for start in range(0, len(patient_ids), 500):
@@ -75,20 +68,18 @@ def preload_weeks(unit: Unit, patient_ids: list[str], since: date) -> None:
             (*chunk, since),
         ):
             monday = day_of(unit.dialect, stored)
-            if _key(pid, monday) not in unit.memo:
-                unit.memo[_key(pid, monday)] = WeekRow(
+            if (pid, monday) not in unit.buffers.weeks:
+                unit.buffers.weeks[pid, monday] = WeekRow(
                     pid, monday, zone, minutes, level, status, base, stored=True
                 )
-    loaded: dict[str, date] = unit.memo.setdefault(_PRELOADED, {})
-    loaded.update(dict.fromkeys(patient_ids, since))
+    unit.buffers.weeks_read_since.update(dict.fromkeys(patient_ids, since))
 
 
-def _load(unit: Unit, patient: PatientRow, monday: date) -> WeekRow:
-    key = _key(patient.patient_id, monday)
-    if key in unit.memo:
-        found: WeekRow = unit.memo[key]
+def _load(unit: ReadModelUnit, patient: PatientRow, monday: date) -> WeekRow:
+    found = unit.buffers.weeks.get((patient.patient_id, monday))
+    if found is not None:
         return found
-    since = unit.memo.get(_PRELOADED, {}).get(patient.patient_id)
+    since = unit.buffers.weeks_read_since.get(patient.patient_id)
     if since is not None and monday >= since:
         return WeekRow(patient.patient_id, monday, patient.timezone, 0)
     row = unit.one(
@@ -102,16 +93,16 @@ def _load(unit: Unit, patient: PatientRow, monday: date) -> WeekRow:
     return WeekRow(patient.patient_id, monday, patient.timezone, minutes, level, status, base, True)
 
 
-def _keep(unit: Unit, row: WeekRow) -> None:
+def _keep(unit: ReadModelUnit, row: WeekRow) -> None:
     row.stored = True
-    unit.memo[_key(row.patient_id, row.week_start)] = row
-    unit.memo.setdefault(_DIRTY, set()).add(_key(row.patient_id, row.week_start))
-    unit.before_commit("rm_weeks", _write)
+    unit.buffers.weeks[row.patient_id, row.week_start] = row
+    unit.buffers.changed_weeks.add((row.patient_id, row.week_start))
+    unit.before_flush("rm_weeks", _write)
 
 
-def _write(unit: Unit) -> None:
-    keys = sorted(unit.memo.pop(_DIRTY, set()))
-    rows = [unit.memo[k] for k in keys]
+def _write(unit: ReadModelUnit) -> None:
+    keys, unit.buffers.changed_weeks = sorted(unit.buffers.changed_weeks), set()
+    rows = [unit.buffers.weeks[k] for k in keys]
     if not rows:
         return
     unit.executemany(
@@ -121,14 +112,14 @@ def _write(unit: Unit) -> None:
     )  # fmt: skip
 
 
-def add_minutes(unit: Unit, patient: PatientRow, day: date, minutes: int) -> None:
+def add_minutes(unit: ReadModelUnit, patient: PatientRow, day: date, minutes: int) -> None:
     """Counted attended minutes of the week of local `day` change by `minutes`."""
     row = _load(unit, patient, week_monday(day))
     row.attended_minutes += minutes
     _restate(unit, patient, row)
 
 
-def stay_boundary(unit: Unit, patient: PatientRow, at: datetime) -> None:
+def stay_boundary(unit: ReadModelUnit, patient: PatientRow, at: datetime) -> None:
     """A stay opened or closed at `at` (the row is the patient after it): the weeks from
     the one holding the date before `at`'s first midnight onwards are restated."""
     calendar = calendar_for(patient.timezone)
@@ -146,7 +137,7 @@ def stay_boundary(unit: Unit, patient: PatientRow, at: datetime) -> None:
         _restate(unit, patient, _load(unit, patient, monday))
 
 
-def _restate(unit: Unit, patient: PatientRow, row: WeekRow) -> None:
+def _restate(unit: ReadModelUnit, patient: PatientRow, row: WeekRow) -> None:
     new = _contribution(unit, patient, row)
     old = row.contribution
     if old != new:
@@ -157,7 +148,7 @@ def _restate(unit: Unit, patient: PatientRow, row: WeekRow) -> None:
         _keep(unit, row)
 
 
-def _count(unit: Unit, row: WeekRow, contribution: Contribution | None, sign: int) -> None:
+def _count(unit: ReadModelUnit, row: WeekRow, contribution: Contribution | None, sign: int) -> None:
     if contribution is None:
         return
     level, status, base = contribution
@@ -171,7 +162,7 @@ def _ranges() -> WeeklyRanges:
     return WeeklyRanges(default_catalog())
 
 
-def _contribution(unit: Unit, patient: PatientRow, row: WeekRow) -> Contribution | None:
+def _contribution(unit: ReadModelUnit, patient: PatientRow, row: WeekRow) -> Contribution | None:
     """What the week adds to the counts, its dates' levels taken from the stays."""
     started = patient.current_stay_started_at
     if patient.is_active and started is not None and patient.current_level is not None:
@@ -226,7 +217,9 @@ def _assembled(monday: date, levels: dict[date, DayLevel], minutes: int) -> Cont
     return None if level is None else (level, week.status, None)
 
 
-def _day_levels(unit: Unit, patient: PatientRow, monday: date) -> tuple[dict[date, DayLevel], bool]:
+def _day_levels(
+    unit: ReadModelUnit, patient: PatientRow, monday: date
+) -> tuple[dict[date, DayLevel], bool]:
     """The level of each date of the week (open stays running on), and whether one stay
     gives all seven."""
     levels: dict[date, DayLevel] = {}

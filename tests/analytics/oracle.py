@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import pairwise
 
 from projections.facts import JourneyFacts
 from projections.journey import BENCHMARK_DAYS
@@ -26,6 +27,7 @@ class Expected:
     retained: int
     weeks: dict[str, Counter[str]]
     attendance: dict[str, Counter[str]]
+    across: Counter[tuple[str, str, str]] = field(default_factory=Counter)
 
 
 def _all_chains(timeline: Timeline, facts: JourneyFacts) -> list[tuple[datetime, int]]:
@@ -40,9 +42,15 @@ def _all_chains(timeline: Timeline, facts: JourneyFacts) -> list[tuple[datetime,
     return list(found.values())
 
 
-def _level_at(stays: Iterable[Stay], instant: datetime) -> str | None:
+def _level_at(stays: Iterable[Stay], instant: datetime, discharged: set[datetime]) -> str | None:
+    """The stay in force at `instant`, else the one a discharge ended at that instant (a
+    session at the discharge instant is counted by the journey: it has its stay's level)."""
+    stays = list(stays)
     for stay in stays:
         if stay.started_at <= instant and (stay.ended_at is None or instant < stay.ended_at):
+            return stay.level
+    for stay in stays:
+        if stay.ended_at == instant and instant in discharged:
             return stay.level
     return None
 
@@ -62,6 +70,23 @@ def _days_and_moves(out: Expected, facts: JourneyFacts, first: date, last: date)
                 out.transitions[
                     ("step_down" if down else "step_up", before.level, after.level)
                 ] += 1
+    _chained_readmissions(out, facts, first, last)
+
+
+def _chained_readmissions(out: Expected, facts: JourneyFacts, first: date, last: date) -> None:
+    """docs/analytics.md: a readmission within 7 local days of the previous discharge (the
+    care chain of SPEC 6) at another level than the previous episode's last stay is a
+    transition from that level, dated at the readmission, flagged across episodes."""
+    episodes, calendar = facts.timeline.episodes, facts.calendar
+    for previous, episode in pairwise(episodes):
+        assert previous.discharged_at is not None
+        gap = calendar.local_date(episode.admitted_at) - calendar.local_date(previous.discharged_at)
+        source, target = previous.stays[-1].level, episode.stays[0].level
+        when = calendar.local_date(episode.admitted_at)
+        if gap.days <= 7 and source != target and first <= when <= last:
+            down = facts.catalog.levels[target].rank < facts.catalog.levels[source].rank
+            out.transitions[("step_down" if down else "step_up", source, target)] += 1
+            out.across[("step_down" if down else "step_up", source, target)] += 1
 
 
 def _chains_weeks_sessions(out: Expected, facts: JourneyFacts) -> None:
@@ -75,8 +100,9 @@ def _chains_weeks_sessions(out: Expected, facts: JourneyFacts) -> None:
         if week.complete and not others and level in ambulatory:
             out.weeks[level][week.status] += 1
     stays = [s for e in facts.timeline.episodes for s in e.stays]
+    discharged = {e.discharged_at for e in facts.timeline.episodes if e.discharged_at}
     for session in facts.sessions:
-        level = _level_at(stays, session.occurred_at)
+        level = _level_at(stays, session.occurred_at, discharged)
         if not session.voided and level is not None:
             out.attendance[level][session.status] += 1
 

@@ -54,6 +54,13 @@ def check(
             got = {("step_down", p.from_level, p.to_level): p.count for p in moves.step_down}
             got |= {("step_up", p.from_level, p.to_level): p.count for p in moves.step_up}
             assert got == dict(want.transitions)
+            across = {
+                (direction, p.from_level, p.to_level): p.across_episodes
+                for direction in ("step_down", "step_up")
+                for p in getattr(moves, direction)
+                if p.across_episodes
+            }
+            assert across == dict(want.across)
             kept = retention(unit, t)
             assert (kept.chains, kept.retained) == (want.chains, want.retained)
             weeks = intensity(unit, t)

@@ -18,7 +18,7 @@ from projections.analytics.disclosure import release
 from projections.analytics.intensity import Intensity, LevelIntensity
 from projections.analytics.retention import Retention
 from projections.analytics.transitions import TransitionPair, Transitions
-from tests.readmodels.support import load
+from tests.readmodels.support import follow, load
 
 KEYS = "ka=ann:analyst;kd=dee:admin"
 ANALYST, ADMIN = {"X-API-Key": "ka"}, {"X-API-Key": "kd"}
@@ -31,6 +31,7 @@ def _admit(pid: str, at: datetime, level: str = "inpatient") -> dict[str, Any]:
 
 
 def _client(app: JourneyApplication, url: str) -> TestClient:
+    follow(app, url)  # the projection worker's part: the API only reads
     return TestClient(create_app(app, Settings(database_url=url, auth=True, api_keys=KEYS)))
 
 
@@ -113,24 +114,31 @@ def test_census_cells_and_their_complement(levels: dict[str, int], hidden: set[s
 
 
 def test_transitions_hide_counts_and_their_rank() -> None:
-    def pair(source: str, target: str, count: int) -> TransitionPair:
-        return TransitionPair(from_level=source, to_level=target, count=count)
+    def pair(source: str, target: str, count: int, across: int = 0) -> TransitionPair:
+        return TransitionPair(from_level=source, to_level=target, count=count,
+                              across_episodes=across)  # fmt: skip
 
     answer = Transitions(
         as_of=T, from_date=date(2025, 1, 1), to_date=date(2025, 12, 31),
-        totals={"step_down": 70, "step_up": 0},
-        step_down=[pair("a", "b", 50), pair("c", "d", 12), pair("z", "y", 6), pair("e", "f", 2)],
+        totals={"step_down": 90, "step_up": 0},
+        step_down=[pair("a", "b", 50, 20), pair("g", "h", 20, 15), pair("c", "d", 12),
+                   pair("z", "y", 6), pair("e", "f", 2)],
         step_up=[],
     )  # fmt: skip
     released = release(answer)
-    assert [(p.from_level, p.count) for p in released.step_down] == [
-        ("a", 50),
-        ("c", None),
-        ("e", None),
-        ("z", None),
+    assert [(p.from_level, p.count, p.across_episodes) for p in released.step_down] == [
+        ("a", 50, 20),
+        ("g", 20, None),  # 20 - 15 = 5 within episodes: a small cell
+        ("c", None, None),  # a part of a hidden count is hidden with it
+        ("e", None, None),
+        ("z", None, None),
     ]
-    assert released.totals == {"step_down": 70, "step_up": 0}
-    assert released.suppressed == ["/step_down/1/count", "/step_down/2/count", "/step_down/3/count"]
+    assert released.totals == {"step_down": 90, "step_up": 0}
+    assert released.suppressed == [
+        "/step_down/1/across_episodes", "/step_down/2/across_episodes", "/step_down/2/count",
+        "/step_down/3/across_episodes", "/step_down/3/count", "/step_down/4/across_episodes",
+        "/step_down/4/count",
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize(

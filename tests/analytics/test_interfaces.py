@@ -1,13 +1,23 @@
-"""The CLI and HTTP faces of the analytics: they catch the read models up with the log
-first, answer exactly what the queries answer, and reject bad parameters clearly."""
+"""The CLI and HTTP faces of the analytics: the CLI catches the read models up with the log
+first, the HTTP API only reads them (saying how far behind they are, or waiting a bounded
+time for a projection worker); both answer exactly what the queries answer, and reject bad
+parameters clearly."""
 
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -15,11 +25,12 @@ from typer.testing import CliRunner
 from config.settings import Settings, get_settings
 from infrastructure.sql import connect
 from interfaces.api import create_app
+from interfaces.bootstrap import build_application
 from interfaces.cli import app as cli
 from journey.application import JourneyApplication
 from projections.analytics.census import census_daily
 from projections.analytics.intensity import intensity
-from tests.readmodels.support import cohort, load
+from tests.readmodels.support import cohort, dump, follow, load, position
 
 T = "2025-10-01T00:00:00+00:00"
 KEYS = "ka=ann:analyst;kc=cleo:clinician;kd=dee:admin"
@@ -101,6 +112,7 @@ def _client(app: JourneyApplication, url: str) -> TestClient:
 
 @pytest.fixture
 def client(app: JourneyApplication, loaded: str) -> TestClient:
+    follow(app, loaded)  # what a projection worker does beside the API
     return _client(app, loaded)
 
 
@@ -160,3 +172,112 @@ def test_http_needs_the_analytics_permission(empty_client: TestClient) -> None:
     assert (
         client.get(f"/v1/analytics/census?at={now}", headers={"X-API-Key": "ka"}).status_code == 200
     )
+
+
+def test_http_reads_never_apply_the_log_and_say_how_far_behind_they_are(
+    app: JourneyApplication, loaded: str
+) -> None:
+    """The API's start prepares the schema; a request only reads: before any projection
+    worker ran, the answers are empty and the headers give the whole log as the lag."""
+    client, head = _client(app, loaded), app.recorder.max_notification_id() or 0
+    tables = dump(loaded)
+    response = client.get(f"/v1/analytics/census?at={T.replace('+', '%2B')}",
+                          headers={"X-API-Key": "kd"})  # fmt: skip
+    assert response.status_code == 200
+    assert response.json()["total"] == 0
+    assert (response.headers["X-Read-Models-Position"], response.headers["X-Log-Head"],
+            response.headers["X-Read-Models-Lag"]) == ("0", str(head), str(head))  # fmt: skip
+    assert dump(loaded) == tables and position(loaded) is None  # nothing written
+    follow(app, loaded)
+    again = client.get(f"/v1/analytics/census?at={T.replace('+', '%2B')}",
+                       headers={"X-API-Key": "kd"})  # fmt: skip
+    assert again.headers["X-Read-Models-Lag"] == "0"
+    assert again.json() == census_answer(loaded)
+
+
+def census_answer(url: str) -> dict[str, Any]:
+    from projections.analytics.census import census_at
+
+    db = connect(url)
+    try:
+        with db.transaction() as unit:
+            return census_at(unit, datetime.fromisoformat(T)).model_dump(mode="json")
+    finally:
+        db.close()
+
+
+def test_http_waits_a_bounded_time_for_a_projection_worker(
+    app: JourneyApplication, loaded: str
+) -> None:
+    client = _client(app, loaded)
+    at = T.replace("+", "%2B")
+    began = time.monotonic()
+    late = client.get(f"/v1/analytics/retention?at={at}&wait=0.5", headers={"X-API-Key": "kd"})
+    assert time.monotonic() - began >= 0.5  # nobody applied the log: it waited, then answered
+    assert late.status_code == 200 and late.headers["X-Read-Models-Lag"] != "0"
+    worker = threading.Timer(0.3, lambda: follow(app, loaded))
+    worker.start()
+    fresh = client.get(f"/v1/analytics/census?at={at}&wait=10", headers={"X-API-Key": "kd"})
+    worker.join()
+    assert fresh.headers["X-Read-Models-Lag"] == "0"
+    assert fresh.json() == census_answer(loaded)
+    too_long = client.get("/v1/analytics/retention?wait=11", headers={"X-API-Key": "kd"})
+    assert too_long.status_code == 422
+
+
+def test_care_standards_on_the_cli_and_http(client: TestClient, loaded: str) -> None:
+    from projections.analytics.care_standards import care_standards
+
+    db = connect(loaded)
+    try:
+        with db.transaction() as unit:
+            direct = care_standards(unit, datetime.fromisoformat(T)).model_dump(mode="json")
+    finally:
+        db.close()
+    assert direct["weekly_individual"]  # the cohort's weeks are judged (none met: no therapist)
+    assert _cli("care-standards", "--at", T, "--json") == direct
+    assert "standards of care as of" in _cli("care-standards", "--at", T)
+    at = T.replace("+", "%2B")
+    admin = client.get(f"/v1/analytics/care-standards?at={at}", headers={"X-API-Key": "kd"})
+    assert admin.status_code == 200 and admin.json() == direct
+    analyst = client.get(f"/v1/analytics/care-standards?at={at}", headers={"X-API-Key": "ka"})
+    assert analyst.status_code == 200 and analyst.json()["at"] == T
+    assert all(
+        w["weeks"] is None or w["weeks"] > 10 for w in analyst.json()["weekly_individual"].values()
+    )
+
+
+def test_journey_serve_keeps_the_read_models_current(tmp_path: Path) -> None:
+    """`journey serve` runs a projection worker beside the API: a request waiting for the
+    log's head gets it without the request applying anything itself."""
+    url = f"sqlite:///{tmp_path}/serve.db"
+    writer = build_application(Settings(database_url=url))
+    load(writer, cohort(6, seed=8))
+    head = writer.recorder.max_notification_id()
+    writer.close()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "JOURNEY_DATABASE_URL": url, "JOURNEY_AUTH": "false"}
+    env.pop("JOURNEY_KAFKA_BOOTSTRAP_SERVERS", None)
+    root = Path(__file__).resolve().parents[2]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "interfaces", "serve", "--port", str(port)],
+        env=env, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        deadline, response = time.monotonic() + 60, None
+        while time.monotonic() < deadline:
+            try:
+                response = httpx.get(
+                    f"http://127.0.0.1:{port}/v1/analytics/census?wait=10", timeout=20
+                )
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert response is not None and response.status_code == 200
+        assert response.headers["X-Log-Head"] == str(head)
+        assert response.headers["X-Read-Models-Lag"] == "0"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

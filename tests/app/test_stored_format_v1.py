@@ -12,7 +12,6 @@ from typing import Any
 
 from audit.verify import verify_log, verify_patient
 from config.settings import Settings
-from consumers.projector_log import LogFollower, follow_log
 from consumers.replay import compare, live_position, rebuild_into, tables_for
 from infrastructure.sql import connect
 from interfaces.bootstrap import build_application
@@ -21,6 +20,7 @@ from projections.queries import patient_history, patient_journey
 from projections.read_models.schema import FORMAT_VERSION
 from tests.app.old_views import assert_same_as_before
 from tests.instants import as_written_now
+from tests.readmodels.support import follow
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "main_f282db8"
 
@@ -68,7 +68,7 @@ def test_old_read_models_are_rebuilt_and_equal_a_replay(tmp_path: Path) -> None:
     try:
         with live.transaction() as unit:
             assert unit.one("SELECT COUNT(*) FROM rm_patients") == (2,)  # the old rows
-        assert follow_log(LogFollower(app, live), once=True) == 8
+        assert follow(app, url) == 8
         with live.transaction() as unit:
             assert unit.one("SELECT max(version) FROM rm_format") == (FORMAT_VERSION,)
             patients = unit.all("SELECT patient_id FROM rm_patients")

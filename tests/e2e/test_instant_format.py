@@ -77,6 +77,7 @@ CLI = [
     ("transitions", "--from", "2026-01-01", "--to", "2026-01-31", "--json"),
     ("retention", "--at", "2026-02-01T00:00:00+00:00", "--json"),
     ("intensity", "--at", "2026-02-01T00:00:00+00:00", "--json"),
+    ("care-standards", "--at", "2026-02-01T00:00:00+00:00", "--json"),
 ]
 
 
@@ -98,6 +99,7 @@ HTTP = [
     "/v1/analytics/transitions?from=2026-01-01&to=2026-01-31&at=2026-02-01T00:00:00%2B00:00",
     "/v1/analytics/retention?at=2026-02-01T00:00:00%2B00:00",
     "/v1/analytics/intensity?at=2026-02-01T00:00:00%2B00:00",
+    "/v1/analytics/care-standards?at=2026-02-01T00:00:00%2B00:00",
     "/v1/access-log",
 ]
 

@@ -26,6 +26,8 @@ import sys, time
 from consumers.projector_log import LogFollower, follow_log
 from publishing.relay_position import RelayPosition
 from infrastructure.sql import connect
+from consumers.read_model_service import ReadModelService
+from publishing.relay_position import RelayPosition
 from interfaces.api.app import create_app
 from interfaces.bootstrap import build_application
 from config.settings import Settings
@@ -35,7 +37,8 @@ time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
 app = build_application(settings)
 create_app(app, settings)
 RelayPosition(app, 'care-journey.events.v1').get()
-follow_log(LogFollower(app, connect(sys.argv[1])), once=True)
+with ReadModelService(app, sys.argv[1]) as service:
+    service.catch_up()
 app.close()
 """
 

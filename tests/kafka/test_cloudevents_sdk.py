@@ -17,6 +17,7 @@ from cloudevents.core.bindings.kafka import KafkaMessage, from_binary
 from cloudevents.core.formats.json import JSONFormat
 from kafka import KafkaConsumer, TopicPartition
 
+from consumers.log_reader import LogReader
 from journey.application import JourneyApplication
 from journey.envelopes import to_envelope
 from publishing.cloudevents import SOURCE, ce_sequence
@@ -74,14 +75,9 @@ def check_sequences(events: list[BaseCloudEvent]) -> None:
 
 
 def relay_records(app: JourneyApplication) -> list[tuple[str, bytes, bytes, list[Any]]]:
-    notifications = app.recorder.select_notifications(start=1, limit=100_000)
+    page = LogReader(app, batch=100_000).page(1)
     histories = HistoryCache(lambda pid, v: [to_envelope(e) for e in app.events.get(pid, lte=v)])  # type: ignore[arg-type]
-    batch = build_batch(
-        notifications,
-        lambda n: to_envelope(app.mapper.to_domain_event(n)),  # type: ignore[arg-type]
-        histories,
-        TopicNames("e", "s"),
-    )
+    batch = build_batch(page, histories, TopicNames("e", "s"))
     return [(o.topic, o.record.key, o.record.value, o.record.headers) for o in batch.records]
 
 

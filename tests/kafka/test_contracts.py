@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft7Validator, Draft202012Validator
 
+from consumers.log_reader import LogReader
 from journey.application import JourneyApplication
 from journey.commands import parse_command
 from journey.envelopes import to_envelope
@@ -83,14 +84,9 @@ def test_relay_records_validate_against_the_committed_schemas(
     load(app, cohort_lines(300, patients=8))
     program = [parse_command({**raw, "patient_id": "p-program"}) for raw in PROGRAM]
     app.handle_many(program, atomic=True, now=datetime(2026, 6, 1, tzinfo=UTC))
-    notifications = app.recorder.select_notifications(start=1, limit=1000)
+    page = LogReader(app, batch=1000).page(1)
     histories = HistoryCache(lambda pid, v: [to_envelope(e) for e in app.events.get(pid, lte=v)])  # type: ignore[arg-type]
-    batch = build_batch(
-        notifications,
-        lambda n: to_envelope(app.mapper.to_domain_event(n)),  # type: ignore[arg-type]
-        histories,
-        TopicNames("e", "s"),
-    )
+    batch = build_batch(page, histories, TopicNames("e", "s"))
     envelope = Draft202012Validator(committed("schemas/EventEnvelope.v1.json"))
     summary = Draft202012Validator(committed(f"schemas/JourneySummary.v{SUMMARY_VERSION}.json"))
     summary_07 = Draft7Validator(

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
+from consumers.log_reader import LogReader
 from journey.application import JourneyApplication
 from journey.envelopes import to_envelope
 from projections.queries import patient_journey
@@ -33,10 +34,9 @@ def test_one_summary_per_patient_per_batch_matching_the_journey(
         return [to_envelope(e) for e in app.events.get(pid, lte=version)]  # type: ignore[arg-type]
 
     cache = HistoryCache(load_history)
-    decode = lambda n: to_envelope(app.mapper.to_domain_event(n))  # type: ignore[arg-type]  # noqa: E731
     topics = TopicNames("e", "s")
-    first = build_batch(app.recorder.select_notifications(1, 120), decode, cache, topics)
-    rest = build_batch(app.recorder.select_notifications(121, 1000), decode, cache, topics)
+    first = build_batch(LogReader(app, batch=120).page(1), cache, topics)
+    rest = build_batch(LogReader(app, batch=1000).page(121), cache, topics)
     assert first.events + rest.events == stored
     assert not loads  # every history was extended from the cache
     for batch in (first, rest):

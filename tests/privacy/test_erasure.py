@@ -13,6 +13,7 @@ from eventsourcing.cryptography import AESCipher
 
 from audit.verify import verify_log, verify_patient
 from config.settings import Settings
+from consumers.log_reader import LogReader, Slice
 from infrastructure.erasure import ErasureNeedsEncryption, erase_patient
 from interfaces.bootstrap import build_application
 from journey.application import JourneyApplication
@@ -102,16 +103,13 @@ def test_the_relay_batch_ends_with_a_tombstone_on_the_state_topic(
 ) -> None:
     app, erased, _ = loaded(make_app)
     erase_patient(app, erased, "request", actor="admin")
-    notifications = app.recorder.select_notifications(1, 10_000)
-
-    def decode(notification: Any) -> Any:
-        return to_envelope(app.mapper.to_domain_event(notification))
+    page = LogReader(app, batch=10_000).page(1)
 
     def history(patient_id: str, version: int) -> Any:
         return [to_envelope(e) for e in app.events.get(patient_id, lte=version)]
 
     topics = TopicNames()
-    batch = build_batch(notifications, decode, HistoryCache(history), topics)
+    batch = build_batch(page, HistoryCache(history), topics)
     state = [o.record for o in batch.records if o.topic == topics.state]
     assert [r.value for r in state if r.key == erased.encode()] == [None]
     events = [o.record for o in batch.records if o.topic == topics.events]
@@ -215,6 +213,7 @@ def test_a_patient_erased_while_the_relay_builds_its_batch_gets_a_tombstone(
 
     topics = TopicNames()
     new = [n for n in notifications if envelopes[n.id].version > 1]  # histories must load
-    batch = build_batch(new, lambda n: envelopes[n.id], HistoryCache(history), topics)
+    page = Slice(new[-1].id, new, [envelopes[n.id] for n in new])
+    batch = build_batch(page, HistoryCache(history), topics)
     state = [o.record for o in batch.records if o.topic == topics.state]
     assert [r.value for r in state if r.key == erased.encode()] == [None]

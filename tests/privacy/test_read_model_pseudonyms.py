@@ -17,7 +17,7 @@ from infrastructure.keys import parse_master_key
 from interfaces.bootstrap import build_application
 from journey.application import JourneyApplication
 from journey.commands import parse_command
-from projections.read_models.schema import READ_MODEL_TABLES
+from projections.read_models.schema import FORMAT_VERSION, READ_MODEL_TABLES
 from tests.privacy.legacy import FIXTURES, PATIENTS
 from tests.privacy.support import raw_rows
 from tests.readmodels.support import follow, rebuilt
@@ -94,4 +94,4 @@ def test_read_models_of_the_earlier_format_are_rebuilt_at_the_next_start(tmp_pat
     ids = {r[0] for r in raw_rows(url, "SELECT patient_id FROM rm_patients")}
     assert len(ids) == 2 and not ids & set(PATIENTS)
     assert all(i.startswith("ps_") for i in ids)
-    assert raw_rows(url, "SELECT version FROM rm_format") == [(2,)]
+    assert raw_rows(url, "SELECT version FROM rm_format") == [(FORMAT_VERSION,)]

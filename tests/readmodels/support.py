@@ -1,4 +1,5 @@
-"""Helpers for the read-model tests: load journeys, run the log follower, dump the rm_ tables
+"""Helpers for the read-model tests: load journeys, catch the read models up (the read-model
+service), dump the rm_ tables
 in one engine-neutral shape (instants as UTC text, dates as ISO text, flags as 0/1)."""
 
 from __future__ import annotations
@@ -7,12 +8,13 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from consumers.projector_log import LogFollower, follow_log, rebuild
+from consumers.read_model_service import ReadModelService
 from infrastructure.pseudonym_keys import app_pseudonymizer
 from infrastructure.sql import SQLITE_TIMESTAMP, connect
 from interfaces.demo_cohort import generate_cohort
 from journey.application import JourneyApplication
 from journey.commands import parse_command
+from projections.read_models.positions import stored_position
 from projections.read_models.schema import READ_MODEL_TABLES
 
 UNTIL = date(2026, 3, 1)
@@ -30,6 +32,10 @@ ORDER = {
     "rm_attendance_days": "day, level",
     "rm_week_counts": "timezone, week_start, level, status",
     "rm_week_spans": "timezone, week_start, level, age_group",
+    "rm_therapist_assignments": "patient_id, version",
+    "rm_plans": "patient_id, plan_id",
+    "rm_plan_reviews": "patient_id, version",
+    "rm_referrals": "patient_id, referral_id",
 }
 
 Rows = list[tuple[Any, ...]]
@@ -71,22 +77,26 @@ def cohort(patients: int, seed: int, prefix: str = "demo") -> list[dict[str, Any
 
 
 def follow(app: JourneyApplication, url: str, *, batch_size: int = 500) -> int:
-    """Runs the log follower until caught up; returns the notifications it read."""
-    db = connect(url)
-    try:
-        return follow_log(LogFollower(app, db, batch_size=batch_size), once=True)
-    finally:
-        db.close()
+    """Catches the read models up with the log; returns the notifications read."""
+    with ReadModelService(app, url, batch_size=batch_size) as service:
+        return service.catch_up()
 
 
 def rebuilt(app: JourneyApplication, url: str) -> dict[str, Rows]:
     """The read models after a clean rebuild from the log."""
+    with ReadModelService(app, url) as service:
+        service.rebuild()
+    return dump(url)
+
+
+def position(url: str) -> int | None:
+    """The read models' tracked position (eventsourcing's tracking table)."""
     db = connect(url)
     try:
-        rebuild(LogFollower(app, db))
+        with db.transaction() as unit:
+            return stored_position(unit)
     finally:
         db.close()
-    return dump(url)
 
 
 def real_ids(app: JourneyApplication) -> dict[str, str]:

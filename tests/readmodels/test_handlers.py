@@ -12,7 +12,7 @@ import pytest
 from infrastructure.sql import connect
 from journey.application import JourneyApplication
 from journey.commands import parse_command
-from projections.read_models.handlers import apply_event
+from projections.read_models.handlers import apply_events
 from projections.read_models.schema import create_tables
 from tests.readmodels.support import dump, load, rows
 
@@ -57,7 +57,7 @@ def _apply_history(app: JourneyApplication, url: str, patient_ids: list[str]) ->
     try:
         with db.transaction() as unit:
             create_tables(unit)
-            return [apply_event(unit, e) for pid in patient_ids for e in app.history(pid)]
+            return [apply_events(unit, [e]) == 1 for pid in patient_ids for e in app.history(pid)]
     finally:
         db.close()
 
@@ -95,8 +95,13 @@ def test_a_small_journey_gives_the_expected_stays_and_episodes(
         ("p-2", 1, _ts("2026-01-01T00:00:00"), "2026-01-01", None, None, None, "adult", "outpatient",
          "outpatient", 1, None, 1, _ts("2026-01-01T00:00:00")),
     ]  # fmt: skip
-    assert rows(store_url, "SELECT * FROM rm_transitions") == [
-        ("p-1", 3, 1, _ts("2026-01-03T14:00:00"), "2026-01-03", "detox", "inpatient", "step_down", None)
+    # the readmission 5 local days after the discharge continues the chain at another
+    # level: a transition across episodes (docs/analytics.md)
+    assert rows(store_url, "SELECT * FROM rm_transitions ORDER BY version") == [
+        ("p-1", 3, 1, _ts("2026-01-03T14:00:00"), "2026-01-03", "detox", "inpatient", "step_down",
+         None, 0),
+        ("p-1", 7, 2, _ts("2026-01-15T17:00:00"), "2026-01-15", "inpatient", "iop", "step_down",
+         None, 1),
     ]  # fmt: skip
 
 

@@ -7,13 +7,13 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from consumers.projector_log import LogFollower, follow_log
 from consumers.replay import compare, live_position, rebuild_into, tables_for
 from infrastructure.sql import connect
 from interfaces.demo_cohort import generate_cohort
 from journey.application import JourneyApplication
 from journey.commands import parse_command
-from projections.read_models.schema import READ_MODEL_TABLES
+from projections.read_models.schema import CARE_TABLES, READ_MODEL_TABLES
+from tests.readmodels.support import follow
 
 
 def test_replay_equals_live_then_spots_a_changed_row(
@@ -23,7 +23,7 @@ def test_replay_equals_live_then_spots_a_changed_row(
     commands = [parse_command(c) for c in generate_cohort(25, seed=5, until=date(2026, 5, 1))]
     app.handle_many(commands, atomic=True, now=datetime(2026, 5, 2, tzinfo=UTC))
     live = connect(store_url)
-    follow_log(LogFollower(app, live), once=True)
+    follow(app, store_url)
     scratch = connect(f"sqlite:///{tmp_path}/replay.db")
     seen: list[int] = []
     stop = live_position(live, app)
@@ -52,4 +52,6 @@ def test_parallel_replay_equals_a_single_pass(
     assert rebuild_parallel(store_url, stop, tmp_path / "spread.db", workers=2) == stop
     spread = connect(f"sqlite:///{tmp_path}/spread.db")
     results = compare(single, spread, READ_MODEL_TABLES)
-    assert all(r.equal and r.live.rows > 0 for r in results), results
+    assert all(r.equal for r in results), [r.live.table for r in results if not r.equal]
+    # the demo cohort has no care events yet (the write side's commands come in wp-write)
+    assert all(r.live.rows > 0 for r in results if r.live.table not in CARE_TABLES)

@@ -20,6 +20,7 @@ import pytest
 import uvicorn
 
 from config.settings import Settings
+from consumers.read_model_service import ReadModelService
 from interfaces.api.app import create_app
 from interfaces.bootstrap import build_application
 from interfaces.demo_cohort import generate_cohort
@@ -159,7 +160,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     while not uv.started and time.monotonic() < deadline:
         time.sleep(0.05)
     running = Server(f"http://127.0.0.1:{port}", loaded_at, amended, patient)
-    running.get("/v1/analytics/census")  # brings the read models up to date once
+    with ReadModelService(application, settings.database_url) as read_models:
+        read_models.catch_up()  # what `journey serve`'s projection worker does
     yield running
     uv.should_exit = True
     thread.join(timeout=10)

@@ -19,10 +19,12 @@ export function careStandards(answer, shown, pal) {
   });
   const open = Object.entries(answer.referrals_open);
   const closed = Object.entries(answer.referrals_closed);
+  // A total of counts, or "suppressed" when one of them is (cell-size rule).
+  const total = (entries) => (entries.some(([, v]) => v.count === null) ? "suppressed" : String(entries.reduce((s, [, v]) => s + v.count, 0)));
   const summary = `Standards of care at ${answer.at}: weeks with an individual session with the primary therapist ` +
     (weekly.length ? weekly.map((r) => `${r[0]} ${r[3]} of ${r[1]} weeks`).join(", ") : "none judged") +
     `; ${cnt(answer.review_overdue)} active patient(s) with a plan review overdue, ${cnt(answer.plan_overdue)} without a plan past its due date; ` +
-    `${open.reduce((s, [, v]) => s + (v.count ?? 0), 0)} referral(s) open, ${closed.reduce((s, [, v]) => s + (v.count ?? 0), 0)} closed.`;
+    `referrals: ${total(open)} open, ${total(closed)} closed.`;
   setText("care-summary", summary);
   draw("care-chart", {
     grid: GRID,

@@ -1,0 +1,106 @@
+"""Weekly individual sessions with the primary therapist (SPEC 9, standards of care): among
+the ISO weeks ended by T (their Sunday's ending midnight, local, at or before T) with
+`weekly_individual_met` not null (at least 4 dated days, SPEC 6), how many were met, per
+level: the level with most dates in the week, ties to the higher rank.
+
+A week ended by T no longer depends on T: its dates' levels and its sessions are all
+before T. It is computed from the read models at query time: the stays' census dates give
+each week's dated days per level; an attended, not voided individual session counts when
+its clinician is the primary therapist in force at its start (the latest assignment at or
+before it of the episode in force then: admitted at or before, not discharged at or before
+it; `projections.care`). Linear in stays and individual sessions (docs/analytics.md)."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+
+from infrastructure.sql import Unit, day_of, instant_of
+from journey.catalog import Catalog
+from projections.calendar import week_monday
+from projections.journey_weeks import JUDGED_WEEK_DAYS
+from projections.read_models.patients import calendar_for
+
+ONE_WEEK = timedelta(days=7)
+Week = tuple[str, date]  # patient, Monday
+
+
+def ended_weeks(unit: Unit, t: datetime, zones: dict[str, str]) -> dict[Week, dict[str, int]]:
+    """Per (patient, Monday) of a week ended by T: dated days per level."""
+    weeks: dict[Week, dict[str, int]] = defaultdict(dict)
+    d = unit.dialect
+    for pid, level, first, last in unit.all(
+        "SELECT patient_id, level, census_first_date, census_last_date FROM rm_stays"
+        " WHERE started_at <= ?",
+        (t,),
+    ):
+        stop = calendar_for(zones.get(pid)).local_date(t) - ONE_WEEK  # Mondays <= stop ended
+        start, end = day_of(d, first), d.day_value(last) or date.max
+        monday = week_monday(start)
+        while monday <= stop and monday <= end:
+            days = (min(end, monday + timedelta(days=6)) - max(start, monday)).days + 1
+            if days > 0:
+                counts = weeks[pid, monday]
+                counts[level] = counts.get(level, 0) + days
+            monday += ONE_WEEK
+    return weeks
+
+
+def judged_level(counts: dict[str, int], catalog: Catalog) -> str | None:
+    """The week's level when it is judged (>= 4 dated days): most dates, then rank."""
+    if sum(counts.values()) < JUDGED_WEEK_DAYS:
+        return None
+    rank = {lv.id: lv.rank for lv in catalog.levels.values()}
+    return max(counts, key=lambda level: (counts[level], rank.get(level, -1)))
+
+
+class PrimaryRoster:
+    """Who was each patient's primary therapist at an instant, from the read models."""
+
+    def __init__(self, unit: Unit, t: datetime) -> None:
+        d = unit.dialect
+        self.episodes: dict[str, list[tuple[datetime, datetime | None, int]]] = defaultdict(list)
+        for pid, number, admitted, discharged in unit.all(
+            "SELECT patient_id, number, admitted_at, discharged_at FROM rm_episodes"
+            " WHERE admitted_at <= ? ORDER BY patient_id, admitted_at, number",
+            (t,),
+        ):
+            self.episodes[pid].append((instant_of(d, admitted), d.instant(discharged), number))
+        self.assigned: dict[tuple[str, int], list[tuple[datetime, int, str]]] = defaultdict(list)
+        for pid, number, at, version, clinician in unit.all(
+            "SELECT patient_id, episode_number, assigned_at, version, clinician_id"
+            " FROM rm_therapist_assignments WHERE assigned_at <= ?",
+            (t,),
+        ):
+            self.assigned[pid, number].append((instant_of(d, at), version, clinician))
+        for entries in self.assigned.values():
+            entries.sort()
+
+    def at(self, pid: str, instant: datetime) -> str | None:
+        episodes = self.episodes.get(pid, [])
+        index = bisect_right(episodes, instant, key=lambda e: e[0])
+        if not index:
+            return None
+        _, discharged, number = episodes[index - 1]
+        if discharged is not None and discharged <= instant:
+            return None
+        entries = self.assigned.get((pid, number), [])
+        found = bisect_right(entries, instant, key=lambda e: e[0])
+        return entries[found - 1][2] if found else None
+
+
+def weeks_with_primary(unit: Unit, t: datetime) -> set[Week]:
+    """The (patient, Monday) of the weeks holding an attended individual session (started
+    at or before T, not voided) with the primary therapist in force at its start."""
+    roster, d = PrimaryRoster(unit, t), unit.dialect
+    met: set[Week] = set()
+    for pid, occurred, monday, clinician in unit.all(
+        "SELECT patient_id, occurred_at, week_start, clinician_id FROM rm_sessions"
+        " WHERE format = 'individual' AND status = 'attended' AND NOT voided"
+        " AND clinician_id IS NOT NULL AND occurred_at <= ?",
+        (t,),
+    ):
+        if clinician == roster.at(pid, instant_of(d, occurred)):
+            met.add((pid, day_of(d, monday)))
+    return met
