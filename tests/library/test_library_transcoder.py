@@ -28,6 +28,7 @@ from eventsourcing.tests import persistence as library
 from config.settings import Settings
 from infrastructure.transcoder import OrjsonTranscoder
 from interfaces.bootstrap import build_application
+from journey.mapper import DateAsISO
 
 
 def _registered(transcoder: JSONTranscoder) -> JSONTranscoder:
@@ -35,6 +36,7 @@ def _registered(transcoder: JSONTranscoder) -> JSONTranscoder:
         UUIDAsHex(),
         DecimalAsStr(),
         DatetimeAsISO(),
+        DateAsISO(),  # a plan objective's target date (journey.mapper)
         library.CustomType1AsDict(),
         library.CustomType2AsDict(),
     ):
