@@ -117,9 +117,11 @@ def weeks_with_primary(unit: Unit, t: datetime) -> set[Week]:
     roster, d = PrimaryRoster(unit, t), unit.dialect
     met: set[Week] = set()
     for pid, occurred, monday, clinician in unit.all(
-        "SELECT patient_id, occurred_at, week_start, clinician_id FROM rm_sessions"
-        " WHERE format = 'individual' AND status = 'attended' AND NOT voided"
-        " AND clinician_id IS NOT NULL AND occurred_at <= ?",
+        "SELECT s.patient_id, s.occurred_at, s.week_start, s.clinician_id FROM rm_sessions s"
+        " WHERE s.format = 'individual' AND s.status = 'attended' AND NOT s.voided"
+        " AND s.occurred_at <= ? AND EXISTS (SELECT 1 FROM rm_therapist_assignments a"
+        " WHERE a.patient_id = s.patient_id AND a.clinician_id = s.clinician_id"
+        " AND a.assigned_at <= s.occurred_at)",  # assigned before: maybe the primary then
         (t,),
     ):
         if clinician == roster.at(pid, instant_of(d, occurred)):
