@@ -40,6 +40,7 @@ from interfaces.bulk_import import bulk_load_cohort
 from interfaces.demo_cohort import CohortProfile
 from interfaces.replay_parallel import rebuild_store
 from projections.analytics.attendance import attendance
+from projections.analytics.care_standards import care_standards
 from projections.analytics.census import census_at, census_daily
 from projections.analytics.intensity import intensity
 from projections.analytics.length_of_stay import length_of_stay
@@ -86,6 +87,7 @@ def queries(t: datetime) -> dict[str, Callable[[Unit], Any]]:
         "retention --at": lambda u: retention(u, t),
         "intensity --at": lambda u: intensity(u, t),
         "  of which attendance": lambda u: attendance(u, t),
+        "care-standards --at": lambda u: care_standards(u, t),
     }  # fmt: skip
 
 

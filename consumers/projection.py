@@ -63,16 +63,20 @@ class ReadModelProjection(Projection[PostgresReadModelView]):
         self._buffer: list[EventEnvelope] = []
         self._position = 0
         self._last = time.monotonic()
+        self._applied = 0  # events up to here were applied by the poller's step already
         self.error: BaseException | None = None
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         if self.error is not None:
             raise self.error
         with self._lock:
+            if tracking.notification_id <= self._applied:
+                return
             if isinstance(domain_event, Unreadable):
                 self._flush()
                 while self.service.position() < tracking.notification_id and self.service.step():
                     pass  # the poller forgets the erased patient if it is held
+                self._applied = self.service.position()  # maybe past this event: skip those
                 return
             assert isinstance(domain_event, PatientEvent)
             self._buffer.append(to_envelope(domain_event))

@@ -96,12 +96,19 @@ def _weekly(
     unit: Unit, t: datetime, zones: dict[str, str], catalog: Catalog
 ) -> dict[str, LevelWeeks]:
     weeks, met = Counter[str](), Counter[str]()
-    with_primary = weeks_with_primary(unit, t)
-    for week, counts in ended_weeks(unit, t, zones).items():
-        level = judged_level(counts, catalog)
-        if level is not None:
-            weeks[level] += 1
-            met[level] += week in with_primary
+    ended = ended_weeks(unit, t, zones)
+    for ranges in ended.interior.values():  # seven dates at one level: judged
+        for first, last, level in ranges:
+            weeks[level] += (last - first).days // 7 + 1
+    for counts in ended.edges.values():
+        judged = judged_level(counts, catalog)
+        if judged is not None:
+            weeks[judged] += 1
+    for week in weeks_with_primary(unit, t):
+        edge = ended.edges.get(week)
+        found = ended.interior_level(week) if edge is None else judged_level(edge, catalog)
+        if found is not None:
+            met[found] += 1
     order = [*catalog.level_ids(), *sorted(set(weeks) - set(catalog.level_ids()))]
     return {
         level: LevelWeeks(weeks=weeks[level], met=met[level], share=share(met[level], weeks[level]))

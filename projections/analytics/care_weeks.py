@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from infrastructure.sql import Unit, day_of, instant_of
@@ -22,29 +23,49 @@ from projections.calendar import week_monday
 from projections.journey_weeks import JUDGED_WEEK_DAYS
 from projections.read_models.patients import calendar_for
 
-ONE_WEEK = timedelta(days=7)
+ONE_WEEK, SUNDAY = timedelta(days=7), timedelta(days=6)
 Week = tuple[str, date]  # patient, Monday
 
 
-def ended_weeks(unit: Unit, t: datetime, zones: dict[str, str]) -> dict[Week, dict[str, int]]:
-    """Per (patient, Monday) of a week ended by T: dated days per level."""
-    weeks: dict[Week, dict[str, int]] = defaultdict(dict)
-    d = unit.dialect
+@dataclass
+class EndedWeeks:
+    """The weeks ended by T with a dated day: those inside one stay (all seven dates at
+    its level) as Monday ranges per patient, the others with their dated days per level."""
+
+    interior: dict[str, list[tuple[date, date, str]]] = field(default_factory=dict)
+    edges: dict[Week, dict[str, int]] = field(default_factory=dict)
+
+    def interior_level(self, week: Week) -> str | None:
+        pid, monday = week
+        for first, last, level in self.interior.get(pid, ()):
+            if first <= monday <= last:
+                return level
+        return None
+
+
+def ended_weeks(unit: Unit, t: datetime, zones: dict[str, str]) -> EndedWeeks:
+    """The weeks ended by T of every stay started by T (an open stay runs on: its dates
+    before T's local date have its level)."""
+    found, d = EndedWeeks(), unit.dialect
     for pid, level, first, last in unit.all(
         "SELECT patient_id, level, census_first_date, census_last_date FROM rm_stays"
         " WHERE started_at <= ?",
         (t,),
     ):
         stop = calendar_for(zones.get(pid)).local_date(t) - ONE_WEEK  # Mondays <= stop ended
-        start, end = day_of(d, first), d.day_value(last) or date.max
-        monday = week_monday(start)
-        while monday <= stop and monday <= end:
-            days = (min(end, monday + timedelta(days=6)) - max(start, monday)).days + 1
-            if days > 0:
-                counts = weeks[pid, monday]
+        start, end = day_of(d, first), min(d.day_value(last) or date.max, stop + SUNDAY)
+        if end < start:
+            continue
+        inner_first = start if start.weekday() == 0 else week_monday(start) + ONE_WEEK
+        inner_last = week_monday(end + timedelta(days=1)) - ONE_WEEK  # Sunday `end` included
+        if inner_first <= inner_last:
+            found.interior.setdefault(pid, []).append((inner_first, inner_last, level))
+        for monday in {week_monday(start), week_monday(end)}:
+            if monday <= stop and not inner_first <= monday <= inner_last:
+                days = (min(end, monday + SUNDAY) - max(start, monday)).days + 1
+                counts = found.edges.setdefault((pid, monday), {})
                 counts[level] = counts.get(level, 0) + days
-            monday += ONE_WEEK
-    return weeks
+    return found
 
 
 def judged_level(counts: dict[str, int], catalog: Catalog) -> str | None:
@@ -96,9 +117,11 @@ def weeks_with_primary(unit: Unit, t: datetime) -> set[Week]:
     roster, d = PrimaryRoster(unit, t), unit.dialect
     met: set[Week] = set()
     for pid, occurred, monday, clinician in unit.all(
-        "SELECT patient_id, occurred_at, week_start, clinician_id FROM rm_sessions"
-        " WHERE format = 'individual' AND status = 'attended' AND NOT voided"
-        " AND clinician_id IS NOT NULL AND occurred_at <= ?",
+        "SELECT s.patient_id, s.occurred_at, s.week_start, s.clinician_id FROM rm_sessions s"
+        " WHERE s.format = 'individual' AND s.status = 'attended' AND NOT s.voided"
+        " AND s.occurred_at <= ? AND EXISTS (SELECT 1 FROM rm_therapist_assignments a"
+        " WHERE a.patient_id = s.patient_id AND a.clinician_id = s.clinician_id"
+        " AND a.assigned_at <= s.occurred_at)",  # assigned before: maybe the primary then
         (t,),
     ):
         if clinician == roster.at(pid, instant_of(d, occurred)):

@@ -23,7 +23,9 @@ from tests.analytics.care_cohort import CareMaker, with_care
 from tests.readmodels.support import UNTIL, cohort, load
 
 INSTANTS = [
-    datetime(2025, m, d, h, tzinfo=UTC) for m in range(3, 13) for d, h in ((1, 0), (17, 15))
+    *(datetime(2025, m, d, h, tzinfo=UTC) for m in range(3, 13) for d, h in ((1, 0), (17, 15))),
+    datetime(2026, 2, 20, 9, tzinfo=UTC),
+    datetime(2026, 7, 1, tzinfo=UTC),  # long after the cohort's end: open stays run on
 ]
 
 

@@ -51,6 +51,9 @@ def test_the_runner_follows_new_events_and_an_erasure(fresh_postgres_url: str) -
         assert service.wait_for(app.recorder.max_notification_id() or 0, timeout=60)
         patients = {pid for (pid, *_) in dump(url)["rm_patients"]}
         assert len(patients) == 7
+        load(app, cohort(3, seed=4, prefix="c"))  # after the erasure: still followed
+        assert service.wait_for(app.recorder.max_notification_id() or 0, timeout=60)
+        assert len(dump(url)["rm_patients"]) == 10
     finally:
         stop.set()
         runner.join(timeout=60)
