@@ -32,11 +32,10 @@ from typing import Any
 from benchmarks.common import UNTIL, timed
 from benchmarks.live_writer import paced_write
 from consumers.projector_log import TRACKING_NAME, LogFollower
+from devtools import provision
+from devtools.demo.bulk import bulk_load_cohort
+from devtools.demo.cohort import CohortProfile
 from infrastructure.sql import Unit, connect
-from interfaces.bootstrap import build_application
-from interfaces.bulk_import import bulk_load_cohort
-from interfaces.demo_cohort import CohortProfile
-from interfaces.replay_parallel import rebuild_store
 from journey.settings import Settings
 from projections.analytics.attendance import attendance
 from projections.analytics.census import census_at, census_daily
@@ -45,7 +44,8 @@ from projections.analytics.length_of_stay import length_of_stay
 from projections.analytics.retention import retention
 from projections.analytics.transitions import transitions
 from projections.read_models.schema import create_tables
-from tests import infra
+from services.bootstrap import build_application
+from services.replay_parallel import rebuild_store
 
 MONTH, YEAR, TWO_DAYS = timedelta(days=32), timedelta(days=367), timedelta(days=2)
 
@@ -157,8 +157,8 @@ def main() -> None:
             rebuild_read_models(args.reuse, args.workers)
         run(args.reuse, args)
         return
-    with infra.postgres_server() as server:
-        url = infra.create_database(server, prefix="bench_analytics")
+    with provision.postgres_server() as server:
+        url = provision.create_database(server, prefix="bench_analytics")
         try:
             build(url, args)
             run(url, args)
@@ -166,7 +166,7 @@ def main() -> None:
             if args.keep:
                 print(f"\nkept: {url}")
             else:
-                infra.drop_database(url)
+                provision.drop_database(url)
 
 
 def _position(url: str) -> int:

@@ -27,11 +27,11 @@ import psycopg
 
 from audit.verify import verify_log
 from benchmarks.common import UNTIL, fresh_postgres, timed
-from interfaces.bootstrap import build_application
-from interfaces.bulk_import import bulk_load_cohort
-from interfaces.demo_cohort import CohortProfile, generate_cohort
+from devtools.demo.bulk import bulk_load_cohort
+from devtools.demo.cohort import CohortProfile, generate_cohort
 from journey.commands import parse_command
 from journey.settings import Settings
+from services.bootstrap import build_application
 
 
 def main() -> None:
@@ -80,7 +80,7 @@ def _cpu(who: int) -> float:
 
 class BackendCpu:
     """CPU seconds of the PostgreSQL backends serving a database, read from /proc every
-    quarter second while they live (a server on this machine, as tests/infra starts one;
+    quarter second while they live (a server on this machine, as devtools/provision starts one;
     0 where /proc does not show them)."""
 
     def __init__(self, url: str) -> None:

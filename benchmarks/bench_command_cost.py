@@ -14,9 +14,9 @@ from pathlib import Path
 
 from benchmarks.common import timed
 from benchmarks.histories import START, _cmd, load_patients
-from interfaces.bootstrap import build_application
 from journey.application import JourneyApplication
 from journey.settings import Settings
+from services.bootstrap import build_application
 
 
 def rate(app: JourneyApplication, ids: list[str], commands: int, round_no: int) -> float:

@@ -17,11 +17,11 @@ from pathlib import Path
 from eventsourcing.cryptography import AESCipher
 
 from consumers.projector_log import LogFollower, rebuild
+from devtools.demo.cohort import generate_cohort
 from infrastructure.sql import connect
-from interfaces.bootstrap import build_application
-from interfaces.demo_cohort import generate_cohort
-from interfaces.importer import import_lines
 from journey.settings import Settings
+from services.bootstrap import build_application
+from services.importing import import_lines
 
 
 def measure(folder: Path, lines: list[str], key: str | None) -> dict[str, float]:

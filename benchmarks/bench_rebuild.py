@@ -16,11 +16,11 @@ import sys
 
 from benchmarks.common import cohort_lines, timed
 from consumers.replay import store_sums
-from interfaces.bootstrap import build_application
-from interfaces.importer import import_lines
+from devtools import provision
 from journey.settings import Settings
 from projections.read_models.checksum import TableSum
-from tests import infra
+from services.bootstrap import build_application
+from services.importing import import_lines
 
 
 def store(url: str, events: int) -> int:
@@ -84,12 +84,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--no-baseline", action="store_true", help="skip --workers 1")
     args = parser.parse_args()
-    with infra.postgres_server() as server:
-        url = infra.create_database(server, prefix="bench_rebuild")
+    with provision.postgres_server() as server:
+        url = provision.create_database(server, prefix="bench_rebuild")
         try:
             run(url, args)
         finally:
-            infra.drop_database(url)
+            provision.drop_database(url)
 
 
 if __name__ == "__main__":

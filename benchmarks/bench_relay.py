@@ -33,12 +33,12 @@ from consumers.publisher import producer_config
 from consumers.relay import Relay, RelayConfig
 from consumers.relay_batch import Outgoing, build_batch
 from consumers.topics import TopicNames, ensure_topics
-from interfaces.bootstrap import build_application
-from interfaces.importer import import_lines
 from journey.application import JourneyApplication
 from journey.commands import parse_command_json
 from journey.envelopes import to_envelope
 from journey.settings import Settings
+from services.bootstrap import build_application
+from services.importing import import_lines
 
 
 def interleaved(lines: list[str]) -> list[str]:

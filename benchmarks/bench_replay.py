@@ -15,12 +15,12 @@ from pathlib import Path
 from benchmarks.common import cohort_lines, timed
 from consumers.replay import rebuild_into
 from infrastructure.sql import connect
-from interfaces.bootstrap import build_application
-from interfaces.importer import import_lines
-from interfaces.replay_parallel import rebuild_parallel
 from journey.application import JourneyApplication
 from journey.envelopes import to_envelope
 from journey.settings import Settings
+from services.bootstrap import build_application
+from services.importing import import_lines
+from services.replay_parallel import rebuild_parallel
 
 
 def read_and_decode(app: JourneyApplication, stop: int) -> int:

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from benchmarks.common import percentile, timed
 from benchmarks.histories import load_patients
-from interfaces.bootstrap import build_application
 from journey.settings import Settings
 from projections.queries import patient_journey
+from services.bootstrap import build_application
 
 
 def main() -> None:

@@ -14,8 +14,8 @@ from itertools import islice
 from pathlib import Path
 from typing import TypeVar
 
-from interfaces.demo_cohort import generate_cohort
-from tests import infra
+from devtools import provision
+from devtools.demo.cohort import generate_cohort
 
 T = TypeVar("T")
 UNTIL = date(2026, 11, 1)  # fixed, so every run measures the same cohort
@@ -50,17 +50,17 @@ def run_cli(args: list[str], database_url: str) -> float:
 
 @contextmanager
 def fresh_postgres(prefix: str, *, keep: bool = False) -> Iterator[str]:
-    """A new database on the tests' PostgreSQL server (tests/infra.py), dropped afterwards
+    """A new database on the tests' PostgreSQL server (devtools/provision.py), dropped afterwards
     unless `keep`: then its URL is printed, for another benchmark to reuse."""
-    with infra.postgres_server() as server:
-        url = infra.create_database(server, prefix=prefix)
+    with provision.postgres_server() as server:
+        url = provision.create_database(server, prefix=prefix)
         try:
             yield url
         finally:
             if keep:
                 print(f"kept: JOURNEY_DATABASE_URL={url}")
             else:
-                infra.drop_database(url)
+                provision.drop_database(url)
 
 
 def percentile(samples: list[float], share: float) -> float:

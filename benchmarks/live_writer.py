@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from benchmarks.common import UNTIL
-from interfaces.bootstrap import build_application
-from interfaces.demo_cohort import generate_cohort
+from devtools.demo.cohort import generate_cohort
 from journey.commands import Command, parse_command
 from journey.settings import Settings
+from services.bootstrap import build_application
 
 TICK = 0.1  # seconds between two transactions
 ACTIVE = 200  # patients whose commands are interleaved at any time

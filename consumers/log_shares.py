@@ -1,7 +1,7 @@
 """Reads the notification log page by page, whole or one share of it: the events of the
 patients a stable hash of the patient id assigns to share `n` of `shares`. Each patient's
 events fall in one share, in log order, so replaying the shares apart gives the read models
-a single pass gives (`interfaces/replay_parallel.py`).
+a single pass gives (`services/replay_parallel.py`).
 
 On PostgreSQL the server picks the share (`hashtext` of the patient id) and the rows come in
 binary: a worker fetches and converts only its own rows, with none of the per-cell decoding

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import secrets
 from collections import OrderedDict
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from audit.pseudonyms import pseudonym, pseudonym_key
 from infrastructure.keys import parse_master_key
@@ -45,17 +47,32 @@ class Pseudonymizer:
         if getattr(payload, "reason", None) and not isinstance(payload, PatientDischarged):
             # free text: none in the read models (a discharge reason is a catalog code)
             changes["reason"] = None if isinstance(payload, LevelOfCareChanged) else ""
-        return envelope.model_copy(
-            update={
+        return _updated(
+            envelope,
+            {
                 "patient_id": self.id(envelope.patient_id),
                 "actor": None,
-                "payload": payload.model_copy(update=changes) if changes else payload,
-            }
+                "payload": _updated(payload, changes) if changes else payload,
+            },
         )
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
+def _updated(model: M, changes: dict[str, Any]) -> M:
+    """`model.model_copy(update=changes)` for the wire models (no extras, no private
+    attributes), without its generic copying: replays pseudonymize every event."""
+    copy = model.__class__.__new__(model.__class__)
+    object.__setattr__(copy, "__dict__", {**model.__dict__, **changes})
+    object.__setattr__(copy, "__pydantic_fields_set__", model.model_fields_set | changes.keys())
+    object.__setattr__(copy, "__pydantic_extra__", None)
+    object.__setattr__(copy, "__pydantic_private__", None)
+    return copy
+
+
 def app_pseudonymizer(app: Any) -> Pseudonymizer:
-    """The pseudonymizer of an application's store (built by interfaces.bootstrap)."""
+    """The pseudonymizer of an application's store (built by services.bootstrap)."""
     keyring = getattr(app.mapper, "keyring", None)
     if keyring is not None:
         return Pseudonymizer(pseudonym_key(keyring.master))

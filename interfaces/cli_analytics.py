@@ -17,10 +17,10 @@ from typing import Annotated, Any
 import typer
 from pydantic import BaseModel
 
-from infrastructure.sql import Unit, connect
+from infrastructure.sql import Unit
 from interfaces.cli_access import recorded
 from interfaces.cli_errors import domain_errors
-from interfaces.cli_store import require_store
+from interfaces.cli_store import require_store, runtime
 from interfaces.render import table
 from interfaces.timeparse import parse_date, parse_instant
 
@@ -44,21 +44,13 @@ export_app = typer.Typer(
 def read_models(catch_up: bool) -> Iterator[Unit]:
     """A transaction on the read models, after applying the log to them (`catch_up`)."""
     from consumers.projector_log import LogFollower, follow_log
-    from interfaces.bootstrap import build_application
 
-    settings = require_store()
-    db = connect(settings.database_url)
-    try:
-        if catch_up:
-            application = build_application(settings)
-            try:
-                follow_log(LogFollower(application, db), once=True)
-            finally:
-                application.close()
-        with db.transaction() as unit:
-            yield unit
-    finally:
-        db.close()
+    require_store()
+    db = runtime().database  # the composition root closes it with the command
+    if catch_up:
+        follow_log(LogFollower(runtime().application, db), once=True)
+    with db.transaction() as unit:
+        yield unit
 
 
 def _instant(at: str | None) -> datetime:
@@ -205,7 +197,6 @@ def export_fhir(out: Annotated[Path, typer.Option(help="directory for the Bundle
     """One FHIR transaction Bundle per patient plus codesystems.json: identified PHI
     (patient ids under JOURNEY_FHIR_IDENTIFIER_SYSTEM, full instants) protected by
     42 CFR Part 2 (no redisclosure without consent), labelled so in meta.security."""
-    from interfaces.bootstrap import build_application
     from projections.exports.fhir import write_bundles
     from projections.exports.fhir_identities import identities
 
@@ -217,11 +208,7 @@ def export_fhir(out: Annotated[Path, typer.Option(help="directory for the Bundle
         recorded("export.fhir", None, detail, actor),
         read_models(catch_up) as unit,
     ):
-        application = build_application(require_store())  # the ids the read models hide
-        try:
-            found = identities(application, unit)
-        finally:
-            application.close()
+        found = identities(runtime().application, unit)  # the ids the read models hide
         written = write_bundles(unit, out, found, "R4B" if version == "R4B" else "R5")
     typer.echo(f"wrote {written} FHIR {version} bundles to {out}", err=True)
 

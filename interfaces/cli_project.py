@@ -16,10 +16,11 @@ import typer
 
 from consumers.cloudevents import EVENTS_TOPIC
 from consumers.projector_hooks import CrashHook
-from infrastructure.sql import Database, connect
+from infrastructure.sql import Database
 from interfaces.cli_errors import EXIT_REJECTED, EXIT_USAGE
 from interfaces.cli_progress import Progress
-from journey.settings import Settings, get_settings
+from interfaces.cli_store import runtime
+from journey.settings import Settings
 
 if TYPE_CHECKING:
     from consumers.projector_log import LogFollower
@@ -57,35 +58,35 @@ def _stop_on_signals() -> threading.Event:
 
 def _run_log(run: Run, db: Database) -> int:
     from consumers.projector_log import LogFollower, follow_log
-    from interfaces.bootstrap import build_application
 
-    application = build_application(run.settings)
-    try:
-        follower = LogFollower(application, db, batch_size=run.batch_size, crash=run.crash)
-        read = _rebuild(run, db, follower) if run.rebuild else 0
-        if run.rebuild and run.once:
-            return read
-        return read + follow_log(
-            follower, once=run.once, poll_seconds=run.poll_interval, stop=run.stop
-        )
-    finally:
-        application.close()
+    application = runtime().application
+    follower = LogFollower(application, db, batch_size=run.batch_size, crash=run.crash)
+    read = _rebuild(run, db, follower) if run.rebuild else 0
+    if run.rebuild and run.once:
+        return read
+    return read + follow_log(follower, once=run.once, poll_seconds=run.poll_interval, stop=run.stop)
 
 
 def _rebuild(run: Run, db: Database, follower: LogFollower) -> int:
     from consumers.projector_log import rebuild
-    from interfaces.replay_parallel import rebuild_store
+    from services.replay_parallel import rebuild_store
 
-    if run.workers == 1:
-        total = follower.app.recorder.max_notification_id() or 0
-        with Progress("rebuild", total, "events") as progress:
+    total = follower.app.recorder.max_notification_id() or 0
+    with Progress("rebuild", total, "events") as progress:
+        if run.workers == 1:
             return rebuild(follower, tick=progress.advance)
-    return rebuild_store(db, run.settings, run.workers)
+        return rebuild_store(
+            db, run.settings, run.workers, stop=total, tick=progress.advance, say=_say
+        )
+
+
+def _say(line: str) -> None:
+    typer.echo(line, err=True)
 
 
 def _rebuild_workers(workers: int | None, rebuild: bool, db: Database) -> int:
     """--workers as given, else 1 on SQLite (the log follower) and 2 or more on PostgreSQL."""
-    from interfaces.replay_parallel import DEFAULT_WORKERS
+    from services.replay_parallel import DEFAULT_WORKERS
 
     if workers is not None and not rebuild:
         raise typer.BadParameter("--workers goes with --rebuild")
@@ -152,18 +153,15 @@ def project(
     ] = None,
 ) -> None:
     """Project events into the analyst read models (rm_ tables) of the store."""
-    settings = get_settings()
+    settings = runtime().settings
     chosen = source or (Source.kafka if settings.kafka_bootstrap_servers else Source.log)
     chosen = Source.log if rebuild else chosen
-    db, started = connect(settings.database_url), time.perf_counter()
-    try:
-        run = Run(
-            settings, once, rebuild, _rebuild_workers(workers, rebuild, db), batch_size, topic,
-            group, poll_interval, CrashHook(crash_after_batches), _stop_on_signals(),
-        )  # fmt: skip
-        read = _run_log(run, db) if chosen is Source.log else _run_kafka(run, db)
-    finally:
-        db.close()
+    db, started = runtime().database, time.perf_counter()
+    run = Run(
+        settings, once, rebuild, _rebuild_workers(workers, rebuild, db), batch_size, topic,
+        group, poll_interval, CrashHook(crash_after_batches), _stop_on_signals(),
+    )  # fmt: skip
+    read = _run_log(run, db) if chosen is Source.log else _run_kafka(run, db)
     seconds = time.perf_counter() - started
     rate = f"{read / seconds:,.0f}" if seconds else "-"
     typer.echo(

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from interfaces.bootstrap import build_application
 from journey.application import JourneyApplication
 from journey.settings import Settings
+from services.bootstrap import build_application
 
 pytest_plugins = ["tests.fixtures_infra"]
 

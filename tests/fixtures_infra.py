@@ -1,7 +1,7 @@
 """Pytest plugin: real PostgreSQL 15 and Kafka for integration tests (never mocks).
 
 Enable with `pytest_plugins = ["tests.fixtures_infra"]` in tests/conftest.py.  Where the
-services come from is decided in tests/infra.py (environment, then Docker, then the local
+services come from is decided in devtools/provision.py (environment, then Docker, then the local
 binaries of infra/services.py).  When none is available the fixture fails, it does not skip:
 a CI run without its services must be red.
 """
@@ -12,34 +12,34 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests import infra
+from devtools import provision
 
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """URL of a PostgreSQL 15 database shared by the whole session."""
     try:
-        with infra.postgres_server() as url:
+        with provision.postgres_server() as url:
             yield url
-    except infra.InfraUnavailable as exc:
+    except provision.InfraUnavailable as exc:
         pytest.fail(str(exc), pytrace=False)
 
 
 @pytest.fixture
 def fresh_postgres_url(postgres_url: str) -> Iterator[str]:
     """URL of a new, empty database on the same server, dropped after the test."""
-    url = infra.create_database(postgres_url)
+    url = provision.create_database(postgres_url)
     try:
         yield url
     finally:
-        infra.drop_database(url)
+        provision.drop_database(url)
 
 
 @pytest.fixture(scope="session")
 def kafka_bootstrap() -> Iterator[str]:
     """Bootstrap servers (host:port) of a Kafka broker shared by the whole session."""
     try:
-        with infra.kafka_server() as bootstrap:
+        with provision.kafka_server() as bootstrap:
             yield bootstrap
-    except infra.InfraUnavailable as exc:
+    except provision.InfraUnavailable as exc:
         pytest.fail(str(exc), pytrace=False)

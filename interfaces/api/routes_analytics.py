@@ -19,13 +19,12 @@ from pydantic import BaseModel, BeforeValidator
 
 from audit.principals import Principal
 from consumers.projector_log import LogFollower, follow_log
-from infrastructure.sql import Unit, connect
+from infrastructure.sql import Database, Unit
 from interfaces.api.deps import ApplicationDep, AsOf
 from interfaces.api.problems import problem_responses
 from interfaces.api.security import require
 from interfaces.timeparse import query_date
 from journey.application import JourneyApplication
-from journey.settings import Settings
 from projections.analytics.census import CensusAt, CensusDaily, census_at, census_daily
 from projections.analytics.disclosure import release, whole_date
 from projections.analytics.intensity import Intensity, intensity
@@ -52,14 +51,15 @@ def _as_of(caller: Principal, at: datetime | None) -> datetime:
 
 
 class AnalyticsRoutes:
-    """The endpoints, bound to the store of `database_url` (the API's settings)."""
+    """The endpoints, on connections to the store that `connect` opens (the API's
+    composition root: `services.runtime.Runtime.connect`)."""
 
-    def __init__(self, database_url: str) -> None:
-        self.database_url = database_url
+    def __init__(self, connect: Callable[[], Database]) -> None:
+        self.connect = connect
 
     @contextmanager
     def _read_models(self, application: JourneyApplication) -> Iterator[Unit]:
-        db = connect(self.database_url)
+        db = self.connect()
         try:
             follow_log(LogFollower(application, db), once=True)
             with db.transaction() as unit:
@@ -126,9 +126,9 @@ ROUTES: tuple[tuple[str, str, type[BaseModel], str], ...] = (
 )  # fmt: skip
 
 
-def router_for(settings: Settings) -> APIRouter:
-    """The `/v1/analytics` routes on the read models of `settings.database_url`."""
-    routes = AnalyticsRoutes(settings.database_url)
+def router_for(connect: Callable[[], Database]) -> APIRouter:
+    """The `/v1/analytics` routes on the read models of the store `connect` opens."""
+    routes = AnalyticsRoutes(connect)
     router = APIRouter(prefix="/v1/analytics", tags=["analytics"])
     errors: dict[int | str, dict[str, Any]] = problem_responses(401, 403, 422)
     for path, name, model, summary in ROUTES:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from interfaces.bootstrap import build_application
 from journey.application import JourneyApplication
 from journey.settings import Settings
+from services.bootstrap import build_application
 from tests.analytics.support import check
 from tests.readmodels.support import UNTIL, cohort, follow, load
 

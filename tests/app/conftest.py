@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from interfaces.bootstrap import build_application
+from devtools import provision
 from journey.application import JourneyApplication
 from journey.settings import Settings
-from tests import infra
+from services.bootstrap import build_application
 from tests.app.bulk_support import RECORDED
 
 
@@ -23,12 +23,12 @@ def two_stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple
         yield f"sqlite:///{tmp_path}/normal.db", f"sqlite:///{tmp_path}/bulk.db"
         return
     server: str = request.getfixturevalue("postgres_url")
-    urls = [infra.create_database(server), infra.create_database(server)]
+    urls = [provision.create_database(server), provision.create_database(server)]
     try:
         yield urls[0], urls[1]
     finally:
         for url in urls:
-            infra.drop_database(url)
+            provision.drop_database(url)
 
 
 @pytest.fixture

@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 
 from audit.verify import verify_patient
-from interfaces.bootstrap import build_application
 from journey.application import JourneyApplication
 from journey.commands import parse_command
 from journey.errors import RuleViolation
 from journey.patient import Patient
 from journey.settings import Settings
 from projections.queries import patient_journey
+from services.bootstrap import build_application
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "snapshot_store_f282db8.db"
 SHOWN = FIXTURE.with_suffix(".show.json")

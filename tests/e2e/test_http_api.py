@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from devtools.provision import PG_ENV
 from interfaces.api import create_app
-from interfaces.bootstrap import build_application
 from journey.settings import Settings
-from tests.infra import PG_ENV
+from services.bootstrap import build_application
 
 PROBLEM = "application/problem+json"
 TZ = "America/Phoenix"  # UTC-07:00 all year

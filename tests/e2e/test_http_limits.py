@@ -22,8 +22,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from interfaces.api import create_app
-from interfaces.bootstrap import build_application
 from journey.settings import Settings
+from services.bootstrap import build_application
 
 KEYS = "k-clin=dr-a:clinician;k-svc=intake:service"
 CLIN = {"X-API-Key": "k-clin"}

@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from interfaces.api import create_app
-from interfaces.bootstrap import build_application
 from journey.settings import Settings
+from services.bootstrap import build_application
 from tests.audit.test_tamper_evidence import raw
 
 KEYS = "k-clin=dr-a:clinician;k-audit=aud-1:auditor;k-an=an-1:analyst;k-svc=svc-intake:service"

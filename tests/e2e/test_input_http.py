@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from interfaces.api import create_app
-from interfaces.bootstrap import build_application
 from journey.settings import Settings
+from services.bootstrap import build_application
 from tests.e2e.test_http_api import KEYS, P, admission, any_store, at, fields, problem, session
 
 __all__ = ["any_store"]  # the store fixture (SQLite and PostgreSQL)

@@ -27,9 +27,9 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from interfaces.api import create_app
-from interfaces.bootstrap import build_application
 from interfaces.cli import app as cli
 from journey.settings import Settings, get_settings
+from services.bootstrap import build_application
 from tests.readmodels.support import cohort, load
 
 NOBODY = 65534

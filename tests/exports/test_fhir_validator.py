@@ -13,9 +13,9 @@ import pytest
 
 from infra import fhir_validator
 from infra._common import ServiceError
-from interfaces.bootstrap import build_application
 from journey.settings import Settings
 from projections.exports.fhir_terminology import CODE_SYSTEMS_FILE
+from services.bootstrap import build_application
 from tests.exports.cohort import export_cohort
 from tests.exports.conftest import export
 from tests.readmodels.support import follow, load

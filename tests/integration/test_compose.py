@@ -30,8 +30,8 @@ import yaml
 from jsonschema import Draft7Validator
 from kafka import KafkaAdminClient
 
-from interfaces.bootstrap import build_application
 from journey.settings import Settings, read_api_keys_file
+from services.bootstrap import build_application
 from tests.kafka.helpers import cohort_lines, load
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from tests import infra
+from devtools import provision
 
 pytestmark = pytest.mark.postgres
 
@@ -27,7 +27,7 @@ from consumers.projector_log import LogFollower, follow_log
 from consumers.relay_position import RelayPosition
 from infrastructure.sql import connect
 from interfaces.api.app import create_app
-from interfaces.bootstrap import build_application
+from services.bootstrap import build_application
 from journey.settings import Settings
 
 settings = Settings(database_url=sys.argv[1], auth=False)
@@ -42,7 +42,7 @@ app.close()
 
 def test_instances_started_together_on_a_fresh_database_all_start(postgres_url: str) -> None:
     for _ in range(ROUNDS):
-        url = infra.create_database(postgres_url)
+        url = provision.create_database(postgres_url)
         try:
             at = time.time() + 3.0  # after every interpreter has imported everything
             started = [
@@ -61,4 +61,4 @@ def test_instances_started_together_on_a_fresh_database_all_start(postgres_url: 
             ]
             assert not failures, failures[0][-2000:]
         finally:
-            infra.drop_database(url)
+            provision.drop_database(url)

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import psycopg
 import pytest
 
-from tests import infra
+from devtools import provision
 
 pytestmark = pytest.mark.postgres
 
@@ -28,18 +28,18 @@ def superuser_url(url: str) -> str:
 
 
 def test_drop_database_outlasts_a_session_it_may_not_terminate(postgres_url: str) -> None:
-    url = infra.create_database(postgres_url)
+    url = provision.create_database(postgres_url)
     try:
         other = psycopg.connect(superuser_url(url), connect_timeout=5, autocommit=True)
     except psycopg.OperationalError as error:
-        infra.drop_database(url)
+        provision.drop_database(url)
         pytest.skip(f"no superuser session on this server (trust auth only locally): {error}")
     mine = psycopg.connect(url, autocommit=True)  # a client session of ours, left open
     leaves = threading.Timer(1.0, other.close)
     leaves.start()
     started = time.monotonic()
     try:
-        infra.drop_database(url)
+        provision.drop_database(url)
     finally:
         leaves.cancel()
         other.close()

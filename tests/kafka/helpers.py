@@ -13,9 +13,9 @@ from itertools import islice
 from kafka import KafkaConsumer, TopicPartition
 
 from consumers.topics import TopicNames
-from interfaces.demo_cohort import generate_cohort
-from interfaces.importer import import_lines
+from devtools.demo.cohort import generate_cohort
 from journey.application import JourneyApplication
+from services.importing import import_lines
 
 UNTIL = date(2026, 11, 1)
 

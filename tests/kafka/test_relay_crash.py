@@ -16,9 +16,9 @@ import pytest
 
 from consumers.relay_position import RelayPosition
 from consumers.topics import TopicNames
-from interfaces.bootstrap import build_application
 from journey.envelopes import to_envelope
 from journey.settings import Settings
+from services.bootstrap import build_application
 from tests.kafka.helpers import cohort_lines, load, read_topic
 
 pytestmark = [pytest.mark.kafka, pytest.mark.xdist_group("kafka")]

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from eventsourcing.persistence import StoredEvent
 
-from interfaces.bootstrap import ANCHORED_RECORDERS
 from journey.application import JourneyApplication
 from journey.storage import persistence_env
+from services.bootstrap import ANCHORED_RECORDERS
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 LEGACY_KEY = "UFtHHhRoegLpSYYd1+fNMCk4V51rQIu99FAH02sHda8="

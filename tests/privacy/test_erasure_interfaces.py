@@ -14,8 +14,8 @@ from eventsourcing.cryptography import AESCipher
 from fastapi.testclient import TestClient
 
 from interfaces.api import create_app
-from interfaces.bootstrap import build_application
 from journey.settings import Settings
+from services.bootstrap import build_application
 from tests.cli_support import run_journey
 from tests.privacy.support import raw_rows
 

@@ -11,10 +11,10 @@ import pytest
 from eventsourcing.cryptography import AESCipher
 
 from infrastructure.keys import StoreKeyError
-from interfaces.bootstrap import build_application
 from journey.application import JourneyApplication
 from journey.commands import parse_command
 from journey.settings import Settings
+from services.bootstrap import build_application
 from tests.privacy.legacy import LEGACY_KEY, PATIENTS, legacy_store
 from tests.privacy.support import raw_rows, tables
 

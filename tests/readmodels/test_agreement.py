@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from interfaces.bootstrap import build_application
 from journey.application import JourneyApplication
 from journey.settings import Settings
 from projections.calendar import LocalCalendar
 from projections.census import latest_chain
 from projections.facts import journey_facts
+from services.bootstrap import build_application
 from tests.readmodels.support import UNTIL, Rows, cohort, follow, load, real_ids, rows
 
 INSTANTS = (

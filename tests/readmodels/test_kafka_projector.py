@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from interfaces.bootstrap import build_application
 from journey.application import JourneyApplication
 from journey.settings import Settings
+from services.bootstrap import build_application
 from tests.readmodels.kafka_support import (
     new_topic,
     produce_log,

@@ -20,7 +20,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from interfaces.bulk_import import bulk_load_cohort
+from devtools.demo.bulk import bulk_load_cohort
 from journey.settings import Settings
 from tests.readmodels.support import rows
 

@@ -13,9 +13,9 @@ from pathlib import Path
 from consumers.projector_log import LogFollower, rebuild
 from consumers.replay import store_sums
 from infrastructure.sql import connect
-from interfaces.replay_parallel import rebuild_store
 from journey.application import JourneyApplication
 from journey.settings import Settings
+from services.replay_parallel import rebuild_store
 from tests.readmodels.support import cohort, load
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from interfaces.bootstrap import build_application
-from interfaces.demo_cohort import CohortProfile, generate_cohort, write_jsonl
+from devtools.demo.cohort import CohortProfile, generate_cohort, write_jsonl
 from journey.application import Outcome
 from journey.catalog import default_catalog
 from journey.commands import parse_command
 from journey.settings import Settings
+from services.bootstrap import build_application
 
 UNTIL = date(2026, 3, 1)
 CUTOFF = datetime(2026, 3, 1, tzinfo=UTC)

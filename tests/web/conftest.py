@@ -19,11 +19,11 @@ import httpx
 import pytest
 import uvicorn
 
+from devtools.demo.cohort import generate_cohort
 from interfaces.api.app import create_app
-from interfaces.bootstrap import build_application
-from interfaces.demo_cohort import generate_cohort
-from interfaces.importer import import_lines
 from journey.settings import Settings
+from services.bootstrap import build_application
+from services.importing import import_lines
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

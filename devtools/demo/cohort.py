@@ -19,7 +19,7 @@ from random import Random
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from interfaces.demo_sessions import (
+from devtools.demo.sessions import (
     DAY,
     Command,
     Picker,
