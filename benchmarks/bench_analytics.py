@@ -35,7 +35,7 @@ from consumers.projector_log import TRACKING_NAME, LogFollower
 from devtools import provision
 from devtools.demo.bulk import bulk_load_cohort
 from devtools.demo.cohort import CohortProfile
-from infrastructure.sql import Unit, connect
+from infrastructure.sql import Unit
 from journey.settings import Settings
 from projections.analytics.attendance import attendance
 from projections.analytics.census import census_at, census_daily
@@ -44,8 +44,8 @@ from projections.analytics.length_of_stay import length_of_stay
 from projections.analytics.retention import retention
 from projections.analytics.transitions import transitions
 from projections.read_models.schema import create_tables
-from services.bootstrap import build_application
 from services.replay_parallel import rebuild_store
+from services.runtime import Runtime
 
 MONTH, YEAR, TWO_DAYS = timedelta(days=32), timedelta(days=367), timedelta(days=2)
 
@@ -66,10 +66,9 @@ def build(url: str, args: argparse.Namespace) -> None:
 
 
 def rebuild_read_models(url: str, workers: int) -> None:
-    settings = Settings(database_url=url)
-    db = connect(url)
-    read, seconds = timed(lambda: rebuild_store(db, settings, workers))
-    db.close()
+    with Runtime(Settings(database_url=url)) as runtime:
+        db, settings = runtime.database, runtime.settings
+        read, seconds = timed(lambda: rebuild_store(db, settings, workers))
     print(f"read models rebuilt from the log: {read} events in {seconds:.0f}s "
           f"({read / seconds:,.0f} events/s)", flush=True)  # fmt: skip
 
@@ -89,23 +88,25 @@ def queries(t: datetime) -> dict[str, Callable[[Unit], Any]]:
 
 
 def time_queries(url: str, t: datetime, runs: int) -> None:
-    db = connect(url)
     print(f"\nqueries at T = {t.isoformat()} (median of {runs} runs)")
-    for name, query in queries(t).items():
-        samples = []
-        for _ in range(runs):
-            with db.transaction() as unit:
-                samples.append(timed(lambda q=query, u=unit: q(u))[1])  # type: ignore[misc]
-        median, worst = statistics.median(samples) * 1000, max(samples) * 1000
-        print(f"  {name:30s} {median:9.1f} ms   (max {worst:.1f})")
-    db.close()
+    with Runtime(Settings(database_url=url)) as runtime:
+        for name, query in queries(t).items():
+            samples = []
+            for _ in range(runs):
+                with runtime.database.transaction() as unit:
+                    samples.append(timed(lambda q=query, u=unit: q(u))[1])  # type: ignore[misc]
+            median, worst = statistics.median(samples) * 1000, max(samples) * 1000
+            print(f"  {name:30s} {median:9.1f} ms   (max {worst:.1f})")
 
 
 def live(url: str, rate: float, seconds: float) -> None:
     """The paced writer in its own process vs the log follower in this one."""
-    app = build_application(Settings(database_url=url))
-    db = connect(url)
-    follower = LogFollower(app, db)
+    with Runtime(Settings(database_url=url)) as runtime:
+        _follow_live(url, rate, seconds, LogFollower(runtime.application, runtime.database))
+
+
+def _follow_live(url: str, rate: float, seconds: float, follower: LogFollower) -> None:
+    app = follower.app
     follower.step()  # tables and position in place before the clock starts
     before = follower.position()
     context = multiprocessing.get_context("spawn")
@@ -135,8 +136,6 @@ def live(url: str, rate: float, seconds: float) -> None:
         print(f"  lag sampled every second: median {statistics.median(lags):,.0f} events, "
               f"max {max(lags):,} ({len(lags)} samples); caught up {caught_up:.2f}s after "
               "the writer stopped")  # fmt: skip
-    db.close()
-    app.close()
 
 
 def main() -> None:
@@ -170,27 +169,20 @@ def main() -> None:
 
 
 def _position(url: str) -> int:
-    db = connect(url)
-    with db.transaction() as unit:
+    with Runtime(Settings(database_url=url)) as runtime, runtime.database.transaction() as unit:
         create_tables(unit)
         row = unit.one("SELECT position FROM rm_tracking WHERE name = ?", (TRACKING_NAME,))
-    db.close()
     return int(row[0]) if row else 0
 
 
 def _log_head(url: str) -> int:
-    app = build_application(Settings(database_url=url))
-    try:
-        return app.recorder.max_notification_id() or 0
-    finally:
-        app.close()
+    with Runtime(Settings(database_url=url)) as runtime:
+        return runtime.application.recorder.max_notification_id() or 0
 
 
 def run(url: str, args: argparse.Namespace) -> None:
-    db = connect(url)
-    with db.transaction() as unit:
+    with Runtime(Settings(database_url=url)) as runtime, runtime.database.transaction() as unit:
         row = unit.one("SELECT COUNT(*), (SELECT MAX(position) FROM rm_tracking) FROM rm_patients")
-    db.close()
     assert row is not None
     print(f"read models: {row[0]:,} patients, log position {row[1]:,}")
     end = datetime.combine(UNTIL, datetime.min.time(), tzinfo=UTC)

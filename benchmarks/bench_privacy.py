@@ -18,10 +18,10 @@ from eventsourcing.cryptography import AESCipher
 
 from consumers.projector_log import LogFollower, rebuild
 from devtools.demo.cohort import generate_cohort
-from infrastructure.sql import connect
 from journey.settings import Settings
 from services.bootstrap import build_application
 from services.importing import import_lines
+from services.runtime import Runtime
 
 
 def measure(folder: Path, lines: list[str], key: str | None) -> dict[str, float]:
@@ -38,11 +38,10 @@ def measure(folder: Path, lines: list[str], key: str | None) -> dict[str, float]
     for patient_id in patients:
         reader.history(patient_id)
     read = time.perf_counter() - began
-    db = connect(url)
-    began = time.perf_counter()
-    rebuild(LogFollower(reader, db))
-    rebuilt = time.perf_counter() - began
-    db.close()
+    with Runtime(Settings(database_url=url, cipher_key=key), application=reader) as runtime:
+        began = time.perf_counter()
+        rebuild(LogFollower(reader, runtime.database))
+        rebuilt = time.perf_counter() - began
     reader.close()
     assert report.applied
     return {

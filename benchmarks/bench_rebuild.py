@@ -15,12 +15,12 @@ import subprocess
 import sys
 
 from benchmarks.common import cohort_lines, timed
-from consumers.replay import store_sums
 from devtools import provision
 from journey.settings import Settings
 from projections.read_models.checksum import TableSum
 from services.bootstrap import build_application
 from services.importing import import_lines
+from services.replay import store_sums
 
 
 def store(url: str, events: int) -> int:

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from consumers.log_shares import Share, share_reader
 from infrastructure.erasure import readable
 from infrastructure.pseudonym_keys import app_pseudonymizer
-from infrastructure.sql import Database, connect
+from infrastructure.sql import Database
 from journey.application import JourneyApplication
 from journey.domain_events import PatientEvent
 from journey.envelopes import to_envelope
 from projections.read_models.checksum import TableSum, table_sum
 from projections.read_models.handlers import apply_event
-from projections.read_models.schema import POSITION_TABLES, READ_MODEL_TABLES, create_tables
+from projections.read_models.schema import READ_MODEL_TABLES, create_tables
 
 LIVE_TRACKING = "rm-log"
 WHOLE = Share()
@@ -80,15 +80,6 @@ def rebuild_into(
 
 def compare(live: Database, rebuilt: Database, tables: Sequence[str]) -> list[Comparison]:
     return [Comparison(table_sum(live, t), table_sum(rebuilt, t)) for t in tables]
-
-
-def store_sums(database_url: str) -> dict[str, TableSum]:
-    """Rows and checksum of every rm_ table of a store, the positions' included."""
-    db = connect(database_url)
-    try:
-        return {t: table_sum(db, t) for t in (*READ_MODEL_TABLES, *POSITION_TABLES)}
-    finally:
-        db.close()
 
 
 def tables_for(projection: str | None) -> tuple[str, ...]:

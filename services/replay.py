@@ -12,10 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from consumers.replay import Comparison, compare, live_position, rebuild_into, tables_for
+from journey.settings import Settings
+from projections.read_models.checksum import TableSum, table_sum
+from projections.read_models.schema import POSITION_TABLES, READ_MODEL_TABLES
 from services.replay_parallel import rebuild_parallel
 from services.runtime import Runtime, open_scratch
 
-__all__ = ["Replayed", "replay_and_compare", "replay_position", "tables_for"]
+__all__ = ["Replayed", "replay_and_compare", "replay_position", "store_sums", "tables_for"]
 
 
 @dataclass(frozen=True)
@@ -67,3 +70,10 @@ def replay_and_compare(
         if keep is None:
             shutil.rmtree(scratch_file.parent, ignore_errors=True)
     return Replayed(count, stop, scratch_file, comparisons)
+
+
+def store_sums(database_url: str) -> dict[str, TableSum]:
+    """Rows and checksum of every rm_ table of a store, the positions' included."""
+    with Runtime(Settings(database_url=database_url)) as runtime:
+        db = runtime.database
+        return {t: table_sum(db, t) for t in (*READ_MODEL_TABLES, *POSITION_TABLES)}
