@@ -11,7 +11,8 @@ from typing import Any
 
 @dataclass(frozen=True)
 class HoursRange:
-    """Weekly hours for an age group: minimum inclusive, maximum exclusive; None: undefined."""
+    """Weekly hours for an age group: minimum inclusive; None: undefined. Whether the maximum
+    itself is within range is the level's `max_inclusive`."""
 
     minimum: float | None
     maximum: float | None
@@ -31,6 +32,8 @@ class Level:
     fhir_class: str
     hcpcs: str
     hours: dict[str, HoursRange]
+    max_inclusive: bool
+    plan_due_days: int
 
     @property
     def ambulatory(self) -> bool:
@@ -57,6 +60,11 @@ class Catalog:
     teds_los_over: int
     teds_short_term_max_days: int
     level_aliases: dict[str, str]
+    asam_dimensions: tuple[str, ...]
+    referral_specialties: tuple[str, ...]
+    review_outcomes: tuple[str, ...]
+    objective_statuses: tuple[str, ...]
+    referral_close_outcomes: tuple[str, ...]
 
     def resolve_level(self, name: str) -> str | None:
         """The level id for an id or any ASAM code of its row; None when unknown."""
@@ -81,6 +89,19 @@ class Catalog:
         """Level ids in treatment order (highest rank first)."""
         return list(self.levels)
 
+    def max_inclusive(self, level: str) -> bool:
+        """Whether `level`'s weekly maximum is itself within range (SPEC section 2)."""
+        return self.levels[level].max_inclusive
+
+    def plan_due_days(self, level: str) -> int:
+        """Days after an admission at `level` by which a treatment plan is due (SPEC 6)."""
+        return self.levels[level].plan_due_days
+
+    def evidence_based(self, approach: str) -> bool:
+        """Whether `approach` is evidence-based; False for an approach not in the catalog."""
+        found = self.approaches.get(approach)
+        return found is not None and found.evidence_based
+
 
 def _level(raw: dict[str, Any]) -> Level:
     hours = {
@@ -99,6 +120,8 @@ def _level(raw: dict[str, Any]) -> Level:
         fhir_class=raw["fhir_class"],
         hcpcs=raw["hcpcs"],
         hours=hours,
+        max_inclusive=bool(raw["max_inclusive"]),
+        plan_due_days=int(raw["plan_due_days"]),
     )
 
 
@@ -122,6 +145,11 @@ def parse_catalog(raw: dict[str, Any]) -> Catalog:
         teds_los_over=int(raw["teds_los_over"]),
         teds_short_term_max_days=int(raw["teds_short_term_max_days"]),
         level_aliases=aliases,
+        asam_dimensions=tuple(raw["asam_dimensions"]),
+        referral_specialties=tuple(raw["referral_specialties"]),
+        review_outcomes=tuple(raw["review_outcomes"]),
+        objective_statuses=tuple(raw["objective_statuses"]),
+        referral_close_outcomes=tuple(raw["referral_close_outcomes"]),
     )
 
 
