@@ -174,13 +174,23 @@ def demo(
     until: Annotated[str | None, typer.Option(help="last day (YYYY-MM-DD), default today")] = None,
     out: Annotated[Path | None, typer.Option(help="write JSON Lines here instead")] = None,
     force: Annotated[bool, typer.Option(help="load even if the store has data")] = False,
+    care: Annotated[
+        bool,
+        typer.Option(
+            "--care/--no-care",
+            help="primary therapists, treatment plans and reviews, referrals, weekly"
+            " individual sessions with the primary therapist",
+        ),
+    ] = False,
 ) -> None:
     """Generate a synthetic, deterministic demo cohort and load it (or write it)."""
-    from devtools.demo.cohort import generate_cohort, write_jsonl
+    from devtools.demo.care import CareProfile
+    from devtools.demo.cohort import CohortProfile, generate_cohort, write_jsonl
 
     with domain_errors():
         end = parse_date(until, "until") if until else datetime.now(UTC).date()
-    commands = generate_cohort(patients, seed=seed, until=end)
+    profile = CohortProfile(care=CareProfile() if care else None)
+    commands = generate_cohort(patients, seed=seed, until=end, profile=profile)
     if out is not None:
         with out.open("w", encoding="utf-8") as sink:
             typer.echo(f"wrote {write_jsonl(commands, sink)} commands to {out}", err=True)
