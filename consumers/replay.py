@@ -68,7 +68,7 @@ def rebuild_into(
         with scratch.transaction() as unit:
             for event in readable(app.mapper, page.notifications):  # erased patients: none
                 assert isinstance(event, PatientEvent)
-                apply_event(unit, pseudonyms(to_envelope(event)))
+                apply_event(unit, pseudonyms(to_envelope(event), in_place=True))
         done += len(page.notifications)
         start = page.end + 1
         if progress:

@@ -37,7 +37,9 @@ class Pseudonymizer:
                 self._cache.popitem(last=False)
         return found
 
-    def __call__(self, envelope: EventEnvelope) -> EventEnvelope:
+    def __call__(self, envelope: EventEnvelope, *, in_place: bool = False) -> EventEnvelope:
+        """The pseudonymized envelope: a copy, or with `in_place` (for an envelope its
+        caller just built and shares with nobody, as a replay does) the envelope itself."""
         payload: Any = envelope.payload
         changes: dict[str, Any] = {}
         for name, kind in ID_FIELDS:
@@ -47,6 +49,10 @@ class Pseudonymizer:
         if getattr(payload, "reason", None) and not isinstance(payload, PatientDischarged):
             # free text: none in the read models (a discharge reason is a catalog code)
             changes["reason"] = None if isinstance(payload, LevelOfCareChanged) else ""
+        if in_place:
+            _update(payload, changes)
+            _update(envelope, {"patient_id": self.id(envelope.patient_id), "actor": None})
+            return envelope
         return _updated(
             envelope,
             {
@@ -58,6 +64,13 @@ class Pseudonymizer:
 
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def _update(model: BaseModel, changes: dict[str, Any]) -> None:
+    """Assigns already valid values to a wire model's fields (no validation, no copy)."""
+    if changes:
+        model.__dict__.update(changes)
+        model.__pydantic_fields_set__.update(changes)
 
 
 def _updated(model: M, changes: dict[str, Any]) -> M:
