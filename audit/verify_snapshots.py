@@ -20,6 +20,7 @@ from audit.verification import DECODE_ERRORS, Break, decode
 from journey.application import JourneyApplication
 from journey.chain import canonical_state
 from journey.domain_events import PatientSnapshot
+from journey.patient import STATE_ADDED
 
 
 class SnapshotFold:
@@ -163,7 +164,15 @@ def _as_taken_then(rebuilt: dict[str, Any], stored: dict[str, Any]) -> dict[str,
     """The rebuilt state in the shape of the stored snapshot's state version: a snapshot
     taken by an earlier version is compared with what that version kept, no more (every
     patient-level key and every session still compared)."""
-    if "state_version" in stored or "state_version" not in rebuilt:
+    current = rebuilt.get("state_version")
+    version = stored.get("state_version", 1)
+    if not isinstance(current, int) or not isinstance(version, int) or version >= current:
+        return rebuilt
+    for added in range(version + 1, current + 1):
+        for key in STATE_ADDED.get(added, ()):
+            rebuilt.pop(key, None)
+    if version > 1:
+        rebuilt["state_version"] = version
         return rebuilt
     rebuilt.pop("state_version")
     sessions = rebuilt.get("sessions")

@@ -10,7 +10,8 @@
 - contracts/asyncapi.json: AsyncAPI 3.0.0 for the three topics (payloads reference the
   draft-07 files with `schemaFormat: application/schema+json;version=draft-07`).
 Everything derives from the pydantic models, so a test can compare the committed files
-with a fresh generation."""
+with a fresh generation. Event schemas describe what is published (pydantic's serialization
+mode): every field is present, defaults included."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from consumers.asyncapi import asyncapi_document
 from consumers.cloudevents import SCHEMA_BASE
 from consumers.contracts_draft07 import DIRECTORY, to_draft_07
 from consumers.state_summary import SUMMARY_TYPE, SUMMARY_VERSION, JourneySummary
-from journey import domain_events
+from journey.commands import REGISTRY
 from journey.events import EVENT_NAMES, EventEnvelope
 
 ROOT = Path(__file__).resolve().parent.parent / "contracts"
@@ -35,26 +36,41 @@ ENVELOPE = "EventEnvelope"
 
 
 def event_versions() -> dict[str, int]:
-    """Schema version of each event (the domain event's class_version)."""
-    return {name: getattr(domain_events, name).class_version for name in EVENT_NAMES}
+    """Schema version of each event (the stored event's class_version), in the order of
+    the payload union (journey.events), from the events the registry's commands record."""
+    stored = {e.__name__: e for spec in REGISTRY.values() for e in spec.records}
+    return {name: stored[name].class_version for name in EVENT_NAMES}
 
 
 def _with_id(schema: dict[str, Any], file_name: str) -> dict[str, Any]:
     return {"$schema": DRAFT, "$id": f"{SCHEMA_BASE}/{file_name}", **schema}
 
 
+def _referenced(name: str, definitions: dict[str, Any]) -> dict[str, Any]:
+    """The definition `name` and every definition it refers to, at any depth."""
+    kept: dict[str, Any] = {}
+    pending = [name]
+    while pending:
+        current = pending.pop()
+        if current not in kept:
+            kept[current] = definitions[current]
+            pending += re.findall(r'"#/\$defs/(\w+)"', json.dumps(definitions[current]))
+    return {key: kept[key] for key in definitions if key in kept}
+
+
 def event_schema(name: str, envelope: dict[str, Any]) -> dict[str, Any]:
-    """The envelope schema with its payload narrowed to the one event type."""
+    """The envelope schema with its payload narrowed to the one event type (and the
+    definitions its payload uses: a plan's goals and objectives)."""
     schema = copy.deepcopy(envelope)
     schema["title"] = f"{name} event"
-    schema["$defs"] = {name: schema["$defs"][name]}
+    schema["$defs"] = _referenced(name, schema["$defs"])
     schema["properties"]["payload"] = {"$ref": f"#/$defs/{name}"}
     return schema
 
 
 def schema_files() -> dict[str, dict[str, Any]]:
     """File name under contracts/schemas -> JSON Schema."""
-    envelope = EventEnvelope.model_json_schema()
+    envelope = EventEnvelope.model_json_schema(mode="serialization")
     files = {f"{ENVELOPE}.v1.json": envelope}
     for name, version in event_versions().items():
         files[f"{name}.v{version}.json"] = event_schema(name, envelope)

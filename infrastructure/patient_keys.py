@@ -16,13 +16,15 @@ from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import Mapper, MapperDeserialisationError, StoredEvent
+from eventsourcing.persistence import MapperDeserialisationError, StoredEvent
 from eventsourcing.utils import get_topic
 
 from infrastructure import keys
 from infrastructure.erasure import ERASURE_TOPIC, read_marker
 from infrastructure.keystore import KeyRow, KeyStore
+from journey.domain_events import PatientEvent
 from journey.errors import PatientErased
+from journey.mapper import EventMapper, event_state
 
 CACHED_PATIENTS = 100_000  # data keys kept in memory (32 bytes each)
 _ABSENT = b""  # cached: the patient had no key row when last looked up
@@ -126,20 +128,24 @@ def insert_keys(recorder: Any, cursor: Any, rows: Sequence[KeyRow]) -> None:
         keyring.store.insert_keys(cursor, rows)
 
 
-class PatientKeyMapper(Mapper[str]):
-    """eventsourcing's Mapper with a data key per patient once `keyring` is attached."""
+class PatientKeyMapper(EventMapper):
+    """The events' mapper (journey.mapper) with a data key per patient once `keyring` is
+    attached."""
 
     keyring: KeyRing | None = None
 
     def to_stored_event(self, domain_event: DomainEventProtocol[str]) -> StoredEvent:
         if self.keyring is None:
             return super().to_stored_event(domain_event)
-        state = dict(vars(domain_event))
-        patient_id = str(state.pop("originator_id"))
-        version = state.pop("originator_version")
-        class_version = getattr(type(domain_event), "class_version", 1)
-        if class_version > 1:
-            state["class_version"] = class_version
+        patient_id, version = str(domain_event.originator_id), domain_event.originator_version
+        if isinstance(domain_event, PatientEvent):
+            state = event_state(domain_event)
+        else:  # a snapshot: eventsourcing's Mapper state
+            state = dict(vars(domain_event))
+            del state["originator_id"], state["originator_version"]
+            class_version = getattr(type(domain_event), "class_version", 1)
+            if class_version > 1:
+                state["class_version"] = class_version
         data_key = self.keyring.for_write(patient_id)
         sealed = keys.seal_content(data_key, patient_id, self.transcoder.encode(state))
         return StoredEvent(patient_id, version, get_topic(type(domain_event)), sealed)

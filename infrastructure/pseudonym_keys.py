@@ -14,10 +14,22 @@ from audit.pseudonyms import pseudonym, pseudonym_key
 from infrastructure.keys import parse_master_key
 from infrastructure.keystore import KeyStore
 from infrastructure.sql import Database
-from journey.events import EventEnvelope, LevelOfCareChanged, PatientDischarged
+from journey.events import (
+    EventEnvelope,
+    LevelOfCareChanged,
+    PatientDischarged,
+    TreatmentPlanCreated,
+)
 
 PSEUDONYM_KEY = "pseudonym_key"  # journey_meta row of a plain store (hex)
-ID_FIELDS = (("session_id", "session"), ("clinician_id", "clinician"))
+ID_FIELDS = (
+    ("session_id", "session"),
+    ("clinician_id", "clinician"),
+    ("previous_clinician_id", "clinician"),
+    ("to_clinician_id", "clinician"),
+    ("plan_id", "plan"),
+    ("referral_id", "referral"),
+)
 CACHED = 100_000
 
 
@@ -49,6 +61,8 @@ class Pseudonymizer:
         if getattr(payload, "reason", None) and not isinstance(payload, PatientDischarged):
             # free text: none in the read models (a discharge reason is a catalog code)
             changes["reason"] = None if isinstance(payload, LevelOfCareChanged) else ""
+        if isinstance(payload, TreatmentPlanCreated):  # descriptions are free text: none
+            changes["goals"] = [_undescribed(goal) for goal in payload.goals]
         if in_place:
             _update(payload, changes)
             _update(envelope, {"patient_id": self.id(envelope.patient_id), "actor": None})
@@ -82,6 +96,11 @@ def _updated(model: M, changes: dict[str, Any]) -> M:
     object.__setattr__(copy, "__pydantic_extra__", None)
     object.__setattr__(copy, "__pydantic_private__", None)
     return copy
+
+
+def _undescribed(goal: Any) -> Any:
+    objectives = [{**o, "description": None} for o in goal["objectives"]]
+    return {**goal, "description": None, "objectives": objectives}
 
 
 def app_pseudonymizer(app: Any) -> Pseudonymizer:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from journey.events import EventEnvelope
@@ -59,10 +61,23 @@ def journey_text(view: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def _value(value: Any) -> str:
+    """A payload value as text: instants and dates ISO-8601 (`T`, `+00:00`), nested values
+    (a plan's goals, a review's objectives) as compact JSON."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict | list):
+        return json.dumps(value, default=_value, separators=(",", ":"), ensure_ascii=False)
+    return str(value)
+
+
 def history_text(events: Sequence[EventEnvelope]) -> str:
     rows = []
     for e in events:
-        detail = e.payload.model_dump(exclude={"type"}, exclude_none=True)
+        detail = {
+            k: _value(v)
+            for k, v in e.payload.model_dump(exclude={"type"}, exclude_none=True).items()
+        }
         rows.append(
             (
                 e.version,

@@ -14,24 +14,17 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.persistence import EventStore, IntegrityError
+from eventsourcing.persistence import EventStore, IntegrityError, JSONTranscoder
 
 from journey import domain_events as ev
-from journey.commands import (
-    Admit,
-    Command,
-    CorrectSession,
-    Discharge,
-    RecordSession,
-    Transition,
-    VoidSession,
-)
+from journey.commands import REGISTRY, Command
 from journey.envelopes import event_id, to_envelope
 from journey.errors import ConcurrentUpdate, Issue, JourneyError, UnknownPatient
 from journey.events import EventEnvelope
-from journey.patient import STATE_VERSION, Patient, not_before_earliest
+from journey.mapper import DateAsISO
+from journey.patient import STATE_VERSION, Patient
 from journey.snapshots import CheckedSnapshotStore
-from journey.timekeeping import EARLIEST_OCCURRED_AT
+from journey.timekeeping import EARLIEST_OCCURRED_AT, not_before_earliest
 
 MAX_ATTEMPTS = 10  # optimistic-concurrency retries before a ConcurrentUpdate
 RETRY_BASE_SECONDS = 0.01  # randomized exponential back-off between retries
@@ -69,12 +62,18 @@ class JourneyApplication(Application[str]):
         default_timezone: str = "UTC",
         earliest_occurred_at: datetime = EARLIEST_OCCURRED_AT,
     ) -> None:
-        super().__init__(env={"ORIGINATOR_ID_TYPE": "text", **env})
+        super().__init__(
+            env={"ORIGINATOR_ID_TYPE": "text", "MAPPER_TOPIC": "journey.mapper:EventMapper", **env}
+        )
         self.default_timezone = default_timezone
         self.earliest_occurred_at = earliest_occurred_at
         self._write_lock = threading.RLock()
         self._histories: OrderedDict[str, list[EventEnvelope]] = OrderedDict()
         self._histories_lock = threading.Lock()
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
 
     def construct_snapshot_store(self) -> EventStore[str]:
         """Snapshots are used only when their digest matches (journey.snapshots)."""
@@ -135,14 +134,12 @@ class JourneyApplication(Application[str]):
         pid = command.patient_id
         try:  # loading may fail too: an erased patient is gone (PatientErased)
             patient: Patient | None = touched.get(pid) or self.load_patient(pid)
-            patient, recorded = self.decide(patient, command, now, by)
+            patient, event = self.decide_event(patient, command, now, by)
         except JourneyError as error:
             return error
         touched[pid] = patient
-        if not recorded:
+        if event is None:
             return Outcome(pid, command.command, "duplicate", patient.version)
-        event = patient.pending_events[-1]
-        assert isinstance(event, ev.PatientEvent)
         return Outcome(
             pid, command.command, "accepted", patient.version, type(event).__name__, event
         )
@@ -154,28 +151,25 @@ class JourneyApplication(Application[str]):
         `by`, without storing it: the patient with the new event pending, and False for a
         duplicate (no event). Raises the domain error of a rejected command, leaving the
         patient untouched."""
-        not_before_earliest(getattr(cmd, "occurred_at", None), self.earliest_occurred_at)
-        if patient is None:
-            if isinstance(cmd, Admit):
-                admitted = Patient.admit_new(
-                    cmd, now=now, default_timezone=self.default_timezone, by=by
-                )
-                return admitted, True
+        patient, event = self.decide_event(patient, cmd, now, by)
+        return patient, event is not None
+
+    def decide_event(
+        self, patient: Patient | None, cmd: Command, now: datetime, by: str | None = None
+    ) -> tuple[Patient, ev.PatientEvent | None]:
+        """As `decide`, with the event recorded (None for a duplicate), by the command's
+        registry entry (journey.commands.REGISTRY)."""
+        spec = REGISTRY[cmd.command]
+        for name in spec.instants:
+            not_before_earliest(getattr(cmd, name), self.earliest_occurred_at)
+        if patient is not None:
+            return patient, spec.decide(patient, cmd, now=now, by=by)
+        if spec.opens is None:
             raise UnknownPatient(cmd.patient_id)
-        recorded = True
-        if isinstance(cmd, Admit):
-            patient.readmit(cmd, now=now, by=by)
-        elif isinstance(cmd, Transition):
-            patient.transition(cmd, now=now, by=by)
-        elif isinstance(cmd, RecordSession):
-            recorded = patient.record_session(cmd, now=now, by=by)
-        elif isinstance(cmd, CorrectSession):
-            recorded = patient.correct_session(cmd, now=now, by=by)
-        elif isinstance(cmd, VoidSession):
-            patient.void_session(cmd, now=now, by=by)
-        elif isinstance(cmd, Discharge):
-            patient.discharge(cmd, now=now, by=by)
-        return patient, recorded
+        opened = spec.opens(cmd, now=now, default_timezone=self.default_timezone, by=by)
+        (event,) = opened.pending_events
+        assert isinstance(event, ev.PatientEvent)
+        return opened, event
 
     def load_patient(self, patient_id: str) -> Patient | None:
         """The stored patient (from the cache, fast-forwarded), or None when unknown."""

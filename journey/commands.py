@@ -1,112 +1,43 @@
-"""Commands as pydantic v2 models: one JSON object per command (SPEC section 4).
+"""Commands as pydantic v2 models, one JSON object per command (SPEC section 4), and the
+command registry: one entry per command (journey.registry).
 
-Everything a command can get wrong on its own (unknown fields, catalog values, identifier
-syntax, timestamps without an offset) is rejected here, naming the field and the rule.
-Rules that depend on the patient's history live in the aggregate."""
+A command's fields are its event's facts (journey.events, declared there once) plus its
+own (`command`, `patient_id`, `occurred_at`, `actor`). Everything a command can get wrong on
+its own (unknown fields, catalog values, identifier syntax, timestamps without an offset)
+is rejected here, naming the field and the rule; rules that depend on the patient's
+history live in the aggregate (journey.patient), which the registry names per command."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
-    AfterValidator,
-    AwareDatetime,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
-    StrictInt,
     TypeAdapter,
-    ValidationError,
     ValidatorFunctionWrapHandler,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
+from journey import care_events as ce
+from journey import domain_events as ev
+from journey import events as facts
+from journey import fingerprints as fp
 from journey.catalog import default_catalog
-from journey.errors import InvalidCommand, Issue
-from journey.timekeeping import is_canonical_zone
-
-IDENTIFIER = r"^[A-Za-z0-9._-]{1,64}$"
-Identifier = Annotated[str, Field(pattern=IDENTIFIER, description="1-64 of A-Z a-z 0-9 . _ -")]
-FreeText = Annotated[str, Field(min_length=1, max_length=500)]
-Actor = Annotated[str, Field(min_length=1, max_length=128)]
-Minutes = Annotated[StrictInt, Field(ge=1, le=720)]
-
-
-def _one_of(kind: str, valid: Callable[[], Iterable[str]]) -> Callable[[str], str]:
-    """A validator of catalog values (read from the catalog on first use)."""
-    known: set[str] = set()
-
-    def check(value: str) -> str:
-        if value in known:
-            return value
-        options = list(valid())
-        known.update(options)
-        if value not in known:
-            raise PydanticCustomError(
-                "catalog_value",
-                f"unknown {kind} '{value}'; valid values: {', '.join(options)}",
-            )
-        return value
-
-    return check
-
-
-def _level(value: str) -> str:
-    catalog = default_catalog()
-    level = catalog.resolve_level(value)
-    if level is None:
-        valid = ", ".join(catalog.level_aliases)
-        raise PydanticCustomError(
-            "catalog_value",
-            f"unknown level '{value}'; valid values (ids or ASAM codes): {valid}",
-        )
-    return level
-
-
-def _timezone(value: str) -> str:
-    if not is_canonical_zone(value):
-        raise PydanticCustomError(
-            "iana_timezone",
-            f"unknown time zone '{value}'; use a canonical IANA name such as America/Phoenix",
-        )
-    return value
-
-
-def _iso_instant(value: Any) -> Any:
-    """An instant is ISO-8601 text (or a datetime): a number is not (pydantic would read it
-    as seconds since 1970)."""
-    if isinstance(value, datetime):
-        return value
-    if not isinstance(value, str):
-        raise PydanticCustomError("iso8601", "must be an ISO-8601 timestamp with a UTC offset")
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        raise PydanticCustomError(
-            "iso8601", f"'{value}' is not an ISO-8601 timestamp with a UTC offset"
-        ) from None
-
-
-LevelId = Annotated[str, AfterValidator(_level)]
-Timezone = Annotated[str, AfterValidator(_timezone)]
-Instant = Annotated[AwareDatetime, BeforeValidator(_iso_instant)]
-Approach = Annotated[str, AfterValidator(_one_of("approach", lambda: default_catalog().approaches))]
-Format = Annotated[str, AfterValidator(_one_of("format", lambda: default_catalog().formats))]
-Delivery = Annotated[str, AfterValidator(_one_of("delivery", lambda: default_catalog().deliveries))]
-Status = Annotated[
-    str, AfterValidator(_one_of("status", lambda: default_catalog().session_statuses))
-]
-AgeGroup = Annotated[
-    str, AfterValidator(_one_of("age_group", lambda: default_catalog().age_groups))
-]
-DischargeReason = Annotated[
-    str, AfterValidator(_one_of("reason", lambda: default_catalog().discharge_reasons))
-]
+from journey.patient import Patient
+from journey.registry import CommandSpec, parse, registry_of
+from journey.values import (
+    Actor,
+    AgeGroup,
+    FreeText,
+    Identifier,
+    Instant,
+    LevelId,
+    Timezone,
+)
 
 
 class _Command(BaseModel):
@@ -157,29 +88,20 @@ class Transition(_EntersLevel):
     actor: Actor | None = None
 
 
-class RecordSession(_Command):
+class RecordSession(_Command, facts.SessionRecordedFacts):
     command: Literal["record_session"] = "record_session"
-    session_id: Identifier
-    format: Format
-    approach: Approach
-    duration_minutes: Minutes
     occurred_at: Instant
-    delivery: Delivery = "in_person"
-    status: Status = "attended"
-    clinician_id: Identifier | None = None
     actor: Actor | None = None
 
 
-class CorrectSession(_Command):
+class CorrectSession(_Command, facts.SessionCorrectedFacts):
+    """The corrected start is `occurred_at` in the command (`session_occurred_at` in the
+    event: the event's own `occurred_at` is when the correction was made)."""
+
     command: Literal["correct_session"] = "correct_session"
-    session_id: Identifier
-    reason: FreeText
-    format: Format | None = None
-    approach: Approach | None = None
-    duration_minutes: Minutes | None = None
-    occurred_at: Instant | None = None
-    delivery: Delivery | None = None
-    status: Status | None = None
+    session_occurred_at: Instant | None = Field(
+        default=None, alias="occurred_at", description="the corrected start of the session"
+    )
     actor: Actor | None = None
 
     @model_validator(mode="after")
@@ -193,69 +115,160 @@ class CorrectSession(_Command):
         return self
 
     def changes(self) -> dict[str, Any]:
-        fields = (
-            "format",
-            "approach",
-            "duration_minutes",
-            "occurred_at",
-            "delivery",
-            "status",
-        )
-        return {f: getattr(self, f) for f in fields if getattr(self, f) is not None}
+        """The corrected fields and their new values, named as in the command."""
+        named = {name: getattr(self, name) for name in fp.CORRECTABLE_VALUES}
+        named["occurred_at"] = self.session_occurred_at
+        return {name: value for name, value in named.items() if value is not None}
 
 
-class VoidSession(_Command):
+class VoidSession(_Command, facts.SessionEnteredInErrorFacts):
     command: Literal["void_session"] = "void_session"
-    session_id: Identifier
-    reason: FreeText
     actor: Actor | None = None
 
 
-class Discharge(_Command):
+class Discharge(_Command, facts.PatientDischargedFacts):
     command: Literal["discharge"] = "discharge"
     occurred_at: Instant
-    reason: DischargeReason
     actor: Actor | None = None
 
 
-Command = Admit | Transition | RecordSession | CorrectSession | VoidSession | Discharge
-COMMAND_TYPES: dict[str, type[_Command]] = {
-    "admit": Admit,
-    "transition": Transition,
-    "record_session": RecordSession,
-    "correct_session": CorrectSession,
-    "void_session": VoidSession,
-    "discharge": Discharge,
-}
+class AssignPrimaryTherapist(_Command, facts.PrimaryTherapistAssignedFacts):
+    command: Literal["assign_primary_therapist"] = "assign_primary_therapist"
+    occurred_at: Instant
+    actor: Actor | None = None
+
+
+class CreateTreatmentPlan(_Command, facts.TreatmentPlanCreatedFacts):
+    command: Literal["create_treatment_plan"] = "create_treatment_plan"
+    occurred_at: Instant
+    actor: Actor | None = None
+
+
+class ReviewTreatmentPlan(_Command, facts.TreatmentPlanReviewedFacts):
+    command: Literal["review_treatment_plan"] = "review_treatment_plan"
+    occurred_at: Instant
+    actor: Actor | None = None
+
+
+class Refer(_Command, facts.PatientReferredFacts):
+    command: Literal["refer"] = "refer"
+    occurred_at: Instant
+    actor: Actor | None = None
+
+
+class CloseReferral(_Command, facts.ReferralClosedFacts):
+    command: Literal["close_referral"] = "close_referral"
+    occurred_at: Instant
+    actor: Actor | None = None
+
+
+Command = (
+    Admit
+    | Transition
+    | RecordSession
+    | CorrectSession
+    | VoidSession
+    | Discharge
+    | AssignPrimaryTherapist
+    | CreateTreatmentPlan
+    | ReviewTreatmentPlan
+    | Refer
+    | CloseReferral
+)
+
+# The command registry: one entry per command of the union (checked at import).
+REGISTRY = registry_of(
+    Command,
+    [
+        CommandSpec(
+            Admit,
+            Patient.readmit,
+            (ev.PatientAdmitted,),
+            "admissions",
+            "Admit the patient (opens an episode)",
+            opens=Patient.admit_new,
+        ),
+        CommandSpec(
+            Transition,
+            Patient.transition,
+            (ev.LevelOfCareChanged,),
+            "transitions",
+            "Move the patient to another level of care",
+        ),
+        CommandSpec(
+            RecordSession,
+            Patient.record_session,
+            (ev.SessionRecorded,),
+            "sessions",
+            "Record a therapy session (retries are safe)",
+        ),
+        CommandSpec(
+            CorrectSession,
+            Patient.correct_session,
+            (ev.SessionCorrected,),
+            "session-corrections",
+            "Correct fields of a recorded session",
+        ),
+        CommandSpec(
+            VoidSession,
+            Patient.void_session,
+            (ev.SessionEnteredInError,),
+            "session-voids",
+            "Void a session entered in error",
+        ),
+        CommandSpec(
+            Discharge,
+            Patient.discharge,
+            (ev.PatientDischarged,),
+            "discharges",
+            "Discharge the patient (closes the episode)",
+        ),
+        CommandSpec(
+            AssignPrimaryTherapist,
+            Patient.assign_primary_therapist,
+            (ce.PrimaryTherapistAssigned,),
+            "primary-therapist",
+            "Assign the patient's primary therapist for the open episode",
+        ),
+        CommandSpec(
+            CreateTreatmentPlan,
+            Patient.create_treatment_plan,
+            (ce.TreatmentPlanCreated,),
+            "treatment-plans",
+            "Create a treatment plan: goals by ASAM dimension, objectives (retries are safe)",
+        ),
+        CommandSpec(
+            ReviewTreatmentPlan,
+            Patient.review_treatment_plan,
+            (ce.TreatmentPlanReviewed,),
+            "treatment-plans/{plan_id}/reviews",
+            "Review the current treatment plan: outcome and objective statuses",
+        ),
+        CommandSpec(
+            Refer,
+            Patient.refer,
+            (ce.PatientReferred,),
+            "referrals",
+            "Refer the patient to a specialist (retries are safe)",
+        ),
+        CommandSpec(
+            CloseReferral,
+            Patient.close_referral,
+            (ce.ReferralClosed,),
+            "referrals/{referral_id}/closure",
+            "Close a referral with its outcome",
+        ),
+    ],
+)
+COMMAND_TYPES: dict[str, type[BaseModel]] = {name: s.model for name, s in REGISTRY.items()}
 _ADAPTER: TypeAdapter[Command] = TypeAdapter(Annotated[Command, Field(discriminator="command")])
-
-
-def issues_from(error: ValidationError) -> list[Issue]:
-    """Our Issues for pydantic's errors, with the union tag dropped from field paths."""
-    issues = []
-    for err in error.errors(include_url=False):
-        loc = [str(p) for p in err["loc"]]
-        if loc and loc[0] in COMMAND_TYPES:
-            loc = loc[1:]
-        field = ".".join(loc) or ("json" if err["type"] == "json_invalid" else "command")
-        message = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            message = "unknown field"
-        issues.append(Issue(field, err["type"], message))
-    return issues
 
 
 def parse_command(raw: Any) -> Command:
     """Validate one command object (a dict, as parsed from JSON)."""
-    try:
-        return _ADAPTER.validate_python(raw)
-    except ValidationError as error:
-        raise InvalidCommand(*issues_from(error)) from None
+    return parse(_ADAPTER, raw, list(REGISTRY))
 
 
 def parse_command_json(text: str | bytes) -> Command:
     """Validate one command from its JSON text."""
-    try:
-        return _ADAPTER.validate_json(text)
-    except ValidationError as error:
-        raise InvalidCommand(*issues_from(error)) from None
+    return parse(_ADAPTER, text, list(REGISTRY), text=True)

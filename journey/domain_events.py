@@ -1,4 +1,7 @@
-"""The patient aggregate's stored events (SPEC section 5).
+"""The patient aggregate's stored events (SPEC section 5): each is its payload model
+(journey.events, where its fields are declared once) plus the metadata below, stored by
+journey.mapper exactly as eventsourcing stored the dataclass events before (same state,
+same order, same topic). The clinical program's events are in journey.care_events.
 
 Each event only assigns state in `apply`: no clock, ids or I/O, because it re-runs on every
 replay. `timestamp` is the transaction time (when the service recorded the fact),
@@ -13,8 +16,9 @@ an event stored under an older version is brought up to date when read by the cl
 
 1. A new version may only ADD fields. Bump `class_version` of the classes concerned, add
    `upcast_vN_vN+1` filling the new fields for older events (a constant, or a value derived
-   from the older fields), and record the new fields in `added_fields[N+1]`. Add them to
-   the wire model (journey.events) and regenerate contracts/ (`python -m
+   from the older fields), and record the new fields in `added_fields[N+1]`. Declare them
+   on the payload model (journey.events; appended last: the stored order is the declared
+   order) and regenerate contracts/ (`python -m
    consumers.contracts`): readers see every event in the current version (`schema_version`
    of the envelope, `ce_type` ...`.vN`).
 2. The chain hash (journey.chain) of an event covers its schema version and fields as
@@ -39,9 +43,9 @@ derived from the catalog would change with the catalog and break old chain hashe
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from functools import cache
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from eventsourcing.domain import (
     CanInitAggregate,
@@ -49,14 +53,31 @@ from eventsourcing.domain import (
     CanSnapshotAggregate,
     MetaDomainEvent,
 )
+from pydantic import BaseModel, ConfigDict
 
+from journey import events as wire
 from journey.chain import canonical_content, snapshot_digest
+from journey.fingerprints import (
+    CORRECTABLE_VALUES,
+    correction_fingerprint,
+    session_content,
+    session_fingerprint,
+)
 
 if TYPE_CHECKING:
     from journey.patient import Patient
 
+# The metadata every stored event carries, in the order of its stored state (SPEC 5).
+METADATA = ("timestamp", "occurred_at", "actor", "recorded_by", "chain_hash")
 
-class PatientEvent(CanMutateAggregate[str], metaclass=MetaDomainEvent):
+
+class PatientEvent(BaseModel, CanMutateAggregate[str]):
+    """A stored event: its payload model's fields (journey.events, declared there once)
+    and the metadata. Subclasses are `class <Name>(PatientEvent, wire.<Name>)` and only add
+    `apply_to` (and their schema version)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
     originator_id: str
     originator_version: int
     timestamp: datetime
@@ -65,7 +86,7 @@ class PatientEvent(CanMutateAggregate[str], metaclass=MetaDomainEvent):
     recorded_by: str | None
     chain_hash: str
 
-    class_version = 2
+    class_version: ClassVar[int] = 2
     added_fields: ClassVar[dict[int, tuple[str, ...]]] = {2: ("recorded_by",)}
 
     @staticmethod
@@ -79,7 +100,8 @@ class PatientEvent(CanMutateAggregate[str], metaclass=MetaDomainEvent):
 
     def chain_content(self) -> bytes:
         """The canonical bytes this event's `chain_hash` covers (see journey.chain)."""
-        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+        values = self.__dict__
+        fields = {name: values[name] for name in stored_names(type(self))}
         version, hashed = hashed_form(type(self), fields)
         return canonical_content(
             self.originator_id, self.originator_version, type(self).__name__, version, hashed
@@ -87,6 +109,65 @@ class PatientEvent(CanMutateAggregate[str], metaclass=MetaDomainEvent):
 
     def apply_to(self, patient: Patient) -> None:
         raise NotImplementedError
+
+
+E = TypeVar("E", bound=PatientEvent)
+
+
+@cache
+def _field_names(event_class: type[PatientEvent]) -> frozenset[str]:
+    return frozenset(name for name in event_class.model_fields if name != "type")
+
+
+def decided(event_class: type[E], fields: dict[str, Any]) -> E:
+    """The event the aggregate decided, from values it already validated (the command's,
+    and what it derived from them): every field, checked by name, without a second
+    validation (the command's was the check; recording stays cheap on the hot path)."""
+    names = fields.keys()
+    if names != _field_names(event_class):
+        expected = _field_names(event_class)
+        raise TypeError(
+            f"{event_class.__name__}: missing {sorted(expected - names)}, "
+            f"unknown {sorted(names - expected)}"
+        )
+    return trusted(event_class, fields)
+
+
+def trusted(event_class: type[E], fields: dict[str, Any]) -> E:
+    """An event from its fields (a dict it then owns), the way eventsourcing's Mapper
+    rebuilds one: its `__dict__`, then `completed`."""
+    event = event_class.__new__(event_class)
+    object.__setattr__(event, "__dict__", fields)
+    return completed(event)
+
+
+def completed(event: E) -> E:
+    """An event whose `__dict__` holds its stored fields (as eventsourcing's Mapper leaves
+    it), completed in place: the payload's `type` (stored as the topic) and the rest of a
+    pydantic model's instance state."""
+    values = event.__dict__
+    values["type"] = type(event).__name__
+    object.__setattr__(event, "__pydantic_fields_set__", set(values))
+    object.__setattr__(event, "__pydantic_extra__", None)
+    object.__setattr__(event, "__pydantic_private__", None)
+    return event
+
+
+@cache
+def stored_names(event_class: type[PatientEvent]) -> tuple[str, ...]:
+    """The names of an event's stored state, in their stored order (as every version so far
+    wrote them): the metadata, the aggregate's topic for a creating event, then the payload
+    fields in their declared order. Not stored: the identity (a column of its own) and the
+    payload's `type` (the topic says it)."""
+    topic = ("originator_topic",) if issubclass(event_class, CanInitAggregate) else ()
+    payload = [name for name in payload_class(event_class).model_fields if name != "type"]
+    return (*METADATA, *topic, *payload)
+
+
+def payload_class(event_class: type[PatientEvent]) -> type[BaseModel]:
+    """The wire payload model of a stored event class (journey.events, same name)."""
+    found: type[BaseModel] = getattr(wire, event_class.__name__)
+    return found
 
 
 def hashed_form(event_class: type[Any], fields: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -110,21 +191,20 @@ def _no_asam_code(state: dict[str, Any]) -> None:
     state["asam_code"] = None
 
 
-class PatientAdmitted(CanInitAggregate[str], PatientEvent):
+_ASAM_CODE_ADDED: dict[int, tuple[str, ...]] = {**PatientEvent.added_fields, 3: ("asam_code",)}
+
+
+class PatientAdmitted(PatientEvent, CanInitAggregate[str], wire.PatientAdmitted):
     """Starts an episode (and, the first time, the patient's stream)."""
 
     originator_topic: str
-    level: str
-    asam_code: str | None
-    age_group: str
-    timezone: str
 
-    class_version = 3
-    added_fields: ClassVar[dict[int, tuple[str, ...]]] = {
-        **PatientEvent.added_fields,
-        3: ("asam_code",),
-    }
-    upcast_v2_v3 = staticmethod(_no_asam_code)
+    class_version: ClassVar[int] = 3
+    added_fields: ClassVar[dict[int, tuple[str, ...]]] = _ASAM_CODE_ADDED
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        _no_asam_code(state)
 
     def mutate(self, aggregate: Any) -> Any:
         if aggregate is None:
@@ -135,38 +215,25 @@ class PatientAdmitted(CanInitAggregate[str], PatientEvent):
         patient.timezone = self.timezone
         patient.age_group = self.age_group
         patient.episodes.append([self.occurred_at, None])
+        patient.assignments = []
         patient.level = self.level
         patient.stay_started_at = self.occurred_at
 
 
-class LevelOfCareChanged(PatientEvent):
-    from_level: str
-    to_level: str
-    asam_code: str | None
-    direction: str
-    reason: str | None
+class LevelOfCareChanged(PatientEvent, wire.LevelOfCareChanged):
+    class_version: ClassVar[int] = 3
+    added_fields: ClassVar[dict[int, tuple[str, ...]]] = _ASAM_CODE_ADDED
 
-    class_version = 3
-    added_fields: ClassVar[dict[int, tuple[str, ...]]] = {
-        **PatientEvent.added_fields,
-        3: ("asam_code",),
-    }
-    upcast_v2_v3 = staticmethod(_no_asam_code)
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        _no_asam_code(state)
 
     def apply_to(self, patient: Patient) -> None:
         patient.level = self.to_level
         patient.stay_started_at = self.occurred_at
 
 
-class SessionRecorded(PatientEvent):
-    session_id: str
-    format: str
-    approach: str
-    duration_minutes: int
-    delivery: str
-    status: str
-    clinician_id: str | None
-
+class SessionRecorded(PatientEvent, wire.SessionRecorded):
     def apply_to(self, patient: Patient) -> None:
         patient.sessions[self.session_id] = {
             "fingerprint": session_fingerprint(session_content(self)),
@@ -177,16 +244,7 @@ class SessionRecorded(PatientEvent):
         }
 
 
-class SessionCorrected(PatientEvent):
-    session_id: str
-    reason: str
-    format: str | None
-    approach: str | None
-    duration_minutes: int | None
-    session_occurred_at: datetime | None
-    delivery: str | None
-    status: str | None
-
+class SessionCorrected(PatientEvent, wire.SessionCorrected):
     def changes(self) -> dict[str, Any]:
         """The corrected fields and their new values, named as in the command."""
         named = {name: getattr(self, name) for name in CORRECTABLE_VALUES}
@@ -202,21 +260,17 @@ class SessionCorrected(PatientEvent):
         session["values"].update(changes)
 
 
-class SessionEnteredInError(PatientEvent):
-    session_id: str
-    reason: str
-
+class SessionEnteredInError(PatientEvent, wire.SessionEnteredInError):
     def apply_to(self, patient: Patient) -> None:
         patient.sessions[self.session_id]["voided"] = True
 
 
-class PatientDischarged(PatientEvent):
-    reason: str
-
+class PatientDischarged(PatientEvent, wire.PatientDischarged):
     def apply_to(self, patient: Patient) -> None:
         patient.episodes[-1][1] = self.occurred_at
         patient.level = None
         patient.stay_started_at = None
+        patient.assignments = []  # an assignment ends with its episode
 
 
 class PatientSnapshot(CanSnapshotAggregate[str], metaclass=MetaDomainEvent):
@@ -259,32 +313,3 @@ class PatientSnapshot(CanSnapshotAggregate[str], metaclass=MetaDomainEvent):
         if self.digest != expected:
             return "its content does not match its digest (edited)"
         return None
-
-
-SESSION_FIELDS = ("format", "approach", "duration_minutes", "delivery", "status", "clinician_id")
-CORRECTABLE_VALUES = ("format", "approach", "duration_minutes", "delivery", "status")
-
-
-def session_content(source: Any) -> dict[str, Any]:
-    """A session's recorded content (its start and SESSION_FIELDS), from the command that
-    records it or from the event that recorded it."""
-    return {"occurred_at": source.occurred_at, **{n: getattr(source, n) for n in SESSION_FIELDS}}
-
-
-def session_fingerprint(content: dict[str, Any]) -> str:
-    """A canonical text of a session's recorded content, to tell a retry from a clash."""
-    return (
-        f"{content['occurred_at'].timestamp()}|{content['format']}|{content['approach']}|"
-        f"{content['duration_minutes']}|{content['delivery']}|{content['status']}|"
-        f"{content['clinician_id']}"
-    )
-
-
-def correction_fingerprint(changes: dict[str, Any], reason: str) -> str:
-    """A canonical text of a correction (its fields, values and reason), to tell a retry of
-    the last correction of a session from a new one; instants compare as instants."""
-    parts = [
-        f"{name}={value.timestamp() if isinstance(value, datetime) else value}"
-        for name, value in sorted(changes.items())
-    ]
-    return "|".join([*parts, f"reason={reason}"])

@@ -5,7 +5,6 @@ with `model_construct` (no second validation): reading a long history stays chea
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from functools import cache
 from typing import Any, TypeVar
@@ -14,22 +13,9 @@ from uuid import NAMESPACE_URL, uuid5
 from pydantic import BaseModel
 
 from journey import domain_events as ev
-from journey import events as wire
 from journey.events import EventEnvelope
 
 _EVENT_NAMESPACE = uuid5(NAMESPACE_URL, "https://carejourney.org/events").bytes
-_NOT_PAYLOAD = frozenset(
-    {
-        "originator_id",
-        "originator_version",
-        "timestamp",
-        "occurred_at",
-        "actor",
-        "recorded_by",
-        "originator_topic",
-        "chain_hash",
-    }
-)
 
 
 def event_id(event: ev.PatientEvent) -> str:
@@ -45,12 +31,8 @@ def event_id(event: ev.PatientEvent) -> str:
 
 @cache
 def _payload_spec(event_class: type[ev.PatientEvent]) -> tuple[type[Any], tuple[str, ...]]:
-    names = tuple(
-        f.name
-        for f in dataclasses.fields(event_class)  # type: ignore[arg-type]
-        if f.name not in _NOT_PAYLOAD
-    )
-    return getattr(wire, event_class.__name__), names
+    payload = ev.payload_class(event_class)
+    return payload, tuple(name for name in payload.model_fields if name != "type")
 
 
 M = TypeVar("M", bound=BaseModel)

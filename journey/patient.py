@@ -6,42 +6,33 @@ any event is triggered, so a rejected command leaves the aggregate untouched."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.domain import BaseAggregate
 from eventsourcing.utils import get_topic
 
 from journey import chain
 from journey import domain_events as ev
+from journey import fingerprints as fp
+from journey.care_program import CareProgram
 from journey.catalog import default_catalog
-from journey.commands import (
-    Admit,
-    CorrectSession,
-    Discharge,
-    RecordSession,
-    Transition,
-    VoidSession,
-)
 from journey.errors import Issue, RuleViolation, conflict, violation
-from journey.timekeeping import FUTURE_TOLERANCE, is_after, is_before
+from journey.timekeeping import not_in_future as _not_in_future
 
-STATE_VERSION = 2  # 2: sessions keep their current values and their last correction
+if TYPE_CHECKING:  # the commands name these methods in their registry entries
+    from journey.commands import (
+        Admit,
+        CorrectSession,
+        Discharge,
+        RecordSession,
+        Transition,
+        VoidSession,
+    )
 
-
-def _not_in_future(occurred_at: datetime, now: datetime, field: str = "occurred_at") -> None:
-    if is_after(occurred_at, now + FUTURE_TOLERANCE):
-        raise violation(field, "not_in_future", "is more than 5 minutes in the future")
-
-
-def not_before_earliest(occurred_at: datetime | None, earliest: datetime) -> None:
-    """A clinical instant before the earliest one (a typo such as 1026, or 0001) is refused:
-    it could only be an error, and it would break every calendar computed from it."""
-    if occurred_at is not None and is_before(occurred_at, earliest):
-        raise violation(
-            "occurred_at",
-            "not_before_earliest",
-            f"is before the earliest clinical instant ({earliest.isoformat()})",
-        )
+# 2: sessions keep their current values and their last correction; 3: the clinical program
+# (primary therapist assignments, plans, referrals: journey.care_program)
+STATE_VERSION = 3
+STATE_ADDED = {3: ("assignments", "plans", "referrals")}  # state keys each version added
 
 
 def _text(value: Any) -> str:
@@ -60,7 +51,7 @@ def _chained(
     return {**fields, "chain_hash": chain.link(previous, content)}
 
 
-class Patient(BaseAggregate[str]):
+class Patient(CareProgram, BaseAggregate[str]):
     """One patient's care journey: episodes, the stay in force and the sessions recorded."""
 
     Snapshot = ev.PatientSnapshot
@@ -72,13 +63,28 @@ class Patient(BaseAggregate[str]):
         self.level: str | None = None
         self.stay_started_at: datetime | None = None
         self.sessions: dict[str, dict[str, Any]] = {}
+        self.assignments: list[list[Any]] = []
+        self.plans: dict[str, dict[str, Any]] = {}
+        self.referrals: dict[str, dict[str, Any]] = {}
         self.chain_head = chain.GENESIS
         self.state_version = STATE_VERSION
 
     def trigger_event(self, event_class: type[Any], **kwargs: Any) -> None:
-        """Every event is chained to the previous one (tamper evidence, journey.chain)."""
-        kwargs = _chained(self.id, self.version + 1, self.chain_head, event_class, kwargs)
-        super().trigger_event(event_class, **kwargs)
+        self.record(event_class, **kwargs)
+
+    def not_in_future(self, occurred_at: datetime, now: datetime) -> None:
+        _not_in_future(occurred_at, now)
+
+    def record(self, event_class: type[ev.PatientEvent], **fields: Any) -> ev.PatientEvent:
+        """Records the next event (chained to the previous one for tamper evidence,
+        journey.chain): applies it and returns it."""
+        version = self.version + 1
+        fields = _chained(self.id, version, self.chain_head, event_class, fields)
+        identity = {"originator_id": self.id, "originator_version": version}
+        event = ev.decided(event_class, {**identity, **fields})
+        event.mutate(self)
+        self._pending_events.append(event)
+        return event
 
     # -- admissions -------------------------------------------------------------------
     @classmethod
@@ -96,9 +102,15 @@ class Patient(BaseAggregate[str]):
             "timezone": cmd.timezone or default_timezone,
         }
         fields = _chained(cmd.patient_id, 1, chain.GENESIS, ev.PatientAdmitted, fields)
-        return cls._create(ev.PatientAdmitted, id=cmd.patient_id, **fields)
+        identity = {"originator_id": cmd.patient_id, "originator_version": cls.INITIAL_VERSION}
+        event = ev.decided(
+            ev.PatientAdmitted, {**identity, "originator_topic": get_topic(cls), **fields}
+        )
+        patient: Patient = event.mutate(None)
+        patient._pending_events.append(event)
+        return patient
 
-    def readmit(self, cmd: Admit, *, now: datetime, by: str | None = None) -> None:
+    def readmit(self, cmd: Admit, *, now: datetime, by: str | None = None) -> ev.PatientEvent:
         _not_in_future(cmd.occurred_at, now)
         if self.episode_open:
             raise conflict("command", "no_open_episode", "the patient already has an open episode")
@@ -115,7 +127,7 @@ class Patient(BaseAggregate[str]):
                 "timezone_fixed",
                 f"differs from the patient's time zone '{self.timezone}' set at first admission",
             )
-        self.trigger_event(
+        return self.record(
             ev.PatientAdmitted,
             occurred_at=cmd.occurred_at,
             actor=cmd.actor,
@@ -128,7 +140,9 @@ class Patient(BaseAggregate[str]):
         )
 
     # -- level of care ----------------------------------------------------------------
-    def transition(self, cmd: Transition, *, now: datetime, by: str | None = None) -> None:
+    def transition(
+        self, cmd: Transition, *, now: datetime, by: str | None = None
+    ) -> ev.PatientEvent:
         _not_in_future(cmd.occurred_at, now)
         current = self._open_stay("transition")
         if cmd.to_level == self.level:
@@ -139,7 +153,7 @@ class Patient(BaseAggregate[str]):
         direction = (
             "step_down" if levels[cmd.to_level].rank < levels[self.level].rank else "step_up"
         )
-        self.trigger_event(
+        return self.record(
             ev.LevelOfCareChanged,
             occurred_at=cmd.occurred_at,
             actor=cmd.actor,
@@ -151,11 +165,12 @@ class Patient(BaseAggregate[str]):
             reason=cmd.reason,
         )
 
-    def discharge(self, cmd: Discharge, *, now: datetime, by: str | None = None) -> None:
+    def discharge(self, cmd: Discharge, *, now: datetime, by: str | None = None) -> ev.PatientEvent:
         _not_in_future(cmd.occurred_at, now)
         self._not_before_stay(cmd.occurred_at, self._open_stay("discharge"))
         self._no_session_after(cmd.occurred_at)
-        self.trigger_event(
+        self._no_program_fact_after(cmd.occurred_at)
+        return self.record(
             ev.PatientDischarged,
             occurred_at=cmd.occurred_at,
             actor=cmd.actor,
@@ -189,6 +204,15 @@ class Patient(BaseAggregate[str]):
                 " correct or void the later sessions first",
             )
 
+    def _no_program_fact_after(self, discharged_at: datetime) -> None:
+        latest = self.latest_program_fact()
+        if latest is not None and latest[0] > discharged_at:
+            raise conflict(
+                "occurred_at",
+                "facts_after_discharge",
+                f"is earlier than the {latest[1]} of the episode ({latest[0].isoformat()})",
+            )
+
     @staticmethod
     def _not_before_stay(occurred_at: datetime, stay_start: datetime) -> None:
         if occurred_at < stay_start:
@@ -199,43 +223,46 @@ class Patient(BaseAggregate[str]):
             )
 
     # -- sessions ---------------------------------------------------------------------
-    def record_session(self, cmd: RecordSession, *, now: datetime, by: str | None = None) -> bool:
-        """Records the session; False when it is a retry of one already recorded."""
+    def record_session(
+        self, cmd: RecordSession, *, now: datetime, by: str | None = None
+    ) -> ev.PatientEvent | None:
+        """Records the session; None when it is a retry of one already recorded."""
         _not_in_future(cmd.occurred_at, now)
-        content = ev.session_content(cmd)
+        content = fp.session_content(cmd)
         known = self.sessions.get(cmd.session_id)
         if known is not None:
-            if known["fingerprint"] == ev.session_fingerprint(content):
-                return False
+            if known["fingerprint"] == fp.session_fingerprint(content):
+                return None
             raise conflict(
                 "session_id",
                 "unique_session_id",
                 "is already used with different content",
             )
         self._within_an_episode(cmd.occurred_at, "occurred_at")
-        self.trigger_event(
+        return self.record(
             ev.SessionRecorded,
             actor=cmd.actor,
             recorded_by=by,
             session_id=cmd.session_id,
             **content,
         )
-        return True
 
-    def correct_session(self, cmd: CorrectSession, *, now: datetime, by: str | None = None) -> bool:
-        """Records the correction; False when it repeats the session's last correction."""
+    def correct_session(
+        self, cmd: CorrectSession, *, now: datetime, by: str | None = None
+    ) -> ev.PatientEvent | None:
+        """Records the correction; None when it repeats the session's last correction."""
         changes = cmd.changes()
         known = self.sessions.get(cmd.session_id)
-        if known is not None and known["last_correction"] == ev.correction_fingerprint(
+        if known is not None and known["last_correction"] == fp.correction_fingerprint(
             changes, cmd.reason
         ):
-            return False
+            return None
         session = self._live_session(cmd.session_id)
         if "occurred_at" in changes:
             _not_in_future(changes["occurred_at"], now)
             self._within_an_episode(changes["occurred_at"], "occurred_at")
         self._changes_something(session, changes)
-        self.trigger_event(
+        return self.record(
             ev.SessionCorrected,
             occurred_at=now,
             actor=cmd.actor,
@@ -245,11 +272,10 @@ class Patient(BaseAggregate[str]):
             format=cmd.format,
             approach=cmd.approach,
             duration_minutes=cmd.duration_minutes,
-            session_occurred_at=cmd.occurred_at,
+            session_occurred_at=cmd.session_occurred_at,
             delivery=cmd.delivery,
             status=cmd.status,
         )
-        return True
 
     @staticmethod
     def _changes_something(session: dict[str, Any], changes: dict[str, Any]) -> None:
@@ -262,9 +288,11 @@ class Patient(BaseAggregate[str]):
                 )
             )
 
-    def void_session(self, cmd: VoidSession, *, now: datetime, by: str | None = None) -> None:
+    def void_session(
+        self, cmd: VoidSession, *, now: datetime, by: str | None = None
+    ) -> ev.PatientEvent:
         self._live_session(cmd.session_id)
-        self.trigger_event(
+        return self.record(
             ev.SessionEnteredInError,
             occurred_at=now,
             actor=cmd.actor,

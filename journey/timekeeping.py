@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from zoneinfo import available_timezones
 
+from journey.errors import violation
+
 EARLIEST_OCCURRED_AT = datetime(1990, 1, 1, tzinfo=UTC)
 QUERY_EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 QUERY_LATEST = datetime(2200, 1, 1, tzinfo=UTC)
@@ -55,3 +57,19 @@ def canonical_zones() -> frozenset[str]:
 
 def is_canonical_zone(name: str) -> bool:
     return name in canonical_zones()
+
+
+def not_in_future(occurred_at: datetime, now: datetime, field: str = "occurred_at") -> None:
+    if is_after(occurred_at, now + FUTURE_TOLERANCE):
+        raise violation(field, "not_in_future", "is more than 5 minutes in the future")
+
+
+def not_before_earliest(occurred_at: datetime | None, earliest: datetime) -> None:
+    """A clinical instant before the earliest one (a typo such as 1026, or 0001) is refused:
+    it could only be an error, and it would break every calendar computed from it."""
+    if occurred_at is not None and is_before(occurred_at, earliest):
+        raise violation(
+            "occurred_at",
+            "not_before_earliest",
+            f"is before the earliest clinical instant ({earliest.isoformat()})",
+        )

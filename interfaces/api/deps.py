@@ -14,8 +14,8 @@ from pydantic import AwareDatetime, BeforeValidator
 
 from interfaces.timeparse import query_instant
 from journey.application import JourneyApplication
-from journey.commands import IDENTIFIER
 from journey.errors import invalid
+from journey.values import IDENTIFIER
 
 MAX_BATCH = 1000
 # `+00:00` in an unencoded query string arrives as ` 00:00`: give the offset its sign back.

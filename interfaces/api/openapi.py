@@ -3,7 +3,7 @@
 Requests are validated by `journey.commands.parse_command`, not by FastAPI, so the bodies are
 described here: each full command as a component (`Admit`, ...) and each resource body as
 the command minus `command` and `patient_id`, which come from the URL (`AdmitBody`, ...).
-Catalog values are listed as enums, read from the catalog at startup."""
+Catalog values are listed as enums (journey.values.CatalogValue), read from the catalog."""
 
 from __future__ import annotations
 
@@ -12,51 +12,27 @@ from typing import Any
 
 from interfaces.api.deps import MAX_BATCH
 from interfaces.api.schemas import Problem
-from journey.catalog import default_catalog
-from journey.commands import COMMAND_TYPES
+from journey.commands import COMMAND_TYPES, REGISTRY
 
 REF = "#/components/schemas/{model}"
 ROUTED_FIELDS = ("command", "patient_id")
 JsonSchema = dict[str, Any]
 
 
-def _catalog_values(command: str) -> dict[str, list[str]]:
-    catalog = default_catalog()
-    values = {
-        "level": list(catalog.level_aliases),
-        "to_level": list(catalog.level_aliases),
-        "approach": list(catalog.approaches),
-        "format": list(catalog.formats),
-        "delivery": list(catalog.deliveries),
-        "status": list(catalog.session_statuses),
-        "age_group": list(catalog.age_groups),
-    }
-    if command == "discharge":
-        values["reason"] = list(catalog.discharge_reasons)
-    return values
-
-
-def _with_enums(schema: JsonSchema, values: dict[str, list[str]]) -> JsonSchema:
-    for name, prop in schema["properties"].items():
-        if name in values:
-            branches = [b for b in prop.get("anyOf", []) if b.get("type") == "string"]
-            (branches[0] if branches else prop)["enum"] = values[name]
-    return schema
-
-
 def command_schema(command: str) -> JsonSchema:
     """The JSON schema of one full command, as in a `POST /v1/commands` array."""
     schema = COMMAND_TYPES[command].model_json_schema(ref_template=REF)
     schema["required"] = ["command", *schema.get("required", [])]
-    return _with_enums(schema, _catalog_values(command))
+    return schema
 
 
 def body_schema(command: str) -> JsonSchema:
     """The body of a resource endpoint: the command minus the fields the URL gives."""
     schema = copy.deepcopy(command_schema(command))
-    for name in ROUTED_FIELDS:
+    routed = (*ROUTED_FIELDS, *REGISTRY[command].path_fields)
+    for name in routed:
         schema["properties"].pop(name)
-    schema["required"] = [f for f in schema["required"] if f not in ROUTED_FIELDS]
+    schema["required"] = [f for f in schema["required"] if f not in routed]
     schema["title"] = f"{COMMAND_TYPES[command].__name__}Body"
     return schema
 

@@ -1,11 +1,13 @@
-"""Write endpoints: one resource endpoint per command, and the batch endpoint."""
+"""Write endpoints: one resource endpoint per command of the registry
+(`journey.commands.REGISTRY`: its resource path and summary), and the batch endpoint."""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Request, Response, status
 
 from audit.principals import Principal
 from interfaces.api import openapi
@@ -14,20 +16,14 @@ from interfaces.api.problems import problem_responses
 from interfaces.api.schemas import BatchOut, OutcomeOut
 from interfaces.api.security import require
 from interfaces.api.submit import submit, submit_batch
+from journey.commands import REGISTRY
+from journey.registry import CommandSpec
+from journey.values import IDENTIFIER
 
 Caller = Annotated[Principal, Depends(require("command"))]
 
 router = APIRouter(prefix="/v1", tags=["commands"])
 
-# (path segment, command, summary)
-RESOURCES = (
-    ("admissions", "admit", "Admit the patient (opens an episode)"),
-    ("transitions", "transition", "Move the patient to another level of care"),
-    ("sessions", "record_session", "Record a therapy session (retries are safe)"),
-    ("session-corrections", "correct_session", "Correct fields of a recorded session"),
-    ("session-voids", "void_session", "Void a session entered in error"),
-    ("discharges", "discharge", "Discharge the patient (closes the episode)"),
-)
 _DUPLICATE: dict[int | str, dict[str, Any]] = {
     status.HTTP_200_OK: {
         "model": OutcomeOut,
@@ -36,34 +32,50 @@ _DUPLICATE: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _endpoint(command: str) -> Callable[..., OutcomeOut]:
+def _endpoint(spec: CommandSpec[Any]) -> Callable[..., OutcomeOut]:
+    """The endpoint of one command; the fields its path names (besides the patient) are
+    parameters of its signature, so FastAPI reads and documents them."""
+
     def endpoint(
         patient_id: PatientId,
         body: JsonObject,
         application: ApplicationDep,
         response: Response,
         caller: Caller,
+        **path: str,
     ) -> OutcomeOut:
-        outcome = OutcomeOut.of(submit(application, command, patient_id, body, caller))
+        routed = submit(application, spec.name, patient_id, body, caller, path=path)
+        outcome = OutcomeOut.of(routed)
         if outcome.status == "duplicate":
             response.status_code = status.HTTP_200_OK
         return outcome
 
+    signature = inspect.signature(endpoint)
+    fixed = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
+    routed = [
+        inspect.Parameter(
+            name,
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=Annotated[str, Path(pattern=IDENTIFIER, description=f"the {name}")],
+        )
+        for name in spec.path_fields
+    ]
+    endpoint.__signature__ = signature.replace(parameters=[*fixed, *routed])  # type: ignore[attr-defined]
     return endpoint
 
 
-for segment, command, summary in RESOURCES:
+for spec in REGISTRY.values():
     router.add_api_route(
-        f"/patients/{{patient_id}}/{segment}",
-        _endpoint(command),
+        f"/patients/{{patient_id}}/{spec.resource}",
+        _endpoint(spec),
         methods=["POST"],
         status_code=status.HTTP_201_CREATED,
         response_description="Accepted: one event stored",
         response_model=OutcomeOut,
-        summary=summary,
-        operation_id=command,
+        summary=spec.summary,
+        operation_id=spec.name,
         responses={**_DUPLICATE, **problem_responses(401, 403, 404, 409, 410, 422)},
-        openapi_extra=openapi.body_ref(command),
+        openapi_extra=openapi.body_ref(spec.name),
     )
 
 

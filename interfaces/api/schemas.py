@@ -3,16 +3,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from journey.application import Outcome
+from journey.commands import REGISTRY
 from journey.events import EventEnvelope
 
-CommandName = Literal[
-    "admit", "transition", "record_session", "correct_session", "void_session", "discharge"
-]
+CommandName = Annotated[str, Field(json_schema_extra={"enum": list(REGISTRY)})]
 
 
 class _Out(BaseModel):

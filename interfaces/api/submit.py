@@ -35,16 +35,21 @@ def submit(
     patient_id: str,
     body: dict[str, Any],
     caller: Principal,
+    *,
+    path: dict[str, str] | None = None,
 ) -> Outcome:
-    """Applies the command named by the route, with the body's fields and the URL's patient."""
+    """Applies the command named by the route, with the body's fields and the URL's patient
+    (and the other fields the URL gives, `path`)."""
+    path = path or {}
     misplaced = [
         Issue(name, "extra_forbidden", "unknown field: the URL gives it")
-        for name in ROUTED_FIELDS
+        for name in (*ROUTED_FIELDS, *path)
         if name in body
     ]
     if misplaced:
         raise InvalidCommand(*misplaced)
-    raw = with_actor({**body, "command": command, "patient_id": patient_id}, caller)
+    routed = {**body, **path, "command": command, "patient_id": patient_id}
+    raw = with_actor(routed, caller)
     return application.handle(parse_command(raw), recorded_by=caller.name)
 
 

@@ -19,6 +19,7 @@ from journey.settings import Settings
 from projections.queries import patient_history, patient_journey
 from projections.read_models.schema import FORMAT_VERSION
 from services.bootstrap import build_application
+from tests.app.saved_history import written_now
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "main_f282db8"
 
@@ -50,7 +51,7 @@ def test_old_events_verify_and_load_as_before(tmp_path: Path) -> None:
         history = [e.model_dump(mode="json") for e in patient_history(app, "p-old-1")]
         before = saved("history-p-old-1.json")["events"]
         assert [e["schema_version"] for e in before] == [1] * 7
-        assert history == [_now_read(e) for e in before]
+        assert history == [written_now(_now_read(e)) for e in before]
         journey = patient_journey(app, "p-old-1", as_of=datetime(2026, 6, 1, tzinfo=UTC))
         assert journey.model_dump(mode="json") == saved("journey-p-old-1.json")
     finally:

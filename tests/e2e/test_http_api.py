@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from devtools.provision import PG_ENV
 from interfaces.api import create_app
+from journey.commands import REGISTRY
 from journey.settings import Settings
 from services.bootstrap import build_application
 
@@ -377,19 +378,15 @@ def test_every_error_is_problem_json(client: TestClient) -> None:
 def test_health_and_openapi(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     doc = client.get("/openapi.json").json()
-    assert {
-        f"{P}/{{patient_id}}/{r}"
-        for r in (
-            "admissions",
-            "transitions",
-            "sessions",
-            "session-corrections",
-            "session-voids",
-            "discharges",
-            "journey",
-            "history",
-        )
-    } | {"/v1/commands", "/healthz"} <= doc["paths"].keys()
+    resources = [spec.resource for spec in REGISTRY.values()]
+    assert {f"{P}/{{patient_id}}/{r}" for r in (*resources, "journey", "history")} | {
+        "/v1/commands",
+        "/healthz",
+    } <= doc["paths"].keys()
+    for spec in REGISTRY.values():  # one POST per command, named after it
+        post = doc["paths"][f"{P}/{{patient_id}}/{spec.resource}"]["post"]
+        assert post["operationId"] == spec.name
+        assert {p["name"] for p in post["parameters"]} == {"patient_id", *spec.path_fields}
     schemas = doc["components"]["schemas"]
     body = schemas["RecordSessionBody"]
     assert "patient_id" not in body["properties"]

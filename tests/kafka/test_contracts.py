@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,9 @@ from consumers.histories import HistoryCache
 from consumers.relay_batch import build_batch
 from consumers.topics import TopicNames
 from journey.application import JourneyApplication
+from journey.commands import parse_command
 from journey.envelopes import to_envelope
+from tests.app.test_care_program import PROGRAM
 from tests.kafka.helpers import cohort_lines, load
 
 pytestmark = [pytest.mark.kafka, pytest.mark.xdist_group("kafka")]
@@ -65,7 +68,9 @@ def test_asyncapi_document_is_valid_asyncapi_3() -> None:
 def test_schemas_are_valid_2020_12() -> None:
     paths = sorted((ROOT / "schemas").glob("*.json"))
     current = [p for p in paths if str(p.relative_to(ROOT)) not in retired()]
-    assert len(current) == 9  # the envelope, the summary, the anchor head and one per event
+    events = {f"{n}.v{v}.json" for n, v in event_versions().items()}
+    assert events <= {p.name for p in current}  # one per event of the registry's commands
+    assert len(current) == 3 + len(events)  # and the envelope, the summary, the anchor head
     for path in paths:
         Draft202012Validator.check_schema(json.loads(path.read_text(encoding="utf-8")))
 
@@ -75,6 +80,8 @@ def test_relay_records_validate_against_the_committed_schemas(
 ) -> None:
     app = make_app()
     load(app, cohort_lines(300, patients=8))
+    program = [parse_command({**raw, "patient_id": "p-program"}) for raw in PROGRAM]
+    app.handle_many(program, atomic=True, now=datetime(2026, 6, 1, tzinfo=UTC))
     notifications = app.recorder.select_notifications(start=1, limit=1000)
     histories = HistoryCache(lambda pid, v: [to_envelope(e) for e in app.events.get(pid, lte=v)])  # type: ignore[arg-type]
     batch = build_batch(
@@ -86,6 +93,8 @@ def test_relay_records_validate_against_the_committed_schemas(
     envelope = Draft202012Validator(committed("schemas/EventEnvelope.v1.json"))
     summary = Draft202012Validator(committed("schemas/JourneySummary.v1.json"))
     summary_07 = Draft7Validator(committed("schemas/draft-07/JourneySummary.v1.json"))
+    published = {json.loads(o.record.value).get("payload", {}).get("type") for o in batch.records}
+    assert set(event_versions()) <= published  # every event type, the program's included
     for out in batch.records:
         value = json.loads(out.record.value)
         if out.topic == "s":

@@ -137,8 +137,8 @@ def test_future_within_five_minutes_is_accepted(patient: Patient) -> None:
 
 
 def test_session_retry_is_a_duplicate_and_a_clash_is_a_conflict(patient: Patient) -> None:
-    assert patient.record_session(session(), now=NOW) is True
-    assert patient.record_session(session(), now=NOW) is False
+    assert patient.record_session(session(), now=NOW) is not None
+    assert patient.record_session(session(), now=NOW) is None
     assert len(patient.collect_events()) == 1
     expect(
         Conflict,
