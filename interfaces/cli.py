@@ -181,7 +181,7 @@ def demo(
             help="primary therapists, treatment plans and reviews, referrals, weekly"
             " individual sessions with the primary therapist",
         ),
-    ] = False,
+    ] = True,
 ) -> None:
     """Generate a synthetic, deterministic demo cohort and load it (or write it)."""
     from devtools.demo.care import CareProfile

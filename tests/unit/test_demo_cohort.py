@@ -59,8 +59,10 @@ def test_ids_times_and_order(thousand: list[dict[str, Any]]) -> None:
         last_seen[raw["patient_id"]] = at
 
 
-def test_the_application_accepts_every_command(tmp_path: Path) -> None:
-    commands = list(generate_cohort(200, seed=5, until=UNTIL))
+@pytest.mark.parametrize("care", [False, True], ids=["journey", "with-care"])
+def test_the_application_accepts_every_command(tmp_path: Path, care: bool) -> None:
+    profile = CohortProfile(care=CareProfile() if care else None)
+    commands = list(generate_cohort(200, seed=5, until=UNTIL, profile=profile))
     app = build_application(Settings(database_url=f"sqlite:///{tmp_path}/d.db"))
     results = app.handle_many(
         [parse_command(c) for c in commands], atomic=False, now=CUTOFF + timedelta(hours=1)
