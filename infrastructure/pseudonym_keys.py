@@ -53,12 +53,13 @@ class Pseudonymizer:
         """The pseudonymized envelope: a copy, or with `in_place` (for an envelope its
         caller just built and shares with nobody, as a replay does) the envelope itself."""
         payload: Any = envelope.payload
+        fields = payload.__dict__  # a model's field values: no AttributeError for a missing one
         changes: dict[str, Any] = {}
         for name, kind in ID_FIELDS:
-            value = getattr(payload, name, None)
+            value = fields.get(name)
             if value is not None:
                 changes[name] = self.id(value, kind)
-        if getattr(payload, "reason", None) and not isinstance(payload, PatientDischarged):
+        if fields.get("reason") and not isinstance(payload, PatientDischarged):
             # free text: none in the read models (a discharge reason is a catalog code)
             changes["reason"] = None if isinstance(payload, LevelOfCareChanged) else ""
         if isinstance(payload, TreatmentPlanCreated):  # descriptions are free text: none
