@@ -25,7 +25,7 @@ from services.bootstrap import build_application
 SCRATCH_PRAGMAS = (
     # a scratch file is rebuilt from the log when lost: no fsync, a large page cache
     "PRAGMA synchronous = OFF",
-    "PRAGMA cache_size = -262144",  # KiB: 256 MiB at most, as the tables grow
+    "PRAGMA cache_size = -65536",  # KiB: 64 MiB at most, as the tables grow
     "PRAGMA temp_store = MEMORY",
 )
 
