@@ -24,7 +24,7 @@ $(TEST_DEPS): $(RUN_DEPS)
 
 ## test-tools: kcat and chromium for the tests (apt-get when root, else the one line to run)
 test-tools: $(PY)
-	$(PY) infra/test_tools.py
+	$(PY) devtools/test_tools.py
 
 ## run: embedded SQLite store (journey.db here), demo cohort, API on $(HOST):$(PORT)
 run: $(RUN_DEPS)
@@ -67,7 +67,7 @@ bench: $(TEST_DEPS) services-up
 clean:
 	rm -rf .venv journey.db journey.db-wal journey.db-shm .pytest_cache .mypy_cache .ruff_cache
 
-include infra/services.mk
+include devtools/services.mk
 
-# infra/services.py needs only the interpreter: a fresh clone gets the venv first.
+# devtools/services.py needs only the interpreter: a fresh clone gets the venv first.
 services-up services-down services-status: $(PY)

@@ -29,6 +29,8 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from config.settings import Settings
+
 from benchmarks.common import UNTIL, timed
 from benchmarks.live_writer import paced_write
 from consumers.projector_log import TRACKING_NAME, LogFollower
@@ -36,7 +38,6 @@ from devtools import provision
 from devtools.demo.bulk import bulk_load_cohort
 from devtools.demo.cohort import CohortProfile
 from infrastructure.sql import Unit
-from journey.settings import Settings
 from projections.analytics.attendance import attendance
 from projections.analytics.census import census_at, census_daily
 from projections.analytics.intensity import intensity

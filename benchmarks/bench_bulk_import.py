@@ -24,13 +24,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
+from config.settings import Settings
 
 from audit.verify import verify_log
 from benchmarks.common import UNTIL, fresh_postgres, timed
 from devtools.demo.bulk import bulk_load_cohort
 from devtools.demo.cohort import CohortProfile, generate_cohort
 from journey.commands import parse_command
-from journey.settings import Settings
 from services.bootstrap import build_application
 
 

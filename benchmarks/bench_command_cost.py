@@ -12,10 +12,11 @@ import tempfile
 from datetime import timedelta
 from pathlib import Path
 
+from config.settings import Settings
+
 from benchmarks.common import timed
-from benchmarks.histories import START, _cmd, load_patients
+from benchmarks.long_histories import START, _cmd, load_patients
 from journey.application import JourneyApplication
-from journey.settings import Settings
 from services.bootstrap import build_application
 
 

@@ -14,11 +14,11 @@ import time
 from datetime import date
 from pathlib import Path
 
+from config.settings import Settings
 from eventsourcing.cryptography import AESCipher
 
 from consumers.projector_log import LogFollower, rebuild
 from devtools.demo.cohort import generate_cohort
-from journey.settings import Settings
 from services.bootstrap import build_application
 from services.importing import import_lines
 from services.runtime import Runtime

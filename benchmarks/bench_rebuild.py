@@ -14,9 +14,10 @@ import os
 import subprocess
 import sys
 
+from config.settings import Settings
+
 from benchmarks.common import cohort_lines, timed
 from devtools import provision
-from journey.settings import Settings
 from projections.read_models.checksum import TableSum
 from services.bootstrap import build_application
 from services.importing import import_lines

@@ -25,18 +25,18 @@ import uuid
 from itertools import zip_longest
 from pathlib import Path
 
+from config.settings import Settings
 from kafka import KafkaConsumer, KafkaProducer
+from publishing.history_cache import HistoryCache
+from publishing.publisher import producer_config
+from publishing.relay import Relay, RelayConfig
+from publishing.relay_batch import Outgoing, build_batch
+from publishing.topics import TopicNames, ensure_topics
 
 from benchmarks.common import cohort_lines, percentile, timed
-from consumers.histories import HistoryCache
-from consumers.publisher import producer_config
-from consumers.relay import Relay, RelayConfig
-from consumers.relay_batch import Outgoing, build_batch
-from consumers.topics import TopicNames, ensure_topics
 from journey.application import JourneyApplication
 from journey.commands import parse_command_json
 from journey.envelopes import to_envelope
-from journey.settings import Settings
 from services.bootstrap import build_application
 from services.importing import import_lines
 

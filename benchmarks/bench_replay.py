@@ -17,11 +17,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from config.settings import Settings
+
 from benchmarks.common import cohort_lines, timed
 from consumers.replay import rebuild_into
 from journey.application import JourneyApplication
 from journey.envelopes import to_envelope
-from journey.settings import Settings
 from services.importing import import_lines
 from services.replay_parallel import rebuild_parallel
 from services.runtime import Runtime

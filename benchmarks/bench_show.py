@@ -14,9 +14,10 @@ import statistics
 import tempfile
 from pathlib import Path
 
+from config.settings import Settings
+
 from benchmarks.common import percentile, timed
-from benchmarks.histories import load_patients
-from journey.settings import Settings
+from benchmarks.long_histories import load_patients
 from projections.queries import patient_journey
 from services.bootstrap import build_application
 

@@ -12,10 +12,11 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
+from config.settings import Settings
+
 from benchmarks.common import UNTIL
 from devtools.demo.cohort import generate_cohort
 from journey.commands import Command, parse_command
-from journey.settings import Settings
 from services.bootstrap import build_application
 
 TICK = 0.1  # seconds between two transactions

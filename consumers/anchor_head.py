@@ -21,9 +21,8 @@ import time
 
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
+from publishing.cloudevents import CONTENT_TYPE, KafkaRecord
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
-
-from consumers.cloudevents import CONTENT_TYPE, KafkaRecord
 
 ANCHORS_TOPIC = "care-journey.anchors.v1"
 HEAD_TYPE, HEAD_VERSION = "AnchorHead", 1

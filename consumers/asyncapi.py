@@ -1,11 +1,11 @@
-"""The AsyncAPI 3.0.0 document of the three topics (written by `python -m consumers.contracts`)."""
+"""The AsyncAPI 3.0.0 document of the three topics (written by `python -m publishing.contracts`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from consumers.anchor_head import ANCHORS_TOPIC, HEAD_TYPE, HEAD_VERSION
-from consumers.cloudevents import (
+from publishing.anchor_head import ANCHORS_TOPIC, HEAD_TYPE, HEAD_VERSION
+from publishing.cloudevents import (
     CONTENT_TYPE,
     EVENTS_TOPIC,
     SEQUENCE_WIDTH,
@@ -13,9 +13,9 @@ from consumers.cloudevents import (
     STATE_TOPIC,
     ce_type,
 )
-from consumers.contracts_draft07 import DIRECTORY, FORMAT_DRAFT_07
-from consumers.state_summary import SUMMARY_TYPE
-from consumers.topics import (
+from publishing.contracts_draft07 import DIRECTORY, FORMAT_DRAFT_07
+from publishing.state_summary import SUMMARY_TYPE
+from publishing.topics import (
     ANCHORS_PARTITIONS,
     EVENTS_PARTITIONS,
     STATE_PARTITIONS,

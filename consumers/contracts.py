@@ -1,4 +1,4 @@
-"""Generates the topic contract under contracts/: `python -m consumers.contracts`.
+"""Generates the topic contract under contracts/: `python -m publishing.contracts`.
 
 - contracts/schemas/EventEnvelope.v1.json: a record value of the events topic (any event);
 - contracts/schemas/<EventName>.v<N>.json: the envelope carrying that event's payload (the
@@ -6,7 +6,7 @@
 - contracts/schemas/JourneySummary.v1.json: a record value of the state topic;
 - contracts/schemas/AnchorHead.v1.json: a record value of the anchors topic;
 - contracts/schemas/draft-07/*.json: the same schemas in JSON Schema draft-07, the payload
-  format every AsyncAPI 3.0 tool must read (consumers/contracts_draft07.py);
+  format every AsyncAPI 3.0 tool must read (publishing/contracts_draft07.py);
 - contracts/asyncapi.json: AsyncAPI 3.0.0 for the three topics (payloads reference the
   draft-07 files with `schemaFormat: application/schema+json;version=draft-07`).
 Everything derives from the pydantic models, so a test can compare the committed files
@@ -22,11 +22,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from consumers.anchor_head import HEAD_TYPE, HEAD_VERSION, AnchorHead
-from consumers.asyncapi import asyncapi_document
-from consumers.cloudevents import SCHEMA_BASE
-from consumers.contracts_draft07 import DIRECTORY, to_draft_07
-from consumers.state_summary import SUMMARY_TYPE, SUMMARY_VERSION, JourneySummary
+from publishing.anchor_head import HEAD_TYPE, HEAD_VERSION, AnchorHead
+from publishing.asyncapi import asyncapi_document
+from publishing.cloudevents import SCHEMA_BASE
+from publishing.contracts_draft07 import DIRECTORY, to_draft_07
+from publishing.state_summary import SUMMARY_TYPE, SUMMARY_VERSION, JourneySummary
+
 from journey.commands import REGISTRY
 from journey.events import EVENT_NAMES, EventEnvelope
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kafka import ConsumerRebalanceListener, KafkaConsumer, OffsetAndMetadata, TopicPartition
+from publishing.cloudevents import EVENTS_TOPIC, envelope_from_record, header_map
 
-from consumers.cloudevents import EVENTS_TOPIC, envelope_from_record, header_map
 from consumers.projector_hooks import CrashHook
 from infrastructure.pseudonym_keys import Pseudonymizer, db_pseudonymizer
 from infrastructure.sql import Database, Unit

@@ -15,8 +15,7 @@ from typing import Any
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 from kafka.partitioner.default import murmur2
-
-from consumers.relay_batch import Outgoing
+from publishing.relay_batch import Outgoing
 
 log = logging.getLogger(__name__)
 PARTITION_CACHE_SIZE = 200_000

@@ -1,6 +1,6 @@
 """The publishing relay: follows the notification log (the event store is the outbox) from
 its own tracked position and publishes every event, then the touched patients' summaries,
-then the anchor head of the log up to the batch's last event (consumers.anchor_head).
+then the anchor head of the log up to the batch's last event (publishing.anchor_head).
 
 A batch is at most `batch_size` notifications (5,000 by default: the summaries are computed
 once per patient per batch, so bigger catch-up batches cost fewer summaries; a crash
@@ -23,14 +23,14 @@ from dataclasses import dataclass, field
 
 from eventsourcing.persistence import Notification
 from kafka.errors import KafkaConfigurationError, KafkaError
+from publishing.anchor_head import HeadUnavailable, head_record
+from publishing.history_cache import HistoryCache
+from publishing.publisher import Publisher, PublishFailed
+from publishing.relay_batch import Outgoing, build_batch
+from publishing.relay_heads import HeadKeeper
+from publishing.relay_position import Lag, RelayPosition
+from publishing.topics import TopicNames, ensure_topics
 
-from consumers.anchor_head import HeadUnavailable, head_record
-from consumers.histories import HistoryCache
-from consumers.publisher import Publisher, PublishFailed
-from consumers.relay_batch import Outgoing, build_batch
-from consumers.relay_heads import HeadKeeper
-from consumers.relay_position import Lag, RelayPosition
-from consumers.topics import TopicNames, ensure_topics
 from journey.application import JourneyApplication
 from journey.envelopes import to_envelope
 from journey.events import EventEnvelope

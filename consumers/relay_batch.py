@@ -7,11 +7,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from eventsourcing.persistence import Notification
+from publishing.cloudevents import KafkaRecord, event_record
+from publishing.history_cache import HistoryCache
+from publishing.state_summary import state_record, summarize
+from publishing.topics import TopicNames
 
-from consumers.cloudevents import KafkaRecord, event_record
-from consumers.histories import HistoryCache
-from consumers.state_summary import state_record, summarize
-from consumers.topics import TopicNames
 from journey.errors import PatientErased
 from journey.events import EventEnvelope
 

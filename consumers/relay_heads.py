@@ -1,4 +1,4 @@
-"""The anchor heads the relay publishes (consumers.anchor_head), and its refusal to publish
+"""The anchor heads the relay publishes (publishing.anchor_head), and its refusal to publish
 a log that no longer extends the head it published last.
 
 Without that refusal, a relay left running would hide a truncation: after the tail was cut
@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from publishing.anchor_head import AnchorHead, latest_head
+
 from audit.verification import anchor_at, anchored
-from consumers.anchor_head import AnchorHead, latest_head
 from journey.application import JourneyApplication
 
 HINT = "nothing is published (run journey verify --all)"

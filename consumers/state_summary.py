@@ -14,9 +14,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-
-from consumers.cloudevents import (
+from publishing.cloudevents import (
     CONTENT_TYPE,
     SCHEMA_BASE,
     SOURCE,
@@ -24,6 +22,8 @@ from consumers.cloudevents import (
     ce_sequence,
     ce_type,
 )
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
 from journey.events import EventEnvelope
 from projections.calendar import iso_week_label
 from projections.facts import journey_facts

@@ -5,7 +5,7 @@ use private topics on a shared broker. Configs:
 - events: `EVENTS_PARTITIONS` partitions keyed by patient id (per-patient order), kept
   forever (`retention.ms=-1`): the topic is the downstream replayable history;
 - state: compacted (`cleanup.policy=compact`), the latest summary per patient;
-- anchors: one partition, compacted, the latest anchor head per store (consumers.anchor_head
+- anchors: one partition, compacted, the latest anchor head per store (publishing.anchor_head
   says why), a week of heads kept before compaction (`min.compaction.lag.ms`);
 - all: `min.insync.replicas` = replication factor - 1 (at least 1), so acks=all survives
   one broker down in a replicated cluster (1 on the single local broker).
@@ -18,9 +18,8 @@ from typing import Any
 
 from kafka import KafkaAdminClient
 from kafka.errors import TopicAlreadyExistsError
-
-from consumers.anchor_head import ANCHORS_TOPIC
-from consumers.cloudevents import EVENTS_TOPIC, STATE_TOPIC
+from publishing.anchor_head import ANCHORS_TOPIC
+from publishing.cloudevents import EVENTS_TOPIC, STATE_TOPIC
 
 EVENTS_PARTITIONS = 6
 STATE_PARTITIONS = 6

@@ -4,7 +4,7 @@ Order of preference, for each service:
 1. an address given in the environment (`JOURNEY_TEST_POSTGRES_URL`,
    `JOURNEY_TEST_KAFKA_BOOTSTRAP_SERVERS`), e.g. from `.services.env` or CI;
 2. a container via testcontainers, when a Docker engine answers;
-3. the local services of `infra/services.py` (PostgreSQL 15 binaries, Kafka jars from Maven),
+3. the local services of `devtools/services.py` (PostgreSQL 15 binaries, Kafka jars from Maven),
    started on demand and stopped again if this process started them.
 Nothing is mocked: when none of the three works, `InfraUnavailable` says why.
 """
@@ -21,7 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg import sql
 
-from infra import services
+from devtools import services
 
 PG_ENV = "JOURNEY_TEST_POSTGRES_URL"
 KAFKA_ENV = "JOURNEY_TEST_KAFKA_BOOTSTRAP_SERVERS"
@@ -60,9 +60,9 @@ def _local(postgres: bool) -> Iterator[str]:
     except (services.ServiceError, OSError) as exc:
         what = "PostgreSQL 15" if postgres else "Kafka"
         raise InfraUnavailable(
-            f"cannot start local {what} via infra/services.py: {exc}\n"
+            f"cannot start local {what} via devtools/services.py: {exc}\n"
             f"Set {PG_ENV if postgres else KAFKA_ENV}, start a Docker engine, or install "
-            "the PostgreSQL 15 binaries / Java 17 + Maven (see infra/services.py)."
+            "the PostgreSQL 15 binaries / Java 17 + Maven (see devtools/services.py)."
         ) from exc
     address = ends.postgres_url if postgres else ends.kafka_bootstrap
     assert address is not None

@@ -1,5 +1,5 @@
 """HAPI FHIR's instance validator (R4B and R5), offline, from the jars that
-infra/fhir-validator/pom.xml resolves into infra/fhir-validator/lib/ (Maven runs on first
+devtools/fhir-validator/pom.xml resolves into devtools/fhir-validator/lib/ (Maven runs on first
 use, like the Kafka jars; later runs find them there or in ~/.m2).
 
 `validate({"R5": Batch(terminology=[...], files=[...]), "R4B": ...})` starts one JVM that
@@ -7,7 +7,7 @@ runs Validate.java (a Java 17 source file, no build step) over every file and re
 issues. No terminology server is configured: codes are checked against the FHIR core
 packages, HAPI's built-in code systems and the terminology files given. Stdlib only.
 
-Usage: python infra/fhir_validator.py [--version R5|R4B] [--terminology FILE] FILE...
+Usage: python devtools/fhir_validator.py [--version R5|R4B] [--terminology FILE] FILE...
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from typing import Any
 if not __package__:  # run as a script: make the `infra` package importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from infra._common import ServiceError, check
+from devtools._common import ServiceError, check
 
 SRC = Path(__file__).resolve().parent / "fhir-validator"
 BLOCKING = frozenset({"error", "fatal"})
@@ -52,7 +52,7 @@ class Batch:
 
 
 def lib_dir() -> Path:
-    """infra/fhir-validator/lib holding the pom's HAPI version, resolved when missing (a
+    """devtools/fhir-validator/lib holding the pom's HAPI version, resolved when missing (a
     file lock keeps concurrent callers, e.g. pytest-xdist workers, from racing)."""
     lib = SRC / "lib"
     found = re.search(r"<hapi.version>(.+?)</hapi.version>", (SRC / "pom.xml").read_text())

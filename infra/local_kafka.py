@@ -1,6 +1,6 @@
-"""Apache Kafka 4.3 (KRaft, one broker+controller node) from the jars in infra/kafka/lib.
+"""Apache Kafka 4.3 (KRaft, one broker+controller node) from the jars in devtools/kafka/lib.
 
-infra/kafka/pom.xml resolves the broker and a log4j2 backend from Maven Central; the storage
+devtools/kafka/pom.xml resolves the broker and a log4j2 backend from Maven Central; the storage
 is formatted with `StorageTool format --standalone`, then `kafka.Kafka` runs in the
 background, logging to .services/kafka/kafka.log.  Default ports 19092 (PLAINTEXT) and
 19093 (CONTROLLER), both on 127.0.0.1.
@@ -17,7 +17,7 @@ import time
 import uuid
 from pathlib import Path
 
-from infra._common import ROOT, STATE, TIMEOUT_S, ServiceError, check, port_open, tail
+from devtools._common import ROOT, STATE, TIMEOUT_S, ServiceError, check, port_open, tail
 
 SRC = ROOT / "infra" / "kafka"
 DIR = STATE / "kafka"
@@ -52,7 +52,7 @@ def running() -> bool:
 
 
 def lib_dir() -> Path:
-    """infra/kafka/lib holding the pom's Kafka version, resolved with Maven when missing."""
+    """devtools/kafka/lib holding the pom's Kafka version, resolved with Maven when missing."""
     lib = SRC / "lib"
     found = re.search(r"<kafka.version>(.+?)</kafka.version>", (SRC / "pom.xml").read_text())
     version = found.group(1) if found else "?"

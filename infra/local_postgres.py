@@ -11,7 +11,7 @@ import os
 import pwd
 from pathlib import Path
 
-from infra._common import STATE, TIMEOUT_S, ServiceError, check, port_open, run, tail
+from devtools._common import STATE, TIMEOUT_S, ServiceError, check, port_open, run, tail
 
 PG_BIN = Path(os.environ.get("JOURNEY_SERVICES_PG_BIN", "/usr/lib/postgresql/15/bin"))
 TUNING = """

@@ -10,10 +10,10 @@ ARGS ?=
 .PHONY: services-up services-down services-status
 
 services-up:
-	$(PY) infra/services.py up $(ARGS)
+	$(PY) devtools/services.py up $(ARGS)
 
 services-down:
-	$(PY) infra/services.py down $(ARGS)
+	$(PY) devtools/services.py down $(ARGS)
 
 services-status:
-	$(PY) infra/services.py status
+	$(PY) devtools/services.py status

@@ -1,9 +1,9 @@
 """Start and stop the local PostgreSQL 15 and Kafka 4.3 (KRaft) used by development and CI.
 
-Usage: python infra/services.py up|down|status [--postgres] [--kafka] [--clean]
+Usage: python devtools/services.py up|down|status [--postgres] [--kafka] [--clean]
 
 No Docker needed: PostgreSQL comes from the machine's binaries (initdb, pg_ctl), Kafka from
-the jars that infra/kafka/pom.xml resolves into infra/kafka/lib/ (Maven runs on first use).
+the jars that devtools/kafka/pom.xml resolves into devtools/kafka/lib/ (Maven runs on first use).
 State lives under .services/ in the checkout (the PostgreSQL data goes to
 /tmp/journey-services-<uid>/ instead when the `postgres` user cannot reach the checkout).
 `up` is idempotent and writes .services.env with the JOURNEY_TEST_* addresses.
@@ -24,8 +24,9 @@ from pathlib import Path
 if not __package__:  # run as a script: make the `infra` package importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from infra import local_kafka, local_postgres
-from infra._common import ROOT, STATE, ServiceError
+from devtools._common import ROOT, STATE, ServiceError
+
+from devtools import local_kafka, local_postgres
 
 __all__ = ["ENV_FILE", "Endpoints", "ServiceError", "down", "kafka_running", "pg_running", "up"]
 

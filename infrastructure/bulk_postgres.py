@@ -17,8 +17,8 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 
-from audit.anchored_postgres import ANCHORS_TABLE, AnchoredPostgresApplicationRecorder
 from audit.anchors import Anchor, Row, anchors_for
+from infrastructure.anchored_postgres import ANCHORS_TABLE, AnchoredPostgresApplicationRecorder
 from infrastructure.keystore import KeyRow
 from infrastructure.patient_keys import insert_keys
 

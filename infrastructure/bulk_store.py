@@ -14,9 +14,9 @@ from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from audit.anchored_postgres import AnchoredPostgresApplicationRecorder
-from audit.anchored_sqlite import AnchoredSQLiteApplicationRecorder
 from audit.anchors import Row
+from infrastructure.anchored_postgres import AnchoredPostgresApplicationRecorder
+from infrastructure.anchored_sqlite import AnchoredSQLiteApplicationRecorder
 from infrastructure.keystore import KeyRow
 from infrastructure.patient_keys import insert_keys
 from journey.application import JourneyApplication

@@ -19,9 +19,9 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import psycopg
+from config.storage import persistence_env
 
 from infrastructure.files import create_private_file
-from journey.storage import persistence_env
 
 Params = Sequence[Any]
 Row = tuple[Any, ...]

@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
+from config.storage import persistence_env
 from eventsourcing.persistence import PersistenceError
 from psycopg_pool import PoolTimeout
 
 from journey.errors import StorageUnavailable
-from journey.storage import persistence_env
 
 # The exception classes a storage failure can arrive as (the edges register these).
 STORAGE_EXCEPTIONS: tuple[type[Exception], ...] = (

@@ -11,11 +11,11 @@ from contextlib import contextmanager
 from typing import Any
 
 import typer
+from config.settings import get_settings
 from typer.core import TyperGroup
 
 from infrastructure.storage_errors import STORAGE_EXCEPTIONS, storage_unavailable
 from journey.errors import Conflict, JourneyError, StorageUnavailable, UnknownPatient
-from journey.settings import get_settings
 
 # The command line's exit codes, for every command.
 EXIT_REJECTED, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_CONFLICT = 1, 2, 3, 4

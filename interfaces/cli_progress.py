@@ -11,7 +11,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
-from journey.settings import get_settings
+from config.settings import get_settings
 
 if TYPE_CHECKING:
     from rich.progress import Progress as RichProgress

@@ -13,14 +13,14 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from config.settings import Settings
+from publishing.cloudevents import EVENTS_TOPIC
 
-from consumers.cloudevents import EVENTS_TOPIC
 from consumers.projector_hooks import CrashHook
 from infrastructure.sql import Database
 from interfaces.cli_errors import EXIT_REJECTED, EXIT_USAGE
 from interfaces.cli_progress import Progress
 from interfaces.cli_store import runtime
-from journey.settings import Settings
 
 if TYPE_CHECKING:
     from consumers.projector_log import LogFollower

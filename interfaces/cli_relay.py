@@ -8,10 +8,10 @@ import threading
 from typing import Annotated
 
 import typer
+from publishing.anchor_head import ANCHORS_TOPIC
+from publishing.cloudevents import EVENTS_TOPIC, STATE_TOPIC
+from publishing.topics import TopicNames
 
-from consumers.anchor_head import ANCHORS_TOPIC
-from consumers.cloudevents import EVENTS_TOPIC, STATE_TOPIC
-from consumers.topics import TopicNames
 from interfaces.cli_errors import EXIT_BROKEN, EXIT_USAGE
 from interfaces.cli_store import runtime
 
@@ -37,9 +37,9 @@ def relay(
     poll_interval: Annotated[float, typer.Option(min=0.001, help="idle poll, s")] = 0.02,
 ) -> None:
     """Publish the event log to Kafka (care-journey.events.v1, .state.v1, .anchors.v1)."""
-    from consumers.relay import Relay, RelayConfig
-    from consumers.relay_heads import AnchorMissing
-    from consumers.relay_position import RelayPosition
+    from publishing.relay import Relay, RelayConfig
+    from publishing.relay_heads import AnchorMissing
+    from publishing.relay_position import RelayPosition
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("kafka").setLevel(logging.WARNING)  # its INFO is per connection

@@ -16,11 +16,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import typer
+from config.settings import Settings, get_settings
+from config.storage import persistence_env
 from pydantic import ValidationError
 
 from interfaces.cli_errors import EXIT_STORAGE, EXIT_USAGE
-from journey.settings import Settings, get_settings
-from journey.storage import persistence_env
 from services.runtime import Runtime
 
 

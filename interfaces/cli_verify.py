@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from publishing.anchor_head import ANCHORS_TOPIC, HeadUnavailable, latest_head
 
 from audit.access_chain import TrailVerification
 from audit.anchors import Anchor
 from audit.verification import Verification
 from audit.verify import verify_log, verify_patient
 from audit.verify_heads import Head, compare_head
-from consumers.anchor_head import ANCHORS_TOPIC, HeadUnavailable, latest_head
 from interfaces.cli_access import access_log
 from interfaces.cli_errors import EXIT_BROKEN, EXIT_STORAGE, domain_errors
 from interfaces.cli_store import require_store, runtime

@@ -19,7 +19,7 @@ an event stored under an older version is brought up to date when read by the cl
    from the older fields), and record the new fields in `added_fields[N+1]`. Declare them
    on the payload model (journey.events; appended last: the stored order is the declared
    order) and regenerate contracts/ (`python -m
-   consumers.contracts`): readers see every event in the current version (`schema_version`
+   publishing.contracts`): readers see every event in the current version (`schema_version`
    of the envelope, `ce_type` ...`.vN`).
 2. The chain hash (journey.chain) of an event covers its schema version and fields as
    `hashed_form` gives them: going down from the current version, while dropping the

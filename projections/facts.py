@@ -13,10 +13,10 @@ from datetime import date, datetime
 from journey.catalog import Catalog, default_catalog
 from journey.events import EventEnvelope
 from projections.calendar import LocalCalendar, require_aware
-from projections.census import DayLevel, day_levels
+from projections.journey_weeks import WeekSummary, summarize_weeks
+from projections.midnight_census import DayLevel, day_levels
 from projections.session_log import SessionState, fold_sessions, sessions_as_of
 from projections.timeline import Timeline, build_timeline
-from projections.weeks import WeekSummary, summarize_weeks
 
 FALLBACK_TIMEZONE = "UTC"
 

@@ -19,7 +19,6 @@ from fractions import Fraction
 
 from journey.catalog import Catalog
 from journey.events import EventEnvelope
-from projections.census import days_by_level, episode_days, latest_chain, stay_days
 from projections.facts import JourneyFacts, journey_facts
 from projections.journey_view import (
     EpisodeView,
@@ -29,9 +28,10 @@ from projections.journey_view import (
     StayView,
     WeekView,
 )
+from projections.journey_weeks import WeekSummary
+from projections.midnight_census import days_by_level, episode_days, latest_chain, stay_days
 from projections.session_log import SessionState
 from projections.timeline import Episode
-from projections.weeks import WeekSummary
 
 BENCHMARK_DAYS = 90
 

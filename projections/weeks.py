@@ -16,7 +16,7 @@ from typing import Literal
 
 from journey.catalog import Catalog, HoursRange
 from projections.calendar import LocalCalendar, iso_week_label, week_monday
-from projections.census import DayLevel
+from projections.midnight_census import DayLevel
 from projections.session_log import SessionState
 
 WeekStatus = Literal["no_requirement", "below_minimum", "above_maximum", "within_range"]

@@ -5,6 +5,9 @@ from __future__ import annotations
 from contextlib import nullcontext
 from typing import Any
 
+from config.settings import Settings, get_settings
+from config.storage import persistence_env
+
 from infrastructure.files import create_private_file
 from infrastructure.key_check import check_store_key, record_store_key
 from infrastructure.keys import parse_master_key
@@ -13,13 +16,11 @@ from infrastructure.patient_keys import KeyRing, PatientKeyMapper
 from infrastructure.pseudonym_keys import plain_store_key
 from infrastructure.schema_lock import schema_lock
 from journey.application import JourneyApplication
-from journey.settings import Settings, get_settings
-from journey.storage import persistence_env
 
 # Recorders that also write the log's anchors (tamper evidence) with each insert.
 ANCHORED_RECORDERS = {
-    "eventsourcing.sqlite": "audit.anchored_sqlite:AnchoredSQLiteApplicationRecorder",
-    "eventsourcing.postgres": "audit.anchored_postgres:AnchoredPostgresApplicationRecorder",
+    "eventsourcing.sqlite": "infrastructure.anchored_sqlite:AnchoredSQLiteApplicationRecorder",
+    "eventsourcing.postgres": "infrastructure.anchored_postgres:AnchoredPostgresApplicationRecorder",
 }
 MAPPER = "infrastructure.patient_keys:PatientKeyMapper"
 

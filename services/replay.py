@@ -11,8 +11,9 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
+from config.settings import Settings
+
 from consumers.replay import Comparison, compare, live_position, rebuild_into, tables_for
-from journey.settings import Settings
 from projections.read_models.checksum import TableSum, table_sum
 from projections.read_models.schema import POSITION_TABLES, READ_MODEL_TABLES
 from services.replay_parallel import rebuild_parallel

@@ -18,12 +18,13 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+from config.settings import Settings
+
 from consumers.log_shares import Share
 from consumers.replay import rebuild_into
 from consumers.replay_load import drop_secondary_indexes, load_rebuilt
 from consumers.replay_merge import merge_shares
 from infrastructure.sql import Database
-from journey.settings import Settings
 from projections.read_models.schema import READ_MODEL_TABLES, create_tables
 from services.runtime import Runtime, open_scratch
 

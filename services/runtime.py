@@ -16,10 +16,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+from config.settings import Settings, get_settings
+
 from audit.access_log import AccessLog
 from infrastructure.sql import Database, connect
 from journey.application import JourneyApplication
-from journey.settings import Settings, get_settings
 from services.bootstrap import build_application
 
 SCRATCH_PRAGMAS = (

@@ -6,9 +6,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from config.settings import Settings
 
 from journey.application import JourneyApplication
-from journey.settings import Settings
 from services.bootstrap import build_application
 
 pytest_plugins = ["tests.fixtures_infra"]

@@ -2,7 +2,7 @@
 
 Enable with `pytest_plugins = ["tests.fixtures_infra"]` in tests/conftest.py.  Where the
 services come from is decided in devtools/provision.py (environment, then Docker, then the local
-binaries of infra/services.py).  When none is available the fixture fails, it does not skip:
+binaries of devtools/services.py).  When none is available the fixture fails, it does not skip:
 a CI run without its services must be red.
 """
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from functools import partial
 
+from config.settings import Settings
+
 from devtools.demo.cohort import CohortProfile, cohort_patients
-from journey.settings import Settings
 from services.bulk.importer import BATCH_PATIENTS, WORKERS, bulk_load_generated
 from services.importing import ImportReport
 

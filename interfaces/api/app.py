@@ -9,6 +9,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from config.settings import Settings
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
@@ -25,7 +26,6 @@ from interfaces.api.trail import RecordPatientReads
 from interfaces.web.routes import STATIC_PREFIX
 from interfaces.web.routes import router as web_router
 from journey.application import JourneyApplication
-from journey.settings import Settings
 from services.runtime import Runtime
 
 DESCRIPTION = """\

@@ -240,7 +240,7 @@ def builder(
     identifier_system: str | None = None,
 ) -> BundleBuilder:
     if identifier_system is None:
-        from journey.settings import get_settings  # noqa: PLC0415 - read on use, not import
+        from config.settings import get_settings  # noqa: PLC0415 - read on use, not import
 
         identifier_system = get_settings().fhir_identifier_system
     return BundleBuilder(version, catalog or default_catalog(), identifier_system)

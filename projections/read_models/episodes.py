@@ -2,7 +2,7 @@
 stay and episode through the patient row and returns the row updated, O(1) per event. They
 follow the journey fold (`projections.timeline`): an admission with an open episode, or a
 transition or discharge without one, is skipped; stays are half-open [started_at, ended_at).
-Census dates reuse `projections.census`: a stay gives its level to the local dates D whose
+Census dates reuse `projections.midnight_census`: a stay gives its level to the local dates D whose
 ending midnight (the first instant of D + 1) it counts."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 from infrastructure.sql import Unit
 from journey.events import EventEnvelope, LevelOfCareChanged, PatientAdmitted, PatientDischarged
-from projections.census import CHAIN_GAP_DAYS, stay_days
+from projections.midnight_census import CHAIN_GAP_DAYS, stay_days
 from projections.read_models.chains import chain_admitted, chain_stay_closed
 from projections.read_models.patients import PatientRow, calendar_for
 from projections.read_models.stay_counters import (

@@ -3,7 +3,7 @@
 Corrections and voids follow `projections.session_log` (they apply whatever T is; one
 naming an unknown session is ignored); a moved start re-dates the session's local date and
 ISO week in the patient's zone. `counts_toward_intensity` comes from the catalog; an
-approach missing from it does not count (as in `projections.weeks`)."""
+approach missing from it does not count (as in `projections.journey_weeks`)."""
 
 from __future__ import annotations
 

@@ -19,12 +19,12 @@ from functools import lru_cache
 from infrastructure.sql import Unit, day_of
 from journey.catalog import default_catalog
 from projections.calendar import ONE_DAY, week_monday
-from projections.census import DayLevel
+from projections.journey_weeks import WeeklyRanges, WeekSummary, apply_levels
+from projections.midnight_census import DayLevel
 from projections.read_models import counters
 from projections.read_models.patients import PatientRow, calendar_for
 from projections.read_models.stay_counters import ambulatory, census_first_date, census_last_date
 from projections.read_models.stays_cache import stays_of
-from projections.weeks import WeeklyRanges, WeekSummary, apply_levels
 
 _WEEK = tuple(timedelta(days=i) for i in range(7))
 Contribution = tuple[str, str, str | None]  # level, status, base status (interior weeks)

@@ -24,12 +24,12 @@ from datetime import UTC, datetime
 from itertools import islice, zip_longest
 
 import orjson
+from config.settings import Settings
 
 from audit.anchors import Row
 from infrastructure.bulk_store import bulk_session
 from infrastructure.keystore import KeyRow
 from journey.errors import InvalidCommand, JourneyError
-from journey.settings import Settings
 from services.bulk.decide import DUPLICATE, PatientBatch, Rejection
 from services.bulk.workers import Deciders, Generate, GeneratedTask, LinesTask, Task
 from services.importing import ImportReport, RejectedLine, cyclic_gc_paused, parse_entry

@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from config.settings import Settings
+
 from journey.application import JourneyApplication
 from journey.errors import JourneyError
-from journey.settings import Settings
 from services.bulk.decide import Decider, PatientBatch, Rejection
 from services.bulk.orphans import die_with_parent
 from services.importing import parse_entry

@@ -9,7 +9,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from projections.census import episode_days, latest_chain, stay_days
+from projections.midnight_census import episode_days, latest_chain, stay_days
+
 from projections.facts import JourneyFacts
 from projections.journey import BENCHMARK_DAYS
 from projections.timeline import Stay, Timeline

@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from config.settings import Settings
 
 from journey.application import JourneyApplication
-from journey.settings import Settings
 from services.bootstrap import build_application
 from tests.analytics.support import check
 from tests.readmodels.support import UNTIL, cohort, follow, load

@@ -7,12 +7,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from config.settings import Settings
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
 from interfaces.api import create_app
 from journey.application import JourneyApplication
-from journey.settings import Settings
 from projections.analytics.census import CensusAt
 from projections.analytics.disclosure import release
 from projections.analytics.intensity import Intensity, LevelIntensity

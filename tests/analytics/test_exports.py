@@ -11,16 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from config.settings import get_settings
 from fhir.resources import get_fhir_model_class as r5_model
 from fhir.resources.R4B import get_fhir_model_class as r4b_model
+from projections.midnight_census import episode_days, stay_days
 from typer.testing import CliRunner
 
 from infrastructure.sql import connect
 from interfaces.cli import app as cli
 from journey.application import JourneyApplication
 from journey.catalog import default_catalog
-from journey.settings import get_settings
-from projections.census import episode_days, stay_days
 from projections.exports.fhir import write_bundles
 from projections.exports.fhir_identities import identities
 from projections.exports.teds import COLUMNS, los_code, read_teds, teds_rows, write_teds

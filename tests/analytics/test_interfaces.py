@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from config.settings import Settings, get_settings
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -16,7 +17,6 @@ from infrastructure.sql import connect
 from interfaces.api import create_app
 from interfaces.cli import app as cli
 from journey.application import JourneyApplication
-from journey.settings import Settings, get_settings
 from projections.analytics.census import census_daily
 from projections.analytics.intensity import intensity
 from tests.readmodels.support import cohort, load

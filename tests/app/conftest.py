@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from config.settings import Settings
 
 from devtools import provision
 from journey.application import JourneyApplication
-from journey.settings import Settings
 from services.bootstrap import build_application
 from tests.app.bulk_support import RECORDED
 

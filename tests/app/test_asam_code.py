@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from config.settings import Settings
 
 from audit.verify import verify_log, verify_patient
 from consumers.replay import compare, live_position, rebuild_into, tables_for
@@ -21,7 +22,6 @@ from infrastructure.sql import connect
 from journey import domain_events
 from journey.application import JourneyApplication
 from journey.commands import parse_command
-from journey.settings import Settings
 from projections.exports.fhir import write_bundles
 from projections.exports.fhir_identities import identities
 from projections.exports.teds import read_teds, teds_rows, write_teds

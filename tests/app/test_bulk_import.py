@@ -13,12 +13,12 @@ from itertools import zip_longest
 from typing import Any
 
 import pytest
+from config.settings import Settings
 
 from audit.verify import verify_log
 from devtools.demo.bulk import bulk_load_cohort
 from journey.application import JourneyApplication
 from journey.commands import parse_command
-from journey.settings import Settings
 from services.bulk.decide import ScatteredInput
 from services.bulk.importer import bulk_import_lines
 from services.importing import import_lines

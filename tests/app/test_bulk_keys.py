@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 
+from config.settings import Settings
 from eventsourcing.cryptography import AESCipher
 
 from infrastructure import keys
-from journey.settings import Settings
 from services.bulk.importer import bulk_import_lines
 from services.importing import import_lines
 from tests.analytics.scenarios import scenarios

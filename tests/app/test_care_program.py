@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from config.settings import Settings
 
 from audit.verify import verify_log, verify_patient
 from journey.application import JourneyApplication
 from journey.commands import parse_command
 from journey.errors import Conflict, RuleViolation
 from journey.patient import STATE_VERSION, Patient
-from journey.settings import Settings
 from services.bootstrap import build_application
 from services.bulk.importer import bulk_import_lines
 from services.importing import import_lines

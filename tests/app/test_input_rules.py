@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from config.settings import Settings
 
 from journey.application import JourneyApplication
 from journey.commands import parse_command
 from journey.errors import Conflict, InvalidCommand, JourneyError
-from journey.settings import Settings
 from services.bootstrap import build_application
 from services.bulk.importer import bulk_import_lines
 from services.importing import import_lines

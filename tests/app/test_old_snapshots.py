@@ -14,13 +14,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from config.settings import Settings
 
 from audit.verify import verify_patient
 from journey.application import JourneyApplication
 from journey.commands import parse_command
 from journey.errors import RuleViolation
 from journey.patient import Patient
-from journey.settings import Settings
 from projections.queries import patient_journey
 from services.bootstrap import build_application
 

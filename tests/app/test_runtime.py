@@ -11,13 +11,13 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from config.settings import Settings, get_settings
+from config.storage import persistence_env
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from interfaces.api.app import create_app
 from interfaces.cli import app as cli
-from journey.settings import Settings, get_settings
-from journey.storage import persistence_env
 from services.runtime import Runtime
 
 COMMANDS = (

@@ -10,12 +10,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from config.settings import Settings
+
 from audit.verify import verify_log, verify_patient
 from consumers.projector_log import LogFollower, follow_log
 from consumers.replay import compare, live_position, rebuild_into, tables_for
 from infrastructure.sql import connect
 from journey.commands import parse_command
-from journey.settings import Settings
 from projections.queries import patient_history, patient_journey
 from projections.read_models.schema import FORMAT_VERSION
 from services.bootstrap import build_application

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from journey.settings import Settings
+from config.settings import Settings
+
 from services.runtime import Runtime
 from tests.cli_support import run_journey
 

@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from config.settings import Settings
 from fastapi.testclient import TestClient
 
 from devtools.provision import PG_ENV
 from interfaces.api import create_app
 from journey.commands import REGISTRY
-from journey.settings import Settings
 from services.bootstrap import build_application
 
 PROBLEM = "application/problem+json"

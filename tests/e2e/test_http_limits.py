@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from config.settings import Settings
 from fastapi.testclient import TestClient
 
 from interfaces.api import create_app
-from journey.settings import Settings
 from services.bootstrap import build_application
 
 KEYS = "k-clin=dr-a:clinician;k-svc=intake:service"

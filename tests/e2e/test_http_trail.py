@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from config.settings import Settings
 from fastapi.testclient import TestClient
 
 from interfaces.api import create_app
-from journey.settings import Settings
 from services.bootstrap import build_application
 from tests.audit.test_tamper_evidence import raw
 

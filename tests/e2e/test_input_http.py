@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from config.settings import Settings
 from fastapi.testclient import TestClient
 
 from interfaces.api import create_app
-from journey.settings import Settings
 from services.bootstrap import build_application
 from tests.e2e.test_http_api import KEYS, P, admission, any_store, at, fields, problem, session
 

@@ -23,12 +23,12 @@ from typing import Any
 
 import psycopg
 import pytest
+from config.settings import Settings, get_settings
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from interfaces.api import create_app
 from interfaces.cli import app as cli
-from journey.settings import Settings, get_settings
 from services.bootstrap import build_application
 from tests.readmodels.support import cohort, load
 

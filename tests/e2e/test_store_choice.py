@@ -12,8 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-
-from journey.settings import Settings
+from config.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIT = {

@@ -195,7 +195,7 @@ def _references(node: Any) -> list[tuple[str, str]]:
 def test_the_identifier_system_is_a_setting_and_must_be_a_uri(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from journey.settings import Settings, get_settings
+    from config.settings import Settings, get_settings
 
     monkeypatch.setenv("JOURNEY_FHIR_IDENTIFIER_SYSTEM", "https://clinic.example/patients")
     get_settings.cache_clear()

@@ -10,10 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from config.settings import Settings
+from devtools._common import ServiceError
 
-from infra import fhir_validator
-from infra._common import ServiceError
-from journey.settings import Settings
+from devtools import fhir_validator
 from projections.exports.fhir_terminology import CODE_SYSTEMS_FILE
 from services.bootstrap import build_application
 from tests.exports.cohort import export_cohort

@@ -27,10 +27,10 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
+from config.settings import Settings, read_api_keys_file
 from jsonschema import Draft7Validator
 from kafka import KafkaAdminClient
 
-from journey.settings import Settings, read_api_keys_file
 from services.bootstrap import build_application
 from tests.kafka.helpers import cohort_lines, load
 

@@ -24,11 +24,11 @@ ROUNDS, PROCESSES = 4, 5
 START = """
 import sys, time
 from consumers.projector_log import LogFollower, follow_log
-from consumers.relay_position import RelayPosition
+from publishing.relay_position import RelayPosition
 from infrastructure.sql import connect
 from interfaces.api.app import create_app
 from services.bootstrap import build_application
-from journey.settings import Settings
+from config.settings import Settings
 
 settings = Settings(database_url=sys.argv[1], auth=False)
 time.sleep(max(0.0, float(sys.argv[2]) - time.time()))

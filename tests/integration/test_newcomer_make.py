@@ -16,7 +16,7 @@ pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs GNU 
 
 
 def fresh_clone(tmp: Path) -> Path:
-    for relative in ("Makefile", "pyproject.toml", "infra/services.mk"):
+    for relative in ("Makefile", "pyproject.toml", "devtools/services.mk"):
         (tmp / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / relative, tmp / relative)
     return tmp
@@ -42,14 +42,14 @@ def test_make_run_installs_only_what_running_needs(tmp_path: Path) -> None:
 
 def test_make_test_brings_tools_then_test_extras_then_runs(tmp_path: Path) -> None:
     lines = dry_run(fresh_clone(tmp_path), "test")
-    tools = index(lines, "infra/test_tools.py")
+    tools = index(lines, "devtools/test_tools.py")
     extras = index(lines, "pip install -q -e '.[test]'")
     assert tools < extras < index(lines, "-m pytest")  # missing kcat stops before anything
 
 
 def test_make_services_up_on_a_fresh_clone_creates_the_venv_first(tmp_path: Path) -> None:
     lines = dry_run(fresh_clone(tmp_path), "services-up")
-    assert index(lines, "-m venv .venv") < index(lines, "infra/services.py up")
+    assert index(lines, "-m venv .venv") < index(lines, "devtools/services.py up")
 
 
 def tool_check(path: str) -> subprocess.CompletedProcess[str]:
@@ -72,4 +72,4 @@ def test_missing_test_tools_stop_at_once_with_the_line_to_run(tmp_path: Path) ->
 
 def test_the_test_tools_are_present() -> None:
     done = tool_check(os.environ["PATH"])
-    assert done.returncode == 0, done.stderr  # `make test` installs them (infra/test_tools.py)
+    assert done.returncode == 0, done.stderr  # `make test` installs them (devtools/test_tools.py)

@@ -5,7 +5,7 @@ process": it called pg_terminate_backend on every session of the test database, 
 autovacuum worker (a process PostgreSQL 15 treats as a superuser's) was one of them. Here a
 superuser's session plays that worker: it is on the database when the teardown starts and
 goes away shortly after, as an autovacuum worker does when DROP DATABASE signals it. The
-local cluster of infra/services.py trusts loopback connections, so the test connects as
+local cluster of devtools/services.py trusts loopback connections, so the test connects as
 the `postgres` superuser; elsewhere it is skipped, saying why."""
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterator
 import pytest
 from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
+from publishing.topics import TopicNames
 
-from consumers.topics import TopicNames
 from tests.kafka.helpers import unique_topics
 
 

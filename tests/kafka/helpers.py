@@ -11,8 +11,8 @@ from datetime import date
 from itertools import islice
 
 from kafka import KafkaConsumer, TopicPartition
+from publishing.topics import TopicNames
 
-from consumers.topics import TopicNames
 from devtools.demo.cohort import generate_cohort
 from journey.application import JourneyApplication
 from services.importing import import_lines

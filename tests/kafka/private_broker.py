@@ -1,5 +1,5 @@
 """A second, private Kafka broker for tests that stop and restart one (never the shared
-broker): the jars and template of infra/local_kafka.py, its own ports and data dir."""
+broker): the jars and template of devtools/local_kafka.py, its own ports and data dir."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pathlib import Path
 from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
 
-from infra import local_kafka
+from devtools import local_kafka
 
 
 def free_port() -> int:

@@ -9,12 +9,12 @@ from collections.abc import Callable
 
 import pytest
 from jsonschema import Draft202012Validator
+from publishing.anchor_head import AnchorHead, latest_head
+from publishing.contracts import ROOT
+from publishing.relay import Relay, RelayConfig
+from publishing.relay_heads import AnchorMissing
+from publishing.topics import TopicNames
 
-from consumers.anchor_head import AnchorHead, latest_head
-from consumers.contracts import ROOT
-from consumers.relay import Relay, RelayConfig
-from consumers.relay_heads import AnchorMissing
-from consumers.topics import TopicNames
 from journey.application import JourneyApplication
 from journey.commands import parse_command
 from tests.audit.helpers import NOW, journey

@@ -16,13 +16,13 @@ from cloudevents.core.base import BaseCloudEvent
 from cloudevents.core.bindings.kafka import KafkaMessage, from_binary
 from cloudevents.core.formats.json import JSONFormat
 from kafka import KafkaConsumer, TopicPartition
+from publishing.cloudevents import SOURCE, ce_sequence
+from publishing.contracts import event_versions
+from publishing.history_cache import HistoryCache
+from publishing.relay import Relay, RelayConfig
+from publishing.relay_batch import build_batch
+from publishing.topics import TopicNames
 
-from consumers.cloudevents import SOURCE, ce_sequence
-from consumers.contracts import event_versions
-from consumers.histories import HistoryCache
-from consumers.relay import Relay, RelayConfig
-from consumers.relay_batch import build_batch
-from consumers.topics import TopicNames
 from journey.application import JourneyApplication
 from journey.envelopes import to_envelope
 from tests.kafka.helpers import cohort_lines, load

@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 from jsonschema import Draft7Validator, Draft202012Validator
+from publishing.contracts import ROOT, event_versions, rendered, retired
+from publishing.contracts_draft07 import FORMAT_DRAFT_07, to_draft_07
+from publishing.history_cache import HistoryCache
+from publishing.relay_batch import build_batch
+from publishing.topics import TopicNames
 
-from consumers.contracts import ROOT, event_versions, rendered, retired
-from consumers.contracts_draft07 import FORMAT_DRAFT_07, to_draft_07
-from consumers.histories import HistoryCache
-from consumers.relay_batch import build_batch
-from consumers.topics import TopicNames
 from journey.application import JourneyApplication
 from journey.commands import parse_command
 from journey.envelopes import to_envelope
@@ -37,10 +37,10 @@ def committed(relative: str) -> dict[str, Any]:
 def test_committed_contract_is_what_the_generator_produces() -> None:
     expected = rendered()
     on_disk = {str(p.relative_to(ROOT)) for p in ROOT.rglob("*.json")}
-    assert on_disk == set(expected) | retired(), "run: python -m consumers.contracts"
+    assert on_disk == set(expected) | retired(), "run: python -m publishing.contracts"
     for relative, text in expected.items():
         assert (ROOT / relative).read_text(encoding="utf-8") == text, (
-            f"contracts/{relative} drifted; run: python -m consumers.contracts"
+            f"contracts/{relative} drifted; run: python -m publishing.contracts"
         )
 
 

@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 import pytest
 from eventsourcing.cryptography import AESCipher
+from publishing.relay import Relay, RelayConfig
+from publishing.topics import TopicNames
 
-from consumers.relay import Relay, RelayConfig
-from consumers.topics import TopicNames
 from infrastructure.erasure import erase_patient
 from journey.application import JourneyApplication
 from tests.kafka.helpers import cohort_lines, load, read_with_kcat

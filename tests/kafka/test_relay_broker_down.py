@@ -11,8 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from publishing.relay import Relay, RelayConfig, RelayReport
 
-from consumers.relay import Relay, RelayConfig, RelayReport
 from journey.application import JourneyApplication
 from journey.envelopes import to_envelope
 from tests.kafka.helpers import cohort_lines, load, read_topic, unique_topics

@@ -13,11 +13,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from config.settings import Settings
+from publishing.relay_position import RelayPosition
+from publishing.topics import TopicNames
 
-from consumers.relay_position import RelayPosition
-from consumers.topics import TopicNames
 from journey.envelopes import to_envelope
-from journey.settings import Settings
 from services.bootstrap import build_application
 from tests.kafka.helpers import cohort_lines, load, read_topic
 

@@ -6,12 +6,12 @@ import json
 from collections.abc import Callable
 
 import pytest
+from publishing.history_cache import HistoryCache
+from publishing.relay_batch import build_batch
+from publishing.relay_position import RelayPosition
+from publishing.state_summary import summarize
+from publishing.topics import TopicNames
 
-from consumers.histories import HistoryCache
-from consumers.relay_batch import build_batch
-from consumers.relay_position import RelayPosition
-from consumers.state_summary import summarize
-from consumers.topics import TopicNames
 from journey.application import JourneyApplication
 from journey.envelopes import to_envelope
 from projections.queries import patient_journey

@@ -8,10 +8,10 @@ from collections import defaultdict
 from collections.abc import Callable
 
 import pytest
+from publishing.contracts import event_versions
+from publishing.relay import Relay, RelayConfig
+from publishing.topics import TopicNames
 
-from consumers.contracts import event_versions
-from consumers.relay import Relay, RelayConfig
-from consumers.topics import TopicNames
 from journey.application import JourneyApplication
 from journey.envelopes import to_envelope
 from tests.kafka.helpers import (

@@ -9,6 +9,7 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
+from config.storage import persistence_env
 from eventsourcing.persistence import (
     DatetimeAsISO,
     DecimalAsStr,
@@ -19,11 +20,10 @@ from eventsourcing.persistence import (
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 from eventsourcing.tests import persistence as library
+from infrastructure.anchored_postgres import AnchoredPostgresApplicationRecorder
+from infrastructure.anchored_sqlite import AnchoredSQLiteApplicationRecorder
 
-from audit.anchored_postgres import AnchoredPostgresApplicationRecorder
-from audit.anchored_sqlite import AnchoredSQLiteApplicationRecorder
 from infrastructure.transcoder import OrjsonTranscoder
-from journey.storage import persistence_env
 
 
 def _registered(transcoder: JSONTranscoder) -> JSONTranscoder:

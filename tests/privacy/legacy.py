@@ -9,10 +9,10 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+from config.storage import persistence_env
 from eventsourcing.persistence import StoredEvent
 
 from journey.application import JourneyApplication
-from journey.storage import persistence_env
 from services.bootstrap import ANCHORED_RECORDERS
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"

@@ -6,8 +6,7 @@ import sqlite3
 from typing import Any
 
 import psycopg
-
-from journey.storage import persistence_env
+from config.storage import persistence_env
 
 
 def raw_rows(store_url: str, statement: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:

@@ -9,17 +9,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from config.settings import Settings
 from eventsourcing.cryptography import AESCipher
+from publishing.history_cache import HistoryCache
+from publishing.relay_batch import build_batch
+from publishing.topics import TopicNames
 
 from audit.verify import verify_log, verify_patient
-from consumers.histories import HistoryCache
-from consumers.relay_batch import build_batch
-from consumers.topics import TopicNames
 from infrastructure.erasure import ErasureNeedsEncryption, erase_patient
 from journey.application import JourneyApplication
 from journey.envelopes import to_envelope
 from journey.errors import PatientErased, UnknownPatient
-from journey.settings import Settings
 from projections.queries import patient_journey
 from services.bootstrap import build_application
 from tests.privacy.support import raw_rows

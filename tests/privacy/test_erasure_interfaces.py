@@ -10,11 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from config.settings import Settings
 from eventsourcing.cryptography import AESCipher
 from fastapi.testclient import TestClient
 
 from interfaces.api import create_app
-from journey.settings import Settings
 from services.bootstrap import build_application
 from tests.cli_support import run_journey
 from tests.privacy.support import raw_rows

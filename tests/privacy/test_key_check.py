@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from config.settings import Settings
 from eventsourcing.cryptography import AESCipher
 
 from infrastructure.keys import StoreKeyError
 from journey.application import JourneyApplication
 from journey.commands import parse_command
-from journey.settings import Settings
 from services.bootstrap import build_application
 from tests.privacy.legacy import LEGACY_KEY, PATIENTS, legacy_store
 from tests.privacy.support import raw_rows, tables

@@ -13,12 +13,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+from config.settings import Settings
 from eventsourcing.cryptography import AESCipher
 from fastapi.testclient import TestClient
 
 from devtools.demo.cohort import generate_cohort
 from interfaces.api import create_app
-from journey.settings import Settings
 from services.bootstrap import build_application
 from services.importing import import_lines
 from tests.privacy.support import raw_rows

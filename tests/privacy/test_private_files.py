@@ -9,12 +9,12 @@ import stat
 import subprocess
 from pathlib import Path
 
+from config.settings import Settings
 from eventsourcing.cryptography import AESCipher
 
 from audit.access_log import AccessLog
 from infrastructure.sql import connect
 from journey.commands import parse_command
-from journey.settings import Settings
 from services.bootstrap import build_application
 from tests.cli_support import run_journey
 from tests.privacy.support import raw_rows

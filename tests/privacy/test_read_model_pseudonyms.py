@@ -9,13 +9,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from config.settings import Settings
 from eventsourcing.cryptography import AESCipher
 
 from audit.pseudonyms import pseudonym, pseudonym_key
 from infrastructure.keys import parse_master_key
 from journey.application import JourneyApplication
 from journey.commands import parse_command
-from journey.settings import Settings
 from projections.read_models.schema import READ_MODEL_TABLES
 from services.bootstrap import build_application
 from tests.privacy.legacy import FIXTURES, PATIENTS

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from config.settings import Settings
 from eventsourcing.cryptography import AESCipher
 
 from audit.verify import verify_log
@@ -15,7 +16,6 @@ from infrastructure.keys import StoreKeyError
 from infrastructure.rotation import RotationRefused, rotate_master_key
 from journey.application import JourneyApplication
 from journey.errors import PatientErased
-from journey.settings import Settings
 from services.bootstrap import build_application
 from tests.privacy.legacy import LEGACY_KEY, legacy_store
 from tests.privacy.support import raw_rows

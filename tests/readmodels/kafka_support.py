@@ -1,5 +1,5 @@
 """Kafka helpers for the projector tests: a fresh topic per test, records produced from a
-store's notification log with the relay's record format (`consumers.cloudevents`)."""
+store's notification log with the relay's record format (`publishing.cloudevents`)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from contextlib import closing
 
 from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import NewTopic
+from publishing.cloudevents import event_record
 
-from consumers.cloudevents import event_record
 from consumers.projector import KafkaProjector, make_consumer, run_projector
 from infrastructure.sql import connect
 from journey.application import JourneyApplication

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from config.settings import Settings
+from projections.midnight_census import latest_chain
 
 from journey.application import JourneyApplication
-from journey.settings import Settings
 from projections.calendar import LocalCalendar
-from projections.census import latest_chain
 from projections.facts import journey_facts
 from services.bootstrap import build_application
 from tests.readmodels.support import UNTIL, Rows, cohort, follow, load, real_ids, rows

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from config.settings import Settings
 
 from journey.application import JourneyApplication
-from journey.settings import Settings
 from services.bootstrap import build_application
 from tests.readmodels.kafka_support import (
     new_topic,

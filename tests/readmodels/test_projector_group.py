@@ -19,9 +19,9 @@ from typing import Any
 
 import psycopg
 import pytest
+from config.settings import Settings
 
 from devtools.demo.bulk import bulk_load_cohort
-from journey.settings import Settings
 from tests.readmodels.support import rows
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.xdist_group("kafka")]

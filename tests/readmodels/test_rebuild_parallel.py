@@ -10,10 +10,11 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from config.settings import Settings
+
 from consumers.projector_log import LogFollower, rebuild
 from infrastructure.sql import connect
 from journey.application import JourneyApplication
-from journey.settings import Settings
 from services.replay import store_sums
 from services.replay_parallel import rebuild_store
 from tests.readmodels.support import cohort, load

@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from config.settings import Settings
 
 from devtools.demo.care import CareProfile
 from devtools.demo.cohort import CohortProfile, generate_cohort, write_jsonl
 from journey.application import Outcome
 from journey.catalog import default_catalog
 from journey.commands import parse_command
-from journey.settings import Settings
 from services.bootstrap import build_application
 
 UNTIL = date(2026, 3, 1)

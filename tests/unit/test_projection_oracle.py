@@ -7,13 +7,13 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from config.settings import Settings
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from devtools.demo.cohort import generate_cohort
 from journey.application import JourneyApplication
 from journey.commands import parse_command
-from journey.settings import Settings
 from projections.journey import project_journey
 from services.bootstrap import build_application
 from tests.unit.spec_oracle import oracle

@@ -18,10 +18,10 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from config.settings import Settings
 
 from devtools.demo.cohort import generate_cohort
 from interfaces.api.app import create_app
-from journey.settings import Settings
 from services.bootstrap import build_application
 from services.importing import import_lines
 
