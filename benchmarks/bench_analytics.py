@@ -34,11 +34,9 @@ from benchmarks.live_writer import paced_write
 from config.settings import Settings
 from consumers.read_model_service import ReadModelService
 from devtools import provision
+from devtools.demo.bulk import bulk_load_cohort
+from devtools.demo.cohort import CohortProfile
 from infrastructure.sql import Unit, connect
-from interfaces.bootstrap import build_application
-from interfaces.bulk_import import bulk_load_cohort
-from interfaces.demo_cohort import CohortProfile
-from interfaces.replay_parallel import rebuild_store
 from projections.analytics.attendance import attendance
 from projections.analytics.care_standards import care_standards
 from projections.analytics.census import census_at, census_daily
@@ -48,6 +46,9 @@ from projections.analytics.retention import retention
 from projections.analytics.transitions import transitions
 from projections.read_models.positions import stored_position
 from projections.read_models.schema import create_tables
+from services.bootstrap import build_application
+from services.replay_parallel import rebuild_store
+from services.runtime import Runtime
 
 MONTH, YEAR, TWO_DAYS = timedelta(days=32), timedelta(days=367), timedelta(days=2)
 
@@ -68,10 +69,9 @@ def build(url: str, args: argparse.Namespace) -> None:
 
 
 def rebuild_read_models(url: str, workers: int) -> None:
-    settings = Settings(database_url=url)
-    db = connect(url)
-    read, seconds = timed(lambda: rebuild_store(db, settings, workers))
-    db.close()
+    with Runtime(Settings(database_url=url)) as runtime:
+        db, settings = runtime.database, runtime.settings
+        read, seconds = timed(lambda: rebuild_store(db, settings, workers))
     print(f"read models rebuilt from the log: {read} events in {seconds:.0f}s "
           f"({read / seconds:,.0f} events/s)", flush=True)  # fmt: skip
 
@@ -92,16 +92,15 @@ def queries(t: datetime) -> dict[str, Callable[[Unit], Any]]:
 
 
 def time_queries(url: str, t: datetime, runs: int) -> None:
-    db = connect(url)
     print(f"\nqueries at T = {t.isoformat()} (median of {runs} runs)")
-    for name, query in queries(t).items():
-        samples = []
-        for _ in range(runs):
-            with db.transaction() as unit:
-                samples.append(timed(lambda q=query, u=unit: q(u))[1])  # type: ignore[misc]
-        median, worst = statistics.median(samples) * 1000, max(samples) * 1000
-        print(f"  {name:30s} {median:9.1f} ms   (max {worst:.1f})")
-    db.close()
+    with Runtime(Settings(database_url=url)) as runtime:
+        for name, query in queries(t).items():
+            samples = []
+            for _ in range(runs):
+                with runtime.database.transaction() as unit:
+                    samples.append(timed(lambda q=query, u=unit: q(u))[1])  # type: ignore[misc]
+            median, worst = statistics.median(samples) * 1000, max(samples) * 1000
+            print(f"  {name:30s} {median:9.1f} ms   (max {worst:.1f})")
 
 
 def live(url: str, rate: float, seconds: float) -> None:
@@ -173,20 +172,15 @@ def main() -> None:
 
 
 def _position(url: str) -> int:
-    db = connect(url)
-    with db.transaction() as unit:
+    with Runtime(Settings(database_url=url)) as runtime, runtime.database.transaction() as unit:
         create_tables(unit)
         position = stored_position(unit)
-    db.close()
     return position or 0
 
 
 def _log_head(url: str) -> int:
-    app = build_application(Settings(database_url=url))
-    try:
-        return app.recorder.max_notification_id() or 0
-    finally:
-        app.close()
+    with Runtime(Settings(database_url=url)) as runtime:
+        return runtime.application.recorder.max_notification_id() or 0
 
 
 def run(url: str, args: argparse.Namespace) -> None:

@@ -28,10 +28,10 @@ import psycopg
 from audit.verify import verify_log
 from benchmarks.common import UNTIL, fresh_postgres, timed
 from config.settings import Settings
-from interfaces.bootstrap import build_application
-from interfaces.bulk_import import bulk_load_cohort
-from interfaces.demo_cohort import CohortProfile, generate_cohort
+from devtools.demo.bulk import bulk_load_cohort
+from devtools.demo.cohort import CohortProfile, generate_cohort
 from journey.commands import parse_command
+from services.bootstrap import build_application
 
 
 def main() -> None:

@@ -15,8 +15,8 @@ from pathlib import Path
 from benchmarks.common import timed
 from benchmarks.long_histories import START, _cmd, load_patients
 from config.settings import Settings
-from interfaces.bootstrap import build_application
 from journey.application import JourneyApplication
+from services.bootstrap import build_application
 
 
 def rate(app: JourneyApplication, ids: list[str], commands: int, round_no: int) -> float:

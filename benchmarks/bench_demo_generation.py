@@ -8,7 +8,7 @@ import sys
 import time
 from datetime import date
 
-from interfaces.demo_cohort import generate_cohort
+from devtools.demo.cohort import generate_cohort
 
 
 def main(patients: int = 20_000) -> None:

@@ -18,9 +18,9 @@ from eventsourcing.cryptography import AESCipher
 
 from config.settings import Settings
 from consumers.read_model_service import ReadModelService
-from interfaces.bootstrap import build_application
-from interfaces.demo_cohort import generate_cohort
-from interfaces.importer import import_lines
+from devtools.demo.cohort import generate_cohort
+from services.bootstrap import build_application
+from services.importing import import_lines
 
 
 def measure(folder: Path, lines: list[str], key: str | None) -> dict[str, float]:

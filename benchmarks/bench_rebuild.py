@@ -16,11 +16,11 @@ import sys
 
 from benchmarks.common import cohort_lines, timed
 from config.settings import Settings
-from consumers.replay import store_sums
 from devtools import provision
-from interfaces.bootstrap import build_application
-from interfaces.importer import import_lines
 from projections.read_models.checksum import TableSum
+from services.bootstrap import build_application
+from services.importing import import_lines
+from services.replay import store_sums
 
 
 def store(url: str, events: int) -> int:

@@ -30,8 +30,6 @@ from kafka import KafkaConsumer, KafkaProducer
 from benchmarks.common import cohort_lines, percentile, timed
 from config.settings import Settings
 from consumers.log_reader import LogReader
-from interfaces.bootstrap import build_application
-from interfaces.importer import import_lines
 from journey.application import JourneyApplication
 from journey.commands import parse_command_json
 from publishing.history_cache import HistoryCache
@@ -39,6 +37,8 @@ from publishing.publisher import producer_config
 from publishing.relay import Relay, RelayConfig
 from publishing.relay_batch import Outgoing, build_batch
 from publishing.topics import TopicNames, ensure_topics
+from services.bootstrap import build_application
+from services.importing import import_lines
 
 
 def interleaved(lines: list[str]) -> list[str]:

@@ -17,8 +17,8 @@ from pathlib import Path
 from benchmarks.common import percentile, timed
 from benchmarks.long_histories import load_patients
 from config.settings import Settings
-from interfaces.bootstrap import build_application
 from projections.queries import patient_journey
+from services.bootstrap import build_application
 
 
 def main() -> None:

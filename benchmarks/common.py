@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from devtools import provision
-from interfaces.demo_cohort import generate_cohort
+from devtools.demo.cohort import generate_cohort
 
 T = TypeVar("T")
 UNTIL = date(2026, 11, 1)  # fixed, so every run measures the same cohort

@@ -14,9 +14,9 @@ from typing import Any
 
 from benchmarks.common import UNTIL
 from config.settings import Settings
-from interfaces.bootstrap import build_application
-from interfaces.demo_cohort import generate_cohort
+from devtools.demo.cohort import generate_cohort
 from journey.commands import Command, parse_command
+from services.bootstrap import build_application
 
 TICK = 0.1  # seconds between two transactions
 ACTIVE = 200  # patients whose commands are interleaved at any time

@@ -1,12 +1,13 @@
 """Reads the notification log page by page, whole or one share of it: the events of the
 patients a stable hash of the patient id assigns to share `n` of `shares`. Each patient's
 events fall in one share, in log order, so replaying the shares apart gives the read models
-a single pass gives (`interfaces/replay_parallel.py`).
+a single pass gives (`services/replay_parallel.py`).
 
 On PostgreSQL the server picks the share (`hashtext` of the patient id) and the rows come in
 binary: a worker fetches and converts only its own rows, with none of the per-cell decoding
-psycopg's pure-Python text loader spends on a bytea. Elsewhere (SQLite) the recorder's pages
-are read whole and the share is kept by a CRC-32 of the patient id."""
+psycopg's pure-Python text loader spends on a bytea. On SQLite the share is a CRC-32 of the
+patient id, picked in the query too (a function registered on the connection): a worker
+neither fetches nor wraps the other shares' rows. The whole log is read by the recorder."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 
 from eventsourcing.persistence import Notification
 from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
 from journey.application import JourneyApplication
@@ -40,27 +42,53 @@ Reader = Callable[[int, int], Page]  # (start, stop): the next page of positions
 
 
 def share_reader(app: JourneyApplication, share: Share = Share(), batch: int = BATCH) -> Reader:
-    """Pages of `share`'s notifications from the application's log (`consumers.log_reader`
-    decodes them)."""
+    """Pages of `share`'s notifications from the application's log."""
     recorder = app.recorder
     if isinstance(recorder, PostgresApplicationRecorder):
         return _server_side(recorder, share, batch)
-    return _client_side(app, share, batch)
+    if isinstance(recorder, SQLiteApplicationRecorder) and share.shares > 1:
+        return _sqlite_share(recorder, share, batch)
+    return _whole(app, batch)
 
 
-def _client_side(app: JourneyApplication, share: Share, batch: int) -> Reader:
+def _whole(app: JourneyApplication, batch: int) -> Reader:
     def read(start: int, stop: int) -> Page:
         page = app.recorder.select_notifications(start=start, limit=batch, stop=stop)
-        if share.shares == 1:
-            return Page(page, page[-1].id if page else 0)
-        mine = [n for n in page if _crc_share(str(n.originator_id), share.shares) == share.number]
-        return Page(mine, page[-1].id if page else 0)
+        return Page(page, page[-1].id if page else 0)
 
     return read
 
 
 def _crc_share(patient_id: str, shares: int) -> int:
     return zlib.crc32(patient_id.encode()) % shares
+
+
+def _sqlite_share(recorder: SQLiteApplicationRecorder, share: Share, batch: int) -> Reader:
+    statement = (
+        "SELECT rowid, originator_id, originator_version, topic, state"
+        f" FROM {recorder.events_table_name} WHERE rowid >= ? AND rowid <= ?"
+        " AND journey_share(originator_id, ?) = ? ORDER BY rowid LIMIT ?"
+    )
+
+    def read(start: int, stop: int) -> Page:
+        with recorder.datastore.transaction(commit=False) as cursor:
+            raw = cursor.sqlite_cursor
+            raw.connection.create_function("journey_share", 2, _crc_share, deterministic=True)
+            raw.execute(statement, (start, stop, share.shares, share.number, batch))
+            rows = raw.fetchall()
+        page = [
+            Notification(
+                id=row[0],
+                originator_id=row[1],
+                originator_version=row[2],
+                topic=row[3],
+                state=row[4],
+            )
+            for row in rows
+        ]
+        return Page(page, page[-1].id if page else 0)
+
+    return read
 
 
 def _server_side(recorder: PostgresApplicationRecorder, share: Share, batch: int) -> Reader:

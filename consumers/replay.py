@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from consumers.log_reader import WHOLE, LogReader
 from consumers.log_shares import Share
 from infrastructure.pseudonym_keys import app_pseudonymizer
-from infrastructure.sql import Database, connect
+from infrastructure.sql import Database
 from journey.application import JourneyApplication
 from projections.read_models.checksum import TableSum, table_sum
 from projections.read_models.handlers import apply_events
 from projections.read_models.positions import stored_position
-from projections.read_models.schema import POSITION_TABLES, READ_MODEL_TABLES, create_tables
+from projections.read_models.schema import READ_MODEL_TABLES, create_tables
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def rebuild_into(
     done, began = 0, time.perf_counter()
     for page in LogReader(app, share).pages(1, stop):
         with scratch.transaction() as unit:  # erased patients' events: not in page.events
-            apply_events(unit, [pseudonyms(e) for e in page.events])
+            apply_events(unit, [pseudonyms(e, in_place=True) for e in page.events])
         done += page.count
         if progress:
             progress(page.end, stop, time.perf_counter() - began)
@@ -69,15 +69,6 @@ def rebuild_into(
 
 def compare(live: Database, rebuilt: Database, tables: Sequence[str]) -> list[Comparison]:
     return [Comparison(table_sum(live, t), table_sum(rebuilt, t)) for t in tables]
-
-
-def store_sums(database_url: str) -> dict[str, TableSum]:
-    """Rows and checksum of every rm_ table of a store, the positions' included."""
-    db = connect(database_url)
-    try:
-        return {t: table_sum(db, t) for t in (*READ_MODEL_TABLES, *POSITION_TABLES)}
-    finally:
-        db.close()
 
 
 def tables_for(projection: str | None) -> tuple[str, ...]:

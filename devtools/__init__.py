@@ -1,0 +1,1 @@
+"""Development tools: local services, demo data, benchmark support. Not used by the service."""

@@ -62,7 +62,7 @@ class ErasureNeedsEncryption(Conflict):
 def erase_patient(
     app: Any, patient_id: str, reason: str, *, actor: str | None, now: datetime | None = None
 ) -> ErasureMarker:
-    """Erases the patient of `app` (a JourneyApplication built by interfaces.bootstrap).
+    """Erases the patient of `app` (a JourneyApplication built by services.bootstrap).
     Raises ErasureNeedsEncryption, UnknownPatient, or PatientErased when already erased."""
     if getattr(app.mapper, "keyring", None) is None:
         raise ErasureNeedsEncryption

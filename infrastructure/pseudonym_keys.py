@@ -5,9 +5,10 @@ the read-model handlers see it."""
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import Any, TypeVar
 
 from eventsourcing.application import LRUCache
+from pydantic import BaseModel
 
 from audit.pseudonyms import pseudonym, pseudonym_key
 from infrastructure.keys import parse_master_key
@@ -49,36 +50,60 @@ class Pseudonymizer:
             self._cache.put((kind, value), found)
             return found
 
-    def __call__(self, envelope: EventEnvelope) -> EventEnvelope:
+    def __call__(self, envelope: EventEnvelope, *, in_place: bool = False) -> EventEnvelope:
+        """The pseudonymized envelope: a copy, or with `in_place` (for an envelope its
+        caller just built and shares with nobody, as a replay does) the envelope itself."""
         payload: Any = envelope.payload
+        fields = payload.__dict__  # a model's field values: no AttributeError for a missing one
         changes: dict[str, Any] = {}
         for name, kind in ID_FIELDS:
-            value = getattr(payload, name, None)
+            value = fields.get(name)
             if value is not None:
                 changes[name] = self.id(value, kind)
-        if getattr(payload, "reason", None) and not isinstance(payload, PatientDischarged):
+        if fields.get("reason") and not isinstance(payload, PatientDischarged):
             # free text: none in the read models (a discharge reason is a catalog code)
             changes["reason"] = None if isinstance(payload, LevelOfCareChanged) else ""
         if isinstance(payload, TreatmentPlanCreated):
             changes["goals"] = []  # goals and objectives carry free-text descriptions
         elif isinstance(payload, TreatmentPlanReviewed):
             changes["objectives"] = {}  # keyed by the plan's objective ids: not needed
-        return envelope.model_copy(
-            update={
+        if in_place:
+            _update(payload, changes)
+            _update(envelope, {"patient_id": self.id(envelope.patient_id), "actor": None})
+            return envelope
+        return _updated(
+            envelope,
+            {
                 "patient_id": self.id(envelope.patient_id),
                 "actor": None,
-                "payload": payload.model_copy(update=changes) if changes else payload,
-            }
+                "payload": _updated(payload, changes) if changes else payload,
+            },
         )
 
 
-def _undescribed(goal: Any) -> Any:
-    objectives = [{**o, "description": None} for o in goal["objectives"]]
-    return {**goal, "description": None, "objectives": objectives}
+M = TypeVar("M", bound=BaseModel)
+
+
+def _update(model: BaseModel, changes: dict[str, Any]) -> None:
+    """Assigns already valid values to a wire model's fields (no validation, no copy)."""
+    if changes:
+        model.__dict__.update(changes)
+        model.__pydantic_fields_set__.update(changes)
+
+
+def _updated(model: M, changes: dict[str, Any]) -> M:
+    """`model.model_copy(update=changes)` for the wire models (no extras, no private
+    attributes), without its generic copying: replays pseudonymize every event."""
+    copy = model.__class__.__new__(model.__class__)
+    object.__setattr__(copy, "__dict__", {**model.__dict__, **changes})
+    object.__setattr__(copy, "__pydantic_fields_set__", model.model_fields_set | changes.keys())
+    object.__setattr__(copy, "__pydantic_extra__", None)
+    object.__setattr__(copy, "__pydantic_private__", None)
+    return copy
 
 
 def app_pseudonymizer(app: Any) -> Pseudonymizer:
-    """The pseudonymizer of an application's store (built by interfaces.bootstrap)."""
+    """The pseudonymizer of an application's store (built by services.bootstrap)."""
     keyring = getattr(app.mapper, "keyring", None)
     if keyring is not None:
         return Pseudonymizer(pseudonym_key(keyring.master))

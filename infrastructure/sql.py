@@ -223,6 +223,12 @@ class Database:
         finally:
             self._connection.execute("DETACH DATABASE " + alias)
 
+    def pragmas(self, *statements: str) -> None:
+        """SQLite: PRAGMA statements, between transactions (some are refused inside one)."""
+        assert self.dialect.name == "sqlite", "PRAGMA is SQLite's"
+        for statement in statements:
+            self._connection.execute(statement)
+
     def close(self) -> None:
         self._connection.close()
 

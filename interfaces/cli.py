@@ -11,10 +11,7 @@ from typing import Annotated
 
 import typer
 
-from config.settings import get_settings
 from infrastructure.keys import StoreKeyError
-from interfaces.bootstrap import build_application
-from interfaces.bulk_import import bulk_import_lines
 from interfaces.cli_access import cli_actor, recorded
 from interfaces.cli_access import register as register_access
 from interfaces.cli_analytics import register as register_analytics
@@ -30,11 +27,12 @@ from interfaces.cli_errors import (
 from interfaces.cli_progress import Progress, count_lines
 from interfaces.cli_project import register_project
 from interfaces.cli_relay import register as register_relay
-from interfaces.cli_store import check_settings, require_store
-from interfaces.importer import decoded_lines, import_lines
+from interfaces.cli_store import check_settings, require_store, runtime
 from interfaces.render import history_text, journey_text
 from interfaces.timeparse import parse_date, parse_instant
 from projections.queries import patient_history, patient_journey
+from services.bulk.importer import bulk_import_lines
+from services.importing import decoded_lines, import_lines
 
 app = typer.Typer(
     help="Care-journey service: event-sourced addiction-treatment journeys.",
@@ -67,7 +65,7 @@ def serve(
     from interfaces.api.app import create_app
     from interfaces.cli_project import projecting_beside
 
-    settings = get_settings()
+    settings = runtime().settings
     if settings.auth and not settings.api_keys:
         typer.echo(
             "error: authentication is on but no API keys are configured: set "
@@ -81,20 +79,11 @@ def serve(
         typer.echo(
             "warning: authentication is OFF (JOURNEY_AUTH=false): development only", err=True
         )
-    application = build_application(settings)
+    api = create_app(settings=settings)  # its lifespan opens and closes its composition root
     typer.echo(f"API on http://{host}:{port}  (docs: http://{host}:{port}/docs)", err=True)
-    try:
-        with projecting_beside(settings) if project else nullcontext():
-            # no uvicorn access log (its lines carry patient ids): the access trail has reads
-            uvicorn.run(
-                create_app(application, settings),
-                host=host,
-                port=port,
-                log_level="info",
-                access_log=False,
-            )
-    finally:
-        application.close()
+    with projecting_beside(settings) if project else nullcontext():
+        # no uvicorn access log: its lines carry patient ids; the access trail records reads
+        uvicorn.run(api, host=host, port=port, log_level="info", access_log=False)
 
 
 @app.command("import")
@@ -110,7 +99,7 @@ def import_(
     workers: Annotated[int, typer.Option(help="worker processes for --bulk", min=0)] = 2,
 ) -> None:
     """Import commands. Atomic by default: one rejected line and nothing is stored."""
-    application = None if bulk else build_application()
+    application = None if bulk else runtime().application
     actor = cli_actor(actor)
     try:
         stream = sys.stdin.buffer if file == "-" else Path(file).open("rb")  # noqa: SIM115
@@ -132,6 +121,7 @@ def import_(
         else:
             report = bulk_import_lines(
                 progress.lines_of(lines),
+                settings=runtime().settings,
                 continue_on_error=continue_on_error,
                 actor=actor,
                 workers=workers,
@@ -153,7 +143,8 @@ def show(
     actor: Annotated[str | None, typer.Option(help=ACTOR_HELP)] = None,
 ) -> None:
     """A patient's journey as of an instant, as known at an instant."""
-    application = build_application(require_store())
+    require_store()
+    application = runtime().application
     with (
         domain_errors(),
         recorded("journey.read", patient_id, f"as_of={as_of} known_at={known_at}", actor),
@@ -175,7 +166,8 @@ def history(
     actor: Annotated[str | None, typer.Option(help=ACTOR_HELP)] = None,
 ) -> None:
     """Every stored event of a patient, in order."""
-    application = build_application(require_store())
+    require_store()
+    application = runtime().application
     with domain_errors(), recorded("history.read", patient_id, f"known_at={known_at}", actor):
         events = patient_history(
             application, patient_id, known_at=parse_instant(known_at, "known_at")
@@ -194,18 +186,28 @@ def demo(
     until: Annotated[str | None, typer.Option(help="last day (YYYY-MM-DD), default today")] = None,
     out: Annotated[Path | None, typer.Option(help="write JSON Lines here instead")] = None,
     force: Annotated[bool, typer.Option(help="load even if the store has data")] = False,
+    care: Annotated[
+        bool,
+        typer.Option(
+            "--care/--no-care",
+            help="primary therapists, treatment plans and reviews, referrals, weekly"
+            " individual sessions with the primary therapist",
+        ),
+    ] = True,
 ) -> None:
     """Generate a synthetic, deterministic demo cohort and load it (or write it)."""
-    from interfaces.demo_cohort import generate_cohort, write_jsonl
+    from devtools.demo.care import CareProfile
+    from devtools.demo.cohort import CohortProfile, generate_cohort, write_jsonl
 
     with domain_errors():
         end = parse_date(until, "until") if until else datetime.now(UTC).date()
-    commands = generate_cohort(patients, seed=seed, until=end)
+    profile = CohortProfile(care=CareProfile() if care else None)
+    commands = generate_cohort(patients, seed=seed, until=end, profile=profile)
     if out is not None:
         with out.open("w", encoding="utf-8") as sink:
             typer.echo(f"wrote {write_jsonl(commands, sink)} commands to {out}", err=True)
         return
-    application = build_application()
+    application = runtime().application
     if application.recorder.max_notification_id() and not force:
         typer.echo("the store already holds events: demo not loaded (use --force)", err=True)
         return

@@ -8,35 +8,27 @@ import socket
 from contextlib import AbstractContextManager
 from dataclasses import asdict
 from datetime import UTC, datetime
-from functools import cache
 from typing import Annotated
 
 import typer
 
 from audit.access_log import Access, AccessLog, recording
-from config.settings import get_settings
-from infrastructure.sql import connect
 from interfaces.cli_errors import domain_errors
-from interfaces.cli_store import require_store
+from interfaces.cli_store import require_store, runtime
 from interfaces.render import table
 from interfaces.timeparse import parse_instant
 
 
 def cli_actor(explicit: str | None = None) -> str:
     """--actor, else JOURNEY_ACTOR, else the operating-system account running the command."""
-    return explicit or get_settings().actor or f"os:{getpass.getuser()}"
+    return explicit or runtime().settings.actor or f"os:{getpass.getuser()}"
 
 
 def access_log() -> AccessLog:
-    """The access trail of the configured store (one connection per process); only on a
-    store that exists (the trail is written by reads, which never create a store)."""
-    settings = require_store()
-    return _access_log(settings.database_url, settings.cipher_key)
-
-
-@cache
-def _access_log(database_url: str, cipher_key: str | None) -> AccessLog:
-    return AccessLog(connect(database_url), cipher_key)
+    """The access trail of the command's store (its composition root's); only on a store
+    that exists (the trail is written by reads, which never create a store)."""
+    require_store()
+    return runtime().access_log
 
 
 def recorded(

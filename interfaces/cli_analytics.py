@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from infrastructure.sql import Unit
 from interfaces.cli_access import recorded
 from interfaces.cli_errors import domain_errors
-from interfaces.cli_store import require_store
+from interfaces.cli_store import require_store, runtime
 from interfaces.render import table
 from interfaces.timeparse import parse_date, parse_instant
 
@@ -229,7 +229,6 @@ def export_fhir(out: Annotated[Path, typer.Option(help="directory for the Bundle
     """One FHIR transaction Bundle per patient plus codesystems.json: identified PHI
     (patient ids under JOURNEY_FHIR_IDENTIFIER_SYSTEM, full instants) protected by
     42 CFR Part 2 (no redisclosure without consent), labelled so in meta.security."""
-    from interfaces.bootstrap import build_application
     from projections.exports.fhir import write_bundles
     from projections.exports.fhir_identities import identities
 
@@ -241,11 +240,7 @@ def export_fhir(out: Annotated[Path, typer.Option(help="directory for the Bundle
         recorded("export.fhir", None, detail, actor),
         read_models(catch_up) as unit,
     ):
-        application = build_application(require_store())  # the ids the read models hide
-        try:
-            found = identities(application, unit)
-        finally:
-            application.close()
+        found = identities(runtime().application, unit)  # the ids the read models hide
         written = write_bundles(unit, out, found, "R4B" if version == "R4B" else "R5")
     typer.echo(f"wrote {written} FHIR {version} bundles to {out}", err=True)
 

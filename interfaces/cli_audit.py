@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,22 +12,20 @@ import typer
 
 from audit.report import render_report
 from audit.verify import verify_patient
-from consumers.replay import Comparison, compare, live_position, rebuild_into, tables_for
-from infrastructure.sql import connect
+from consumers.replay import Comparison
 from interfaces import cli_verify
-from interfaces.bootstrap import build_application
 from interfaces.cli_access import cli_actor, recorded
 from interfaces.cli_errors import EXIT_DIFFERENT, domain_errors
 from interfaces.cli_progress import Progress
-from interfaces.cli_store import require_store
+from interfaces.cli_store import require_store, runtime
 from interfaces.render import table
-from interfaces.replay_parallel import DEFAULT_WORKERS, rebuild_parallel
 from interfaces.timeparse import parse_instant
-from journey.application import JourneyApplication
 from journey.errors import UnknownPatient
 from projections.care_view import care_view
 from projections.queries import patient_history, patient_journey
 from projections.session_view import session_log_view
+from services.replay import replay_and_compare, replay_position, tables_for
+from services.replay_parallel import DEFAULT_WORKERS
 
 
 def export_anchors(
@@ -38,7 +34,8 @@ def export_anchors(
 ) -> None:
     """Export the log's anchors (position, patient, version, running hash). They name every
     patient: the export is recorded in the access trail."""
-    app = build_application(require_store())
+    require_store()
+    app = runtime().application
     with recorded("anchors.export", None, f"out={out}", actor):
         count = _write_anchors(app, out)
     typer.echo(f"exported {count} anchors to {out}", err=True)
@@ -69,7 +66,8 @@ def audit_report(
     actor: Annotated[str | None, typer.Option(help="who exports (access trail)")] = None,
 ) -> None:
     """A self-contained HTML audit report of one patient (timeline, corrections, integrity)."""
-    app = build_application(require_store())
+    require_store()
+    app = runtime().application
     with domain_errors(), recorded("audit.report", patient_id, f"out={out.name}", actor):
         history = patient_history(app, patient_id)
         view = patient_journey(app, patient_id, as_of=parse_instant(as_of, "as_of"))
@@ -108,8 +106,7 @@ def replay(
         tables = tables_for(projection)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
-    settings = require_store()
-    app, database_url = build_application(settings), settings.database_url
+    require_store()
     # a copy of the read models leaves the store: it is recorded in the access trail
     copy = (
         nullcontext()
@@ -117,34 +114,15 @@ def replay(
         else recorded("read_models.copy", None, f"out={keep.resolve()}", actor)
     )
     with copy:
-        _replay(app, database_url, tables, keep, workers)
-
-
-def _replay(
-    app: JourneyApplication,
-    database_url: str,
-    tables: tuple[str, ...],
-    keep: Path | None,
-    workers: int,
-) -> None:
-    live = connect(database_url)
-    scratch_file = keep or Path(tempfile.mkdtemp(prefix="journey-replay-")) / "replay.db"
-    scratch_file.unlink(missing_ok=True)
-    stop = live_position(live, app)
-    if workers > 1:
-        count = rebuild_parallel(database_url, stop, scratch_file, workers, indexed=bool(keep))
-    scratch = connect(f"sqlite:///{scratch_file}")
-    if workers == 1:
+        stop = replay_position(runtime())
         with Progress("replay", stop, "events") as progress:
-            count = rebuild_into(app, scratch, stop, tick=progress.advance)
-    typer.echo(f"replayed {count} events (log positions 1..{stop}) into {scratch_file}", err=True)
-    results = compare(live, scratch, tables)
-    scratch.close()
-    live.close()
-    _show(results)
-    if keep is None:
-        shutil.rmtree(scratch_file.parent, ignore_errors=True)
-    if not all(c.equal for c in results):
+            done = replay_and_compare(
+                runtime(), tables, stop=stop, workers=workers, keep=keep, tick=progress.advance
+            )
+    where = done.scratch
+    typer.echo(f"replayed {done.events} events (log positions 1..{stop}) into {where}", err=True)
+    _show(done.comparisons)
+    if not done.equal:
         raise typer.Exit(EXIT_DIFFERENT)
 
 

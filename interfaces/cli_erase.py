@@ -14,9 +14,9 @@ import typer
 from infrastructure.erasure import erase_patient
 from infrastructure.keys import StoreKeyError, parse_master_key
 from infrastructure.rotation import rotate_master_key
-from interfaces.bootstrap import build_application
 from interfaces.cli_access import cli_actor, recorded
 from interfaces.cli_errors import EXIT_USAGE, domain_errors
+from interfaces.cli_store import runtime
 
 
 def erase(
@@ -25,12 +25,9 @@ def erase(
     actor: Annotated[str | None, typer.Option(help="who erases (access trail)")] = None,
 ) -> None:
     """Erase a patient: destroy its data key; its events stay (anchored) but are unreadable."""
-    app = build_application()
-    try:
-        with domain_errors(), recorded("patient.erase", patient_id, f"reason={reason}", actor):
-            marker = erase_patient(app, patient_id, reason, actor=cli_actor(actor))
-    finally:
-        app.close()
+    app = runtime().application
+    with domain_errors(), recorded("patient.erase", patient_id, f"reason={reason}", actor):
+        marker = erase_patient(app, patient_id, reason, actor=cli_actor(actor))
     typer.echo(
         f"erased patient {patient_id} at {marker.erased_at}: {marker.erased_version} events "
         f"kept unreadable; chain head at erasure {marker.chain_head}"
@@ -54,12 +51,9 @@ def rotate_key(
     except StoreKeyError as error:
         typer.echo(f"error: {new_key_env}: {error}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
-    app = build_application()
-    try:
-        with domain_errors(), recorded("store.rotate_key", None, f"env={new_key_env}", actor):
-            count = rotate_master_key(app, new_key)
-    finally:
-        app.close()
+    app = runtime().application
+    with domain_errors(), recorded("store.rotate_key", None, f"env={new_key_env}", actor):
+        count = rotate_master_key(app, new_key)
     typer.echo(
         f"re-wrapped {count} data keys: restart every process with JOURNEY_CIPHER_KEY set to "
         "the new key, rebuild the read models (journey project), then retire the old key"

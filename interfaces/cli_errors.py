@@ -65,8 +65,12 @@ def _database_url() -> str | None:
 
 
 class GuardedGroup(TyperGroup):
-    """The command group: every command runs inside `storage_errors`."""
+    """The command group: every command runs inside `storage_errors`, and what it opened
+    (its composition root, a resource of the group's context) is closed inside it too."""
 
     def invoke(self, ctx: Any) -> Any:  # typer.Context (click vendored by typer)
         with storage_errors():
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            finally:
+                ctx.close()

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TextIO, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from config.settings import get_settings
 
@@ -85,29 +85,6 @@ class Progress:
         for item in lines:
             self.advance()
             yield item
-
-
-class Counted(Sequence[T]):
-    """A sequence that reports each item handed out while iterated (a consumer that only
-    iterates, like the application's `handle_many`, then shows its progress)."""
-
-    def __init__(self, items: list[T], tick: Callable[[int], None]) -> None:
-        self._items, self._tick = items, tick
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    @overload
-    def __getitem__(self, index: int) -> T: ...
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[T]: ...
-    def __getitem__(self, index: int | slice) -> T | Sequence[T]:
-        return self._items[index]
-
-    def __iter__(self) -> Iterator[T]:
-        for item in self._items:
-            yield item
-            self._tick(1)
 
 
 def count_lines(path: Path) -> int:

@@ -19,12 +19,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from config.settings import Settings, get_settings
+from config.settings import Settings
 from consumers.projector_hooks import CrashHook
-from infrastructure.sql import Database, connect
+from infrastructure.sql import Database
 from interfaces.cli_errors import EXIT_REJECTED, EXIT_USAGE
 from interfaces.cli_progress import Progress
+from interfaces.cli_store import runtime
+from journey.application import JourneyApplication
 from publishing.cloudevents import EVENTS_TOPIC
+from services.runtime import Runtime
 
 if TYPE_CHECKING:
     from consumers.read_model_service import ReadModelService
@@ -62,28 +65,31 @@ def _stop_on_signals() -> threading.Event:
 
 @contextmanager
 def read_model_service(
-    settings: Settings, *, batch_size: int = 500, crash: CrashHook | None = None
+    settings: Settings,
+    *,
+    application: JourneyApplication | None = None,
+    batch_size: int = 500,
+    crash: CrashHook | None = None,
 ) -> Iterator[ReadModelService]:
-    """The application and the read-model service on it, closed afterwards; the service's
-    schema prepared (a message on stderr when read models of another format are dropped)."""
+    """The read-model service on the application of the command's composition root (or
+    `application`), its schema prepared (a message on stderr when read models of another
+    format are dropped)."""
     from consumers.read_model_service import ReadModelService
-    from interfaces.bootstrap import build_application
 
-    application = build_application(settings)
-    try:
-        with ReadModelService(
-            application, settings.database_url, batch_size=batch_size, crash=crash
-        ) as service:
-            note = service.prepare()
-            if note:
-                typer.echo(note, err=True)
-            yield service
-    finally:
-        application.close()
+    app = application if application is not None else runtime().application
+    with ReadModelService(
+        app, settings.database_url, batch_size=batch_size, crash=crash
+    ) as service:
+        note = service.prepare()
+        if note:
+            typer.echo(note, err=True)
+        yield service
 
 
-def _run_log(run: Run, db: Database) -> int:
-    with read_model_service(run.settings, batch_size=run.batch_size, crash=run.crash) as service:
+def _run_log(run: Run, db: Database, application: JourneyApplication | None = None) -> int:
+    with read_model_service(
+        run.settings, application=application, batch_size=run.batch_size, crash=run.crash
+    ) as service:
         read = _rebuild(run, db, service) if run.rebuild else 0
         if run.rebuild and run.once:
             return read
@@ -97,20 +103,26 @@ def _run_log(run: Run, db: Database) -> int:
 def _subscribed(run: Run, service: ReadModelService) -> int:
     """PostgreSQL pushes notifications: eventsourcing's ProjectionRunner follows them."""
     from consumers.projection import MAPPER_TOPIC, run_subscribed
-    from interfaces.bootstrap import application_class
+    from services.bootstrap import application_class
 
     subscribed = application_class(run.settings, MAPPER_TOPIC)
     return run_subscribed(service, subscribed, run.settings.database_url, run.stop)
 
 
 def _rebuild(run: Run, db: Database, service: ReadModelService) -> int:
-    from interfaces.replay_parallel import rebuild_store
+    from services.replay_parallel import rebuild_store
 
-    if run.workers == 1:
-        total = service.reader.head()
-        with Progress("rebuild", total, "events") as progress:
+    total = service.reader.head()
+    with Progress("rebuild", total, "events") as progress:
+        if run.workers == 1:
             return service.rebuild(tick=progress.advance)
-    return rebuild_store(db, run.settings, run.workers)
+        return rebuild_store(
+            db, run.settings, run.workers, stop=total, tick=progress.advance, say=_say
+        )
+
+
+def _say(line: str) -> None:
+    typer.echo(line, err=True)
 
 
 @contextmanager
@@ -129,16 +141,13 @@ def projecting_beside(settings: Settings) -> Iterator[None]:
 
 def _project_until(settings: Settings, stop: threading.Event) -> None:
     run = Run(settings, False, False, 1, 500, EVENTS_TOPIC, GROUP_ID, 1.0, CrashHook(), stop)
-    db = connect(settings.database_url)
-    try:
-        _run_log(run, db)
-    finally:
-        db.close()
+    with Runtime(settings) as own:  # a thread has no command context: its own root
+        _run_log(run, own.database, own.application)
 
 
 def _rebuild_workers(workers: int | None, rebuild: bool, db: Database) -> int:
     """--workers as given, else 1 on SQLite (the log follower) and 2 or more on PostgreSQL."""
-    from interfaces.replay_parallel import DEFAULT_WORKERS
+    from services.replay_parallel import DEFAULT_WORKERS
 
     if workers is not None and not rebuild:
         raise typer.BadParameter("--workers goes with --rebuild")
@@ -205,18 +214,15 @@ def project(
     ] = None,
 ) -> None:
     """Project events into the analyst read models (rm_ tables) of the store."""
-    settings = get_settings()
+    settings = runtime().settings
     chosen = source or (Source.kafka if settings.kafka_bootstrap_servers else Source.log)
     chosen = Source.log if rebuild else chosen
-    db, started = connect(settings.database_url), time.perf_counter()
-    try:
-        run = Run(
-            settings, once, rebuild, _rebuild_workers(workers, rebuild, db), batch_size, topic,
-            group, poll_interval, CrashHook(crash_after_batches), _stop_on_signals(),
-        )  # fmt: skip
-        read = _run_log(run, db) if chosen is Source.log else _run_kafka(run, db)
-    finally:
-        db.close()
+    db, started = runtime().database, time.perf_counter()
+    run = Run(
+        settings, once, rebuild, _rebuild_workers(workers, rebuild, db), batch_size, topic,
+        group, poll_interval, CrashHook(crash_after_batches), _stop_on_signals(),
+    )  # fmt: skip
+    read = _run_log(run, db) if chosen is Source.log else _run_kafka(run, db)
     seconds = time.perf_counter() - started
     rate = f"{read / seconds:,.0f}" if seconds else "-"
     typer.echo(

@@ -9,9 +9,8 @@ from typing import Annotated
 
 import typer
 
-from config.settings import get_settings
-from interfaces.bootstrap import build_application
 from interfaces.cli_errors import EXIT_BROKEN, EXIT_USAGE
+from interfaces.cli_store import runtime
 from publishing.anchor_head import ANCHORS_TOPIC
 from publishing.cloudevents import EVENTS_TOPIC, STATE_TOPIC
 from publishing.topics import TopicNames
@@ -44,11 +43,11 @@ def relay(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("kafka").setLevel(logging.WARNING)  # its INFO is per connection
-    application = build_application()
+    application = runtime().application
     if status:
         typer.echo(str(RelayPosition(application, events_topic).lag()))
         return
-    bootstrap = get_settings().kafka_bootstrap_servers
+    bootstrap = runtime().settings.kafka_bootstrap_servers
     if not bootstrap:
         typer.echo("error: set JOURNEY_KAFKA_BOOTSTRAP_SERVERS to publish", err=True)
         raise typer.Exit(EXIT_USAGE)  # not configured: a usage error

@@ -1,6 +1,9 @@
 """Which store a CLI command works on: read commands never create one, and they say which
 one they opened (on stderr, so that --json output stays clean).
 
+Each command runs with one composition root (`services.runtime.Runtime`), opened by the
+group's callback and closed when the command ends, whatever its outcome: `runtime()`.
+
 A missing SQLite file is "storage unavailable" (exit 7): the command names the file it
 looked for and how to point at another. Settings that do not validate (e.g. an unreadable
 JOURNEY_API_KEYS_FILE) stop every command at once with the variable and the reason (exit 2).
@@ -8,6 +11,7 @@ JOURNEY_API_KEYS_FILE) stop every command at once with the variable and the reas
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -17,12 +21,14 @@ from pydantic import ValidationError
 from config.settings import Settings, get_settings
 from config.storage import persistence_env
 from interfaces.cli_errors import EXIT_STORAGE, EXIT_USAGE
+from services.runtime import Runtime
 
 
-def check_settings() -> None:
-    """Typer callback: the settings load, or the command ends with the reasons."""
+def check_settings(ctx: typer.Context) -> None:
+    """Typer callback: the settings load, or the command ends with the reasons; then the
+    command's composition root, closed with the command's context (`GuardedGroup`)."""
     try:
-        get_settings()
+        settings = get_settings()
     except ValidationError as error:
         for issue in error.errors():
             message = issue["msg"].removeprefix("Value error, ")
@@ -31,6 +37,19 @@ def check_settings() -> None:
                 message = f"JOURNEY_{field.upper()}: {message}"
             typer.echo(f"error: configuration: {message}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
+    _running.set(ctx.with_resource(Runtime(settings)))
+    ctx.call_on_close(lambda: _running.set(None))
+
+
+_running: ContextVar[Runtime | None] = ContextVar("journey_cli_runtime", default=None)
+
+
+def runtime() -> Runtime:
+    """The composition root of the command being run."""
+    found = _running.get()
+    if found is None:
+        raise RuntimeError("no composition root: run the command through the `journey` group")
+    return found
 
 
 def store_label(database_url: str) -> str:

@@ -14,11 +14,9 @@ from audit.anchors import Anchor
 from audit.verification import Verification
 from audit.verify import verify_log, verify_patient
 from audit.verify_heads import Head, compare_head
-from config.settings import get_settings
-from interfaces.bootstrap import build_application
 from interfaces.cli_access import access_log
 from interfaces.cli_errors import EXIT_BROKEN, EXIT_STORAGE, domain_errors
-from interfaces.cli_store import require_store
+from interfaces.cli_store import require_store, runtime
 from journey.application import JourneyApplication
 from publishing.anchor_head import ANCHORS_TOPIC, HeadUnavailable, latest_head
 
@@ -49,7 +47,8 @@ def verify(
         raise typer.BadParameter("--anchors compares the whole log: use it with --all")
     broken = False
     if patient_id is not None or all_:
-        app = build_application(require_store())
+        require_store()
+        app = runtime().application
         if patient_id is not None:
             with domain_errors():
                 result = verify_patient(app, patient_id)
@@ -68,7 +67,7 @@ def verify(
 
 
 def _compare_published(app: JourneyApplication, result: Verification, topic: str) -> None:
-    bootstrap = get_settings().kafka_bootstrap_servers
+    bootstrap = runtime().settings.kafka_bootstrap_servers
     if not bootstrap:
         result.compared["published head"] = f"{NO_HEAD} (JOURNEY_KAFKA_BOOTSTRAP_SERVERS unset)"
         return

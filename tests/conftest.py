@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from config.settings import Settings
-from interfaces.bootstrap import build_application
 from journey.application import JourneyApplication
+from services.bootstrap import build_application
 
 pytest_plugins = ["tests.fixtures_infra"]
 

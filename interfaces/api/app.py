@@ -1,8 +1,11 @@
-"""The FastAPI application factory. Nothing connects at import: the caller builds the
-`JourneyApplication` (see `interfaces.bootstrap`) and owns it."""
+"""The FastAPI application factory. Nothing connects at import: `create_app` opens the API's
+composition root (`services.runtime.Runtime`: the application unless one is handed in, the
+access trail's connection) and the app's lifespan closes it at shutdown."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -10,10 +13,8 @@ from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 
-from audit.access_log import AccessLog
 from audit.principals import KeyRegistry
-from config.settings import Settings, get_settings
-from infrastructure.sql import connect
+from config.settings import Settings
 from interfaces.api import routes_audit, routes_commands, routes_erasure, routes_patients
 from interfaces.api.guard import Authenticate, BodyLimits, LimitBody
 from interfaces.api.openapi import component_schemas
@@ -25,6 +26,7 @@ from interfaces.api.trail import RecordPatientReads
 from interfaces.web.routes import STATIC_PREFIX
 from interfaces.web.routes import router as web_router
 from journey.application import JourneyApplication
+from services.runtime import Runtime
 
 DESCRIPTION = """\
 Records the care journey of patients in addiction treatment (admissions, level-of-care
@@ -63,21 +65,45 @@ class JourneyAPI(FastAPI):
         return self.openapi_schema or {}
 
 
-def create_app(application: JourneyApplication, settings: Settings | None = None) -> FastAPI:
-    """The API on `application`; authentication and the access trail follow `settings`."""
-    settings = settings or get_settings()
+def _lifespan(runtime: Runtime) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        with runtime:  # closed at shutdown
+            yield
+
+    return lifespan
+
+
+def create_app(
+    application: JourneyApplication | None = None, settings: Settings | None = None
+) -> FastAPI:
+    """The API on its composition root, built from `settings` (default: the environment);
+    authentication and the access trail follow them. With `application` the caller owns
+    that application (it is not closed at shutdown)."""
+    runtime = Runtime(settings, application=application)
+    try:
+        return _create(runtime)
+    except BaseException:
+        runtime.close()
+        raise
+
+
+def _create(runtime: Runtime) -> FastAPI:
+    settings = runtime.settings
     app = JourneyAPI(
         title="Care Journey API",
         version=_version(),
         description=DESCRIPTION,
         docs_url=None,  # served below from vendored assets: the page works offline
         redoc_url=None,  # ReDoc would load its script from a CDN
+        lifespan=_lifespan(runtime),
     )
-    app.state.application = application
+    app.state.runtime = runtime
+    app.state.application = runtime.application
     security = Security(
         enabled=settings.auth,
         keys=KeyRegistry.parse(settings.api_keys),
-        access_log=AccessLog(connect(settings.database_url), settings.cipher_key),
+        access_log=runtime.access_log,
     )
     app.state.security = security
     install_problem_handlers(app, settings.database_url)
@@ -92,7 +118,7 @@ def create_app(application: JourneyApplication, settings: Settings | None = None
     app.include_router(routes_patients.router)
     app.include_router(routes_erasure.router)
     app.include_router(routes_audit.router)
-    app.include_router(analytics_router(settings))
+    app.include_router(analytics_router(settings.database_url))
     app.include_router(web_router)
 
     @app.get("/docs", include_in_schema=False)

@@ -22,7 +22,6 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, BeforeValidator
 
 from audit.principals import Principal
-from config.settings import Settings
 from consumers.read_model_service import ReadModelReader
 from infrastructure.sql import Unit
 from interfaces.api.deps import ApplicationDep, AsOf
@@ -159,9 +158,9 @@ ROUTES: tuple[tuple[str, str, type[BaseModel], str], ...] = (
 )  # fmt: skip
 
 
-def router_for(settings: Settings) -> APIRouter:
-    """The `/v1/analytics` routes on the read models of `settings.database_url`."""
-    routes = AnalyticsRoutes(settings.database_url)
+def router_for(database_url: str) -> APIRouter:
+    """The `/v1/analytics` routes on the read models of the store at `database_url`."""
+    routes = AnalyticsRoutes(database_url)
     router = APIRouter(prefix="/v1/analytics", tags=["analytics"])
     errors: dict[int | str, dict[str, Any]] = problem_responses(401, 403, 422)
     for path, name, model, summary in ROUTES:

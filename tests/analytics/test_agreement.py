@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from config.settings import Settings
-from interfaces.bootstrap import build_application
 from journey.application import JourneyApplication
+from services.bootstrap import build_application
 from tests.analytics.support import check
 from tests.readmodels.support import UNTIL, cohort, follow, load
 

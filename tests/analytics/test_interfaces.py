@@ -25,11 +25,11 @@ from typer.testing import CliRunner
 from config.settings import Settings, get_settings
 from infrastructure.sql import connect
 from interfaces.api import create_app
-from interfaces.bootstrap import build_application
 from interfaces.cli import app as cli
 from journey.application import JourneyApplication
 from projections.analytics.census import census_daily
 from projections.analytics.intensity import intensity
+from services.bootstrap import build_application
 from tests.readmodels.support import cohort, dump, follow, load, position
 
 T = "2025-10-01T00:00:00+00:00"

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from interfaces.demo_cohort import generate_cohort
+from devtools.demo.cohort import generate_cohort
 from journey.application import JourneyApplication
 
 Stores = tuple[str, str]  # the normal path's store, then the bulk path's

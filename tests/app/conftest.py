@@ -11,8 +11,8 @@ import pytest
 
 from config.settings import Settings
 from devtools import provision
-from interfaces.bootstrap import build_application
 from journey.application import JourneyApplication
+from services.bootstrap import build_application
 from tests.app.bulk_support import RECORDED
 
 

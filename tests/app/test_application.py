@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from interfaces.importer import import_lines
 from journey.application import JourneyApplication, Outcome
 from journey.commands import parse_command
 from journey.errors import ConcurrentUpdate, Conflict, UnknownPatient
+from services.importing import import_lines
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 

@@ -19,15 +19,15 @@ from audit.verify import verify_log, verify_patient
 from config.settings import Settings
 from consumers.replay import compare, live_position, rebuild_into, tables_for
 from infrastructure.sql import connect
-from interfaces.bootstrap import build_application
-from interfaces.bulk_import import bulk_import_lines
-from interfaces.importer import import_lines
 from journey import domain_events
 from journey.application import JourneyApplication
 from journey.commands import parse_command
 from projections.exports.fhir import write_bundles
 from projections.exports.fhir_identities import identities
 from projections.exports.teds import read_teds, teds_rows, write_teds
+from services.bootstrap import build_application
+from services.bulk.importer import bulk_import_lines
+from services.importing import import_lines
 from tests.app.bulk_support import NOW, Opener, Stores, histories, log_rows
 from tests.exports.cohort import export_cohort
 from tests.instants import as_written_now

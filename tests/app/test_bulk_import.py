@@ -16,11 +16,12 @@ import pytest
 
 from audit.verify import verify_log
 from config.settings import Settings
-from interfaces.bulk_decide import ScatteredInput
-from interfaces.bulk_import import bulk_import_lines, bulk_load_cohort
-from interfaces.importer import import_lines
+from devtools.demo.bulk import bulk_load_cohort
 from journey.application import JourneyApplication
 from journey.commands import parse_command
+from services.bulk.decide import ScatteredInput
+from services.bulk.importer import bulk_import_lines
+from services.importing import import_lines
 from tests.analytics.scenarios import mixed_age_week, scenarios, zero_day_stay
 from tests.app.bulk_support import (
     NOW,

@@ -9,8 +9,8 @@ from eventsourcing.cryptography import AESCipher
 
 from config.settings import Settings
 from infrastructure import keys
-from interfaces.bulk_import import bulk_import_lines
-from interfaces.importer import import_lines
+from services.bulk.importer import bulk_import_lines
+from services.importing import import_lines
 from tests.analytics.scenarios import scenarios
 from tests.app.bulk_support import (
     NOW,

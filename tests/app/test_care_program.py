@@ -17,13 +17,13 @@ import pytest
 
 from audit.verify import verify_log, verify_patient
 from config.settings import Settings
-from interfaces.bootstrap import build_application
-from interfaces.bulk_import import bulk_import_lines
-from interfaces.importer import import_lines
 from journey.application import JourneyApplication
 from journey.commands import parse_command
 from journey.errors import Conflict, RuleViolation
 from journey.patient import STATE_VERSION, Patient
+from services.bootstrap import build_application
+from services.bulk.importer import bulk_import_lines
+from services.importing import import_lines
 from tests.app.bulk_support import NOW as BULK_NOW
 from tests.app.bulk_support import Opener, Stores, log_rows
 

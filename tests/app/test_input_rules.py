@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 
 from config.settings import Settings
-from interfaces.bootstrap import build_application
-from interfaces.bulk_import import bulk_import_lines
-from interfaces.importer import import_lines
 from journey.application import JourneyApplication
 from journey.commands import parse_command
 from journey.errors import Conflict, InvalidCommand, JourneyError
+from services.bootstrap import build_application
+from services.bulk.importer import bulk_import_lines
+from services.importing import import_lines
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 ADMIT = {

@@ -17,12 +17,12 @@ import pytest
 
 from audit.verify import verify_patient
 from config.settings import Settings
-from interfaces.bootstrap import build_application
 from journey.application import JourneyApplication
 from journey.commands import parse_command
 from journey.errors import RuleViolation
 from journey.patient import Patient
 from projections.queries import patient_journey
+from services.bootstrap import build_application
 from tests.app.old_views import assert_same_as_before
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "snapshot_store_f282db8.db"

@@ -14,10 +14,10 @@ from audit.verify import verify_log, verify_patient
 from config.settings import Settings
 from consumers.replay import compare, live_position, rebuild_into, tables_for
 from infrastructure.sql import connect
-from interfaces.bootstrap import build_application
 from journey.commands import parse_command
 from projections.queries import patient_history, patient_journey
 from projections.read_models.schema import FORMAT_VERSION
+from services.bootstrap import build_application
 from tests.app.old_views import assert_same_as_before
 from tests.instants import as_written_now
 from tests.readmodels.support import follow

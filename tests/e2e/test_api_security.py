@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from config.settings import Settings
 from interfaces.api import create_app
-from interfaces.bootstrap import build_application
+from services.bootstrap import build_application
 
 KEYS = "k-clin=dr-a:clinician;k-audit=aud-1:auditor;k-analyst=an-1:analyst;k-svc=intake:service"
 ADMIT = {"level": "detox", "occurred_at": "2026-01-01T10:00:00Z"}

@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 from config.settings import Settings
 from devtools.provision import PG_ENV
 from interfaces.api import create_app
-from interfaces.bootstrap import build_application
 from journey.commands import REGISTRY
+from services.bootstrap import build_application
 
 PROBLEM = "application/problem+json"
 TZ = "America/Phoenix"  # UTC-07:00 all year

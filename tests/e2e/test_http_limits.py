@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient
 
 from config.settings import Settings
 from interfaces.api import create_app
-from interfaces.bootstrap import build_application
+from services.bootstrap import build_application
 
 KEYS = "k-clin=dr-a:clinician;k-svc=intake:service"
 CLIN = {"X-API-Key": "k-clin"}

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from config.settings import Settings
 from interfaces.api import create_app
-from interfaces.bootstrap import build_application
+from services.bootstrap import build_application
 from tests.audit.test_tamper_evidence import raw
 
 KEYS = "k-clin=dr-a:clinician;k-audit=aud-1:auditor;k-an=an-1:analyst;k-svc=svc-intake:service"

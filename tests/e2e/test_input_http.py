@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from config.settings import Settings
 from interfaces.api import create_app
-from interfaces.bootstrap import build_application
+from services.bootstrap import build_application
 from tests.e2e.test_http_api import KEYS, P, admission, any_store, at, fields, problem, session
 
 __all__ = ["any_store"]  # the store fixture (SQLite and PostgreSQL)

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from config.settings import Settings
 from interfaces.api import create_app
-from interfaces.bootstrap import build_application
+from services.bootstrap import build_application
 from tests.cli_support import run_journey
 
 # `...09:00Z`, `...09:00:00.123Z` or `2026-10-12 09:00`: the two forms no output may use.

@@ -28,8 +28,8 @@ from typer.testing import CliRunner
 
 from config.settings import Settings, get_settings
 from interfaces.api import create_app
-from interfaces.bootstrap import build_application
 from interfaces.cli import app as cli
+from services.bootstrap import build_application
 from tests.readmodels.support import cohort, load
 
 NOBODY = 65534

@@ -14,8 +14,8 @@ import pytest
 from config.settings import Settings
 from devtools import fhir_validator
 from devtools._common import ServiceError
-from interfaces.bootstrap import build_application
 from projections.exports.fhir_terminology import CODE_SYSTEMS_FILE
+from services.bootstrap import build_application
 from tests.exports.cohort import export_cohort
 from tests.exports.conftest import export
 from tests.readmodels.support import follow, load

@@ -31,7 +31,7 @@ from jsonschema import Draft7Validator
 from kafka import KafkaAdminClient
 
 from config.settings import Settings, read_api_keys_file
-from interfaces.bootstrap import build_application
+from services.bootstrap import build_application
 from tests.kafka.helpers import cohort_lines, load
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -23,13 +23,10 @@ ROUNDS, PROCESSES = 4, 5
 # first (the read models' tables), all at one instant.
 START = """
 import sys, time
-from consumers.projector_log import LogFollower, follow_log
-from publishing.relay_position import RelayPosition
-from infrastructure.sql import connect
 from consumers.read_model_service import ReadModelService
 from publishing.relay_position import RelayPosition
 from interfaces.api.app import create_app
-from interfaces.bootstrap import build_application
+from services.bootstrap import build_application
 from config.settings import Settings
 
 settings = Settings(database_url=sys.argv[1], auth=False)

@@ -12,10 +12,10 @@ from itertools import islice
 
 from kafka import KafkaConsumer, TopicPartition
 
-from interfaces.demo_cohort import generate_cohort
-from interfaces.importer import import_lines
+from devtools.demo.cohort import generate_cohort
 from journey.application import JourneyApplication
 from publishing.topics import TopicNames
+from services.importing import import_lines
 
 UNTIL = date(2026, 11, 1)
 

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from config.settings import Settings
-from interfaces.bootstrap import build_application
 from journey.envelopes import to_envelope
 from publishing.relay_position import RelayPosition
 from publishing.topics import TopicNames
+from services.bootstrap import build_application
 from tests.kafka.helpers import cohort_lines, load, read_topic
 
 pytestmark = [pytest.mark.kafka, pytest.mark.xdist_group("kafka")]

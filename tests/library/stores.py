@@ -1,6 +1,6 @@
 """Recorders for eventsourcing's own test cases, built as the composition root builds them.
 
-`interfaces.bootstrap` gives the library's infrastructure factory our settings: the database
+`services.bootstrap` gives the library's infrastructure factory our settings: the database
 URL through `config.storage.persistence_env`, the anchored application recorders, text
 originator ids (`JourneyApplication`). The mixins below do the same on a real SQLite file or
 a new database on the real PostgreSQL server, so the library's cases test the classes in the
@@ -25,7 +25,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import Environment
 
 from config.storage import persistence_env
-from interfaces.bootstrap import ANCHORED_RECORDERS
+from services.bootstrap import ANCHORED_RECORDERS
 
 
 class OurStore:

@@ -27,8 +27,8 @@ from eventsourcing.tests import persistence as library
 
 from config.settings import Settings
 from infrastructure.transcoder import OrjsonTranscoder
-from interfaces.bootstrap import build_application
 from journey.mapper import DateAsISO
+from services.bootstrap import build_application
 
 
 def _registered(transcoder: JSONTranscoder) -> JSONTranscoder:

@@ -12,8 +12,8 @@ from pathlib import Path
 from eventsourcing.persistence import StoredEvent
 
 from config.storage import persistence_env
-from interfaces.bootstrap import ANCHORED_RECORDERS
 from journey.application import JourneyApplication
+from services.bootstrap import ANCHORED_RECORDERS
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 LEGACY_KEY = "UFtHHhRoegLpSYYd1+fNMCk4V51rQIu99FAH02sHda8="

@@ -15,7 +15,6 @@ from audit.verify import verify_log, verify_patient
 from config.settings import Settings
 from consumers.log_reader import LogReader, Slice
 from infrastructure.erasure import ErasureNeedsEncryption, erase_patient
-from interfaces.bootstrap import build_application
 from journey.application import JourneyApplication
 from journey.envelopes import to_envelope
 from journey.errors import PatientErased, UnknownPatient
@@ -23,6 +22,7 @@ from projections.queries import patient_journey
 from publishing.history_cache import HistoryCache
 from publishing.relay_batch import build_batch
 from publishing.topics import TopicNames
+from services.bootstrap import build_application
 from tests.privacy.support import raw_rows
 from tests.readmodels.support import cohort, dump, follow, load, rebuilt, rows
 
@@ -134,7 +134,7 @@ def _admit(pid: str) -> Any:
 def test_the_bulk_import_refuses_commands_for_an_erased_patient(store_url: str) -> None:
     import json
 
-    from interfaces.bulk_import import bulk_import_lines
+    from services.bulk.importer import bulk_import_lines
 
     settings = Settings(database_url=store_url, cipher_key=KEY)
     app = build_application(settings)
@@ -179,7 +179,7 @@ def test_an_import_rejects_the_lines_of_an_erased_patient_and_applies_the_others
 ) -> None:
     import json
 
-    from interfaces.importer import import_lines
+    from services.importing import import_lines
 
     app = make_app(cipher_key=KEY)
     app.handle(_admit("p-gone"))

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from config.settings import Settings
 from interfaces.api import create_app
-from interfaces.bootstrap import build_application
+from services.bootstrap import build_application
 from tests.cli_support import run_journey
 from tests.privacy.support import raw_rows
 

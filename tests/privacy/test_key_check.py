@@ -12,9 +12,9 @@ from eventsourcing.cryptography import AESCipher
 
 from config.settings import Settings
 from infrastructure.keys import StoreKeyError
-from interfaces.bootstrap import build_application
 from journey.application import JourneyApplication
 from journey.commands import parse_command
+from services.bootstrap import build_application
 from tests.privacy.legacy import LEGACY_KEY, PATIENTS, legacy_store
 from tests.privacy.support import raw_rows, tables
 

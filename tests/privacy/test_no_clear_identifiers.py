@@ -17,10 +17,10 @@ from eventsourcing.cryptography import AESCipher
 from fastapi.testclient import TestClient
 
 from config.settings import Settings
+from devtools.demo.cohort import generate_cohort
 from interfaces.api import create_app
-from interfaces.bootstrap import build_application
-from interfaces.demo_cohort import generate_cohort
-from interfaces.importer import import_lines
+from services.bootstrap import build_application
+from services.importing import import_lines
 from tests.privacy.support import raw_rows
 from tests.readmodels.support import UNTIL, follow
 

@@ -14,8 +14,8 @@ from eventsourcing.cryptography import AESCipher
 from audit.access_log import AccessLog
 from config.settings import Settings
 from infrastructure.sql import connect
-from interfaces.bootstrap import build_application
 from journey.commands import parse_command
+from services.bootstrap import build_application
 from tests.cli_support import run_journey
 from tests.privacy.support import raw_rows
 

@@ -14,10 +14,10 @@ from eventsourcing.cryptography import AESCipher
 from audit.pseudonyms import pseudonym, pseudonym_key
 from config.settings import Settings
 from infrastructure.keys import parse_master_key
-from interfaces.bootstrap import build_application
 from journey.application import JourneyApplication
 from journey.commands import parse_command
 from projections.read_models.schema import FORMAT_VERSION, READ_MODEL_TABLES
+from services.bootstrap import build_application
 from tests.privacy.legacy import FIXTURES, PATIENTS
 from tests.privacy.support import raw_rows
 from tests.readmodels.support import follow, rebuilt

@@ -14,9 +14,9 @@ from config.settings import Settings
 from infrastructure.erasure import erase_patient
 from infrastructure.keys import StoreKeyError
 from infrastructure.rotation import RotationRefused, rotate_master_key
-from interfaces.bootstrap import build_application
 from journey.application import JourneyApplication
 from journey.errors import PatientErased
+from services.bootstrap import build_application
 from tests.privacy.legacy import LEGACY_KEY, legacy_store
 from tests.privacy.support import raw_rows
 from tests.readmodels.support import cohort, follow, load

@@ -9,9 +9,9 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from consumers.read_model_service import ReadModelService
+from devtools.demo.cohort import generate_cohort
 from infrastructure.pseudonym_keys import app_pseudonymizer
 from infrastructure.sql import SQLITE_TIMESTAMP, connect
-from interfaces.demo_cohort import generate_cohort
 from journey.application import JourneyApplication
 from journey.commands import parse_command
 from projections.read_models.positions import stored_position

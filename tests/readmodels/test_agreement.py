@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 from config.settings import Settings
-from interfaces.bootstrap import build_application
 from journey.application import JourneyApplication
 from projections.calendar import LocalCalendar
 from projections.facts import journey_facts
 from projections.midnight_census import latest_chain
+from services.bootstrap import build_application
 from tests.readmodels.support import UNTIL, Rows, cohort, follow, load, real_ids, rows
 
 INSTANTS = (

@@ -15,8 +15,8 @@ from config.settings import Settings
 from consumers.read_model_service import ReadModelService
 from consumers.replay import compare, rebuild_into, tables_for
 from infrastructure.sql import connect
-from interfaces.bootstrap import build_application
 from projections.read_models.schema import FORMAT_VERSION
+from services.bootstrap import build_application
 from tests.readmodels.support import position, rows
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "readmodels_format2"

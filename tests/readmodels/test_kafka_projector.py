@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from config.settings import Settings
-from interfaces.bootstrap import build_application
 from journey.application import JourneyApplication
+from services.bootstrap import build_application
 from tests.readmodels.kafka_support import (
     new_topic,
     produce_log,

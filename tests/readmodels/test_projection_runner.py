@@ -17,8 +17,8 @@ from consumers.read_model_service import ReadModelService
 from consumers.replay import rebuild_into
 from infrastructure.erasure import erase_patient
 from infrastructure.sql import connect
-from interfaces.bootstrap import application_class, build_application
 from journey.application import JourneyApplication
+from services.bootstrap import application_class, build_application
 from tests.readmodels.support import cohort, dump, load, position, real_ids, rebuilt
 
 KEY = AESCipher.create_key(32)

@@ -21,7 +21,7 @@ import psycopg
 import pytest
 
 from config.settings import Settings
-from interfaces.bulk_import import bulk_load_cohort
+from devtools.demo.bulk import bulk_load_cohort
 from tests.readmodels.support import rows
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.xdist_group("kafka")]

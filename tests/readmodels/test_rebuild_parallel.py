@@ -11,10 +11,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from config.settings import Settings
-from consumers.replay import store_sums
 from infrastructure.sql import connect
-from interfaces.replay_parallel import rebuild_store
 from journey.application import JourneyApplication
+from services.replay import store_sums
+from services.replay_parallel import rebuild_store
 from tests.readmodels.support import cohort, load, position, rebuilt
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from consumers.replay import compare, live_position, rebuild_into, tables_for
+from devtools.demo.cohort import generate_cohort
 from infrastructure.sql import connect
-from interfaces.demo_cohort import generate_cohort
 from journey.application import JourneyApplication
 from journey.commands import parse_command
 from projections.read_models.schema import CARE_TABLES, READ_MODEL_TABLES
@@ -41,7 +41,7 @@ def test_replay_equals_live_then_spots_a_changed_row(
 def test_parallel_replay_equals_a_single_pass(
     make_app: Callable[..., JourneyApplication], store_url: str, tmp_path: Path
 ) -> None:
-    from interfaces.replay_parallel import rebuild_parallel
+    from services.replay_parallel import rebuild_parallel
 
     app = make_app()
     commands = [parse_command(c) for c in generate_cohort(20, seed=8, until=date(2026, 5, 1))]

@@ -12,12 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from config.settings import Settings
-from interfaces.bootstrap import build_application
-from interfaces.demo_cohort import generate_cohort
+from devtools.demo.cohort import generate_cohort
 from journey.application import JourneyApplication
 from journey.commands import parse_command
 from journey.events import EventEnvelope
 from projections.journey import project_journey
+from services.bootstrap import build_application
 from tests.unit.builders import StreamBuilder
 from tests.unit.spec_oracle import oracle
 from tests.unit.test_projection_properties import BASE, ZONES, Journey, journeys_and_instants

@@ -21,10 +21,10 @@ import uvicorn
 
 from config.settings import Settings
 from consumers.read_model_service import ReadModelService
+from devtools.demo.cohort import generate_cohort
 from interfaces.api.app import create_app
-from interfaces.bootstrap import build_application
-from interfaces.demo_cohort import generate_cohort
-from interfaces.importer import import_lines
+from services.bootstrap import build_application
+from services.importing import import_lines
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from interfaces.demo_cohort import generate_cohort
+from devtools.demo.cohort import generate_cohort
 from tests.web.conftest import SCREENSHOTS
 
 pytestmark = pytest.mark.browser

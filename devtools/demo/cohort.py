@@ -19,7 +19,8 @@ from random import Random
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from interfaces.demo_sessions import (
+from devtools.demo.care import CareLog, CareMaker, CareProfile, Episode, merged
+from devtools.demo.sessions import (
     DAY,
     Command,
     Picker,
@@ -101,6 +102,7 @@ class CohortProfile:
     stay_scale: float = 1.0
     intake_staff: int = 25
     sessions: SessionProfile = field(default_factory=SessionProfile)
+    care: CareProfile | None = None  # primary therapists, plans, reviews, referrals (`care`)
 
 
 class Clock:
@@ -156,6 +158,7 @@ class _Plan:
             for lv, t in profile.exits.items()
         }
         self.sessions = SessionMaker(profile.sessions, catalog)
+        self.care = None if profile.care is None else CareMaker(profile.care, catalog)
 
 
 def _quarter(rng: Random, first_hour: int, last_hour: int) -> int:
@@ -166,8 +169,11 @@ def _quarter(rng: Random, first_hour: int, last_hour: int) -> int:
 class _Journey:
     """One patient's commands in time order; times are local minutes (see demo_sessions)."""
 
-    def __init__(self, plan: _Plan, rng: Random, patient_id: str, cutoff: datetime) -> None:
-        self.plan, self.rng, self.patient_id = plan, rng, patient_id
+    def __init__(
+        self, plan: _Plan, rng: Random, patient_id: str, cutoff: datetime, care: Random | None
+    ) -> None:
+        self.plan, self.rng, self.patient_id, self.care_rng = plan, rng, patient_id, care
+        self.episodes: list[Episode] = []
         self.timezone = plan.timezones(rng)
         self.clock = plan.clocks[self.timezone]
         local = cutoff.astimezone(self.clock.zone)
@@ -191,7 +197,10 @@ class _Journey:
                 break
             admitted = self._readmission(*ended)
             level = self.plan.readmit_levels(rng)
-        return self.out
+        if self.plan.care is None or self.care_rng is None:
+            return self.out
+        care = CareLog(self.plan.care, self.care_rng, self.patient_id, self.clock.stamp)
+        return merged(self.out, care.commands(self.episodes))
 
     def _readmission(self, discharged: int, reason: str) -> int:
         """When the patient comes back (the cutoff or later: not within the cohort)."""
@@ -217,19 +226,23 @@ class _Journey:
             timezone=self.timezone,
             actor=self._staff("intake"),
         )
+        admitted, moves = (start, level), list[int]()
         for stay in range(self.plan.profile.max_stays):
             last = stay == self.plan.profile.max_stays - 1
             exit_to = (self.plan.discharges if last else self.plan.exits)[level](self.rng)
             end = self._stay_end(level, start, exit_to)
             if end >= self.cutoff:
                 self.log.stay(level, start, self.cutoff)
+                self.episodes.append(Episode(*admitted, self.cutoff, tuple(moves)))
                 return None
             self.log.stay(level, start, end)
             if exit_to not in self.plan.levels:
                 self._emit("discharge", end, reason=exit_to, actor=self._staff("clinician"))
+                self.episodes.append(Episode(*admitted, end, tuple(moves)))
                 return end, exit_to
             self._transition(level, exit_to, end)
             level, start = exit_to, end
+            moves.append(end)
         raise AssertionError("the last stay always ends in a discharge")
 
     def _transition(self, level: str, to_level: str, at: int) -> None:
@@ -284,7 +297,8 @@ def cohort_patients(
     cutoff = datetime.combine(until, time(), tzinfo=UTC)
     for index in indices:
         rng = Random(f"demo-cohort:{seed}:{index}")
-        yield _Journey(plan, rng, f"{id_prefix}-{index:06d}", cutoff).commands()
+        care = None if plan.care is None else Random(f"demo-care:{seed}:{index}")
+        yield _Journey(plan, rng, f"{id_prefix}-{index:06d}", cutoff, care).commands()
 
 
 def write_jsonl(commands: Iterable[dict[str, Any]], out: TextIO) -> int:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import sys
 import tempfile
 import time
+from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -22,24 +23,27 @@ from consumers.log_shares import Share
 from consumers.replay import rebuild_into
 from consumers.replay_load import drop_secondary_indexes, load_rebuilt
 from consumers.replay_merge import merge_shares
-from infrastructure.sql import Database, connect
-from interfaces.bootstrap import build_application
-from interfaces.cli_progress import Progress
+from infrastructure.sql import Database
 from projections.read_models.schema import READ_MODEL_TABLES, create_tables
 from projections.read_models.view import open_view
+from services.runtime import Runtime, open_scratch
 
 DEFAULT_WORKERS = min(4, os.cpu_count() or 1)
+Tick = Callable[[int], None]  # hears how many more events were applied
+Say = Callable[[str], None]  # hears a line of report
 
 
 def rebuild_share(database_url: str, stop: int, share: int, shares: int, out: str) -> int:
     """Worker: applies this share's events among notifications 1..stop into `out`. The
     store's tables exist: workers creating them at once race in PostgreSQL's catalog."""
-    app = build_application(Settings(database_url=database_url), create_tables=False)
-    scratch = connect(f"sqlite:///{out}")
-    done = rebuild_into(app, scratch, stop, share=Share(share, shares), tick=_count_applied)
-    scratch.close()
-    app.close()
-    return done
+    with Runtime(Settings(database_url=database_url), create_tables=False) as runtime:
+        return rebuild_into(
+            runtime.application,
+            runtime.scratch(Path(out)),
+            stop,
+            share=Share(share, shares),
+            tick=_count_applied,
+        )
 
 
 _applied: Any = None  # in each worker: the pool's shared count of events applied
@@ -63,71 +67,76 @@ def rebuild_parallel(
     workers: int,
     *,
     indexed: bool = True,
-    label: str = "replay",
+    tick: Tick | None = None,
 ) -> int:
     """Rebuilds notifications 1..stop into the SQLite file `target` with `workers`
     processes; `indexed=False` leaves out the secondary indexes (a file only read whole).
-    Progress (events applied by all workers, a shared counter) is shown as `label`."""
+    `tick` hears the events applied by all workers (a shared counter)."""
     parts = [target.with_name(f"{target.stem}.part{n}.db") for n in range(workers)]
     for path in (target, *parts):
         path.unlink(missing_ok=True)
     context = multiprocessing.get_context("spawn")
     applied = context.Value("q", 0)
-    with (
-        context.Pool(workers, initializer=_share_count, initargs=(applied,)) as pool,
-        Progress(label, stop, "events") as progress,
-    ):
+    with context.Pool(workers, initializer=_share_count, initargs=(applied,)) as pool:
         jobs = [(database_url, stop, n, workers, str(parts[n])) for n in range(workers)]
-        pending = pool.starmap_async(rebuild_share, jobs)
+        pending, told = pool.starmap_async(rebuild_share, jobs), 0
         while not pending.ready():
             pending.wait(0.25)
-            progress.advance(applied.value - progress.done)
+            if tick is not None:
+                now = applied.value
+                tick(now - told)
+                told = now
         counts = pending.get()
-    scratch = connect(f"sqlite:///{target}")
-    with scratch.transaction() as unit:
-        create_tables(unit)
-        drop_secondary_indexes(unit, READ_MODEL_TABLES)  # the merge is ~4x faster without
-    merge_shares(parts, target)
-    if indexed:
+    with closing(open_scratch(target)) as scratch:
         with scratch.transaction() as unit:
             create_tables(unit)
-    scratch.close()
+            drop_secondary_indexes(unit, READ_MODEL_TABLES)  # the merge is ~4x faster without
+        merge_shares(parts, target)
+        if indexed:
+            with scratch.transaction() as unit:
+                create_tables(unit)
     for path in parts:
         path.unlink(missing_ok=True)
     return sum(counts)
 
 
-def rebuild_store(live: Database, settings: Settings, workers: int) -> int:
-    """`journey project --rebuild --workers N`: replays the whole log with `workers`
-    processes into a scratch SQLite file (in a temporary directory), then replaces the live
-    rm_ tables by its rows and sets the read models' tracked position, in one transaction
-    (`consumers/replay_load.py`); returns the number of events replayed."""
-    app = build_application(settings)
-    try:
-        stop = app.recorder.max_notification_id() or 0
-    finally:
-        app.close()
+def rebuild_store(
+    live: Database,
+    settings: Settings,
+    workers: int,
+    *,
+    stop: int | None = None,
+    tick: Tick | None = None,
+    say: Say | None = None,
+) -> int:
+    """`journey project --rebuild --workers N`: replays the log up to `stop` (default its
+    head) with `workers` processes into a scratch SQLite file (in a temporary directory),
+    then replaces the live rm_ tables by its rows and sets the log follower's position, in
+    one transaction (`consumers/replay_load.py`); returns the number of events replayed.
+    `say` hears what was done, with its duration and rate."""
+    if stop is None:
+        with Runtime(settings) as runtime:
+            stop = runtime.application.recorder.max_notification_id() or 0
+
+    def report(what: str, count: int, seconds: float) -> None:
+        if say is not None:
+            rate = count / seconds if seconds else 0.0
+            say(f"{what} in {seconds:.1f}s ({rate:,.0f}/s)")
+
     with tempfile.TemporaryDirectory(prefix="journey-rebuild-") as work:
         scratch, began = Path(work) / "rebuild.db", time.perf_counter()
         count = rebuild_parallel(
-            settings.database_url, stop, scratch, workers, indexed=False, label="rebuild"
+            settings.database_url, stop, scratch, workers, indexed=False, tick=tick
         )
         seconds = time.perf_counter() - began
-        _say(f"replayed {count} events (log 1..{stop}) with {workers} workers", count, seconds)
+        report(f"replayed {count} events (log 1..{stop}) with {workers} workers", count, seconds)
         began = time.perf_counter()
         view, factory = open_view(settings.database_url)
         try:
-            rows = load_rebuilt(live, view, scratch, stop, _report_table)
+            rows = load_rebuilt(
+                live, view, scratch, stop, lambda table, n, s: report(f"  {table}: {n} rows", n, s)
+            )
         finally:
             factory.close()
-        _say(f"loaded {rows} rows in one transaction", rows, time.perf_counter() - began)
+        report(f"loaded {rows} rows in one transaction", rows, time.perf_counter() - began)
     return count
-
-
-def _report_table(table: str, rows: int, seconds: float) -> None:
-    _say(f"  {table}: {rows} rows", rows, seconds)
-
-
-def _say(what: str, count: int, seconds: float) -> None:
-    rate = count / seconds if seconds else 0.0
-    print(f"{what} in {seconds:.1f}s ({rate:,.0f}/s)", file=sys.stderr)

@@ -1,10 +1,10 @@
 """Bulk import: the events and anchors `journey import` stores, written many times faster.
 
-Commands stream in chunks (`batch_size` lines, or `batch_patients` demo-cohort patients);
+Commands stream in chunks (`batch_size` lines, or `batch_patients` generated patients);
 each chunk is decided per patient by worker processes (`bulk_workers`, `bulk_decide`: the
 application's decide step and mapper, so the same rules, rejections, payloads and chain
 hashes) and written by this process alone, in one COPY per chunk on PostgreSQL
-(`audit.bulk_store`): positions and anchors in order, each patient's new events together
+(`infrastructure.bulk_store`): positions and anchors in order, each patient's new events together
 and in version order, patients in the order of their first command in the chunk (the order
 `handle_many` stores a batch in).
 
@@ -20,21 +20,20 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from itertools import islice, zip_longest
 
 import orjson
 
 from audit.anchors import Row
-from audit.bulk_store import bulk_session
-from config.settings import Settings, get_settings
+from config.settings import Settings
+from infrastructure.bulk_store import bulk_session
 from infrastructure.keystore import KeyRow
-from interfaces.bootstrap import build_application
-from interfaces.bulk_decide import DUPLICATE, PatientBatch, Rejection
-from interfaces.bulk_workers import CohortTask, Deciders, LinesTask, Task
-from interfaces.demo_cohort import CohortProfile
-from interfaces.importer import ImportReport, RejectedLine, cyclic_gc_paused, parse_entry
 from journey.errors import InvalidCommand, JourneyError
+from services.bulk.decide import DUPLICATE, PatientBatch, Rejection
+from services.bulk.workers import Deciders, Generate, GeneratedTask, LinesTask, Task
+from services.importing import ImportReport, RejectedLine, cyclic_gc_paused, parse_entry
+from services.runtime import Runtime
 
 BATCH_LINES = 20_000
 BATCH_PATIENTS = 200
@@ -43,7 +42,7 @@ WORKERS = 2
 
 @dataclass(frozen=True)
 class _Chunk:
-    """A chunk's log order (patient ids; None: the cohort's, patient j of the chunk decided by
+    """A chunk's log order (patient ids; None: generated, patient j of the chunk decided by
     worker j % workers) and the lines rejected before they could be routed."""
 
     order: list[str] | None
@@ -79,13 +78,10 @@ def bulk_import_lines(
     )
 
 
-def bulk_load_cohort(
+def bulk_load_generated(
     patients: int,
+    generate: Generate,
     *,
-    until: date,
-    seed: int = 7,
-    id_prefix: str = "demo",
-    profile: CohortProfile | None = None,
     settings: Settings | None = None,
     actor: str | None = None,
     workers: int = WORKERS,
@@ -93,17 +89,16 @@ def bulk_load_cohort(
     now: datetime | None = None,
     recorded_by: str | None = None,
 ) -> ImportReport:
-    """Loads the demo cohort (`generate_cohort` with these arguments) atomically, each worker
-    generating its own patients; rejected commands are numbered as lines of `journey demo
-    --out`."""
+    """Loads patients 1..`patients`, whose commands `generate` makes from their indices in
+    the worker processes, atomically; rejected commands are numbered as lines of the whole
+    sequence of commands, patient after patient."""
     parts = max(workers, 1)
 
     def chunks() -> Iterator[tuple[_Chunk, list[Task]]]:
         for start in range(1, patients + 1, batch_patients):
             indices = range(start, min(start + batch_patients, patients + 1))
             tasks: list[Task] = [
-                CohortTask(indices[k::parts], seed, until, id_prefix, profile, actor)
-                for k in range(parts)
+                GeneratedTask(indices[k::parts], generate, actor) for k in range(parts)
             ]
             yield _Chunk(None, []), tasks
 
@@ -158,12 +153,11 @@ def _load(
     recorded_by: str | None,
 ) -> ImportReport:
     """Decides and writes every chunk; `keep` aggregates per worker (None: as many as the
-    settings' aggregate cache; 0 when no patient comes back, as in the cohort)."""
-    settings = settings or get_settings()
-    app = build_application(settings)
+    settings' aggregate cache; 0 when no patient comes back, as when generated)."""
     report = ImportReport()
     now = now or datetime.now(UTC)
-    try:
+    with Runtime(settings) as runtime:
+        settings, app = runtime.settings, runtime.application
         with cyclic_gc_paused(), bulk_session(app, atomic=atomic) as session:
             deciders: Deciders[_Chunk] = Deciders(
                 app,
@@ -181,8 +175,6 @@ def _load(
                         session.abort()
                     else:
                         session.append(events, snapshots, keys)
-    finally:
-        app.close()
     report.rejected.sort(key=lambda r: r.line)
     report.applied = not (atomic and report.rejected)
     return report
@@ -193,7 +185,7 @@ def _merge(
 ) -> tuple[list[Row], list[Row], list[KeyRow]]:
     """The chunk's rows in log order (and the new patients' wrapped keys); counts every
     outcome in the report."""
-    if chunk.order is None:  # cohort: patient j of the chunk was decided by worker j % workers
+    if chunk.order is None:  # generated: patient j of the chunk was decided by worker j % workers
         batches = [b for group in zip_longest(*results) for b in group if b is not None]
     else:
         by_patient = {b.patient_id: b for part in results for b in part}
@@ -202,7 +194,7 @@ def _merge(
     snapshots: list[Row] = []
     keys: list[KeyRow] = []
     report.rejected.extend(chunk.invalid)
-    for batch in batches:  # cohort commands are numbered from each patient's first
+    for batch in batches:  # generated commands are numbered from each patient's first
         base = report.lines if chunk.order is None else 0
         report.accepted += batch.accepted
         for number, outcome in batch.others:

@@ -5,7 +5,7 @@ in the order given: the next notification positions, anchors continuing the runn
 (`audit.anchors.anchors_for`) and the patients' snapshots, all in the transaction of the
 batch. An atomic session is one transaction for the whole load (`abort()` rolls it all
 back); otherwise each batch commits on its own. PostgreSQL streams the rows with COPY
-(`audit.bulk_postgres`); SQLite inserts them with the anchored recorder's executemany."""
+(`infrastructure.bulk_postgres`); SQLite inserts them with the anchored recorder's executemany."""
 
 from __future__ import annotations
 
@@ -88,7 +88,7 @@ def _writer(app: JourneyApplication) -> Writer:
     recorder: Any = app.recorder
     snapshots: Any = app.snapshots.recorder if app.snapshots is not None else None
     if isinstance(recorder, AnchoredPostgresApplicationRecorder):
-        from audit.bulk_postgres import PostgresBulkWriter  # noqa: PLC0415 - PostgreSQL only
+        from infrastructure.bulk_postgres import PostgresBulkWriter  # noqa: PLC0415 - PostgreSQL only
 
         return PostgresBulkWriter(recorder, snapshots)
     if isinstance(recorder, AnchoredSQLiteApplicationRecorder):

@@ -12,12 +12,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
-from typing import Any
+from typing import Any, TypeVar, overload
 
-from interfaces.cli_progress import Counted
 from journey.application import JourneyApplication, Outcome
 from journey.commands import Command, parse_command, parse_command_json
 from journey.errors import InvalidCommand, JourneyError, invalid
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,29 @@ class ImportReport:
             f"stored either ({head}); fix the rejected lines and import again, or use "
             "--continue-on-error to store the valid lines alone"
         )
+
+
+class Counted(Sequence[T]):
+    """A sequence that reports each item handed out while iterated (a consumer that only
+    iterates, like the application's `handle_many`, then shows its progress)."""
+
+    def __init__(self, items: list[T], tick: Callable[[int], None]) -> None:
+        self._items, self._tick = items, tick
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[T]: ...
+    def __getitem__(self, index: int | slice) -> T | Sequence[T]:
+        return self._items[index]
+
+    def __iter__(self) -> Iterator[T]:
+        for item in self._items:
+            yield item
+            self._tick(1)
 
 
 def parse_entry(raw: str | dict[str, Any], actor: str | None) -> Command | JourneyError:

@@ -1,0 +1,1 @@
+"""Demo data: a synthetic, deterministic cohort of patients (`journey demo`, benchmarks)."""

@@ -1,0 +1,1 @@
+"""The bulk import: commands decided in worker processes, stored in large batches."""

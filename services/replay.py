@@ -1,0 +1,79 @@
+"""Replay and compare (`journey replay`): the read models rebuilt from the event log alone
+into a scratch SQLite file, in one process or in worker processes (`replay_parallel`), then
+compared with the live ones, table by table (rows and checksum: `consumers.replay`)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+
+from config.settings import Settings
+from consumers.replay import Comparison, compare, live_position, rebuild_into, tables_for
+from projections.read_models.checksum import TableSum, table_sum
+from projections.read_models.schema import POSITION_TABLES, READ_MODEL_TABLES
+from services.replay_parallel import rebuild_parallel
+from services.runtime import Runtime, open_scratch
+
+__all__ = ["Replayed", "replay_and_compare", "replay_position", "store_sums", "tables_for"]
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """What a replay did: events applied (log positions 1..stop), where, what it found."""
+
+    events: int
+    stop: int
+    scratch: Path
+    comparisons: list[Comparison]
+
+    @property
+    def equal(self) -> bool:
+        return all(c.equal for c in self.comparisons)
+
+
+def replay_position(runtime: Runtime) -> int:
+    """Where the live read models stand (the log follower's position, else the log head):
+    the replay stops there, so that both sides saw the same events."""
+    return live_position(runtime.database, runtime.application)
+
+
+def replay_and_compare(
+    runtime: Runtime,
+    tables: Sequence[str],
+    *,
+    stop: int,
+    workers: int,
+    keep: Path | None = None,
+    tick: Callable[[int], None] | None = None,
+) -> Replayed:
+    """Rebuilds notifications 1..stop into a scratch file (`keep`, else a temporary one,
+    removed afterwards) and compares `tables` with the live ones; `tick` hears the number
+    of events applied as they are."""
+    scratch_file = keep or Path(tempfile.mkdtemp(prefix="journey-replay-")) / "replay.db"
+    scratch_file.unlink(missing_ok=True)
+    try:
+        count = 0
+        if workers > 1:
+            url = runtime.settings.database_url
+            count = rebuild_parallel(
+                url, stop, scratch_file, workers, indexed=bool(keep), tick=tick
+            )
+        with closing(open_scratch(scratch_file)) as scratch:
+            if workers <= 1:
+                count = rebuild_into(runtime.application, scratch, stop, tick=tick)
+            comparisons = compare(runtime.database, scratch, tables)
+    finally:
+        if keep is None:
+            shutil.rmtree(scratch_file.parent, ignore_errors=True)
+    return Replayed(count, stop, scratch_file, comparisons)
+
+
+def store_sums(database_url: str) -> dict[str, TableSum]:
+    """Rows and checksum of every rm_ table of a store, the positions' included."""
+    with Runtime(Settings(database_url=database_url)) as runtime:
+        db = runtime.database
+        return {t: table_sum(db, t) for t in (*READ_MODEL_TABLES, *POSITION_TABLES)}
