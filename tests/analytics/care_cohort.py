@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from journey.catalog import default_catalog
 from journey.events import (
@@ -16,8 +17,6 @@ from journey.events import (
     PatientAdmitted,
     PatientDischarged,
     PatientReferred,
-    PlanGoal,
-    PlanObjective,
     PrimaryTherapistAssigned,
     ReferralClosed,
     SessionRecorded,
@@ -78,10 +77,10 @@ class CareMaker:
     def _plan(
         self, plan_id: str, created: datetime, end: datetime
     ) -> list[tuple[datetime, Payload]]:
-        goals = [PlanGoal(goal_id="g1", dimension=self.rng.choice(self.catalog.asam_dimensions),
-                          description="free text", objectives=[
-                              PlanObjective(objective_id="o1", target_date=created.date()),
-                              PlanObjective(objective_id="o2", target_date=created.date())])]  # fmt: skip
+        goals: Any = [{"goal_id": "g1", "dimension": self.rng.choice(self.catalog.asam_dimensions),
+                       "description": "free text", "objectives": [
+                           {"objective_id": "o1", "target_date": created.date()},
+                           {"objective_id": "o2", "target_date": created.date()}]}]  # fmt: skip
         out: list[tuple[datetime, Payload]] = [
             (created, TreatmentPlanCreated(plan_id=plan_id, goals=goals))
         ]
