@@ -18,6 +18,7 @@ from typing import Self
 
 from audit.access_log import AccessLog
 from config.settings import Settings, get_settings
+from consumers.read_model_service import ReadModelReader
 from infrastructure.sql import Database, connect
 from journey.application import JourneyApplication
 from services.bootstrap import build_application
@@ -54,6 +55,7 @@ class Runtime:
         self._owns_application = application is None
         self._access_log: AccessLog | None = None
         self._database: Database | None = None
+        self._read_models: ReadModelReader | None = None
         self._closers: list[Callable[[], None]] = []
 
     @property
@@ -86,6 +88,15 @@ class Runtime:
             self._closers.append(self._database.close)
         return self._database
 
+    @property
+    def read_models(self) -> ReadModelReader:
+        """The read-only reader of the read models (the API's analytics), its schema
+        prepared once when it is made."""
+        if self._read_models is None:
+            self._read_models = ReadModelReader(self.settings.database_url)
+            self._closers.append(self._read_models.close)
+        return self._read_models
+
     def connect(self) -> Database:
         """A new connection to the store that the caller closes (e.g. one per request)."""
         return connect(self.settings.database_url)
@@ -100,6 +111,7 @@ class Runtime:
         """Closes what was opened, last first; every closer runs even if one fails."""
         closers, self._closers = self._closers, []
         self._access_log = self._database = None
+        self._read_models = None
         if self._owns_application:
             self._application = None
         error: BaseException | None = None

@@ -118,7 +118,7 @@ def _create(runtime: Runtime) -> FastAPI:
     app.include_router(routes_patients.router)
     app.include_router(routes_erasure.router)
     app.include_router(routes_audit.router)
-    app.include_router(analytics_router(settings.database_url))
+    app.include_router(analytics_router(runtime.read_models))
     app.include_router(web_router)
 
     @app.get("/docs", include_in_schema=False)

@@ -67,10 +67,10 @@ def _as_of(caller: Principal, at: datetime | None) -> datetime:
 
 
 class AnalyticsRoutes:
-    """The endpoints, bound to the read models of `database_url` (the API's settings)."""
+    """The endpoints, on the read-only reader of the API's composition root."""
 
-    def __init__(self, database_url: str) -> None:
-        self.read_models = ReadModelReader(database_url)  # the schema, once, at start
+    def __init__(self, read_models: ReadModelReader) -> None:
+        self.read_models = read_models
 
     def _answer(
         self,
@@ -158,9 +158,9 @@ ROUTES: tuple[tuple[str, str, type[BaseModel], str], ...] = (
 )  # fmt: skip
 
 
-def router_for(database_url: str) -> APIRouter:
-    """The `/v1/analytics` routes on the read models of the store at `database_url`."""
-    routes = AnalyticsRoutes(database_url)
+def router_for(read_models: ReadModelReader) -> APIRouter:
+    """The `/v1/analytics` routes on `read_models` (the composition root's reader)."""
+    routes = AnalyticsRoutes(read_models)
     router = APIRouter(prefix="/v1/analytics", tags=["analytics"])
     errors: dict[int | str, dict[str, Any]] = problem_responses(401, 403, 422)
     for path, name, model, summary in ROUTES:

@@ -61,10 +61,16 @@ class CareMaker:
         rng, out = self.rng, []
         self.count += 1
         n = self.count
+        previous: str | None = None
         for k in range(rng.choice((0, 1, 1, 1, 2))):
             at = self._at(start, end, 0 if k == 0 else 10, 3 if k == 0 else 40)
             if at is not None:
-                out.append((at, PrimaryTherapistAssigned(clinician_id=rng.choice(clinicians))))
+                chosen = rng.choice(clinicians)
+                assigned = PrimaryTherapistAssigned(
+                    clinician_id=chosen, previous_clinician_id=previous
+                )
+                out.append((at, assigned))
+                previous = chosen
         created = self._at(start, end, 0, 12) if rng.random() < 0.85 else None
         if created is not None:
             out += self._plan(f"plan-{n}", created, end)
