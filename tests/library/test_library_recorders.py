@@ -19,6 +19,7 @@ import pytest
 from eventsourcing.persistence import AggregateRecorder, ApplicationRecorder, TrackingRecorder
 from eventsourcing.tests import persistence as library
 
+from projections.read_models.view import PostgresReadModelView, SQLiteReadModelView
 from tests.library.stores import PostgresStore, SQLiteStore, UUIDIds
 
 # SQLite
@@ -54,6 +55,13 @@ class TestAnchoredSQLiteNonInterleaving(
 class TestSQLiteTrackingRecorder(SQLiteStore, library.TrackingRecorderTestCase):
     def create_recorder(self) -> TrackingRecorder:
         return self.tracking_recorder()
+
+
+class TestSQLiteReadModelView(SQLiteStore, library.TrackingRecorderTestCase):
+    """The read models' position recorder (projections/read_models/view.py)."""
+
+    def create_recorder(self) -> TrackingRecorder:
+        return self.tracking_recorder(SQLiteReadModelView)
 
 
 # PostgreSQL
@@ -102,3 +110,11 @@ class TestAnchoredPostgresNonInterleaving(
 class TestPostgresTrackingRecorder(PostgresStore, library.TrackingRecorderTestCase):
     def create_recorder(self) -> TrackingRecorder:
         return self.tracking_recorder()
+
+
+@pytest.mark.postgres
+class TestPostgresReadModelView(PostgresStore, library.TrackingRecorderTestCase):
+    """The read models' position recorder (projections/read_models/view.py)."""
+
+    def create_recorder(self) -> TrackingRecorder:
+        return self.tracking_recorder(PostgresReadModelView)
