@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from consumers.read_model_service import ReadModelService
+from devtools.demo.care import CareProfile
+from devtools.demo.cohort import CohortProfile, generate_cohort
 from infrastructure.pseudonym_keys import app_pseudonymizer
 from infrastructure.sql import connect
 from journey.application import JourneyApplication
@@ -20,7 +22,7 @@ from projections.analytics.stats import median
 from projections.facts import journey_facts
 from projections.read_models.handlers import apply_events
 from tests.analytics.care_cohort import CareMaker, with_care
-from tests.readmodels.support import UNTIL, cohort, load
+from tests.readmodels.support import UNTIL, cohort, follow, load
 
 INSTANTS = [
     *(datetime(2025, m, d, h, tzinfo=UTC) for m in range(3, 13) for d, h in ((1, 0), (17, 15))),
@@ -140,3 +142,31 @@ def test_the_analyst_sees_small_cells_suppressed() -> None:
     )
     assert seen.referrals_closed["completed"].count == 12
     assert "/weekly_individual/iop/met" in seen.suppressed and "/review_overdue" in seen.suppressed
+
+
+def test_care_standards_agree_on_the_demo_cohort_recorded_through_commands(
+    app: JourneyApplication, store_url: str
+) -> None:
+    """The same agreement on `journey demo`'s care (devtools/demo/care.py), every fact
+    accepted by the five commands and projected by the read-model service."""
+    raw = list(
+        generate_cohort(
+            30, seed=5, until=UNTIL, id_prefix="care", profile=CohortProfile(care=CareProfile())
+        )
+    )
+    assert {c["command"] for c in raw} >= {"assign_primary_therapist", "create_treatment_plan",
+                                          "review_treatment_plan", "refer", "close_referral"}  # fmt: skip
+    load(app, raw)
+    follow(app, store_url)
+    streams = {pid: app.history(pid) for pid in sorted({c["patient_id"] for c in raw})}
+    db = connect(store_url)
+    try:
+        seen = []
+        for t in INSTANTS:
+            with db.transaction() as unit:
+                got = _got(care_standards(unit, t))
+            assert got == _expected(streams, t), t
+            seen.append(got)
+    finally:
+        db.close()
+    assert any(g["weeks"] for g in seen) and any(g["open"] for g in seen)
