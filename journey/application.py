@@ -7,13 +7,17 @@ import contextlib
 import random
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    LRUCache,
+    ProcessingEvent,
+)
 from eventsourcing.persistence import EventStore, IntegrityError, JSONTranscoder
 
 from journey import domain_events as ev
@@ -68,8 +72,7 @@ class JourneyApplication(Application[str]):
         self.default_timezone = default_timezone
         self.earliest_occurred_at = earliest_occurred_at
         self._write_lock = threading.RLock()
-        self._histories: OrderedDict[str, list[EventEnvelope]] = OrderedDict()
-        self._histories_lock = threading.Lock()
+        self._histories: LRUCache[str, list[EventEnvelope]] = LRUCache(HISTORY_CACHE_PATIENTS)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -227,15 +230,14 @@ class JourneyApplication(Application[str]):
 
         Envelopes of recently read patients are kept (stored events never change) and only
         events after the last one kept are read from the store."""
-        with self._histories_lock:
-            known = self._histories.pop(patient_id, [])
+        try:
+            known = self._histories.get(patient_id, evict=True)
+        except KeyError:
+            known = []
         after = known[-1].version if known else None
         fresh = self.events.get(patient_id, gt=after)
         events = known + [to_envelope(e) for e in fresh]  # type: ignore[arg-type]
         if not events:
             raise UnknownPatient(patient_id)
-        with self._histories_lock:
-            self._histories[patient_id] = events
-            while len(self._histories) > HISTORY_CACHE_PATIENTS:
-                self._histories.popitem(last=False)
+        self._histories.put(patient_id, events)  # the library's LRU cache (thread-safe)
         return list(events)
