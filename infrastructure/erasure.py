@@ -71,7 +71,7 @@ def erase_patient(
         raise invalid("reason", "erasure_reason", f"must be 1 to {MAX_REASON} characters")
     for attempt in range(ATTEMPTS):
         with app._write_lock:
-            app._evict({patient_id: None})
+            app.forget(patient_id)
             patient = app.load_patient(patient_id)
             if patient is None:
                 raise UnknownPatient(patient_id)
@@ -86,8 +86,7 @@ def erase_patient(
                 time.sleep(0.01 * 2**attempt)
                 continue
             finally:
-                app._evict({patient_id: None})
-                app._histories.pop(patient_id, None)
+                app.forget(patient_id)
                 app.mapper.keyring.forget(patient_id)
             return marker
     raise ConcurrentUpdate(Issue("patient_id", "no_concurrent_update", "kept changing: retry"))

@@ -7,7 +7,7 @@ import contextlib
 import random
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -198,7 +198,7 @@ class JourneyApplication(Application[str]):
             self.repository.cache.put(patient_id, aggregate)
         return aggregate
 
-    def _evict(self, touched: dict[str, Patient]) -> None:
+    def _evict(self, touched: Iterable[str]) -> None:
         """Drops aggregates that may hold unsaved events from the cache."""
         cache = self.repository.cache
         for pid in touched:
@@ -223,6 +223,13 @@ class JourneyApplication(Application[str]):
         ]
         if snapshots:
             self.snapshots.put(snapshots)
+
+    def forget(self, patient_id: str) -> None:
+        """Drops what this process keeps in memory of the patient (its aggregate and its
+        history): after an erasure nothing of it may be served from a cache."""
+        self._evict([patient_id])
+        with contextlib.suppress(KeyError):
+            self._histories.get(patient_id, evict=True)
 
     # -- reads ------------------------------------------------------------------------
     def history(self, patient_id: str) -> list[EventEnvelope]:
