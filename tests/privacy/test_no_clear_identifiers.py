@@ -17,7 +17,8 @@ from eventsourcing.cryptography import AESCipher
 from fastapi.testclient import TestClient
 
 from config.settings import Settings
-from devtools.demo.cohort import generate_cohort
+from devtools.demo.care import CareProfile
+from devtools.demo.cohort import CohortProfile, generate_cohort
 from interfaces.api import create_app
 from services.bootstrap import build_application
 from services.importing import import_lines
@@ -35,9 +36,20 @@ TIMEZONE_PLACES = {"rm_patients", "rm_weeks", "rm_census_deltas", "rm_week_count
 
 
 def cohort() -> list[dict[str, Any]]:
-    """A demo cohort whose sessions name clinicians and whose ids are easy to grep."""
-    commands = list(generate_cohort(12, seed=11, until=UNTIL, id_prefix="pt-secret"))
+    """A demo cohort, with its clinical program (therapists, plans with goal and objective
+    descriptions, referrals), whose sessions name clinicians and whose ids are easy to grep."""
+    profile = CohortProfile(care=CareProfile())
+    commands = list(
+        generate_cohort(12, seed=11, until=UNTIL, id_prefix="pt-secret", profile=profile)
+    )
     for n, c in enumerate(commands):
+        for field in ("clinician_id", "to_clinician_id", "plan_id", "referral_id"):
+            if c.get(field) and c["command"] != "record_session":
+                c[field] = f"{field.split('_')[0]}-secret-{c[field]}"
+        for goal in c.get("goals", []):
+            goal["description"] = f"desc-secret goal {goal['goal_id']}"
+            for objective in goal["objectives"]:
+                objective["description"] = "desc-secret objective"
         if "session_id" in c:
             c["session_id"] = f"sess-secret-{c['session_id']}"
         if c["command"] == "record_session":
@@ -66,7 +78,10 @@ def test_an_encrypted_store_file_holds_no_identifier_in_clear(tmp_path: Path) ->
     assert len(zones) > 1
 
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("journey.db*"))
-    for never in (b"dr-secret", b"sess-secret", b"actor-secret", b"free-text-secret"):
+    assert {c["command"] for c in commands} >= {"create_treatment_plan", "refer"}
+    journey = (b"dr-secret", b"sess-secret", b"actor-secret", b"free-text-secret")
+    program = (b"clinician-secret", b"to-secret", b"plan-secret", b"referral-secret")
+    for never in (*journey, *program, b"desc-secret"):
         assert never not in raw, never
 
     for table, column, value in _text_values(url):
