@@ -45,7 +45,15 @@ class CareProgram:
 
     if TYPE_CHECKING:  # the aggregate's (journey.patient.Patient)
 
-        def record(self, event_class: type[ev.PatientEvent], **fields: Any) -> ev.PatientEvent: ...
+        def record_for(
+            self,
+            event_class: type[ev.PatientEvent],
+            cmd: Any,
+            by: str | None,
+            *,
+            occurred_at: datetime | None = None,
+            **fields: Any,
+        ) -> ev.PatientEvent: ...
 
         def not_in_future(self, occurred_at: datetime, now: datetime) -> None: ...
 
@@ -69,11 +77,10 @@ class CareProgram:
                 "already_primary",
                 f"'{cmd.clinician_id}' is already the patient's primary therapist",
             )
-        return self.record(
+        return self.record_for(
             ce.PrimaryTherapistAssigned,
-            occurred_at=cmd.occurred_at,
-            actor=cmd.actor,
-            recorded_by=by,
+            cmd,
+            by,
             clinician_id=cmd.clinician_id,
             previous_clinician_id=previous,
         )
@@ -100,11 +107,10 @@ class CareProgram:
                 return None
             raise conflict("plan_id", "unique_plan_id", "is already used with different content")
         self._in_open_episode(cmd.occurred_at, now, "create_treatment_plan")
-        return self.record(
+        return self.record_for(
             ce.TreatmentPlanCreated,
-            occurred_at=cmd.occurred_at,
-            actor=cmd.actor,
-            recorded_by=by,
+            cmd,
+            by,
             plan_id=cmd.plan_id,
             goals=cmd.goals,
         )
@@ -140,11 +146,10 @@ class CareProgram:
                     for o in unknown
                 )
             )
-        return self.record(
+        return self.record_for(
             ce.TreatmentPlanReviewed,
-            occurred_at=cmd.occurred_at,
-            actor=cmd.actor,
-            recorded_by=by,
+            cmd,
+            by,
             plan_id=cmd.plan_id,
             outcome=cmd.outcome,
             objectives=cmd.objectives,
@@ -161,11 +166,10 @@ class CareProgram:
                 "referral_id", "unique_referral_id", "is already used with different content"
             )
         self._in_open_episode(cmd.occurred_at, now, "refer")
-        return self.record(
+        return self.record_for(
             ce.PatientReferred,
-            occurred_at=cmd.occurred_at,
-            actor=cmd.actor,
-            recorded_by=by,
+            cmd,
+            by,
             referral_id=cmd.referral_id,
             specialty=cmd.specialty,
             to_clinician_id=cmd.to_clinician_id,
@@ -188,11 +192,10 @@ class CareProgram:
                 "after_referral",
                 f"is earlier than the referral ({referral['occurred_at'].isoformat()})",
             )
-        return self.record(
+        return self.record_for(
             ce.ReferralClosed,
-            occurred_at=cmd.occurred_at,
-            actor=cmd.actor,
-            recorded_by=by,
+            cmd,
+            by,
             referral_id=cmd.referral_id,
             outcome=cmd.outcome,
         )

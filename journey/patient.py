@@ -86,6 +86,21 @@ class Patient(CareProgram, BaseAggregate[str]):
         self._pending_events.append(event)
         return event
 
+    def record_for(
+        self,
+        event_class: type[ev.PatientEvent],
+        cmd: Any,
+        by: str | None,
+        *,
+        occurred_at: datetime | None = None,
+        **fields: Any,
+    ) -> ev.PatientEvent:
+        """`record` of the event a command decided: at the command's clinical time (or
+        `occurred_at`: a correction or void is dated when it is recorded), with the actor it
+        names and `by`, the principal recording it."""
+        at = cmd.occurred_at if occurred_at is None else occurred_at
+        return self.record(event_class, occurred_at=at, actor=cmd.actor, recorded_by=by, **fields)
+
     # -- admissions -------------------------------------------------------------------
     @classmethod
     def admit_new(
@@ -127,11 +142,10 @@ class Patient(CareProgram, BaseAggregate[str]):
                 "timezone_fixed",
                 f"differs from the patient's time zone '{self.timezone}' set at first admission",
             )
-        return self.record(
+        return self.record_for(
             ev.PatientAdmitted,
-            occurred_at=cmd.occurred_at,
-            actor=cmd.actor,
-            recorded_by=by,
+            cmd,
+            by,
             originator_topic=get_topic(type(self)),
             level=cmd.level,
             asam_code=cmd.asam_code,
@@ -153,11 +167,10 @@ class Patient(CareProgram, BaseAggregate[str]):
         direction = (
             "step_down" if levels[cmd.to_level].rank < levels[self.level].rank else "step_up"
         )
-        return self.record(
+        return self.record_for(
             ev.LevelOfCareChanged,
-            occurred_at=cmd.occurred_at,
-            actor=cmd.actor,
-            recorded_by=by,
+            cmd,
+            by,
             from_level=self.level,
             to_level=cmd.to_level,
             asam_code=cmd.asam_code,
@@ -170,11 +183,10 @@ class Patient(CareProgram, BaseAggregate[str]):
         self._not_before_stay(cmd.occurred_at, self._open_stay("discharge"))
         self._no_session_after(cmd.occurred_at)
         self._no_program_fact_after(cmd.occurred_at)
-        return self.record(
+        return self.record_for(
             ev.PatientDischarged,
-            occurred_at=cmd.occurred_at,
-            actor=cmd.actor,
-            recorded_by=by,
+            cmd,
+            by,
             reason=cmd.reason,
         )
 
@@ -262,11 +274,11 @@ class Patient(CareProgram, BaseAggregate[str]):
             _not_in_future(changes["occurred_at"], now)
             self._within_an_episode(changes["occurred_at"], "occurred_at")
         self._changes_something(session, changes)
-        return self.record(
+        return self.record_for(
             ev.SessionCorrected,
+            cmd,
+            by,
             occurred_at=now,
-            actor=cmd.actor,
-            recorded_by=by,
             session_id=cmd.session_id,
             reason=cmd.reason,
             format=cmd.format,
@@ -292,11 +304,11 @@ class Patient(CareProgram, BaseAggregate[str]):
         self, cmd: VoidSession, *, now: datetime, by: str | None = None
     ) -> ev.PatientEvent:
         self._live_session(cmd.session_id)
-        return self.record(
+        return self.record_for(
             ev.SessionEnteredInError,
+            cmd,
+            by,
             occurred_at=now,
-            actor=cmd.actor,
-            recorded_by=by,
             session_id=cmd.session_id,
             reason=cmd.reason,
         )
