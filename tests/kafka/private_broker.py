@@ -55,7 +55,8 @@ class PrivateBroker:
     def start(self, timeout_s: float = 90.0) -> None:
         log = (self.base / "kafka.log").open("ab")
         command = local_kafka._java(self.lib, "kafka.Kafka", str(self.conf))
-        command = ["-Xmx256m" if a.startswith("-Xmx") else a for a in command]
+        # 256 MiB ran out of heap once while loading its logs under a full `make test`
+        command = ["-Xmx512m" if a.startswith("-Xmx") else a for a in command]
         self.process = subprocess.Popen(command, stdout=log, stderr=log)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
