@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from infrastructure.sql import Unit, day_of, instant_of
 from journey.catalog import Catalog, default_catalog
-from projections.analytics.care_weeks import ended_weeks, judged_level, weeks_with_primary
+from projections.analytics.care_weeks import weekly_counts
 from projections.analytics.stats import DAY_DIGITS, median, rounded, share
 from projections.calendar import require_aware
 from projections.journey_view import UtcDatetime
@@ -74,7 +74,7 @@ def care_standards(unit: Unit, at: datetime, catalog: Catalog | None = None) -> 
     opened, closed = _referrals(unit, t, zones)
     return CareStandards(
         at=t,
-        weekly_individual=_weekly(unit, t, zones, catalog),
+        weekly_individual=_weekly(unit, t, catalog),
         review_overdue=review,
         plan_overdue=plan,
         referrals_open={
@@ -92,23 +92,8 @@ def _median(days: list[int]) -> float | None:
     return None if middle is None else rounded(middle, DAY_DIGITS)
 
 
-def _weekly(
-    unit: Unit, t: datetime, zones: dict[str, str], catalog: Catalog
-) -> dict[str, LevelWeeks]:
-    weeks, met = Counter[str](), Counter[str]()
-    ended = ended_weeks(unit, t, zones)
-    for ranges in ended.interior.values():  # seven dates at one level: judged
-        for first, last, level in ranges:
-            weeks[level] += (last - first).days // 7 + 1
-    for counts in ended.edges.values():
-        judged = judged_level(counts, catalog)
-        if judged is not None:
-            weeks[judged] += 1
-    for week in weeks_with_primary(unit, t):
-        edge = ended.edges.get(week)
-        found = ended.interior_level(week) if edge is None else judged_level(edge, catalog)
-        if found is not None:
-            met[found] += 1
+def _weekly(unit: Unit, t: datetime, catalog: Catalog) -> dict[str, LevelWeeks]:
+    weeks, met = weekly_counts(unit, t)
     order = [*catalog.level_ids(), *sorted(set(weeks) - set(catalog.level_ids()))]
     return {
         level: LevelWeeks(weeks=weeks[level], met=met[level], share=share(met[level], weeks[level]))

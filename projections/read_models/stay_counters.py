@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 
 from journey.catalog import default_catalog
 from projections.calendar import ONE_DAY, LocalCalendar, week_monday
-from projections.read_models import counters
+from projections.read_models import care_weeks, counters
 from projections.read_models.patients import PatientRow
 from projections.read_models.unit import ReadModelUnit
 
@@ -52,6 +52,7 @@ def first_interior_monday(first: date) -> date:
 
 def stay_opened(unit: ReadModelUnit, patient: PatientRow, level: str, first: date) -> None:
     counters.add(unit, "rm_census_deltas", (patient.timezone, first, level), (1,))
+    care_weeks.span_opened(unit, patient.timezone, level, first_interior_monday(first))
     if ambulatory(level):
         span = (patient.timezone, first_interior_monday(first), level, patient.age_group)
         counters.add(unit, "rm_week_spans", span, (1,))
@@ -67,6 +68,8 @@ def stay_closed(
     zone, age_group = patient.timezone, patient.age_group
     counters.add(unit, "rm_census_deltas", (zone, max(last + ONE_DAY, first), level), (-1,))
     counters.add(unit, "rm_stay_lengths", (month_of(ended), level, days), (1,))
+    care_stop = max(first_interior_monday(first), week_monday(last + ONE_DAY))
+    care_weeks.span_closed(unit, zone, level, care_stop)
     if ambulatory(level):
         stop = max(first_interior_monday(first), week_monday(last + ONE_DAY))
         counters.add(unit, "rm_week_spans", (zone, stop, level, age_group), (-1,))
