@@ -177,6 +177,10 @@ INDEXES = (
     "CREATE INDEX IF NOT EXISTS rm_sessions_individual"
     " ON rm_sessions (format, status, occurred_at)",
     "CREATE INDEX IF NOT EXISTS rm_referrals_when ON rm_referrals (referred_at, closed_at)",
+    "CREATE INDEX IF NOT EXISTS rm_plans_episode"
+    " ON rm_plans (patient_id, episode_number, created_at, version)",
+    "CREATE INDEX IF NOT EXISTS rm_plan_reviews_plan"
+    " ON rm_plan_reviews (patient_id, plan_id, reviewed_at, version)",
 )
 
 # Tables a rebuild empties, in dependency-free order; the analyst tables come first.
