@@ -72,31 +72,42 @@ def check_range(first: date, last: date, *, limit: int = MAX_RANGE_DAYS) -> None
 def _daily_counts(unit: Unit, zones: Zones, first: date, last: date) -> dict[date, dict[str, int]]:
     """level -> patients per date of the range, from the census deltas (`rm_census_deltas`):
     the census of date D in a zone is the sum of its deltas dated D or earlier, counted
-    only for the dates before the local date of T in that zone."""
-    running: dict[tuple[str, str], int] = defaultdict(int)
-    for zone, level, delta in unit.all(
-        "SELECT timezone, level, SUM(delta) FROM rm_census_deltas WHERE local_date < ?"
-        " GROUP BY timezone, level",
-        (first,),
-    ):
-        running[str(zone), str(level)] += int(delta)
-    changes: dict[date, list[tuple[str, str, int]]] = defaultdict(list)
-    for zone, day, level, delta in unit.all(
-        "SELECT timezone, local_date, level, delta FROM rm_census_deltas"
-        " WHERE local_date >= ? AND local_date <= ?",
-        (first, last),
-    ):
-        changes[day_of(unit.dialect, day)].append((str(zone), str(level), int(delta)))
+    only for the dates before the local date of T in that zone. Two grouped statements give
+    each level's changes over the range (a zone's deltas from before it dated `first`, and
+    a zone's whole census taken off at its local date of T); a running sum per level then
+    gives each date."""
+    if not zones.local_dates:
+        return {}
+    d = unit.dialect
+    cte, params = zones.cte(d)
+    day = f"CAST(? AS {d.day})"
+    changes = unit.all(
+        f"WITH {cte} SELECT c.level, CASE WHEN c.local_date < {day} THEN {day}"
+        " ELSE c.local_date END, SUM(c.delta) FROM rm_census_deltas c"
+        " JOIN tz ON tz.timezone = c.timezone WHERE c.local_date <= ?"
+        f" AND c.local_date < tz.t_date AND tz.t_date > {day} GROUP BY 1, 2",
+        (*params, first, first, last, first),
+    ) + [
+        (level, t_date, -int(total))
+        for level, t_date, total in unit.all(
+            f"WITH {cte} SELECT c.level, tz.t_date, SUM(c.delta) FROM rm_census_deltas c"
+            " JOIN tz ON tz.timezone = c.timezone WHERE c.local_date < tz.t_date"
+            f" AND tz.t_date > {day} AND tz.t_date <= {day} GROUP BY 1, 2",
+            (*params, first, last),
+        )
+    ]
+    size = (last - first).days + 1
+    steps: dict[str, list[int]] = {}
+    for level, stored, delta in changes:
+        index = (day_of(d, stored) - first).days
+        steps.setdefault(str(level), [0] * size)[index] += int(delta)
     counts: dict[date, dict[str, int]] = defaultdict(dict)
-    day = first
-    while day <= last:
-        for zone, level, delta in changes.get(day, ()):
-            running[zone, level] += delta
-        for (zone, level), patients in running.items():
-            t_date = zones.local_dates.get(zone)
-            if patients and t_date is not None and day < t_date:
-                counts[day][level] = counts[day].get(level, 0) + patients
-        day += ONE_DAY
+    for level in sorted(steps):
+        running = 0
+        for index, delta in enumerate(steps[level]):
+            running += delta
+            if running:
+                counts[first + index * ONE_DAY][level] = running
     return counts
 
 

@@ -1,0 +1,36 @@
+"""This round's fast analytics paths answer exactly as the former queries did
+(`former.py`), on a stored demo cohort, at several instants and ranges, on both stores."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from infrastructure.sql import connect
+from journey.application import JourneyApplication
+from projections.analytics.census import _daily_counts
+from projections.analytics.sqlparts import zones_at
+from tests.analytics.former import daily_counts
+from tests.readmodels.support import cohort, follow, load
+
+INSTANTS = [datetime(2024, 11, 3, 6, tzinfo=UTC) + timedelta(days=37 * n, hours=5 * n)
+            for n in range(14)]  # fmt: skip
+RANGES = [(date(2024, 10, 1), date(2025, 9, 30)), (date(2025, 2, 27), date(2025, 3, 31)),
+          (date(2025, 6, 1), date(2026, 6, 1)), (date(2026, 2, 20), date(2026, 2, 20))]  # fmt: skip
+
+
+def test_the_daily_census_answers_as_before(app: JourneyApplication, store_url: str) -> None:
+    load(app, cohort(40, seed=9))
+    follow(app, store_url)
+    db = connect(store_url)
+    nonzero = 0
+    try:
+        with db.transaction() as unit:
+            for t in INSTANTS:
+                zones = zones_at(unit, t)
+                for first, last in RANGES:
+                    new = _daily_counts(unit, zones, first, last)
+                    assert new == daily_counts(unit, zones, first, last), (t, first, last)
+                    nonzero += sum(1 for levels in new.values() if levels)
+    finally:
+        db.close()
+    assert nonzero > 300
