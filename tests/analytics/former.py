@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from infrastructure.sql import Unit, day_of
 from projections.analytics.sqlparts import Zones
 
-ONE_DAY = timedelta(days=1)
+ONE_DAY, ONE_WEEK = timedelta(days=1), timedelta(days=7)
 
 
 def daily_counts(unit: Unit, zones: Zones, first: date, last: date) -> dict[date, dict[str, int]]:
@@ -41,3 +41,20 @@ def daily_counts(unit: Unit, zones: Zones, first: date, last: date) -> dict[date
                 counts[day][level] = counts[day].get(level, 0) + patients
         day += ONE_DAY
     return counts
+
+
+def interior_weeks(unit: Unit, zones: Zones) -> dict[tuple[str, str], int]:
+    """(level, age group) -> interior weeks complete as of T: a +1 delta at Monday W
+    counts every Monday M from W with M + 7 <= the local date of T."""
+    found: dict[tuple[str, str], int] = defaultdict(int)
+    for zone, stored, level, age_group, delta in unit.all(
+        "SELECT timezone, week_start, level, age_group, delta FROM rm_week_spans"
+    ):
+        t_date = zones.local_dates.get(str(zone))
+        if t_date is None:
+            continue
+        last = t_date - ONE_WEEK  # the last Monday whose week is complete
+        start = day_of(unit.dialect, stored)
+        if start <= last:
+            found[str(level), str(age_group)] += int(delta) * ((last - start).days // 7 + 1)
+    return found

@@ -8,8 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 from infrastructure.sql import connect
 from journey.application import JourneyApplication
 from projections.analytics.census import _daily_counts
+from projections.analytics.intensity import _interior_weeks
 from projections.analytics.sqlparts import zones_at
-from tests.analytics.former import daily_counts
+from tests.analytics.former import daily_counts, interior_weeks
 from tests.readmodels.support import cohort, follow, load
 
 INSTANTS = [datetime(2024, 11, 3, 6, tzinfo=UTC) + timedelta(days=37 * n, hours=5 * n)
@@ -34,3 +35,22 @@ def test_the_daily_census_answers_as_before(app: JourneyApplication, store_url: 
     finally:
         db.close()
     assert nonzero > 300
+
+
+def test_the_interior_weeks_of_intensity_are_as_before(
+    app: JourneyApplication, store_url: str
+) -> None:
+    load(app, cohort(40, seed=9))
+    follow(app, store_url)
+    db = connect(store_url)
+    try:
+        with db.transaction() as unit:
+            seen = 0
+            for t in INSTANTS:
+                zones = zones_at(unit, t)
+                new = {k: n for k, n in _interior_weeks(unit, zones).items() if n}
+                assert new == {k: n for k, n in interior_weeks(unit, zones).items() if n}, t
+                seen += sum(new.values())
+    finally:
+        db.close()
+    assert seen > 100
