@@ -9,10 +9,17 @@ from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from infrastructure.sql import Unit, day_of
+from infrastructure.sql import Unit
 from journey.catalog import Catalog, default_catalog
 from journey.errors import invalid
-from projections.analytics.sqlparts import Zones, zones_at
+from projections.analytics.sqlparts import (
+    Zones,
+    days_between,
+    greatest,
+    pairs,
+    text_agg,
+    zones_at,
+)
 from projections.calendar import require_aware
 from projections.journey_view import UtcDatetime
 
@@ -72,35 +79,36 @@ def check_range(first: date, last: date, *, limit: int = MAX_RANGE_DAYS) -> None
 def _daily_counts(unit: Unit, zones: Zones, first: date, last: date) -> dict[date, dict[str, int]]:
     """level -> patients per date of the range, from the census deltas (`rm_census_deltas`):
     the census of date D in a zone is the sum of its deltas dated D or earlier, counted
-    only for the dates before the local date of T in that zone. Two grouped statements give
-    each level's changes over the range (a zone's deltas from before it dated `first`, and
-    a zone's whole census taken off at its local date of T); a running sum per level then
-    gives each date."""
+    only for the dates before the local date of T in that zone. One statement gives each
+    level's changes over the range as one text value (a zone's deltas from before the range
+    dated `first`, and a zone's whole census taken off at its local date of T); a running
+    sum per level then gives each date."""
     if not zones.local_dates:
         return {}
     d = unit.dialect
     cte, params = zones.cte(d)
     day = f"CAST(? AS {d.day})"
-    changes = unit.all(
-        f"WITH {cte} SELECT c.level, CASE WHEN c.local_date < {day} THEN {day}"
-        " ELSE c.local_date END, SUM(c.delta) FROM rm_census_deltas c"
+    offset = greatest(d, days_between(d, "c.local_date", day), "0")  # 0: `first` or before
+    plus = (
+        f"SELECT c.level AS level, {offset} AS i, SUM(c.delta) AS n FROM rm_census_deltas c"
         " JOIN tz ON tz.timezone = c.timezone WHERE c.local_date <= ?"
-        f" AND c.local_date < tz.t_date AND tz.t_date > {day} GROUP BY 1, 2",
-        (*params, first, first, last, first),
-    ) + [
-        (level, t_date, -int(total))
-        for level, t_date, total in unit.all(
-            f"WITH {cte} SELECT c.level, tz.t_date, SUM(c.delta) FROM rm_census_deltas c"
-            " JOIN tz ON tz.timezone = c.timezone WHERE c.local_date < tz.t_date"
-            f" AND tz.t_date > {day} AND tz.t_date <= {day} GROUP BY 1, 2",
-            (*params, first, last),
-        )
-    ]
-    size = (last - first).days + 1
+        f" AND c.local_date < tz.t_date AND tz.t_date > {day} GROUP BY 1, 2"
+    )
+    minus = (  # a zone's census ends at its local date of T
+        f"SELECT c.level AS level, {days_between(d, 'tz.t_date', day)} AS i,"
+        " -SUM(c.delta) AS n FROM rm_census_deltas c JOIN tz ON tz.timezone = c.timezone"
+        f" WHERE c.local_date < tz.t_date AND tz.t_date > {day} AND tz.t_date <= {day}"
+        " GROUP BY 1, 2"
+    )
+    size, joined = (last - first).days + 1, text_agg(d, "i || ':' || n")
     steps: dict[str, list[int]] = {}
-    for level, stored, delta in changes:
-        index = (day_of(d, stored) - first).days
-        steps.setdefault(str(level), [0] * size)[index] += int(delta)
+    for level, changes in unit.all(
+        f"WITH {cte} SELECT level, {joined} FROM ({plus} UNION ALL {minus}) AS changes"
+        " GROUP BY level",
+        (*params, first, last, first, first, first, last),
+    ):
+        for i, delta in pairs(changes):
+            steps.setdefault(str(level), [0] * size)[i] += delta
     counts: dict[date, dict[str, int]] = defaultdict(dict)
     for level in sorted(steps):
         running = 0

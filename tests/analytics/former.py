@@ -4,10 +4,11 @@ a9efd76), kept to compare the new answers with, value for value."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from infrastructure.sql import Unit, day_of
 from projections.analytics.sqlparts import Zones
+from projections.read_models.stay_counters import month_of
 
 ONE_DAY, ONE_WEEK = timedelta(days=1), timedelta(days=7)
 
@@ -58,3 +59,34 @@ def interior_weeks(unit: Unit, zones: Zones) -> dict[tuple[str, str], int]:
         if start <= last:
             found[str(level), str(age_group)] += int(delta) * ((last - start).days // 7 + 1)
     return found
+
+
+def histograms(
+    unit: Unit, statements: tuple[str, str], as_of: datetime
+) -> dict[str, dict[int, int]]:
+    """key -> {days: how many}: `SELECT key, days, n ... GROUP BY 1, 2` over the months
+    before T's, then over T's month up to T."""
+    month = month_of(as_of)
+    found: dict[str, dict[int, int]] = defaultdict(dict)
+    before, current = statements
+    rows = [
+        *unit.all(before, (month,)),
+        *unit.all(current, (datetime.combine(month, time(), tzinfo=UTC), as_of)),
+    ]
+    for key, days, count in rows:
+        histogram = found[str(key)]
+        histogram[int(days)] = histogram.get(int(days), 0) + int(count)
+    return found
+
+
+STAYS = (
+    "SELECT level, days, SUM(stays) FROM rm_stay_lengths WHERE month < ? GROUP BY level, days",
+    "SELECT level, days, COUNT(*) FROM rm_stays WHERE ended_at >= ? AND ended_at <= ?"
+    " GROUP BY level, days",
+)
+EPISODES = (
+    "SELECT reason, days, SUM(episodes) FROM rm_episode_lengths WHERE month < ?"
+    " GROUP BY reason, days",
+    "SELECT discharge_reason, days, COUNT(*) FROM rm_episodes"
+    " WHERE discharged_at >= ? AND discharged_at <= ? GROUP BY discharge_reason, days",
+)

@@ -9,8 +9,9 @@ from infrastructure.sql import connect
 from journey.application import JourneyApplication
 from projections.analytics.census import _daily_counts
 from projections.analytics.intensity import _interior_weeks
+from projections.analytics.length_of_stay import _EPISODES, _STAYS, _histograms
 from projections.analytics.sqlparts import zones_at
-from tests.analytics.former import daily_counts, interior_weeks
+from tests.analytics.former import EPISODES, STAYS, daily_counts, histograms, interior_weeks
 from tests.readmodels.support import cohort, follow, load
 
 INSTANTS = [datetime(2024, 11, 3, 6, tzinfo=UTC) + timedelta(days=37 * n, hours=5 * n)
@@ -54,3 +55,22 @@ def test_the_interior_weeks_of_intensity_are_as_before(
     finally:
         db.close()
     assert seen > 100
+
+
+def test_the_length_of_stay_histograms_are_as_before(
+    app: JourneyApplication, store_url: str
+) -> None:
+    load(app, cohort(40, seed=9))
+    follow(app, store_url)
+    db = connect(store_url)
+    try:
+        with db.transaction() as unit:
+            seen = 0
+            for t in INSTANTS:
+                for new, old in ((_STAYS, STAYS), (_EPISODES, EPISODES)):
+                    found = _histograms(unit, new, t)
+                    assert found == histograms(unit, old, t), t
+                    seen += sum(sum(h.values()) for h in found.values())
+    finally:
+        db.close()
+    assert seen > 500
