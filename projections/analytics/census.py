@@ -5,7 +5,7 @@ ends D, counted only when that midnight is at or before T)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -56,16 +56,21 @@ class CensusDaily(BaseModel):
 
 
 def census_at(unit: Unit, as_of: datetime, catalog: Catalog | None = None) -> CensusAt:
-    """Patients whose stay in force at T (started_at <= T < ended_at) is at each level."""
+    """Patients whose stay in force at T (started_at <= T < ended_at) is at each level:
+    the stays started by T less those ended by T, from the counts per UTC date before T's
+    (`rm_stay_days`) and the stays started or ended on T's date up to T."""
     as_of = require_aware(as_of, "at")
     levels: dict[str, int] = dict.fromkeys((catalog or default_catalog()).level_ids(), 0)
-    rows = unit.all(
-        "SELECT level, COUNT(*) FROM rm_stays WHERE started_at <= ?"
-        " AND (ended_at IS NULL OR ended_at > ?) GROUP BY level",
-        (as_of, as_of),
-    )
-    for level, patients in rows:
-        levels[level] = int(patients)
+    day = datetime.combine(as_of.astimezone(UTC).date(), time(), tzinfo=UTC)
+    for level, patients in unit.all(
+        "SELECT level, SUM(n) FROM (SELECT level, started - ended AS n FROM rm_stay_days"
+        " WHERE day < ? UNION ALL SELECT level, 1 FROM rm_stays WHERE started_at >= ?"
+        " AND started_at <= ? UNION ALL SELECT level, -1 FROM rm_stays WHERE ended_at >= ?"
+        " AND ended_at <= ?) AS changes GROUP BY level",
+        (day.date(), day, as_of, day, as_of),
+    ):
+        if int(patients) or level in levels:
+            levels[level] = int(patients)
     return CensusAt(as_of=as_of, levels=levels, total=sum(levels.values()))
 
 

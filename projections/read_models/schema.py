@@ -116,6 +116,20 @@ TABLES = (
         started_at {ts} NOT NULL,
         reached_at {ts},
         PRIMARY KEY (patient_id, chain_number))""",
+    """CREATE TABLE IF NOT EXISTS rm_stay_days (
+        day {day} NOT NULL,
+        level TEXT NOT NULL,
+        started BIGINT NOT NULL,
+        ended BIGINT NOT NULL,
+        PRIMARY KEY (day, level))""",
+    """CREATE TABLE IF NOT EXISTS rm_transition_days (
+        local_date {day} NOT NULL,
+        direction TEXT NOT NULL,
+        from_level TEXT NOT NULL,
+        to_level TEXT NOT NULL,
+        transitions BIGINT NOT NULL,
+        across BIGINT NOT NULL,
+        PRIMARY KEY (local_date, direction, from_level, to_level))""",
     """CREATE TABLE IF NOT EXISTS rm_attendance_days (
         day {day} NOT NULL,
         level TEXT NOT NULL,
@@ -189,7 +203,7 @@ READ_MODEL_TABLES = (
     "rm_weeks", "rm_census_deltas", "rm_stay_lengths", "rm_episode_lengths",
     "rm_attendance_days", "rm_week_counts", "rm_week_spans", "rm_therapist_assignments",
     "rm_plans", "rm_plan_reviews", "rm_referrals", "rm_care_weeks", "rm_care_week_counts",
-    "rm_care_spans",
+    "rm_care_spans", "rm_stay_days", "rm_transition_days",
 )  # fmt: skip
 CARE_TABLES = ("rm_therapist_assignments", "rm_plans", "rm_plan_reviews", "rm_referrals")
 POSITION_TABLES = ("rm_kafka_offsets", "rm_seen_events")
@@ -206,6 +220,11 @@ ADDITIVE_TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "rm_week_counts": (("timezone", "week_start", "level", "status"), ("weeks",)),
     "rm_week_spans": (("timezone", "week_start", "level", "age_group"), ("delta",)),
     **CARE_WEEKS_ADDITIVE,
+    "rm_stay_days": (("day", "level"), ("started", "ended")),
+    "rm_transition_days": (
+        ("local_date", "direction", "from_level", "to_level"),
+        ("transitions", "across"),
+    ),
 }
 
 
@@ -218,7 +237,8 @@ SCHEMA_LOCK = 0x726D5F73  # the advisory lock of the creators of the rm_ schema 
 # assignments, plans, reviews, referrals), rm_transitions.across_episodes (chained
 # readmissions), sessions at a discharge instant at the discharged stay's level, and weeks
 # judged with the catalog's inclusive/exclusive maxima; 5 adds the care-standards weekly
-# read model (rm_care_weeks, rm_care_week_counts, rm_care_spans) and analytics indexes.
+# read model (rm_care_weeks, rm_care_week_counts, rm_care_spans), stays started and ended
+# per UTC date (rm_stay_days), transitions per local date (rm_transition_days), indexes.
 # A schema change that a column added with NULLs cannot express (ADDED_COLUMNS) bumps
 # it: read models of another format are dropped with their positions and rebuilt from
 # the log, with a message (`create_tables`).

@@ -90,3 +90,27 @@ EPISODES = (
     "SELECT discharge_reason, days, COUNT(*) FROM rm_episodes"
     " WHERE discharged_at >= ? AND discharged_at <= ? GROUP BY discharge_reason, days",
 )
+
+
+def census_levels(unit: Unit, as_of: datetime) -> dict[str, int]:
+    """The former `census --at`: a scan of the stays in force at T."""
+    rows = unit.all(
+        "SELECT level, COUNT(*) FROM rm_stays WHERE started_at <= ?"
+        " AND (ended_at IS NULL OR ended_at > ?) GROUP BY level",
+        (as_of, as_of),
+    )
+    return {str(level): int(n) for level, n in rows}
+
+
+def transition_pairs(
+    unit: Unit, as_of: datetime, first: date, last: date
+) -> dict[tuple[str, str, str], tuple[int, int]]:
+    """The former `transitions`: (direction, from, to) -> (count, across episodes)."""
+    rows = unit.all(
+        "SELECT direction, from_level, to_level, COUNT(*),"
+        " SUM(CASE WHEN across_episodes THEN 1 ELSE 0 END) FROM rm_transitions"
+        " WHERE local_date >= ? AND local_date <= ? AND occurred_at <= ?"
+        " GROUP BY direction, from_level, to_level",
+        (first, last, as_of),
+    )
+    return {(str(d), str(s), str(t)): (int(n), int(a or 0)) for d, s, t, n, a in rows}

@@ -7,11 +7,20 @@ from datetime import UTC, date, datetime, timedelta
 
 from infrastructure.sql import connect
 from journey.application import JourneyApplication
-from projections.analytics.census import _daily_counts
+from projections.analytics.census import _daily_counts, census_at
 from projections.analytics.intensity import _interior_weeks
 from projections.analytics.length_of_stay import _EPISODES, _STAYS, _histograms
 from projections.analytics.sqlparts import zones_at
-from tests.analytics.former import EPISODES, STAYS, daily_counts, histograms, interior_weeks
+from projections.analytics.transitions import transitions
+from tests.analytics.former import (
+    EPISODES,
+    STAYS,
+    census_levels,
+    daily_counts,
+    histograms,
+    interior_weeks,
+    transition_pairs,
+)
 from tests.readmodels.support import cohort, follow, load
 
 INSTANTS = [datetime(2024, 11, 3, 6, tzinfo=UTC) + timedelta(days=37 * n, hours=5 * n)
@@ -74,3 +83,32 @@ def test_the_length_of_stay_histograms_are_as_before(
     finally:
         db.close()
     assert seen > 500
+
+
+def test_the_census_at_t_and_the_transitions_are_as_before(
+    app: JourneyApplication, store_url: str
+) -> None:
+    load(app, cohort(40, seed=9))
+    follow(app, store_url)
+    db = connect(store_url)
+    instants = [*INSTANTS, *(INSTANTS[5] + timedelta(hours=h) for h in range(0, 96, 5))]
+    try:
+        with db.transaction() as unit:
+            in_force = moves = 0
+            for t in instants:
+                new = {k: n for k, n in census_at(unit, t).levels.items() if n}
+                assert new == census_levels(unit, t), t
+                in_force += sum(n or 0 for n in new.values())
+                for first, last in [*RANGES, (t.date() - timedelta(days=3), t.date())]:
+                    answer = transitions(unit, t, first, last)
+                    got = {
+                        (direction, p.from_level, p.to_level): (p.count, p.across_episodes)
+                        for direction, found in (("step_down", answer.step_down),
+                                                 ("step_up", answer.step_up))
+                        for p in found
+                    }  # fmt: skip
+                    assert got == transition_pairs(unit, t, first, last), (t, first, last)
+                    moves += len(got)
+    finally:
+        db.close()
+    assert in_force > 100 and moves > 50

@@ -39,6 +39,8 @@ ORDER = {
     "rm_care_weeks": "patient_id, week_start",
     "rm_care_week_counts": "timezone, week_start, level",
     "rm_care_spans": "timezone, week_start, level",
+    "rm_stay_days": "day, level",
+    "rm_transition_days": "local_date, direction, from_level, to_level",
 }
 
 Rows = list[tuple[Any, ...]]
