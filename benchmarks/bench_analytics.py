@@ -6,6 +6,7 @@ Run (PostgreSQL at JOURNEY_TEST_POSTGRES_URL, e.g. from `make services-up`):
     .venv/bin/python -m benchmarks.bench_analytics --patients 5000 --live-seconds 20
     .venv/bin/python -m benchmarks.bench_analytics --keep           # leave the database
     .venv/bin/python -m benchmarks.bench_analytics --reuse URL      # skip step 1
+    .venv/bin/python -m benchmarks.bench_analytics --reuse URL --live-seconds 0  # queries only
 
 1. Build: the deterministic demo cohort (`--patients`, stays stretched by `--stay-scale`
    so that 100,000 patients give over 10,000,000 events) is stored with the bulk import
@@ -223,7 +224,8 @@ def run(url: str, args: argparse.Namespace) -> None:
     time_queries(url, end, args.runs)
     middle = datetime.combine(date(2025, 12, 15), datetime.min.time(), tzinfo=UTC)
     time_queries(url, middle, args.runs)
-    live(url, args.rate, args.live_seconds)
+    if args.live_seconds > 0:  # `--live-seconds 0`: the queries only
+        live(url, args.rate, args.live_seconds)
 
 
 if __name__ == "__main__":

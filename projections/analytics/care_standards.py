@@ -79,7 +79,7 @@ def care_standards(unit: Unit, at: datetime, catalog: Catalog | None = None) -> 
     opened, closed = _referrals(unit, t, zones)
     return CareStandards(
         at=t,
-        weekly_individual=_weekly(unit, t, catalog),
+        weekly_individual=_weekly(unit, t, zones, catalog),
         review_overdue=review,
         plan_overdue=plan,
         referrals_open={
@@ -98,8 +98,8 @@ def _median(days: Counter[int]) -> float | None:
     return None if middle is None else rounded(middle, DAY_DIGITS)
 
 
-def _weekly(unit: Unit, t: datetime, catalog: Catalog) -> dict[str, LevelWeeks]:
-    weeks, met = weekly_counts(unit, t)
+def _weekly(unit: Unit, t: datetime, zones: Zones, catalog: Catalog) -> dict[str, LevelWeeks]:
+    weeks, met = weekly_counts(unit, t, zones)
     order = [*catalog.level_ids(), *sorted(set(weeks) - set(catalog.level_ids()))]
     return {
         level: LevelWeeks(weeks=weeks[level], met=met[level], share=share(met[level], weeks[level]))

@@ -15,13 +15,16 @@ from collections import Counter
 from datetime import datetime
 
 from infrastructure.sql import Unit
-from projections.analytics.sqlparts import add_days, days_between, zones_at
+from projections.analytics.sqlparts import Zones, add_days, days_between, zones_at
 
 
-def weekly_counts(unit: Unit, t: datetime) -> tuple[Counter[str], Counter[str]]:
-    """(judged weeks, met weeks) per level among the weeks ended by T."""
+def weekly_counts(
+    unit: Unit, t: datetime, zones: Zones | None = None
+) -> tuple[Counter[str], Counter[str]]:
+    """(judged weeks, met weeks) per level among the weeks ended by T (`zones`: the local
+    date of T in each zone, when the caller has it)."""
     weeks, met = Counter[str](), Counter[str]()
-    zones = zones_at(unit, t)
+    zones = zones or zones_at(unit, t)
     if not zones.local_dates:
         return weeks, met
     d = unit.dialect
