@@ -6,6 +6,7 @@ Run (PostgreSQL at JOURNEY_TEST_POSTGRES_URL, e.g. from `make services-up`):
     .venv/bin/python -m benchmarks.bench_analytics --patients 5000 --live-seconds 20
     .venv/bin/python -m benchmarks.bench_analytics --keep           # leave the database
     .venv/bin/python -m benchmarks.bench_analytics --reuse URL      # skip step 1
+    .venv/bin/python -m benchmarks.bench_analytics --reuse URL --live-seconds 0  # queries only
 
 1. Build: the deterministic demo cohort (`--patients`, stays stretched by `--stay-scale`
    so that 100,000 patients give over 10,000,000 events) is stored with the bulk import
@@ -76,31 +77,59 @@ def rebuild_read_models(url: str, workers: int) -> None:
           f"({read / seconds:,.0f} events/s)", flush=True)  # fmt: skip
 
 
-def queries(t: datetime) -> dict[str, Callable[[Unit], Any]]:
+Query = Callable[[Unit], Any]
+
+
+def queries(t: datetime) -> dict[str, tuple[Query, str, tuple[Any, ...]]]:
+    """Each query with its physical limit: a `SELECT count(*)` of the rows it reads."""
     day = t.date()
+    month, cut = date(day.year, day.month, 1), day - TWO_DAYS
     return {
-        "census --at": lambda u: census_at(u, t),
-        "census --from/--to (31 days)": lambda u: census_daily(u, t, day - MONTH, day - TWO_DAYS),
-        "census --from/--to (a year)": lambda u: census_daily(u, t, day - YEAR, day - TWO_DAYS),
-        "los --at": lambda u: length_of_stay(u, t),
-        "transitions (a quarter)": lambda u: transitions(u, t, day - timedelta(days=92), day),
-        "retention --at": lambda u: retention(u, t),
-        "intensity --at": lambda u: intensity(u, t),
-        "  of which attendance": lambda u: attendance(u, t),
-        "care-standards --at": lambda u: care_standards(u, t),
+        "census --at": (lambda u: census_at(u, t),
+            "SELECT count(*) FROM rm_stay_days WHERE day < ?", (day,)),
+        "census --from/--to (31 days)": (
+            lambda u: census_daily(u, t, day - MONTH, day - TWO_DAYS),
+            "SELECT count(*) FROM rm_census_deltas WHERE local_date <= ?", (day - TWO_DAYS,)),
+        "census --from/--to (a year)": (
+            lambda u: census_daily(u, t, day - YEAR, day - TWO_DAYS),
+            "SELECT count(*) FROM rm_census_deltas WHERE local_date <= ?", (day - TWO_DAYS,)),
+        "los --at": (lambda u: length_of_stay(u, t),
+            "SELECT (SELECT count(*) FROM rm_stay_lengths WHERE month < ?)"
+            " + (SELECT count(*) FROM rm_episode_lengths WHERE month < ?)", (month, month)),
+        "transitions (a quarter)": (
+            lambda u: transitions(u, t, day - timedelta(days=92), day),
+            "SELECT count(*) FROM rm_transition_days WHERE local_date >= ? AND local_date <= ?",
+            (day - timedelta(days=92), cut)),
+        "retention --at": (lambda u: retention(u, t),
+            "SELECT count(*) FROM rm_chains WHERE started_at <= ?", (t - timedelta(days=90),)),
+        "intensity --at": (lambda u: intensity(u, t),
+            "SELECT (SELECT count(*) FROM rm_week_counts) + (SELECT count(*) FROM rm_week_spans)"
+            " + (SELECT count(*) FROM rm_attendance_days)", ()),
+        "  of which attendance": (lambda u: attendance(u, t),
+            "SELECT count(*) FROM rm_attendance_days WHERE day < ?", (day,)),
+        "care-standards --at": (lambda u: care_standards(u, t),
+            "SELECT (SELECT count(*) FROM rm_care_week_counts)"
+            " + (SELECT count(*) FROM rm_care_spans) + (SELECT count(*) FROM rm_episodes"
+            " WHERE admitted_at <= ? AND (discharged_at IS NULL OR discharged_at > ?))",
+            (t, t)),
     }  # fmt: skip
 
 
 def time_queries(url: str, t: datetime, runs: int) -> None:
-    print(f"\nqueries at T = {t.isoformat()} (median of {runs} runs)")
+    """Each query's median and max next to its limit's median, measured in the same run."""
+    print(f"\nqueries at T = {t.isoformat()} (median of {runs} runs; limit = a count(*) of"
+          " the rows the query reads)")  # fmt: skip
     with Runtime(Settings(database_url=url)) as runtime:
-        for name, query in queries(t).items():
-            samples = []
+        for name, (query, limit, params) in queries(t).items():
+            samples, floors = [], []
             for _ in range(runs):
                 with runtime.database.transaction() as unit:
                     samples.append(timed(lambda q=query, u=unit: q(u))[1])  # type: ignore[misc]
+                    floors.append(timed(lambda u=unit, s=limit, p=params: u.one(s, p))[1])  # type: ignore[misc]
             median, worst = statistics.median(samples) * 1000, max(samples) * 1000
-            print(f"  {name:30s} {median:9.1f} ms   (max {worst:.1f})")
+            floor = statistics.median(floors) * 1000
+            print(f"  {name:30s} {median:9.1f} ms   (max {worst:6.1f})   limit {floor:6.1f} ms"
+                  f"   x{median / floor:5.1f}")  # fmt: skip
 
 
 def live(url: str, rate: float, seconds: float) -> None:
@@ -195,7 +224,8 @@ def run(url: str, args: argparse.Namespace) -> None:
     time_queries(url, end, args.runs)
     middle = datetime.combine(date(2025, 12, 15), datetime.min.time(), tzinfo=UTC)
     time_queries(url, middle, args.runs)
-    live(url, args.rate, args.live_seconds)
+    if args.live_seconds > 0:  # `--live-seconds 0`: the queries only
+        live(url, args.rate, args.live_seconds)
 
 
 if __name__ == "__main__":

@@ -17,19 +17,24 @@ Levels, specialties and outcomes without any case are left out."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from infrastructure.sql import Unit, day_of, instant_of
+from infrastructure.sql import Unit
 from journey.catalog import Catalog, default_catalog
-from projections.analytics.care_weeks import ended_weeks, judged_level, weeks_with_primary
+from projections.analytics.care_weeks import weekly_counts
+from projections.analytics.sqlparts import (
+    Zones,
+    add_days,
+    days_between,
+    flat,
+    values_table,
+    zones_at,
+)
 from projections.analytics.stats import DAY_DIGITS, median, rounded, share
 from projections.calendar import require_aware
 from projections.journey_view import UtcDatetime
-from projections.read_models.patients import calendar_for
-
-REVIEW_INTERVAL = timedelta(days=7)
 
 
 class LevelWeeks(BaseModel):
@@ -69,7 +74,7 @@ class CareStandards(BaseModel):
 def care_standards(unit: Unit, at: datetime, catalog: Catalog | None = None) -> CareStandards:
     t = require_aware(at, "at")
     catalog = catalog or default_catalog()
-    zones = {str(p): str(z) for p, z in unit.all("SELECT patient_id, timezone FROM rm_patients")}
+    zones = zones_at(unit, t)
     review, plan = _overdue(unit, t, zones, catalog)
     opened, closed = _referrals(unit, t, zones)
     return CareStandards(
@@ -78,37 +83,23 @@ def care_standards(unit: Unit, at: datetime, catalog: Catalog | None = None) -> 
         review_overdue=review,
         plan_overdue=plan,
         referrals_open={
-            k: OpenReferrals(count=len(v), median_days_open=_median(v)) for k, v in opened.items()
+            k: OpenReferrals(count=v.total(), median_days_open=_median(v))
+            for k, v in opened.items()
         },
         referrals_closed={
-            k: ClosedReferrals(count=len(v), median_days_to_close=_median(v))
+            k: ClosedReferrals(count=v.total(), median_days_to_close=_median(v))
             for k, v in closed.items()
         },
     )
 
 
-def _median(days: list[int]) -> float | None:
-    middle = median(Counter(days))
+def _median(days: Counter[int]) -> float | None:
+    middle = median(days)
     return None if middle is None else rounded(middle, DAY_DIGITS)
 
 
-def _weekly(
-    unit: Unit, t: datetime, zones: dict[str, str], catalog: Catalog
-) -> dict[str, LevelWeeks]:
-    weeks, met = Counter[str](), Counter[str]()
-    ended = ended_weeks(unit, t, zones)
-    for ranges in ended.interior.values():  # seven dates at one level: judged
-        for first, last, level in ranges:
-            weeks[level] += (last - first).days // 7 + 1
-    for counts in ended.edges.values():
-        judged = judged_level(counts, catalog)
-        if judged is not None:
-            weeks[judged] += 1
-    for week in weeks_with_primary(unit, t):
-        edge = ended.edges.get(week)
-        found = ended.interior_level(week) if edge is None else judged_level(edge, catalog)
-        if found is not None:
-            met[found] += 1
+def _weekly(unit: Unit, t: datetime, zones: Zones, catalog: Catalog) -> dict[str, LevelWeeks]:
+    weeks, met = weekly_counts(unit, t, zones)
     order = [*catalog.level_ids(), *sorted(set(weeks) - set(catalog.level_ids()))]
     return {
         level: LevelWeeks(weeks=weeks[level], met=met[level], share=share(met[level], weeks[level]))
@@ -117,68 +108,77 @@ def _weekly(
     }
 
 
-def _latest_episodes(unit: Unit, t: datetime) -> dict[str, tuple[int, date, str, bool]]:
-    """Per patient, the latest episode admitted by T: number, admission local date, first
-    level, and whether it is open at T."""
-    d, found = unit.dialect, {}
-    for pid, number, day, level, discharged in unit.all(
-        "SELECT patient_id, number, admitted_local_date, first_level, discharged_at"
-        " FROM rm_episodes WHERE admitted_at <= ? ORDER BY patient_id, number",
-        (t,),
-    ):
-        ended = d.instant(discharged)
-        found[str(pid)] = (int(number), day_of(d, day), str(level), ended is None or ended > t)
-    return found
+_LAST_REVIEW = (  # the plan's latest review at or before T, else its creation
+    "COALESCE((SELECT r.reviewed_local_date FROM rm_plan_reviews r"
+    " WHERE r.patient_id = a.patient_id AND r.plan_id = a.plan_id AND r.reviewed_at <= ?"
+    " ORDER BY r.reviewed_at DESC, r.version DESC LIMIT 1),"
+    " (SELECT p.created_local_date FROM rm_plans p"
+    " WHERE p.patient_id = a.patient_id AND p.plan_id = a.plan_id))"
+)
+_ACTIVE = (  # the latest episode admitted by T, open at T; its current plan
+    "SELECT e.patient_id, e.admitted_local_date, e.first_level, tz.t_date,"
+    " (SELECT p.plan_id FROM rm_plans p WHERE p.patient_id = e.patient_id"
+    " AND p.episode_number = e.number AND p.created_at <= ?"
+    " ORDER BY p.created_at DESC, p.version DESC LIMIT 1) AS plan_id"
+    " FROM rm_episodes e JOIN rm_patients pt ON pt.patient_id = e.patient_id"
+    " JOIN tz ON tz.timezone = pt.timezone"
+    " WHERE e.admitted_at <= ? AND (e.discharged_at IS NULL OR e.discharged_at > ?)"
+    " AND NOT EXISTS (SELECT 1 FROM rm_episodes l WHERE l.patient_id = e.patient_id"
+    " AND l.number > e.number AND l.admitted_at <= ?)"
+)
 
 
-def _overdue(unit: Unit, t: datetime, zones: dict[str, str], catalog: Catalog) -> tuple[int, int]:
+def _overdue(unit: Unit, t: datetime, zones: Zones, catalog: Catalog) -> tuple[int, int]:
     """(active patients whose plan review is overdue, active patients without a plan that
-    is overdue)."""
-    d, plans = unit.dialect, {}
-    for pid, plan_id, number, day in unit.all(
-        "SELECT patient_id, plan_id, episode_number, created_local_date FROM rm_plans"
-        " WHERE created_at <= ? ORDER BY patient_id, created_at, version",
-        (t,),
-    ):
-        plans[str(pid), int(number)] = (str(plan_id), day_of(d, day))  # the latest wins
-    reviewed: dict[tuple[str, str], date] = {}
-    for pid, plan_id, day in unit.all(
-        "SELECT patient_id, plan_id, reviewed_local_date FROM rm_plan_reviews"
-        " WHERE reviewed_at <= ? ORDER BY patient_id, reviewed_at, version",
-        (t,),
-    ):
-        reviewed[str(pid), str(plan_id)] = day_of(d, day)
-    review = plan = 0
-    for pid, (number, admitted, level, is_open) in _latest_episodes(unit, t).items():
-        today = calendar_for(zones.get(pid)).local_date(t)
-        current = plans.get((pid, number))
-        if not is_open:
-            continue
-        if current is not None:
-            last = reviewed.get((pid, current[0]), current[1])
-            review += today > last + REVIEW_INTERVAL
-        elif level in catalog.levels:
-            plan += today > admitted + timedelta(days=catalog.levels[level].plan_due_days)
-    return review, plan
+    is overdue), in one statement: T's local date in each patient's zone (`tz`), the
+    admission level's `plan_due_days` (`due`)."""
+    d = unit.dialect
+    if not zones.local_dates or not catalog.levels:
+        return 0, 0
+    tz, tz_params = zones.cte(d)
+    dues = [(level.id, level.plan_due_days) for level in catalog.levels.values()]
+    due = values_table("due", [("level", "TEXT"), ("days", "INTEGER")], dues)
+    plan_due = (
+        "(a.admitted_local_date + due.days)"
+        if d.name == "postgresql"
+        else "date(a.admitted_local_date, '+' || due.days || ' days')"
+    )
+    row = unit.one(
+        f"WITH {tz}, {due}, a AS ({_ACTIVE}) SELECT"
+        f" SUM(CASE WHEN a.plan_id IS NOT NULL AND a.t_date > {add_days(d, _LAST_REVIEW, 7)}"
+        " THEN 1 ELSE 0 END),"
+        f" SUM(CASE WHEN a.plan_id IS NULL AND due.days IS NOT NULL AND a.t_date > {plan_due}"
+        " THEN 1 ELSE 0 END)"
+        " FROM a LEFT JOIN due ON due.level = a.first_level",
+        (*tz_params, *flat(dues), t, t, t, t, t),
+    )
+    return (0, 0) if row is None else (int(row[0] or 0), int(row[1] or 0))
 
 
 def _referrals(
-    unit: Unit, t: datetime, zones: dict[str, str]
-) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
-    """Days open of the referrals open at T per specialty; days to close of those closed
-    by T per outcome."""
+    unit: Unit, t: datetime, zones: Zones
+) -> tuple[dict[str, Counter[int]], dict[str, Counter[int]]]:
+    """Histograms of the days open of the referrals open at T per specialty, and of the
+    days to close of those closed by T per outcome."""
     d = unit.dialect
-    opened: dict[str, list[int]] = defaultdict(list)
-    closed: dict[str, list[int]] = defaultdict(list)
-    for pid, specialty, day, closed_at, closed_day, outcome in unit.all(
-        "SELECT patient_id, specialty, referred_local_date, closed_at, closed_local_date,"
-        " outcome FROM rm_referrals WHERE referred_at <= ?",
-        (t,),
+    opened: dict[str, Counter[int]] = defaultdict(Counter)
+    closed: dict[str, Counter[int]] = defaultdict(Counter)
+    if zones.local_dates:
+        tz, params = zones.cte(d)
+        days_open = days_between(d, "tz.t_date", "r.referred_local_date")
+        for specialty, days, count in unit.all(
+            f"WITH {tz} SELECT r.specialty, {days_open},"
+            " COUNT(*) FROM rm_referrals r JOIN rm_patients p ON p.patient_id = r.patient_id"
+            " JOIN tz ON tz.timezone = p.timezone"
+            " WHERE r.referred_at <= ? AND (r.closed_at IS NULL OR r.closed_at > ?)"
+            " GROUP BY 1, 2",
+            (*params, t, t),
+        ):
+            opened[str(specialty)][int(days)] += int(count)
+    for outcome, days, count in unit.all(
+        f"SELECT outcome, {days_between(d, 'closed_local_date', 'referred_local_date')},"
+        " COUNT(*) FROM rm_referrals WHERE referred_at <= ? AND closed_at <= ? GROUP BY 1, 2",
+        (t, t),
     ):
-        referred = day_of(d, day)
-        if closed_at is not None and instant_of(d, closed_at) <= t:
-            closed[str(outcome)].append((day_of(d, closed_day) - referred).days)
-        else:
-            today = calendar_for(zones.get(str(pid))).local_date(t)
-            opened[str(specialty)].append((today - referred).days)
+        closed[str(outcome)][int(days)] += int(count)
     return dict(sorted(opened.items())), dict(sorted(closed.items()))

@@ -5,14 +5,21 @@ ends D, counted only when that midnight is at or before T)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from infrastructure.sql import Unit, day_of
+from infrastructure.sql import Unit
 from journey.catalog import Catalog, default_catalog
 from journey.errors import invalid
-from projections.analytics.sqlparts import Zones, zones_at
+from projections.analytics.sqlparts import (
+    Zones,
+    days_between,
+    greatest,
+    pairs,
+    text_agg,
+    zones_at,
+)
 from projections.calendar import require_aware
 from projections.journey_view import UtcDatetime
 
@@ -49,16 +56,21 @@ class CensusDaily(BaseModel):
 
 
 def census_at(unit: Unit, as_of: datetime, catalog: Catalog | None = None) -> CensusAt:
-    """Patients whose stay in force at T (started_at <= T < ended_at) is at each level."""
+    """Patients whose stay in force at T (started_at <= T < ended_at) is at each level:
+    the stays started by T less those ended by T, from the counts per UTC date before T's
+    (`rm_stay_days`) and the stays started or ended on T's date up to T."""
     as_of = require_aware(as_of, "at")
     levels: dict[str, int] = dict.fromkeys((catalog or default_catalog()).level_ids(), 0)
-    rows = unit.all(
-        "SELECT level, COUNT(*) FROM rm_stays WHERE started_at <= ?"
-        " AND (ended_at IS NULL OR ended_at > ?) GROUP BY level",
-        (as_of, as_of),
-    )
-    for level, patients in rows:
-        levels[level] = int(patients)
+    day = datetime.combine(as_of.astimezone(UTC).date(), time(), tzinfo=UTC)
+    for level, patients in unit.all(
+        "SELECT level, SUM(n) FROM (SELECT level, started - ended AS n FROM rm_stay_days"
+        " WHERE day < ? UNION ALL SELECT level, 1 FROM rm_stays WHERE started_at >= ?"
+        " AND started_at <= ? UNION ALL SELECT level, -1 FROM rm_stays WHERE ended_at >= ?"
+        " AND ended_at <= ?) AS changes GROUP BY level",
+        (day.date(), day, as_of, day, as_of),
+    ):
+        if int(patients) or level in levels:
+            levels[level] = int(patients)
     return CensusAt(as_of=as_of, levels=levels, total=sum(levels.values()))
 
 
@@ -72,31 +84,43 @@ def check_range(first: date, last: date, *, limit: int = MAX_RANGE_DAYS) -> None
 def _daily_counts(unit: Unit, zones: Zones, first: date, last: date) -> dict[date, dict[str, int]]:
     """level -> patients per date of the range, from the census deltas (`rm_census_deltas`):
     the census of date D in a zone is the sum of its deltas dated D or earlier, counted
-    only for the dates before the local date of T in that zone."""
-    running: dict[tuple[str, str], int] = defaultdict(int)
-    for zone, level, delta in unit.all(
-        "SELECT timezone, level, SUM(delta) FROM rm_census_deltas WHERE local_date < ?"
-        " GROUP BY timezone, level",
-        (first,),
+    only for the dates before the local date of T in that zone. One statement gives each
+    level's changes over the range as one text value (a zone's deltas from before the range
+    dated `first`, and a zone's whole census taken off at its local date of T); a running
+    sum per level then gives each date."""
+    if not zones.local_dates:
+        return {}
+    d = unit.dialect
+    cte, params = zones.cte(d)
+    day = f"CAST(? AS {d.day})"
+    offset = greatest(d, days_between(d, "c.local_date", day), "0")  # 0: `first` or before
+    plus = (
+        f"SELECT c.level AS level, {offset} AS i, SUM(c.delta) AS n FROM rm_census_deltas c"
+        " JOIN tz ON tz.timezone = c.timezone WHERE c.local_date <= ?"
+        f" AND c.local_date < tz.t_date AND tz.t_date > {day} GROUP BY 1, 2"
+    )
+    minus = (  # a zone's census ends at its local date of T
+        f"SELECT c.level AS level, {days_between(d, 'tz.t_date', day)} AS i,"
+        " -SUM(c.delta) AS n FROM rm_census_deltas c JOIN tz ON tz.timezone = c.timezone"
+        f" WHERE c.local_date < tz.t_date AND tz.t_date > {day} AND tz.t_date <= {day}"
+        " GROUP BY 1, 2"
+    )
+    size, joined = (last - first).days + 1, text_agg(d, "i || ':' || n")
+    steps: dict[str, list[int]] = {}
+    for level, changes in unit.all(
+        f"WITH {cte} SELECT level, {joined} FROM ({plus} UNION ALL {minus}) AS changes"
+        " GROUP BY level",
+        (*params, first, last, first, first, first, last),
     ):
-        running[str(zone), str(level)] += int(delta)
-    changes: dict[date, list[tuple[str, str, int]]] = defaultdict(list)
-    for zone, day, level, delta in unit.all(
-        "SELECT timezone, local_date, level, delta FROM rm_census_deltas"
-        " WHERE local_date >= ? AND local_date <= ?",
-        (first, last),
-    ):
-        changes[day_of(unit.dialect, day)].append((str(zone), str(level), int(delta)))
+        for i, delta in pairs(changes):
+            steps.setdefault(str(level), [0] * size)[i] += delta
     counts: dict[date, dict[str, int]] = defaultdict(dict)
-    day = first
-    while day <= last:
-        for zone, level, delta in changes.get(day, ()):
-            running[zone, level] += delta
-        for (zone, level), patients in running.items():
-            t_date = zones.local_dates.get(zone)
-            if patients and t_date is not None and day < t_date:
-                counts[day][level] = counts[day].get(level, 0) + patients
-        day += ONE_DAY
+    for level in sorted(steps):
+        running = 0
+        for index, delta in enumerate(steps[level]):
+            running += delta
+            if running:
+                counts[first + index * ONE_DAY][level] = running
     return counts
 
 

@@ -15,10 +15,10 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from infrastructure.sql import Unit, day_of
+from infrastructure.sql import Unit
 from journey.catalog import Catalog, default_catalog
 from projections.analytics.attendance import LevelAttendance, attendance
-from projections.analytics.sqlparts import Zones, add_days, zones_at
+from projections.analytics.sqlparts import Zones, add_days, days_between, zones_at
 from projections.analytics.stats import share
 from projections.calendar import require_aware
 from projections.journey_view import UtcDatetime
@@ -47,18 +47,21 @@ class Intensity(BaseModel):
 
 def _interior_weeks(unit: Unit, zones: Zones) -> dict[tuple[str, str], int]:
     """(level, age group) -> interior weeks complete as of T: a +1 delta at Monday W
-    counts every Monday M from W with M + 7 <= the local date of T."""
+    counts every Monday M from W with M + 7 <= the local date of T (summed in SQL)."""
     found: dict[tuple[str, str], int] = defaultdict(int)
-    for zone, stored, level, age_group, delta in unit.all(
-        "SELECT timezone, week_start, level, age_group, delta FROM rm_week_spans"
+    if not zones.local_dates:
+        return found
+    d = unit.dialect
+    cte, params = zones.cte(d)
+    last = add_days(d, "tz.t_date", -7)  # the last Monday whose week is complete is <= last
+    for level, age_group, weeks in unit.all(
+        f"WITH {cte} SELECT s.level, s.age_group,"
+        f" SUM(s.delta * ({days_between(d, last, 's.week_start')} / 7 + 1))"
+        " FROM rm_week_spans s JOIN tz ON tz.timezone = s.timezone"
+        f" WHERE s.week_start <= {last} GROUP BY s.level, s.age_group",
+        params,
     ):
-        t_date = zones.local_dates.get(str(zone))
-        if t_date is None:
-            continue
-        last = t_date - ONE_WEEK  # the last Monday whose week is complete
-        start = day_of(unit.dialect, stored)
-        if start <= last:
-            found[str(level), str(age_group)] += int(delta) * ((last - start).days // 7 + 1)
+        found[str(level), str(age_group)] += int(weeks)
     return found
 
 

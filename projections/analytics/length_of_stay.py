@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from infrastructure.sql import Unit
 from journey.catalog import Catalog, default_catalog
+from projections.analytics.sqlparts import pairs, text_agg
 from projections.analytics.stats import DaysSummary, summarize_days
 from projections.calendar import require_aware
 from projections.journey_view import UtcDatetime
@@ -31,30 +32,33 @@ class LengthOfStay(BaseModel):
 def _histograms(
     unit: Unit, statements: tuple[str, str], as_of: datetime
 ) -> dict[str, dict[int, int]]:
-    """key -> {days: how many}: `SELECT key, days, n ... GROUP BY 1, 2` over the months
-    before T's, then over T's month up to T."""
+    """key -> {days: how many}: `SELECT k, v (days), n ... GROUP BY 1, 2` over the months
+    before T's and over T's month up to T, in one statement returning a row per key."""
     month = month_of(as_of)
     found: dict[str, dict[int, int]] = defaultdict(dict)
     before, current = statements
-    rows = [
-        *unit.all(before, (month,)),
-        *unit.all(current, (datetime.combine(month, time(), tzinfo=UTC), as_of)),
-    ]
-    for key, days, count in rows:
+    joined = text_agg(unit.dialect, "v || ':' || n")  # one text value per key
+    rows = unit.all(
+        f"SELECT k, {joined} FROM ({before} UNION ALL {current}) AS h GROUP BY k",
+        (month, datetime.combine(month, time(), tzinfo=UTC), as_of),
+    )
+    for key, histogram_text in rows:
         histogram = found[str(key)]
-        histogram[int(days)] = histogram.get(int(days), 0) + int(count)
+        for days, count in pairs(histogram_text):
+            histogram[days] = histogram.get(days, 0) + count
     return found
 
 
 _STAYS = (
-    "SELECT level, days, SUM(stays) FROM rm_stay_lengths WHERE month < ? GROUP BY level, days",
-    "SELECT level, days, COUNT(*) FROM rm_stays WHERE ended_at >= ? AND ended_at <= ?"
+    "SELECT level AS k, days AS v, SUM(stays) AS n FROM rm_stay_lengths WHERE month < ?"
     " GROUP BY level, days",
+    "SELECT level AS k, days AS v, COUNT(*) AS n FROM rm_stays"
+    " WHERE ended_at >= ? AND ended_at <= ? GROUP BY level, days",
 )
 _EPISODES = (
-    "SELECT reason, days, SUM(episodes) FROM rm_episode_lengths WHERE month < ?"
+    "SELECT reason AS k, days AS v, SUM(episodes) AS n FROM rm_episode_lengths WHERE month < ?"
     " GROUP BY reason, days",
-    "SELECT discharge_reason, days, COUNT(*) FROM rm_episodes"
+    "SELECT discharge_reason AS k, days AS v, COUNT(*) AS n FROM rm_episodes"
     " WHERE discharged_at >= ? AND discharged_at <= ? GROUP BY discharge_reason, days",
 )
 

@@ -42,6 +42,25 @@ def greatest(dialect: Dialect, a: str, b: str) -> str:
     return f"GREATEST({a}, {b})" if dialect.name == "postgresql" else f"MAX({a}, {b})"
 
 
+def text_agg(dialect: Dialect, expr: str) -> str:
+    """The group's values of `expr` joined by commas in one text value: a grouped answer of
+    many small numbers comes back as a few rows (decoding each value client-side costs
+    more than the query)."""
+    if dialect.name == "postgresql":
+        return f"string_agg(({expr})::text, ',')"
+    return f"group_concat({expr}, ',')"
+
+
+def pairs(text: str | None) -> list[tuple[int, int]]:
+    """`text_agg` of `a || ':' || b` integer pairs, parsed."""
+    found = []
+    for item in (text or "").split(","):
+        if item:
+            a, b = item.split(":")
+            found.append((int(a), int(b)))
+    return found
+
+
 def values_table(name: str, columns: list[tuple[str, str]], rows: list[tuple[Any, ...]]) -> str:
     """`name(col, ...) AS (VALUES (CAST(? AS type), ...), ...)` for a CTE; rows non-empty.
     Every value is cast, so NULLs and parameters get the column's type in both engines."""

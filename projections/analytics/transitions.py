@@ -9,7 +9,7 @@ says how many of its transitions were such readmissions (`across_episodes`)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,6 +20,10 @@ from projections.calendar import require_aware
 from projections.journey_view import UtcDatetime
 
 MAX_RANGE_DAYS = 3660
+# A local date at least two days before T's UTC date ended before T in every zone (zones
+# are within 14 hours of UTC): its transitions come from the daily counts
+# (`rm_transition_days`), the later ones from `rm_transitions` with `occurred_at <= T`.
+CUT, ONE_DAY = timedelta(days=2), timedelta(days=1)
 DIRECTIONS = ("step_down", "step_up")
 
 
@@ -50,12 +54,15 @@ def transitions(
     as_of = require_aware(as_of, "at")
     check_range(first, last, limit=MAX_RANGE_DAYS)
     rank = {level_id: i for i, level_id in enumerate((catalog or default_catalog()).levels)}
+    cut = as_of.astimezone(UTC).date() - CUT  # every local date up to it ended before T
     rows = unit.all(
-        "SELECT direction, from_level, to_level, COUNT(*),"
-        " SUM(CASE WHEN across_episodes THEN 1 ELSE 0 END) FROM rm_transitions"
-        " WHERE local_date >= ? AND local_date <= ? AND occurred_at <= ?"
+        "SELECT direction, from_level, to_level, SUM(n), SUM(a) FROM (SELECT direction,"
+        " from_level, to_level, transitions AS n, across AS a FROM rm_transition_days"
+        " WHERE local_date >= ? AND local_date <= ? UNION ALL SELECT direction, from_level,"
+        " to_level, 1, CASE WHEN across_episodes THEN 1 ELSE 0 END FROM rm_transitions"
+        " WHERE local_date >= ? AND local_date <= ? AND occurred_at <= ?) AS found"
         " GROUP BY direction, from_level, to_level",
-        (first, last, as_of),
+        (first, min(last, cut), max(first, cut + ONE_DAY), last, as_of),
     )
     counted: dict[str, list[tuple[int, str, str, int]]] = {d: [] for d in DIRECTIONS}
     for direction, source, target, count, across in rows:

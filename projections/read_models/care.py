@@ -61,6 +61,37 @@ CARE_DDL = (
         PRIMARY KEY (patient_id, referral_id))""",
 )
 
+# The care-standards weekly read model (`care_weeks.py`): per-patient weeks and
+# additive counters (summed over patients by a parallel rebuild's merge).
+CARE_WEEKS_DDL = (
+    """CREATE TABLE IF NOT EXISTS rm_care_weeks (
+        patient_id TEXT NOT NULL,
+        week_start {day} NOT NULL,
+        timezone TEXT NOT NULL,
+        sessions INTEGER NOT NULL,
+        level TEXT,
+        judged INTEGER NOT NULL,
+        met INTEGER NOT NULL,
+        PRIMARY KEY (patient_id, week_start))""",
+    """CREATE TABLE IF NOT EXISTS rm_care_week_counts (
+        timezone TEXT NOT NULL,
+        week_start {day} NOT NULL,
+        level TEXT NOT NULL,
+        weeks BIGINT NOT NULL,
+        met BIGINT NOT NULL,
+        PRIMARY KEY (timezone, week_start, level))""",
+    """CREATE TABLE IF NOT EXISTS rm_care_spans (
+        timezone TEXT NOT NULL,
+        week_start {day} NOT NULL,
+        level TEXT NOT NULL,
+        delta BIGINT NOT NULL,
+        PRIMARY KEY (timezone, week_start, level))""",
+)
+CARE_WEEKS_ADDITIVE = {
+    "rm_care_week_counts": (("timezone", "week_start", "level"), ("weeks", "met")),
+    "rm_care_spans": (("timezone", "week_start", "level"), ("delta",)),
+}
+
 CareEvent = (
     PrimaryTherapistAssigned
     | TreatmentPlanCreated

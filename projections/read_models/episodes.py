@@ -13,6 +13,7 @@ from datetime import date, datetime
 from journey.catalog import default_catalog
 from journey.events import EventEnvelope, LevelOfCareChanged, PatientAdmitted, PatientDischarged
 from projections.midnight_census import CHAIN_GAP_DAYS, stay_days
+from projections.read_models import counters
 from projections.read_models.chains import chain_admitted, chain_stay_closed
 from projections.read_models.patients import PatientRow, calendar_for
 from projections.read_models.stay_counters import (
@@ -134,14 +135,17 @@ def _transition(
 ) -> None:  # fmt: skip
     """`move`: from level, to level, direction."""
     at, (source, target, direction) = envelope.occurred_at, move
+    day = calendar_for(row.timezone).local_date(at)
     unit.execute(
         "INSERT INTO rm_transitions (patient_id, version, episode_number, occurred_at,"
         " local_date, from_level, to_level, direction, reason, across_episodes)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (row.patient_id, envelope.version, row.episodes, at,
-         calendar_for(row.timezone).local_date(at), source, target,
-         direction, None, across_episodes),
+         day, source, target, direction, None, across_episodes),
     )  # fmt: skip
+    counters.add(
+        unit, "rm_transition_days", (day, direction, source, target), (1, int(across_episodes))
+    )
 
 
 def direction_of(source: str, target: str) -> str:

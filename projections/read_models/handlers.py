@@ -30,6 +30,7 @@ from journey.events import (
     TreatmentPlanReviewed,
 )
 from projections.calendar import week_monday
+from projections.read_models import care_weeks
 from projections.read_models.care import on_care_event
 from projections.read_models.episodes import on_admitted, on_discharged, on_level_changed
 from projections.read_models.patients import load_patient, preload_patients, save_patient
@@ -78,6 +79,10 @@ def apply_event(unit: ReadModelUnit, envelope: EventEnvelope) -> bool:
         if patient is not None and patient is not before:
             flush_pending(unit)
             stay_boundary(unit, before, patient, envelope.occurred_at)
+            roster_changed = not isinstance(payload, LevelOfCareChanged)
+            care_weeks.stay_boundary(
+                unit, patient, envelope.occurred_at, roster_changed=roster_changed
+            )
     elif isinstance(payload, SessionRecorded):
         on_session_recorded(unit, envelope, payload, patient)
     elif isinstance(payload, SessionCorrected | SessionEnteredInError):
@@ -88,6 +93,9 @@ def apply_event(unit: ReadModelUnit, envelope: EventEnvelope) -> bool:
         | PatientReferred | ReferralClosed,
     ):  # fmt: skip
         on_care_event(unit, envelope, payload, patient)
+        if isinstance(payload, PrimaryTherapistAssigned) and patient is not None:
+            flush_pending(unit)
+            care_weeks.therapist_assigned(unit, patient, envelope.occurred_at)
     else:
         assert_never(payload)
     if patient is not None:  # None only for a stream not starting with an admission

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from infrastructure.sql import Unit
-from projections.read_models.care import CARE_DDL
+from projections.read_models.care import CARE_DDL, CARE_WEEKS_ADDITIVE, CARE_WEEKS_DDL
 from projections.read_models.positions import forget_position
 
 TABLES = (
@@ -116,6 +116,20 @@ TABLES = (
         started_at {ts} NOT NULL,
         reached_at {ts},
         PRIMARY KEY (patient_id, chain_number))""",
+    """CREATE TABLE IF NOT EXISTS rm_stay_days (
+        day {day} NOT NULL,
+        level TEXT NOT NULL,
+        started BIGINT NOT NULL,
+        ended BIGINT NOT NULL,
+        PRIMARY KEY (day, level))""",
+    """CREATE TABLE IF NOT EXISTS rm_transition_days (
+        local_date {day} NOT NULL,
+        direction TEXT NOT NULL,
+        from_level TEXT NOT NULL,
+        to_level TEXT NOT NULL,
+        transitions BIGINT NOT NULL,
+        across BIGINT NOT NULL,
+        PRIMARY KEY (local_date, direction, from_level, to_level))""",
     """CREATE TABLE IF NOT EXISTS rm_attendance_days (
         day {day} NOT NULL,
         level TEXT NOT NULL,
@@ -146,6 +160,7 @@ TABLES = (
         delta BIGINT NOT NULL,
         PRIMARY KEY (timezone, week_start, level, age_group))""",
     *CARE_DDL,
+    *CARE_WEEKS_DDL,
     """CREATE TABLE IF NOT EXISTS rm_kafka_offsets (
         group_id TEXT NOT NULL,
         topic TEXT NOT NULL,
@@ -176,6 +191,10 @@ INDEXES = (
     "CREATE INDEX IF NOT EXISTS rm_sessions_individual"
     " ON rm_sessions (format, status, occurred_at)",
     "CREATE INDEX IF NOT EXISTS rm_referrals_when ON rm_referrals (referred_at, closed_at)",
+    "CREATE INDEX IF NOT EXISTS rm_plans_episode"
+    " ON rm_plans (patient_id, episode_number, created_at, version)",
+    "CREATE INDEX IF NOT EXISTS rm_plan_reviews_plan"
+    " ON rm_plan_reviews (patient_id, plan_id, reviewed_at, version)",
 )
 
 # Tables a rebuild empties, in dependency-free order; the analyst tables come first.
@@ -183,7 +202,8 @@ READ_MODEL_TABLES = (
     "rm_patients", "rm_episodes", "rm_stays", "rm_transitions", "rm_sessions", "rm_chains",
     "rm_weeks", "rm_census_deltas", "rm_stay_lengths", "rm_episode_lengths",
     "rm_attendance_days", "rm_week_counts", "rm_week_spans", "rm_therapist_assignments",
-    "rm_plans", "rm_plan_reviews", "rm_referrals",
+    "rm_plans", "rm_plan_reviews", "rm_referrals", "rm_care_weeks", "rm_care_week_counts",
+    "rm_care_spans", "rm_stay_days", "rm_transition_days",
 )  # fmt: skip
 CARE_TABLES = ("rm_therapist_assignments", "rm_plans", "rm_plan_reviews", "rm_referrals")
 POSITION_TABLES = ("rm_kafka_offsets", "rm_seen_events")
@@ -199,6 +219,12 @@ ADDITIVE_TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "rm_attendance_days": (("day", "level"), ("attended", "no_show")),
     "rm_week_counts": (("timezone", "week_start", "level", "status"), ("weeks",)),
     "rm_week_spans": (("timezone", "week_start", "level", "age_group"), ("delta",)),
+    **CARE_WEEKS_ADDITIVE,
+    "rm_stay_days": (("day", "level"), ("started", "ended")),
+    "rm_transition_days": (
+        ("local_date", "direction", "from_level", "to_level"),
+        ("transitions", "across"),
+    ),
 }
 
 
@@ -210,10 +236,13 @@ SCHEMA_LOCK = 0x726D5F73  # the advisory lock of the creators of the rm_ schema 
 # eventsourcing's tracking table (rm_tracking is gone); 4 adds the care tables (therapist
 # assignments, plans, reviews, referrals), rm_transitions.across_episodes (chained
 # readmissions), sessions at a discharge instant at the discharged stay's level, and weeks
-# judged with the catalog's inclusive/exclusive maxima. A schema change that a column added
-# with NULLs cannot express (ADDED_COLUMNS) bumps it: read models of another format are
-# dropped with their positions and rebuilt from the log, with a message (`create_tables`).
-FORMAT_VERSION = 4
+# judged with the catalog's inclusive/exclusive maxima; 5 adds the care-standards weekly
+# read model (rm_care_weeks, rm_care_week_counts, rm_care_spans), stays started and ended
+# per UTC date (rm_stay_days), transitions per local date (rm_transition_days), indexes.
+# A schema change that a column added with NULLs cannot express (ADDED_COLUMNS) bumps
+# it: read models of another format are dropped with their positions and rebuilt from
+# the log, with a message (`create_tables`).
+FORMAT_VERSION = 5
 FORMAT_TABLE = "CREATE TABLE IF NOT EXISTS rm_format (version INTEGER NOT NULL)"
 
 SCHEMA_NAMES = [

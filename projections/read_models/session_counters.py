@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 
 from journey.catalog import default_catalog
 from projections.calendar import require_aware
-from projections.read_models import counters, weeks
+from projections.read_models import care_weeks, counters, weeks
 from projections.read_models.patients import PatientRow, calendar_for
 from projections.read_models.stays_cache import stays_of
 from projections.read_models.unit import ReadModelUnit
@@ -72,6 +72,7 @@ def session_counted(
     if session.status == ATTENDED and counts_toward_intensity(session.approach):
         day = calendar_for(patient.timezone).local_date(session.occurred_at)
         weeks.add_minutes(unit, patient, day, sign * session.duration_minutes)
+    care_weeks.session_counted(unit, patient, session, sign)
 
 
 def stay_boundary(

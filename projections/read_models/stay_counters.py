@@ -3,6 +3,7 @@
 - `rm_census_deltas`: +1 at the stay's first census date, -1 after its last one, so the
   midnight census of local date D is the sum of the deltas dated D or earlier;
 - `rm_stay_lengths`: a closed stay's days, by the UTC month of its end;
+- `rm_stay_days`: stays started and stays ended per UTC date and level (census at T);
 - `rm_episode_lengths`: a discharged episode's days, by the UTC month of the discharge;
 - `rm_week_spans`: +1 at the first Monday of the stay's interior weeks (the ISO weeks all
   seven dates of which the stay gives its level) and -1 after the last one, for ambulatory
@@ -17,7 +18,7 @@ from datetime import UTC, date, datetime
 
 from journey.catalog import default_catalog
 from projections.calendar import ONE_DAY, LocalCalendar, week_monday
-from projections.read_models import counters
+from projections.read_models import care_weeks, counters
 from projections.read_models.patients import PatientRow
 from projections.read_models.unit import ReadModelUnit
 
@@ -52,6 +53,10 @@ def first_interior_monday(first: date) -> date:
 
 def stay_opened(unit: ReadModelUnit, patient: PatientRow, level: str, first: date) -> None:
     counters.add(unit, "rm_census_deltas", (patient.timezone, first, level), (1,))
+    if patient.current_stay_started_at is not None:  # always set for the stay just opened
+        day = patient.current_stay_started_at.astimezone(UTC).date()
+        counters.add(unit, "rm_stay_days", (day, level), (1, 0))
+    care_weeks.span_opened(unit, patient.timezone, level, first_interior_monday(first))
     if ambulatory(level):
         span = (patient.timezone, first_interior_monday(first), level, patient.age_group)
         counters.add(unit, "rm_week_spans", span, (1,))
@@ -67,6 +72,9 @@ def stay_closed(
     zone, age_group = patient.timezone, patient.age_group
     counters.add(unit, "rm_census_deltas", (zone, max(last + ONE_DAY, first), level), (-1,))
     counters.add(unit, "rm_stay_lengths", (month_of(ended), level, days), (1,))
+    counters.add(unit, "rm_stay_days", (ended.astimezone(UTC).date(), level), (0, 1))
+    care_stop = max(first_interior_monday(first), week_monday(last + ONE_DAY))
+    care_weeks.span_closed(unit, zone, level, care_stop)
     if ambulatory(level):
         stop = max(first_interior_monday(first), week_monday(last + ONE_DAY))
         counters.add(unit, "rm_week_spans", (zone, stop, level, age_group), (-1,))

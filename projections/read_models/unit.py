@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from infrastructure.sql import Params, Unit
 
 if TYPE_CHECKING:
+    from projections.read_models.care_weeks import CareWeekRow, Roster
     from projections.read_models.patients import PatientRow
     from projections.read_models.stays_cache import StoredStay
     from projections.read_models.weeks import WeekRow
@@ -36,6 +37,9 @@ class Buffers:
     changed_weeks: set[WeekKey] = field(default_factory=set)
     weeks_read_since: dict[str, date] = field(default_factory=dict)  # patient -> Monday
     counters: dict[str, dict[CounterKey, list[int]]] = field(default_factory=dict)
+    care_weeks: dict[WeekKey, CareWeekRow] = field(default_factory=dict)
+    changed_care_weeks: set[WeekKey] = field(default_factory=set)
+    care_rosters: dict[str, Roster] = field(default_factory=dict)  # patient -> roster
 
 
 class ReadModelUnit(Unit):

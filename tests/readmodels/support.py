@@ -36,6 +36,11 @@ ORDER = {
     "rm_plans": "patient_id, plan_id",
     "rm_plan_reviews": "patient_id, version",
     "rm_referrals": "patient_id, referral_id",
+    "rm_care_weeks": "patient_id, week_start",
+    "rm_care_week_counts": "timezone, week_start, level",
+    "rm_care_spans": "timezone, week_start, level",
+    "rm_stay_days": "day, level",
+    "rm_transition_days": "local_date, direction, from_level, to_level",
 }
 
 Rows = list[tuple[Any, ...]]
