@@ -35,7 +35,7 @@ from services.bulk.workers import Deciders, Generate, GeneratedTask, LinesTask, 
 from services.importing import ImportReport, RejectedLine, cyclic_gc_paused, parse_entry
 from services.runtime import Runtime
 
-BATCH_LINES = 20_000
+BATCH_LINES = 5_000  # small enough that the first and last chunks (one core idle) are short
 BATCH_PATIENTS = 200
 WORKERS = 2
 
