@@ -8,11 +8,10 @@ database's own write lock already serializes it."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-
-from eventsourcing.postgres import PostgresDatastore
 
 SCHEMA_LOCK = 0x6A726E79  # "jrny": the store's schema (events, anchors, keys, access trail)
 
@@ -20,7 +19,8 @@ SCHEMA_LOCK = 0x6A726E79  # "jrny": the store's schema (events, anchors, keys, a
 @contextmanager
 def schema_lock(datastore: Any) -> Iterator[None]:
     """Holds the schema lock of the store of `datastore` (PostgreSQL; a no-op otherwise)."""
-    if not isinstance(datastore, PostgresDatastore):
+    postgres = sys.modules.get("eventsourcing.postgres")  # not loaded: not PostgreSQL
+    if postgres is None or not isinstance(datastore, postgres.PostgresDatastore):
         yield
         return
     with datastore.get_connection() as conn:

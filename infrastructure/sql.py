@@ -18,8 +18,6 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-import psycopg
-
 from config.storage import persistence_env
 from infrastructure.files import create_private_file
 
@@ -154,6 +152,8 @@ class Unit:
                 cursor.executemany(self.dialect.sql(statement), values)
             return
         width = group.count("?")
+        import psycopg  # noqa: PLC0415 - PostgreSQL only: SQLite commands start without it
+
         with psycopg.RawCursor(self._connection) as cursor:  # $n placeholders: no parsing
             for start in range(0, len(values), MULTI_ROWS):
                 chunk = values[start : start + MULTI_ROWS]
@@ -245,5 +245,7 @@ def connect(database_url: str, *, read_only: bool = False) -> Database:
         )
         connection.execute("PRAGMA query_only = ON" if read_only else "PRAGMA journal_mode=WAL")
         return Database(SQLITE, connection)
+    import psycopg  # noqa: PLC0415 - PostgreSQL only: SQLite commands start without it
+
     url = urlsplit(database_url)._replace(scheme="postgresql").geturl()
     return Database(POSTGRESQL, psycopg.connect(url, autocommit=True))

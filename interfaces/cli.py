@@ -31,8 +31,9 @@ from interfaces.cli_store import check_settings, require_store, runtime
 from interfaces.render import history_text, journey_text
 from interfaces.timeparse import parse_date, parse_instant
 from projections.queries import patient_history, patient_journey
+from services.bulk.decide import ScatteredInput
 from services.bulk.importer import bulk_import_lines
-from services.importing import decoded_lines, import_lines
+from services.importing import ImportReport, decoded_lines, import_lines
 
 app = typer.Typer(
     help="Care-journey service: event-sourced addiction-treatment journeys.",
@@ -94,23 +95,50 @@ def import_(
     ] = False,
     actor: Annotated[str | None, typer.Option(help="actor for commands naming none")] = None,
     bulk: Annotated[
-        bool, typer.Option("--bulk", help="decide in worker processes, store in large batches")
-    ] = False,
+        bool | None,
+        typer.Option(
+            "--bulk/--plain",
+            help="--bulk: decide in worker processes, store in large batches; --plain: one"
+            " process. Default: --bulk for an atomic import of a file, else --plain",
+        ),
+    ] = None,
     workers: Annotated[int, typer.Option(help="worker processes for --bulk", min=0)] = 2,
 ) -> None:
     """Import commands. Atomic by default: one rejected line and nothing is stored."""
-    application = None if bulk else runtime().application
     actor = cli_actor(actor)
+    auto = bulk is None  # the bulk path when it can fall back to the plain one
+    if auto:
+        bulk = file != "-" and not continue_on_error
+    path = None if file == "-" else Path(file)
+    report = _import_from(path, actor, continue_on_error, workers if bulk else None, auto)
+    for rejected in report.rejected:
+        typer.echo(str(rejected), err=True)
+    typer.echo(report.summary(), err=True)
+    if report.rejected:
+        raise typer.Exit(EXIT_REJECTED)
+
+
+def _import_from(
+    path: Path | None,
+    actor: str | None,
+    continue_on_error: bool,
+    workers: int | None,
+    fallback: bool = False,
+) -> ImportReport:
+    """Imports the file at `path` (None: stdin) by the bulk path with `workers`, or by the
+    plain path (`workers` None). With `fallback`, an atomic bulk import that cannot go on
+    (`ScatteredInput`: it stored nothing) is done again by the plain path."""
+    application = runtime().application if workers is None else None
     try:
-        stream = sys.stdin.buffer if file == "-" else Path(file).open("rb")  # noqa: SIM115
+        stream = sys.stdin.buffer if path is None else path.open("rb")
     except OSError as error:
-        message = f"cannot read {file}: {error.strerror}"
+        message = f"cannot read {path}: {error.strerror}"
         raise typer.BadParameter(message, param_hint="FILE") from None
-    total = None if file == "-" else count_lines(Path(file))
+    total = None if path is None else count_lines(path)
     with stream, domain_errors(), Progress("import", total, "lines") as progress:
         lines = decoded_lines(stream)
         if application is not None:
-            report = import_lines(
+            return import_lines(
                 application,
                 lines,
                 continue_on_error=continue_on_error,
@@ -118,20 +146,19 @@ def import_(
                 tick=progress.advance,
                 recorded_by=actor,
             )
-        else:
-            report = bulk_import_lines(
+        try:
+            return bulk_import_lines(
                 progress.lines_of(lines),
                 settings=runtime().settings,
                 continue_on_error=continue_on_error,
                 actor=actor,
-                workers=workers,
+                workers=workers or 0,
                 recorded_by=actor,
             )
-    for rejected in report.rejected:
-        typer.echo(str(rejected), err=True)
-    typer.echo(report.summary(), err=True)
-    if report.rejected:
-        raise typer.Exit(EXIT_REJECTED)
+        except ScatteredInput:
+            if not (fallback and not continue_on_error):
+                raise
+    return _import_from(path, actor, continue_on_error, None)
 
 
 @app.command()

@@ -18,13 +18,15 @@ are the complete history to keep off-site."""
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
-from kafka import KafkaConsumer, TopicPartition
-from kafka.errors import KafkaError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from journey.values import UtcInstant
 from publishing.cloudevents import CONTENT_TYPE, KafkaRecord
+
+if TYPE_CHECKING:  # imported where used: kafka is not loaded on every CLI start
+    from kafka import KafkaConsumer, TopicPartition
 
 ANCHORS_TOPIC = "care-journey.anchors.v1"
 HEAD_TYPE, HEAD_VERSION = "AnchorHead", 1
@@ -64,6 +66,9 @@ def latest_head(
 ) -> AnchorHead | None:
     """The latest head the store published on `topic`; None when it published none (or the
     topic does not exist). Raises HeadUnavailable when the broker cannot be read."""
+    from kafka import KafkaConsumer, TopicPartition  # noqa: PLC0415 - not on every CLI start
+    from kafka.errors import KafkaError  # noqa: PLC0415
+
     try:
         consumer = KafkaConsumer(
             bootstrap_servers=bootstrap,

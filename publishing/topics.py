@@ -16,9 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from kafka import KafkaAdminClient
-from kafka.errors import TopicAlreadyExistsError
-
 from publishing.anchor_head import ANCHORS_TOPIC
 from publishing.cloudevents import EVENTS_TOPIC, STATE_TOPIC
 
@@ -83,6 +80,9 @@ def topic_specs(names: TopicNames, replication_factor: int = 1) -> dict[str, dic
 def ensure_topics(bootstrap: str, names: TopicNames, replication_factor: int = 1) -> list[str]:
     """Creates the topics that are missing; returns the names created. Raises KafkaError
     (e.g. NoBrokersAvailable) when the broker cannot be reached."""
+    from kafka import KafkaAdminClient  # noqa: PLC0415 - not on every CLI start
+    from kafka.errors import TopicAlreadyExistsError  # noqa: PLC0415
+
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
     try:
         existing = set(admin.list_topics())

@@ -16,8 +16,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from eventsourcing.persistence import StoredEvent
-
 from audit.anchors import Row
 from infrastructure.keystore import KeyRow
 from journey import domain_events as ev
@@ -25,6 +23,7 @@ from journey.application import SNAPSHOT_INTERVAL, JourneyApplication
 from journey.commands import Command
 from journey.errors import InvalidCommand, Issue, JourneyError, PatientErased, UnknownPatient
 from journey.patient import Patient
+from services.bulk.rows import RowEncoder
 
 
 @dataclass(frozen=True)
@@ -80,10 +79,6 @@ class PatientBatch:
     keys: list[KeyRow] = field(default_factory=list)  # a new patient's wrapped data key
 
 
-def _row(stored: StoredEvent) -> Row:
-    return str(stored.originator_id), stored.originator_version, stored.topic, stored.state
-
-
 class Decider:
     """Decides numbered commands (or parse errors) per patient, as `handle_many` would."""
 
@@ -98,6 +93,7 @@ class Decider:
     ) -> None:
         self.app, self.now, self.recorded_by = app, now, recorded_by
         self.load_existing, self.keep = load_existing, keep
+        self.rows = RowEncoder(app.mapper)
         self.kept: OrderedDict[str, Patient] = OrderedDict()
         self.seen: set[str] = set()
 
@@ -154,12 +150,12 @@ class Decider:
         """The new events as stored rows; a snapshot when they crossed a multiple of the
         interval (the application's `_take_snapshots` rule)."""
         events = patient.collect_events()
-        to_stored = self.app.mapper.to_stored_event
-        batch.events = [_row(to_stored(e)) for e in events]
+        encode = self.rows.encode
+        batch.events = [encode(e) for e in events]
         if self.app.snapshots is not None and any(
             e.originator_version % SNAPSHOT_INTERVAL == 0 for e in events
         ):
-            batch.snapshots = [_row(to_stored(ev.PatientSnapshot.take(patient)))]
+            batch.snapshots = [encode(ev.PatientSnapshot.take(patient))]
         keyring = getattr(self.app.mapper, "keyring", None)
         if keyring is not None:  # the writer (another process) stores it with the events
             batch.keys = keyring.take_pending([batch.patient_id])

@@ -26,7 +26,7 @@ from itertools import islice, zip_longest
 import orjson
 
 from audit.anchors import Row
-from config.settings import Settings
+from config.settings import Settings, get_settings
 from infrastructure.bulk_store import bulk_session
 from infrastructure.keystore import KeyRow
 from journey.errors import InvalidCommand, JourneyError
@@ -35,7 +35,7 @@ from services.bulk.workers import Deciders, Generate, GeneratedTask, LinesTask, 
 from services.importing import ImportReport, RejectedLine, cyclic_gc_paused, parse_entry
 from services.runtime import Runtime
 
-BATCH_LINES = 20_000
+BATCH_LINES = 5_000  # small enough that the first and last chunks (one core idle) are short
 BATCH_PATIENTS = 200
 WORKERS = 2
 
@@ -156,25 +156,24 @@ def _load(
     settings' aggregate cache; 0 when no patient comes back, as when generated)."""
     report = ImportReport()
     now = now or datetime.now(UTC)
-    with Runtime(settings) as runtime:
-        settings, app = runtime.settings, runtime.application
+    settings = settings or get_settings()
+    deciders: Deciders[_Chunk] = Deciders(
+        settings,
+        now,
+        workers=workers,
+        keep=settings.aggregate_cache_size if keep is None else keep,
+        recorded_by=recorded_by,
+    )
+    with deciders, Runtime(settings) as runtime:  # the workers start before the store opens
+        app = runtime.application
         with cyclic_gc_paused(), bulk_session(app, atomic=atomic) as session:
-            deciders: Deciders[_Chunk] = Deciders(
-                app,
-                settings,
-                now,
-                workers=workers,
-                load_existing=session.head is not None,
-                keep=settings.aggregate_cache_size if keep is None else keep,
-                recorded_by=recorded_by,
-            )
-            with deciders:
-                for chunk, results in deciders.run(chunks):
-                    events, snapshots, keys = _merge(chunk, results, report)
-                    if atomic and report.rejected:
-                        session.abort()
-                    else:
-                        session.append(events, snapshots, keys)
+            deciders.begin(app, load_existing=session.head is not None)
+            for chunk, results in deciders.run(chunks):
+                events, snapshots, keys = _merge(chunk, results, report)
+                if atomic and report.rejected:
+                    session.abort()
+                else:
+                    session.append(events, snapshots, keys)
     report.rejected.sort(key=lambda r: r.line)
     report.applied = not (atomic and report.rejected)
     return report

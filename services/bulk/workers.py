@@ -1,11 +1,18 @@
-"""Where the bulk import decides: in spawned worker processes, or inline when there are none.
+"""Where the bulk import decides: in worker processes, or inline when there are none.
 
 A chunk of work is split in one task per worker: lines routed by patient (so a patient is
 always decided by the same worker, which keeps its aggregate), or patient indices whose
 commands the worker generates itself (the demo cohort: `devtools.demo.bulk`). Each worker
 opens its own composition root from the settings and answers every task, in order, with its
 patients' batches (`decide`). A few chunks are in flight while the caller writes the
-previous one."""
+previous one.
+
+On Linux the workers are forked: they start with the modules the caller imported (no second
+interpreter start, which costs as much CPU as deciding thousands of commands). They are
+forked before the caller opens any connection to the store (SQLite must not see a
+connection cross a fork), so `Deciders` is entered first and told, once the caller's
+session is open, whether the store holds patients to continue (`begin`). Elsewhere they
+are spawned."""
 
 from __future__ import annotations
 
@@ -28,6 +35,8 @@ from services.bulk.orphans import die_with_parent
 from services.importing import parse_entry
 from services.runtime import Runtime
 
+# fork where the platform has it (Linux): a worker starts with the caller's modules
+START_METHOD = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
 IN_FLIGHT = 3  # chunks handed to the workers ahead of the one being written
 POLL_SECONDS = 2.0
 
@@ -87,15 +96,19 @@ def run_task(decider: Decider, task: Task) -> list[PatientBatch]:
 
 
 def _serve(config: dict[str, Any], inbox: Any, outbox: Any) -> None:
-    """A worker process: builds its application, then answers tasks until None. It dies
-    with its parent (a `kill -9` of the import must not leave it waiting forever)."""
+    """A worker process: waits for `begin` (whether to load stored patients), builds its
+    application, then answers tasks until None. It dies with its parent (a `kill -9` of the
+    import must not leave it waiting forever)."""
     die_with_parent(config["parent"])
     gc.disable()  # long-lived aggregates, no cycles: reference counting frees the rest
+    load_existing = inbox.get()
+    if load_existing is None:  # the caller stopped before it began
+        return
     with Runtime(Settings(**config["settings"]), create_tables=False) as runtime:
         decider = Decider(
             runtime.application,
             config["now"],
-            load_existing=config["load_existing"],
+            load_existing=load_existing,
             keep=config["keep"],
             recorded_by=config["recorded_by"],
         )
@@ -110,26 +123,23 @@ def _serve(config: dict[str, Any], inbox: Any, outbox: Any) -> None:
 
 class Deciders(Generic[C]):
     """Runs chunks (each a list of one task per worker) and yields them with their results,
-    in order. `workers` = 0 decides inline with the caller's application."""
+    in order. Entered (workers started) before the caller opens the store, then `begin`
+    once it did. `workers` = 0 decides inline with the caller's application."""
 
     def __init__(
         self,
-        app: JourneyApplication,
         settings: Settings,
         now: datetime,
         *,
         workers: int,
-        load_existing: bool,
         keep: int,
         recorded_by: str | None = None,
     ) -> None:
-        self.inline = Decider(
-            app, now, load_existing=load_existing, keep=keep, recorded_by=recorded_by
-        )
+        self.now, self.keep, self.recorded_by = now, keep, recorded_by
+        self.inline: Decider | None = None
         self.config = {
             "settings": settings.model_dump(),
             "now": now,
-            "load_existing": load_existing,
             "keep": keep,
             "recorded_by": recorded_by,
             "parent": os.getpid(),
@@ -138,8 +148,17 @@ class Deciders(Generic[C]):
         self.processes: list[Any] = []
         self.queues: list[tuple[Any, Any]] = []
 
+    def begin(self, app: JourneyApplication, *, load_existing: bool) -> None:
+        """The caller's store is open: `load_existing`, whether it holds patients to
+        continue (else every patient is new, and nothing is read)."""
+        self.inline = Decider(
+            app, self.now, load_existing=load_existing, keep=self.keep, recorded_by=self.recorded_by
+        )
+        for inbox, _ in self.queues:
+            inbox.put(load_existing)
+
     def __enter__(self) -> Deciders[C]:
-        context = multiprocessing.get_context("spawn")
+        context: Any = multiprocessing.get_context(START_METHOD)
         for _ in range(self.workers):
             inbox, outbox = context.Queue(), context.Queue()
             process = context.Process(target=_serve, args=(self.config, inbox, outbox), daemon=True)
@@ -160,6 +179,8 @@ class Deciders(Generic[C]):
     def run(
         self, chunks: Iterable[tuple[C, list[Task]]]
     ) -> Iterator[tuple[C, list[list[PatientBatch]]]]:
+        if self.inline is None:
+            raise RuntimeError("Deciders.begin() first: the store is not open yet")
         if not self.workers:
             for chunk, tasks in chunks:
                 yield chunk, [run_task(self.inline, tasks[0])]

@@ -86,7 +86,9 @@ def test_kill_9_of_the_bulk_import_kills_its_workers(tmp_path: Path) -> None:
 
 
 def _is_worker(pid: int) -> bool:
+    """A spawned worker, or a forked one (the import's own command line)."""
     try:
-        return b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except (FileNotFoundError, ProcessLookupError):
         return False
+    return b"spawn_main" in cmdline or b"interfaces\0import\0" in cmdline

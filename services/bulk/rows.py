@@ -1,0 +1,78 @@
+"""Stored rows of decided events for the bulk import, encoded once and directly.
+
+The application's mapper (`journey.mapper.EventMapper` on the `OrjsonTranscoder`) stores an
+event as the JSON of its state with each datetime (or date) written by its registered
+transcoding as `{"_type_": name, "_data_": text}`, through a `StoredEvent`. For the flat
+states the patient's events have (text, numbers, booleans, None, instants, dates) the same
+bytes come from one `orjson.dumps` of the state with those values already in that form:
+no `StoredEvent`, no walk of the state, no call back from orjson per instant. Any other
+event or value, and a store whose mapper seals, compresses or encrypts, takes the mapper's
+own path. `tests/app/test_bulk_rows.py` compares both to the byte."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+import orjson
+from eventsourcing.persistence import Mapper, StoredEvent, Transcoding
+from eventsourcing.utils import get_topic
+
+from audit.anchors import Row
+from infrastructure.transcoder import OrjsonTranscoder
+from journey.domain_events import PatientEvent, stored_names
+from journey.mapper import EventMapper
+
+_LEAVES = frozenset({str, int, float, bool, type(None)})  # orjson writes these as json does
+
+
+def _row(stored: StoredEvent) -> Row:
+    return str(stored.originator_id), stored.originator_version, stored.topic, stored.state
+
+
+class RowEncoder:
+    """`encode(event)`: its stored row (patient, version, topic, state) as the mapper makes it."""
+
+    def __init__(self, mapper: Mapper[Any]) -> None:
+        self._mapper = mapper
+        transcoder = mapper.transcoder
+        plain = (
+            isinstance(mapper, EventMapper)
+            and isinstance(transcoder, OrjsonTranscoder)
+            and mapper.cipher is None
+            and mapper.compressor is None
+            and getattr(mapper, "keyring", None) is None
+        )
+        types: dict[type, Transcoding] = getattr(transcoder, "types", {})
+        # instants and dates, which orjson hands back to their transcodings, written as text
+        self._instants = {
+            t: types[t]
+            for t, sample in ((datetime, datetime(2000, 1, 1)), (date, date(2000, 1, 1)))
+            if t in types and type(types[t].encode(sample)) is str
+        }
+        self._topics: dict[type[PatientEvent], str] = {}
+        self.encode: Callable[[Any], Row] = self._direct if plain else self._mapped
+
+    def _mapped(self, event: Any) -> Row:
+        return _row(self._mapper.to_stored_event(event))
+
+    def _direct(self, event: Any) -> Row:
+        if not isinstance(event, PatientEvent):
+            return self._mapped(event)
+        kind = type(event)
+        values, instants, state = event.__dict__, self._instants, {}
+        for name in stored_names(kind):
+            value = values[name]
+            if type(value) in instants:
+                transcoding = instants[type(value)]
+                value = {"_type_": transcoding.name, "_data_": transcoding.encode(value)}
+            elif type(value) not in _LEAVES:
+                return self._mapped(event)
+            state[name] = value
+        if kind.class_version > 1:
+            state["class_version"] = kind.class_version
+        topic = self._topics.get(kind)
+        if topic is None:
+            topic = self._topics[kind] = get_topic(kind)
+        return str(event.originator_id), event.originator_version, topic, orjson.dumps(state)
