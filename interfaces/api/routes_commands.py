@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response, status
 
 from audit.principals import Principal
 from interfaces.api import openapi
-from interfaces.api.deps import ApplicationDep, JsonArray, JsonObject, PatientId
+from interfaces.api.deps import ApplicationDep, JsonArray, JsonObject, PatientId, WriterDep
 from interfaces.api.problems import problem_responses
 from interfaces.api.schemas import BatchOut, OutcomeOut
 from interfaces.api.security import require
@@ -39,12 +39,12 @@ def _endpoint(spec: CommandSpec[Any]) -> Callable[..., OutcomeOut]:
     def endpoint(
         patient_id: PatientId,
         body: JsonObject,
-        application: ApplicationDep,
+        writer: WriterDep,
         response: Response,
         caller: Caller,
         **path: str,
     ) -> OutcomeOut:
-        routed = submit(application, spec.name, patient_id, body, caller, path=path)
+        routed = submit(writer, spec.name, patient_id, body, caller, path=path)
         outcome = OutcomeOut.of(routed)
         if outcome.status == "duplicate":
             response.status_code = status.HTTP_200_OK
