@@ -29,7 +29,7 @@ def get_application(request: Request) -> JourneyApplication:
     return application
 
 
-def get_writer(request: Request) -> GroupWriter:
+async def get_writer(request: Request) -> GroupWriter:
     writer = request.app.state.writer
     assert isinstance(writer, GroupWriter)
     return writer

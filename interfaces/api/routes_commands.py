@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response, status
+from starlette.concurrency import run_in_threadpool
 
 from audit.principals import Principal
 from interfaces.api import openapi
@@ -32,11 +33,11 @@ _DUPLICATE: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _endpoint(spec: CommandSpec[Any]) -> Callable[..., OutcomeOut]:
+def _endpoint(spec: CommandSpec[Any]) -> Callable[..., Awaitable[OutcomeOut]]:
     """The endpoint of one command; the fields its path names (besides the patient) are
     parameters of its signature, so FastAPI reads and documents them."""
 
-    def endpoint(
+    async def endpoint(
         patient_id: PatientId,
         body: JsonObject,
         writer: WriterDep,
@@ -44,7 +45,10 @@ def _endpoint(spec: CommandSpec[Any]) -> Callable[..., OutcomeOut]:
         caller: Caller,
         **path: str,
     ) -> OutcomeOut:
-        routed = submit(writer, spec.name, patient_id, body, caller, path=path)
+        # one worker thread per request: it decides, then waits for its group's transaction
+        routed = await run_in_threadpool(
+            submit, writer, spec.name, patient_id, body, caller, path=path
+        )
         outcome = OutcomeOut.of(routed)
         if outcome.status == "duplicate":
             response.status_code = status.HTTP_200_OK
