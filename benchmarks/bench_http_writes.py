@@ -193,10 +193,20 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def rollbacks(url: str) -> int:
+    """Transactions rolled back in the database so far (a version conflict rolls back)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT xact_rollback FROM pg_stat_database WHERE datname = current_database()"
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+
 def measure(
     url: str, count: int, args: argparse.Namespace, patients: list[str]
 ) -> tuple[Counter[str], float, float]:
-    """Answers, wall seconds and the instances' CPU seconds of `count` instances driven."""
+    """Answers, wall seconds and the instances' CPU seconds of `count` instances driven;
+    the transactions rolled back meanwhile (version conflicts) count as `rolled back`."""
     with ExitStack() as stack:
         started = []
         for i in range(count):  # one after the other: each start migrates under a lock
@@ -204,11 +214,14 @@ def measure(
             started.append(stack.enter_context(instance(url, label, args.profile)))
         ports = [port for port, _ in started]
         drive(ports, patients, args.clients, 1.0, "warm")  # warm up: caches, connections
-        cpu = sum(cpu_seconds(pid) for _, pid in started)
+        cpu, rolled = sum(cpu_seconds(pid) for _, pid in started), rollbacks(url)
         start = time.perf_counter()
         counts = drive(ports, patients, args.clients, args.seconds, "run")
         seconds = time.perf_counter() - start
-        return counts, seconds, sum(cpu_seconds(pid) for _, pid in started) - cpu
+        cpu = sum(cpu_seconds(pid) for _, pid in started) - cpu
+    time.sleep(1.0)  # the statistics of the instances' sessions reach pg_stat_database
+    counts["rolled back"] = rollbacks(url) - rolled
+    return counts, seconds, cpu
 
 
 def main() -> None:
