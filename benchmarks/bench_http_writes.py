@@ -3,7 +3,7 @@ and then three real API instances, next to raw PostgreSQL insert + commit in the
 
 Run (PostgreSQL at JOURNEY_TEST_POSTGRES_URL, e.g. from `make services-up`):
     .venv/bin/python -m benchmarks.bench_http_writes [--seconds 10] [--clients 12]
-        [--patients 3] [--instances 1 3] [--profile DIR]
+        [--patients 3] [--instances 1 3] [--profile DIR] [--code DIR]
 
 Each instance is `journey serve --no-project` (a uvicorn subprocess, as `make run` starts
 it, with API keys on) on a loopback port of its own, on a fresh database. The patients are
@@ -12,7 +12,9 @@ admitted first; then `--clients` threads, each with a keep-alive connection to o
 id each) for `--seconds` and count the answers: 201 accepted, 200 duplicate, 409 conflict,
 anything else an error. The limit: `--clients` connections each inserting one row of the
 size of a stored session event and committing, as fast as they can, on the same server.
-`--profile DIR` runs each instance under cProfile (DIR/instance-N-of-M.prof).
+`--profile DIR` runs each instance under cProfile, every thread's CPU time
+(DIR/instance-N-of-M.prof); `--code DIR` runs the instances from another checkout (e.g.
+the code before a change, for a before/after in the same conditions).
 """
 
 from __future__ import annotations
@@ -62,11 +64,15 @@ def post(conn: http.client.HTTPConnection, path: str, body: dict[str, object]) -
 
 
 @contextmanager
-def instance(url: str, label: str, profile: Path | None) -> Iterator[tuple[int, int]]:
+def instance(
+    url: str, label: str, profile: Path | None, code: Path | None = None
+) -> Iterator[tuple[int, int]]:
     """A `journey serve` subprocess on a free loopback port (its port and pid), stopped
-    (SIGINT) afterwards."""
+    (SIGINT) afterwards; `code`: the checkout it runs from (default: this one)."""
     port = free_port()
     env = {**os.environ, "JOURNEY_DATABASE_URL": url, "JOURNEY_API_KEYS": KEYS}
+    if code is not None:
+        env["PYTHONPATH"] = str(code)
     command = [sys.executable, "-m", "interfaces", "serve", "--no-project"]
     if profile is not None:  # every thread profiled (the endpoints run in worker threads)
         out = str(profile / f"instance-{label}.prof")
@@ -211,7 +217,7 @@ def measure(
         started = []
         for i in range(count):  # one after the other: each start migrates under a lock
             label = f"{i + 1}-of-{count}"
-            started.append(stack.enter_context(instance(url, label, args.profile)))
+            started.append(stack.enter_context(instance(url, label, args.profile, args.code)))
         ports = [port for port, _ in started]
         drive(ports, patients, args.clients, 1.0, "warm")  # warm up: caches, connections
         cpu, rolled = sum(cpu_seconds(pid) for _, pid in started), rollbacks(url)
@@ -231,6 +237,9 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=3)
     parser.add_argument("--instances", type=int, nargs="+", default=[1, 3])
     parser.add_argument("--profile", type=Path, default=None)
+    parser.add_argument(
+        "--code", type=Path, default=None, help="run the instances from this checkout (before)"
+    )
     args = parser.parse_args()
     if args.profile is not None:
         args.profile.mkdir(parents=True, exist_ok=True)
@@ -243,7 +252,7 @@ def main() -> None:
             raw = raw_inserts(raw_url, args.clients, args.seconds) / args.seconds
         with fresh_postgres("bench_http") as url:
             patients = [f"hot-{i}" for i in range(args.patients)]
-            with instance(url, "admit", None) as (port, _):
+            with instance(url, "admit", None, args.code) as (port, _):
                 admit(port, patients)
             counts, seconds, cpu = measure(url, count, args, patients)
         rate = counts["accepted"] / seconds
