@@ -80,6 +80,7 @@ def instance(
     process = subprocess.Popen(
         [*command, "--host", "127.0.0.1", "--port", str(port)],
         env=env,
+        cwd=code,  # `python -m` looks in the working directory first
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
