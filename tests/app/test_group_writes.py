@@ -80,21 +80,32 @@ def _concurrently(
     app: JourneyApplication,
     client: TestClient,
     commands: list[tuple[str, str, dict[str, Any]]],
-    queued: int,
-) -> list[httpx.Response]:
+    grouped: int,
+) -> tuple[list[httpx.Response], list[int]]:
     """Sends every command at once, each from its own thread, while the store is held until
-    `queued` of them wait in the writer's queue (the first is held with the store): the
-    waiting ones are then written together, in one group."""
+    the `grouped` commands that reach the writer are all either in the group waiting for
+    the store or queued behind it: those queued are then written together, in one group.
+    The answers, and the size of each group written."""
     writer = client.app.state.writer  # type: ignore[attr-defined]
     assert isinstance(writer, GroupWriter)
+    groups: list[int] = []
+    handle_many = app.handle_many
+
+    def recording(commands: Any, **options: Any) -> Any:
+        groups.append(len(commands))
+        return handle_many(commands, **options)
+
+    app.handle_many = recording  # type: ignore[method-assign]
     with ThreadPoolExecutor(len(commands)) as pool:
         with app._write_lock:  # the first group waits here; the others queue behind it
             futures = [pool.submit(_post, client, *command) for command in commands]
             deadline = time.monotonic() + 30
-            while len(writer._queue) < queued and time.monotonic() < deadline:
+            while time.monotonic() < deadline:
+                if groups and groups[0] + len(writer._queue) == grouped:
+                    break
                 time.sleep(0.01)
-            assert len(writer._queue) == queued
-        return [future.result() for future in futures]
+            assert len(groups) == 1 and groups[0] + len(writer._queue) == grouped
+        return [future.result() for future in futures], groups
 
 
 @pytest.mark.usefixtures("frozen_clock")
@@ -105,8 +116,9 @@ def test_concurrent_requests_store_what_one_at_a_time_stores(
     grouped = open_app(grouped_url)
     transactions = _count_saves(grouped)
     for client in _client(grouped, grouped_url):
-        answers = _concurrently(grouped, client, COMMANDS, len(COMMANDS) - 1)
-    assert len(transactions) == 3 + 2  # the admissions, the first command, then the rest
+        answers, groups = _concurrently(grouped, client, COMMANDS, len(COMMANDS))
+    assert len(groups) == 2 and sum(groups) == len(COMMANDS)  # the first ones, then the rest
+    assert len(transactions) == 3 + 2  # the admissions, then the two groups
     statuses = [a.status_code for a in answers]
     assert [s for i, s in enumerate(statuses[:30]) if i != 1] == [201] * 29
     assert sorted([statuses[1], statuses[30]]) == [200, 201]  # the retry is a duplicate
@@ -154,7 +166,8 @@ def test_a_rejected_command_in_a_group_gets_its_own_error_and_stores_nothing(
         commands = [("k-clin", PATIENTS[0], session(n)) for n in (3, 4)]
         commands += [("k-clin", PATIENTS[0], late), ("k-clin", PATIENTS[0], bad)]
         commands += [("k-clin", PATIENTS[0], session(7))]
-        answers = _concurrently(app, client, commands, len(commands) - 2)
+        answers, groups = _concurrently(app, client, commands, len(commands) - 1)
+        assert len(groups) == 2
         assert [a.status_code for a in answers] == [201, 201, 422, 422, 201]
         rules = [a.json()["errors"][0]["rule"] for a in answers[2:4]]
         assert rules == ["within_episode", "greater_than_equal"], rules
