@@ -18,6 +18,8 @@ from audit.verify import verify_log
 from config.settings import Settings
 from interfaces.api import create_app
 from journey.application import JourneyApplication
+from journey.commands import Command, parse_command
+from journey.errors import JourneyError
 from services.group_writer import GroupWriter
 from tests.app.bulk_support import anchors, log_rows, snapshot_rows
 
@@ -173,3 +175,40 @@ def test_a_rejected_command_in_a_group_gets_its_own_error_and_stores_nothing(
         assert rules == ["within_episode", "greater_than_equal"], rules
         stored = log_rows(app)[before:]
         assert [row[1:3] for row in stored] == [(PATIENTS[0], v) for v in (2, 3, 4)]
+
+
+def test_a_group_overtaken_by_another_instance_is_decided_again_and_stored_after_it(
+    make_app: Opener,
+) -> None:
+    """Two instances on one store: the other one stores an event of the patient between
+    this group's decision and its transaction; the group is decided again on the reloaded
+    patient and stored after it, each command still answered on its own."""
+    here, there = make_app(), make_app()
+    writer = GroupWriter(here)
+    admit = parse_command({"command": "admit", "patient_id": "g-1", **ADMISSION})
+    here.handle(admit, recorded_by="dr-a")
+    here.load_patient("g-1")  # cached here: the other instance's write makes it stale
+    overtaken: list[int] = []
+    save = here.save
+
+    def overtaking_save(*objs: Any, **kwargs: Any) -> Any:
+        if not overtaken:  # the other instance stores first, once
+            overtaken.append(there.handle(_session_command(50), recorded_by="dr-b").version)
+        return save(*objs, **kwargs)
+
+    here.save = overtaking_save  # type: ignore[method-assign]
+    commands = [_session_command(n) for n in (1, 2)]
+    commands.append(_session_command(3, occurred_at="2025-06-01T10:00:00+00:00"))
+    with ThreadPoolExecutor(3) as pool:
+        futures = [pool.submit(writer.handle, c, recorded_by="dr-a") for c in commands]
+    outcomes = [f.exception() or f.result() for f in futures]
+    assert overtaken == [2]
+    assert sorted(o.version for o in outcomes[:2]) == [3, 4]  # type: ignore[union-attr]
+    assert isinstance(outcomes[2], JourneyError) and outcomes[2].issues[0].rule == "within_episode"
+    stored = [(row[1], row[2]) for row in log_rows(here)]
+    assert stored == [("g-1", v) for v in (1, 2, 3, 4)]
+    assert verify_log(here).ok
+
+
+def _session_command(n: int, **fields: Any) -> Command:
+    return parse_command({"command": "record_session", "patient_id": "g-1", **session(n, **fields)})
