@@ -12,7 +12,7 @@ it gets its turn writes the next group."""
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from journey.application import JourneyApplication, Outcome
 from journey.commands import Command
@@ -27,7 +27,7 @@ class _Ticket:
     recorded_by: str | None
     outcome: Outcome | None = None
     error: BaseException | None = None
-    done: bool = field(default=False)
+    done: bool = False
 
 
 class GroupWriter:
