@@ -102,15 +102,19 @@ class JourneyApplication(Application[str]):
         now: datetime | None = None,
         dry_run: bool = False,
         recorded_by: str | None = None,
+        recorded_by_each: Sequence[str | None] | None = None,
     ) -> list[Outcome | JourneyError]:
         """Applies commands in order in one transaction. With `atomic`, one rejection stores
         nothing; otherwise rejected commands are skipped and the rest are stored. A
-        `dry_run` decides every command and stores nothing."""
+        `dry_run` decides every command and stores nothing. `recorded_by_each`: the
+        principal of each command, in place of one `recorded_by` for all."""
+        principals = recorded_by_each or [recorded_by] * len(commands)
         with self._write_lock:
             for attempt in range(MAX_ATTEMPTS):
                 touched: dict[str, Patient] = {}
                 results = [
-                    self._apply(c, touched, now or datetime.now(UTC), recorded_by) for c in commands
+                    self._apply(c, touched, now or datetime.now(UTC), by)
+                    for c, by in zip(commands, principals, strict=True)
                 ]
                 failed = any(isinstance(r, JourneyError) for r in results)
                 if not touched or dry_run or (atomic and failed):

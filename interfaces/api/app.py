@@ -26,6 +26,7 @@ from interfaces.api.trail import RecordPatientReads
 from interfaces.web.routes import STATIC_PREFIX
 from interfaces.web.routes import router as web_router
 from journey.application import JourneyApplication
+from services.group_writer import GroupWriter
 from services.runtime import Runtime
 
 DESCRIPTION = """\
@@ -100,6 +101,7 @@ def _create(runtime: Runtime) -> FastAPI:
     )
     app.state.runtime = runtime
     app.state.application = runtime.application
+    app.state.writer = GroupWriter(runtime.application)  # concurrent commands, one transaction
     security = Security(
         enabled=settings.auth,
         keys=KeyRegistry.parse(settings.api_keys),

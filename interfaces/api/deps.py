@@ -16,6 +16,7 @@ from interfaces.timeparse import query_instant
 from journey.application import JourneyApplication
 from journey.errors import invalid
 from journey.values import IDENTIFIER
+from services.group_writer import GroupWriter
 
 MAX_BATCH = 1000
 # `+00:00` in an unencoded query string arrives as ` 00:00`: give the offset its sign back.
@@ -26,6 +27,12 @@ def get_application(request: Request) -> JourneyApplication:
     application = request.app.state.application
     assert isinstance(application, JourneyApplication)
     return application
+
+
+async def get_writer(request: Request) -> GroupWriter:
+    writer = request.app.state.writer
+    assert isinstance(writer, GroupWriter)
+    return writer
 
 
 async def _json(request: Request) -> Any:
@@ -67,6 +74,7 @@ def _instant(value: Any) -> Any:
 
 
 ApplicationDep = Annotated[JourneyApplication, Depends(get_application)]
+WriterDep = Annotated[GroupWriter, Depends(get_writer)]
 JsonObject = Annotated[dict[str, Any], Depends(json_object)]
 JsonArray = Annotated[list[Any], Depends(json_array)]
 PatientId = Annotated[

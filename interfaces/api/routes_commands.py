@@ -4,14 +4,15 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response, status
+from starlette.concurrency import run_in_threadpool
 
 from audit.principals import Principal
 from interfaces.api import openapi
-from interfaces.api.deps import ApplicationDep, JsonArray, JsonObject, PatientId
+from interfaces.api.deps import ApplicationDep, JsonArray, JsonObject, PatientId, WriterDep
 from interfaces.api.problems import problem_responses
 from interfaces.api.schemas import BatchOut, OutcomeOut
 from interfaces.api.security import require
@@ -32,19 +33,22 @@ _DUPLICATE: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _endpoint(spec: CommandSpec[Any]) -> Callable[..., OutcomeOut]:
+def _endpoint(spec: CommandSpec[Any]) -> Callable[..., Awaitable[OutcomeOut]]:
     """The endpoint of one command; the fields its path names (besides the patient) are
     parameters of its signature, so FastAPI reads and documents them."""
 
-    def endpoint(
+    async def endpoint(
         patient_id: PatientId,
         body: JsonObject,
-        application: ApplicationDep,
+        writer: WriterDep,
         response: Response,
         caller: Caller,
         **path: str,
     ) -> OutcomeOut:
-        routed = submit(application, spec.name, patient_id, body, caller, path=path)
+        # one worker thread per request: it decides, then waits for its group's transaction
+        routed = await run_in_threadpool(
+            submit, writer, spec.name, patient_id, body, caller, path=path
+        )
         outcome = OutcomeOut.of(routed)
         if outcome.status == "duplicate":
             response.status_code = status.HTTP_200_OK

@@ -8,7 +8,7 @@ send the key."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -76,17 +76,16 @@ def get_security(request: Request) -> Security:
     return security
 
 
-def require(permission: str) -> Callable[..., Principal]:
+def require(permission: str) -> Callable[..., Awaitable[Principal]]:
     """A dependency: the caller, who must hold `permission` (a refusal is recorded in the
     access trail by `interfaces.api.trail` for patient-level reads)."""
 
-    def dependency(
+    async def dependency(  # async: no worker thread for what never blocks
         request: Request,
-        security: Annotated[Security, Depends(get_security)],
         _key: Annotated[str | None, Depends(API_KEY_SCHEME)],
         _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER_SCHEME)],
     ) -> Principal:
-        principal = security.authenticate(request)
+        principal = get_security(request).authenticate(request)
         if not principal.may(permission):
             raise Forbidden(
                 Issue("role", "permission", f"role '{principal.role}' may not {permission}")

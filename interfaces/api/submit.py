@@ -12,6 +12,7 @@ from interfaces.api.schemas import BatchItem, BatchOut, OutcomeOut
 from journey.application import JourneyApplication, Outcome
 from journey.commands import parse_command
 from journey.errors import InvalidCommand, Issue, JourneyError
+from services.group_writer import GroupWriter
 
 
 def with_actor(raw: Any, caller: Principal) -> Any:
@@ -30,7 +31,7 @@ def with_actor(raw: Any, caller: Principal) -> Any:
 
 
 def submit(
-    application: JourneyApplication,
+    writer: GroupWriter,
     command: str,
     patient_id: str,
     body: dict[str, Any],
@@ -39,7 +40,8 @@ def submit(
     path: dict[str, str] | None = None,
 ) -> Outcome:
     """Applies the command named by the route, with the body's fields and the URL's patient
-    (and the other fields the URL gives, `path`)."""
+    (and the other fields the URL gives, `path`), stored with the commands of concurrent
+    requests (`services.group_writer`)."""
     path = path or {}
     misplaced = [
         Issue(name, "extra_forbidden", "unknown field: the URL gives it")
@@ -50,7 +52,7 @@ def submit(
         raise InvalidCommand(*misplaced)
     routed = {**body, **path, "command": command, "patient_id": patient_id}
     raw = with_actor(routed, caller)
-    return application.handle(parse_command(raw), recorded_by=caller.name)
+    return writer.handle(parse_command(raw), recorded_by=caller.name)
 
 
 def _item(
