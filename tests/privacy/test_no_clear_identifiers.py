@@ -32,7 +32,17 @@ PATIENT_ID_PLACES = {
     ("audit_anchors", "originator_id"),
     ("journey_keys", "patient_id"),
 }
-TIMEZONE_PLACES = {"rm_patients", "rm_weeks", "rm_census_deltas", "rm_week_counts", "rm_week_spans"}
+TIMEZONE_PLACES = {
+    "rm_patients",
+    "rm_weeks",
+    "rm_census_deltas",
+    "rm_week_counts",
+    "rm_week_spans",
+    # care-standards' weekly read model (format 5): pseudonymized, as rm_weeks
+    "rm_care_weeks",
+    "rm_care_week_counts",
+    "rm_care_spans",
+}
 
 
 def cohort() -> list[dict[str, Any]]:
