@@ -12,7 +12,7 @@ interpreter start, which costs as much CPU as deciding thousands of commands). T
 forked before the caller opens any connection to the store (SQLite must not see a
 connection cross a fork), so `Deciders` is entered first and told, once the caller's
 session is open, whether the store holds patients to continue (`begin`). Elsewhere they
-are spawned."""
+are spawned, as they are when the caller runs other threads (`start_method`)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ import gc
 import multiprocessing
 import os
 import queue
+import threading
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -35,8 +36,15 @@ from services.bulk.orphans import die_with_parent
 from services.importing import parse_entry
 from services.runtime import Runtime
 
-# fork where the platform has it (Linux): a worker starts with the caller's modules
-START_METHOD = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+
+def start_method() -> str:
+    """fork where the platform has it (Linux) and the caller runs no other thread: a worker
+    then starts with the caller's modules. A thread holding a lock at the fork (a server's,
+    a client library's) would leave that lock held forever in the worker: then spawn."""
+    forkable = "fork" in multiprocessing.get_all_start_methods()
+    return "fork" if forkable and threading.active_count() == 1 else "spawn"
+
+
 IN_FLIGHT = 3  # chunks handed to the workers ahead of the one being written
 POLL_SECONDS = 2.0
 
@@ -158,7 +166,7 @@ class Deciders(Generic[C]):
             inbox.put(load_existing)
 
     def __enter__(self) -> Deciders[C]:
-        context: Any = multiprocessing.get_context(START_METHOD)
+        context: Any = multiprocessing.get_context(start_method())
         for _ in range(self.workers):
             inbox, outbox = context.Queue(), context.Queue()
             process = context.Process(target=_serve, args=(self.config, inbox, outbox), daemon=True)

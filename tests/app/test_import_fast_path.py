@@ -1,6 +1,7 @@
 """`journey import`'s default path (the bulk path: commands decided in forked worker
 processes, rows written by the importing process) stores exactly what the plain path
-stores: with the same recording clock (forked workers inherit it) every table of the store
+stores: with the same recording clock (forked workers inherit it; the fast path runs in a
+fresh single-threaded process, as the CLI does, so that it forks) every table of the store
 is the same to the byte, on a fresh store and on one whose patients the import continues.
 On the command line: the same rejections, exit code and empty store as `--plain`, and an
 input the bulk path cannot take is imported by the plain path instead."""
@@ -8,7 +9,9 @@ input the bulk path cannot take is imported by the plain path instead."""
 from __future__ import annotations
 
 import json
+import multiprocessing
 import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +24,7 @@ from services.importing import import_lines
 from tests.analytics.scenarios import scenarios
 from tests.app.bulk_support import (
     NOW,
+    RECORDED,
     Opener,
     Stores,
     anchors,
@@ -56,6 +60,33 @@ def _tables(url: str) -> dict[str, list[tuple[Any, ...]]]:
         connection.close()
 
 
+def _fast_import(url: str, lines: list[str], out: Any) -> None:
+    """In a process of its own: the clock frozen at RECORDED, no thread but the main one."""
+    import eventsourcing.domain
+
+    from services.bulk import workers
+
+    eventsourcing.domain.datetime_now_with_tzinfo = lambda: RECORDED  # type: ignore[assignment]
+    assert workers.start_method() == "fork"
+    report = bulk_import_lines(
+        lines, settings=Settings(database_url=url), workers=2, now=NOW, recorded_by=BY
+    )
+    out.put((report.applied, report.accepted, report.duplicates))
+
+
+def _fast(url: str, lines: list[str]) -> tuple[bool, int, int]:
+    context = multiprocessing.get_context("spawn")
+    out = context.Queue()
+    process = context.Process(target=_fast_import, args=(url, lines, out))
+    process.start()
+    try:
+        result: tuple[bool, int, int] = out.get(timeout=300)
+    finally:
+        process.join(timeout=60)
+    assert process.exitcode == 0
+    return result
+
+
 def _same_store(plain_url: str, fast_url: str, open_app: Opener) -> None:
     """The same bytes: every table on SQLite; the log, anchors and snapshots on PostgreSQL."""
     plain, fast = open_app(plain_url), open_app(fast_url)
@@ -76,11 +107,9 @@ def test_worker_processes_store_the_plain_paths_bytes(two_stores: Stores, open_a
     plain_url, fast_url = two_stores
     lines = _lines()
     expected = import_lines(open_app(plain_url), lines, now=NOW, recorded_by=BY)
-    report = bulk_import_lines(
-        lines, settings=Settings(database_url=fast_url), workers=2, now=NOW, recorded_by=BY
-    )
-    assert report.applied and expected.applied
-    assert (report.accepted, report.duplicates) == (expected.accepted, expected.duplicates)
+    applied, accepted, duplicates = _fast(fast_url, lines)
+    assert applied and expected.applied
+    assert (accepted, duplicates) == (expected.accepted, expected.duplicates)
     _same_store(plain_url, fast_url, open_app)
 
 
@@ -95,10 +124,8 @@ def test_patients_already_stored_are_continued_to_the_byte(
     for url in two_stores:
         assert import_lines(open_app(url), lines[:half], now=NOW, recorded_by=BY).applied
     expected = import_lines(open_app(plain_url), lines[half:], now=NOW, recorded_by=BY)
-    report = bulk_import_lines(
-        lines[half:], settings=Settings(database_url=fast_url), workers=2, now=NOW, recorded_by=BY
-    )
-    assert report.applied and expected.applied and report.accepted == expected.accepted
+    applied, accepted, _ = _fast(fast_url, lines[half:])
+    assert applied and expected.applied and accepted == expected.accepted
     _same_store(plain_url, fast_url, open_app)
 
 
@@ -141,3 +168,18 @@ def test_cli_input_the_bulk_path_cannot_take_is_imported_by_the_plain_path(
     done, url = _import(tmp_path, "default", text, **keep_none)
     assert done.returncode == 0, done.stderr
     assert [r[1:3] for r in log_rows(open_app(url))] == [("p-1", 1), ("p-1", 2)]
+
+
+def test_workers_are_spawned_beside_other_threads() -> None:
+    """A lock held by another thread at a fork stays held in the child: no fork then."""
+    from services.bulk import workers
+
+    assert workers.start_method() == "fork" or threading.active_count() > 1
+    gate = threading.Event()
+    beside = threading.Thread(target=gate.wait)
+    beside.start()
+    try:
+        assert workers.start_method() == "spawn"
+    finally:
+        gate.set()
+        beside.join()
