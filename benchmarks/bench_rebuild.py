@@ -62,7 +62,9 @@ def rebuild(url: str, workers: int) -> float:
     )
     if done.returncode:
         raise SystemExit(done.stderr)
-    phases = [line for line in done.stderr.splitlines() if not line.startswith("  ")]
+    phases = [
+        line for line in done.stderr.splitlines() if not line.startswith("  ") and "ETA" not in line
+    ]
     print("\n".join(f"    {line}" for line in phases))
     return seconds
 
