@@ -15,9 +15,14 @@ Run (PostgreSQL at JOURNEY_TEST_POSTGRES_URL, e.g. from `make services-up`):
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
+import time
+
+import psycopg
+from eventsourcing.postgres import PostgresApplicationRecorder
 
 from benchmarks.common import cohort_lines, timed
 from config.settings import Settings
@@ -77,8 +82,38 @@ def stored_events(url: str) -> int:
         app.close()
 
 
+def raw_read(url: str) -> float:
+    """The limit: events/s of psycopg fetching every stored event's state (binary, in
+    pages of 20,000) and json.loads of each, in one process (the store has no master key:
+    nothing to decrypt)."""
+    app = build_application(Settings(database_url=url))
+    try:
+        recorder = app.recorder
+        assert isinstance(recorder, PostgresApplicationRecorder)
+        table = recorder.events_table_name
+    finally:
+        app.close()
+    count, start = 0, 0
+    with psycopg.connect(url) as connection, connection.cursor(binary=True) as cursor:
+        began = time.perf_counter()
+        while True:
+            cursor.execute(
+                f"SELECT notification_id, state FROM {table} WHERE notification_id > %s"
+                " ORDER BY notification_id LIMIT 20000",
+                (start,),
+            )
+            rows = cursor.fetchall()
+            if not rows:
+                break
+            for _, state in rows:
+                json.loads(bytes(state))
+            count, start = count + len(rows), rows[-1][0]
+        return count / (time.perf_counter() - began)
+
+
 def run(url: str, args: argparse.Namespace, *, reuse: bool = False) -> None:
     events = stored_events(url) if reuse else store(url, args.events)
+    raw = raw_read(url)
     rates: dict[int, float] = {}
     results: dict[int, dict[str, TableSum]] = {}
     for workers in (args.workers, *(() if args.no_baseline else (1,))):
@@ -91,6 +126,8 @@ def run(url: str, args: argparse.Namespace, *, reuse: bool = False) -> None:
             f"{label:<44}{rate:>10,.0f} events/s  ({events} events, PostgreSQL);"
             f" 10M events: {TEN_MILLION / rate / 60:.1f} min (target < 8 min: {TARGET:,.0f}/s)"
         )
+        print(f"{'  share of the raw read below':<44}{rate / raw:>10.1%}")
+    print(f"{'raw psycopg fetch + json.loads (1 process)':<44}{raw:>10,.0f} events/s")
     if len(results) == 2:
         same = results[args.workers] == results[1]
         print(f"read models and position identical on both paths: {same}")
