@@ -149,8 +149,8 @@ def main() -> None:
         run(db, work, in_process_too=not args.no_in_process)
     finally:
         if args.keep and args.reuse is None:
-            for scratch in work.glob("*.db"):
-                if scratch != db:
+            for scratch in work.iterdir():
+                if not scratch.name.startswith(db.name):  # events.db and its -wal, -shm
                     scratch.unlink()
             print(f"kept the store: --reuse {db}")
         else:
