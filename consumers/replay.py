@@ -30,6 +30,10 @@ class Comparison:
 
 
 Progress = Callable[[int, int, float], None]
+# events per page and transaction of a rebuild: a patient's row, weeks and counters are
+# written once per transaction, so larger pages write fewer of them (the live follower
+# keeps its small batches: there the freshness counts)
+REPLAY_BATCH = 20_000
 
 
 def live_position(live: Database, app: JourneyApplication) -> int:
@@ -56,7 +60,7 @@ def rebuild_into(
         create_tables(unit)
     pseudonyms = app_pseudonymizer(app)
     done, began = 0, time.perf_counter()
-    for page in LogReader(app, share).pages(1, stop):
+    for page in LogReader(app, share, batch=REPLAY_BATCH).pages(1, stop):
         with scratch.transaction() as unit:  # erased patients' events: not in page.events
             apply_events(unit, [pseudonyms(e, in_place=True) for e in page.events])
         done += page.count

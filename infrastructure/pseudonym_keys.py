@@ -5,9 +5,9 @@ the read-model handlers see it."""
 from __future__ import annotations
 
 import secrets
+from functools import lru_cache
 from typing import Any, TypeVar
 
-from eventsourcing.application import LRUCache
 from pydantic import BaseModel
 
 from audit.pseudonyms import pseudonym, pseudonym_key
@@ -40,15 +40,14 @@ class Pseudonymizer:
 
     def __init__(self, key: bytes) -> None:
         self.key = key
-        self._cache: LRUCache[tuple[str, str], str] = LRUCache(maxsize=CACHED)
+        # the C LRU cache (thread-safe): a replay looks up ids for every event
+        self._cached = lru_cache(maxsize=CACHED)(self._pseudonym)
+
+    def _pseudonym(self, value: str, kind: str) -> str:
+        return pseudonym(self.key, value, kind)
 
     def id(self, value: str, kind: str = "patient") -> str:
-        try:
-            return self._cache.get((kind, value))
-        except KeyError:
-            found = pseudonym(self.key, value, kind)
-            self._cache.put((kind, value), found)
-            return found
+        return self._cached(value, kind)
 
     def __call__(self, envelope: EventEnvelope, *, in_place: bool = False) -> EventEnvelope:
         """The pseudonymized envelope: a copy, or with `in_place` (for an envelope its

@@ -64,17 +64,28 @@ class OrjsonTranscoder(JSONTranscoder):
         return value
 
     def _restore(self, value: Any) -> Any:
-        """Decodes registered types wherever they are nested (as json's object_hook did)."""
-        if isinstance(value, dict):
+        """Decodes registered types wherever they are nested (as json's object_hook did).
+        orjson gives plain dicts and lists only, so a type test is exact; an event's state
+        is a flat dict whose registered values (instants) hold text: those are decoded
+        here without a call per level."""
+        kind = type(value)
+        if kind is dict:
             if len(value) == 2 and "_type_" in value and "_data_" in value:
                 value["_data_"] = self._restore(value["_data_"])
                 return self._decode_obj(value)
             for key, item in value.items():
-                if isinstance(item, dict | list):
+                if type(item) is dict:
+                    data = item.get("_data_") if len(item) == 2 else None
+                    if type(data) is str and "_type_" in item:
+                        value[key] = self._decode_obj(item)
+                    else:
+                        value[key] = self._restore(item)
+                elif type(item) is list:
                     value[key] = self._restore(item)
             return value
-        if isinstance(value, list):
+        if kind is list:
             return [
-                self._restore(item) if isinstance(item, dict | list) else item for item in value
+                self._restore(item) if type(item) is dict or type(item) is list else item
+                for item in value
             ]
         return value

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
-from contextlib import closing
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from config.settings import Settings
 from consumers.replay import Comparison, compare, live_position, rebuild_into, tables_for
+from infrastructure.sql import connect
 from projections.read_models.checksum import TableSum, table_sum
 from projections.read_models.schema import POSITION_TABLES, READ_MODEL_TABLES
 from services.replay_parallel import rebuild_parallel
@@ -59,17 +61,51 @@ def replay_and_compare(
         count = 0
         if workers > 1:
             url = runtime.settings.database_url
-            count = rebuild_parallel(
-                url, stop, scratch_file, workers, indexed=bool(keep), tick=tick
-            )
-        with closing(open_scratch(scratch_file)) as scratch:
-            if workers <= 1:
+            with _summing(url, tables) as live_sums:  # while the workers replay
+                count = rebuild_parallel(
+                    url, stop, scratch_file, workers, indexed=bool(keep), tick=tick
+                )
+            with closing(open_scratch(scratch_file)) as scratch:
+                comparisons = [Comparison(s, table_sum(scratch, s.table)) for s in live_sums()]
+        else:
+            with closing(open_scratch(scratch_file)) as scratch:
                 count = rebuild_into(runtime.application, scratch, stop, tick=tick)
-            comparisons = compare(runtime.database, scratch, tables)
+                comparisons = compare(runtime.database, scratch, tables)
     finally:
         if keep is None:
             shutil.rmtree(scratch_file.parent, ignore_errors=True)
     return Replayed(count, stop, scratch_file, comparisons)
+
+
+@contextmanager
+def _summing(database_url: str, tables: Sequence[str]) -> Iterator[Callable[[], list[TableSum]]]:
+    """Sums the live `tables` in a thread (its own connection) while the block runs: the
+    main process only waits for the worker processes then. Yields the sums' getter (it
+    re-raises the thread's error)."""
+    found: list[TableSum] = []
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            db = connect(database_url)
+            try:
+                found.extend(table_sum(db, t) for t in tables)
+            finally:
+                db.close()
+        except BaseException as error:  # handed to the caller by sums()
+            failed.append(error)
+
+    def sums() -> list[TableSum]:
+        if failed:
+            raise failed[0]
+        return found
+
+    thread = threading.Thread(target=run, name="replay-live-sums", daemon=True)
+    thread.start()
+    try:
+        yield sums
+    finally:
+        thread.join()
 
 
 def store_sums(database_url: str) -> dict[str, TableSum]:

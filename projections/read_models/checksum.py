@@ -1,6 +1,11 @@
 """Counts and checksums of read-model tables, comparable across SQLite and PostgreSQL:
 values are normalized (instants as UTC ISO text, dates ISO, flags 0/1), rows sorted, and the
-SHA-256 taken over them."""
+SHA-256 taken over them.
+
+SQLite stores every read-model value as text or an integer already in that normal form, so
+there the engine builds each row's line (`_sqlite_lines`) and Python only sorts and hashes:
+the same digest as the value-by-value path (`python_sum`, which PostgreSQL and any table
+with a non-text, non-integer column use), in a fraction of the time."""
 
 from __future__ import annotations
 
@@ -9,7 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from infrastructure.sql import Database
+from infrastructure.sql import Database, Unit
+
+_PLAIN_AFFINITY = ("TEXT", "INTEGER", "BIGINT")  # declared types whose values print as-is
 
 
 @dataclass(frozen=True)
@@ -31,11 +38,36 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def table_sum(db: Database, table: str) -> TableSum:
+def _digest(table: str, lines: list[str]) -> TableSum:
+    lines.sort()
+    text = "".join(line + "\n" for line in lines)
+    return TableSum(table, len(lines), hashlib.sha256(text.encode()).hexdigest())
+
+
+def python_sum(db: Database, table: str) -> TableSum:
+    """The checksum computed value by value in Python (any engine, any column type)."""
     with db.transaction() as unit:
         rows = unit.all(f"SELECT * FROM {table}")
-    lines = sorted("\x1f".join(_text(v) for v in row) for row in rows)
-    digest = hashlib.sha256()
-    for line in lines:
-        digest.update(line.encode() + b"\n")
-    return TableSum(table, len(lines), digest.hexdigest())
+    return _digest(table, ["\x1f".join(_text(v) for v in row) for row in rows])
+
+
+def _sqlite_lines(unit: Unit, table: str) -> list[str] | None:
+    """Each row's line, built by SQLite; None when a column may hold another type (a real,
+    a blob), whose text SQLite writes differently from Python."""
+    columns = unit.all(f"PRAGMA table_info({table})")
+    if not columns or any(str(c[2]).upper() not in _PLAIN_AFFINITY for c in columns):
+        return None
+    names = [str(c[1]) for c in columns]
+    plain = " AND ".join(f"typeof({n}) IN ('text', 'integer', 'null')" for n in names)
+    if unit.one(f"SELECT 1 FROM {table} WHERE NOT ({plain}) LIMIT 1") is not None:
+        return None
+    line = " || char(31) || ".join(f"coalesce(CAST({n} AS TEXT), char(0))" for n in names)
+    return [row[0] for row in unit.execute(f"SELECT {line} FROM {table}").fetchall()]
+
+
+def table_sum(db: Database, table: str) -> TableSum:
+    if db.dialect.name != "sqlite":
+        return python_sum(db, table)
+    with db.transaction(read_only=True) as unit:
+        lines = _sqlite_lines(unit, table)
+    return python_sum(db, table) if lines is None else _digest(table, lines)
