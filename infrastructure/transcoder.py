@@ -8,6 +8,7 @@ in. eventsourcing's own `TranscoderTestCase` runs against this class (tests/libr
 from __future__ import annotations
 
 from enum import Enum
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -22,6 +23,7 @@ class OrjsonTranscoder(JSONTranscoder):
     def __init__(self) -> None:
         super().__init__()
         self._walk: frozenset[type] = frozenset({dict, list})
+        self._decoders: dict[str, Callable[[Any], Any]] = {}  # by registered name
 
     def encode(self, obj: Any) -> bytes:
         try:
@@ -32,10 +34,17 @@ class OrjsonTranscoder(JSONTranscoder):
             raise
 
     def decode(self, data: bytes) -> Any:
-        return self._restore(orjson.loads(data))
+        value = orjson.loads(data)
+        kind = type(value)  # orjson gives exact dicts and lists
+        if kind is dict:
+            return self._restore_dict(value)
+        if kind is list:
+            return self._restore_list(value)
+        return value
 
     def register(self, transcoding: Transcoding) -> None:
         super().register(transcoding)
+        self._decoders[transcoding.name] = transcoding.decode
         if issubclass(transcoding.type, _NATIVE):
             self._walk = self._walk | {transcoding.type}
 
@@ -63,18 +72,32 @@ class OrjsonTranscoder(JSONTranscoder):
             return self._encode_obj(value)
         return value
 
-    def _restore(self, value: Any) -> Any:
-        """Decodes registered types wherever they are nested (as json's object_hook did)."""
-        if isinstance(value, dict):
-            if len(value) == 2 and "_type_" in value and "_data_" in value:
-                value["_data_"] = self._restore(value["_data_"])
-                return self._decode_obj(value)
-            for key, item in value.items():
-                if isinstance(item, dict | list):
-                    value[key] = self._restore(item)
-            return value
-        if isinstance(value, list):
-            return [
-                self._restore(item) if isinstance(item, dict | list) else item for item in value
-            ]
+    def _restore_dict(self, value: dict[str, Any]) -> Any:
+        """Decodes registered types wherever they are nested (as json's object_hook did),
+        in place; the object of a registered type for a {"_type_", "_data_"} object."""
+        if len(value) == 2 and "_type_" in value and "_data_" in value:
+            data = value["_data_"]
+            if type(data) is dict:
+                value["_data_"] = self._restore_dict(data)
+            elif type(data) is list:
+                value["_data_"] = self._restore_list(data)
+            decode = self._decoders.get(value["_type_"])
+            return self._decode_obj(value) if decode is None else decode(value["_data_"])
+        for key, item in value.items():
+            kind = type(item)
+            if kind is dict:
+                value[key] = self._restore_dict(item)
+            elif kind is list:
+                value[key] = self._restore_list(item)
         return value
+
+    def _restore_list(self, value: list[Any]) -> list[Any]:
+        restored = []
+        for item in value:
+            kind = type(item)
+            if kind is dict:
+                item = self._restore_dict(item)
+            elif kind is list:
+                item = self._restore_list(item)
+            restored.append(item)
+        return restored

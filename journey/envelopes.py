@@ -27,11 +27,12 @@ def event_id(event: ev.PatientEvent) -> str:
 
 def _event_id(patient_id: str, version: int, timestamp: datetime) -> str:
     key = f"{patient_id}/{version}/{timestamp.isoformat()}"
-    digest = bytearray(hashlib.sha1(_EVENT_NAMESPACE + key.encode()).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50
-    digest[8] = (digest[8] & 0x3F) | 0x80
-    h = digest.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    h = hashlib.sha1(_EVENT_NAMESPACE + key.encode()).hexdigest()
+    # the UUID's version (5) and variant (RFC 4122) bits, as uuid.uuid5 sets them
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
+
+
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
 
 
 @cache
@@ -41,16 +42,21 @@ def _payload_spec(event_class: type[ev.PatientEvent]) -> tuple[type[Any], tuple[
 
 
 M = TypeVar("M", bound=BaseModel)
+# BaseModel's instance slots, set as object.__setattr__ would set them (without its lookup)
+_SET_DICT = object.__setattr__
+_SET_FIELDS_SET = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_SET_EXTRA = BaseModel.__dict__["__pydantic_extra__"].__set__
+_SET_PRIVATE = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
 def _trusted(model: type[M], values: dict[str, Any]) -> M:
     """A model from values that are already valid and complete: what `model_construct`
     builds (for models without extras or private attributes), without its per-field loop."""
     obj = model.__new__(model)
-    object.__setattr__(obj, "__dict__", values)
-    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
-    object.__setattr__(obj, "__pydantic_extra__", None)
-    object.__setattr__(obj, "__pydantic_private__", None)
+    _SET_DICT(obj, "__dict__", values)
+    _SET_FIELDS_SET(obj, set(values))
+    _SET_EXTRA(obj, None)
+    _SET_PRIVATE(obj, None)
     return obj
 
 
@@ -61,7 +67,9 @@ def envelope_from_state(
     (decoded and upcast, as eventsourcing's Mapper leaves it) is `state`, without building
     the event: what a read of a long history needs, and nothing more."""
     payload_class, names = _payload_spec(event_class)
-    fields = {"type": event_class.__name__, **{n: state[n] for n in names}}
+    fields = {"type": event_class.__name__}
+    for name in names:
+        fields[name] = state[name]
     timestamp = state["timestamp"]
     return _trusted(
         EventEnvelope,
