@@ -7,8 +7,8 @@ in. eventsourcing's own `TranscoderTestCase` runs against this class (tests/libr
 
 from __future__ import annotations
 
-from enum import Enum
 from collections.abc import Callable
+from enum import Enum
 from typing import Any
 from uuid import UUID
 
@@ -92,12 +92,11 @@ class OrjsonTranscoder(JSONTranscoder):
         return value
 
     def _restore_list(self, value: list[Any]) -> list[Any]:
-        restored = []
-        for item in value:
+        restored = list(value)
+        for index, item in enumerate(value):
             kind = type(item)
             if kind is dict:
-                item = self._restore_dict(item)
+                restored[index] = self._restore_dict(item)
             elif kind is list:
-                item = self._restore_list(item)
-            restored.append(item)
+                restored[index] = self._restore_list(item)
         return restored

@@ -9,10 +9,10 @@ does), which keeps replays of long histories cheap."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from datetime import date
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import (
@@ -122,7 +122,7 @@ class EventMapper(Mapper[str]):
             state: dict[str, Any] = self.transcoder.decode(plaintext)
         except Exception as error:  # the library's wrapping, re-raised
             raise _undecodable(row, error) from error
-        convert = find_id_convertor(event_class, type(row.originator_id))
+        convert = find_id_convertor(event_class, cast("Hashable", type(row.originator_id)))
         state["originator_id"] = convert(row.originator_id)
         state["originator_version"] = row.originator_version
         version = state.pop("class_version", 1)
