@@ -170,7 +170,7 @@ class PatientKeyMapper(EventMapper):
         )
         return super().to_domain_event(opened)
 
-    def row_opener(self) -> Callable[[StoredEvent], bytes]:
+    def row_opener(self) -> Callable[[StoredEvent], bytes] | None:
         """As `to_domain_event` decrypts, with each patient's key looked up once per call."""
         if self.keyring is None:
             return super().row_opener()

@@ -83,9 +83,15 @@ class OrjsonTranscoder(JSONTranscoder):
                 value["_data_"] = self._restore_list(data)
             decode = self._decoders.get(value["_type_"])
             return self._decode_obj(value) if decode is None else decode(value["_data_"])
+        decoders = self._decoders
         for key, item in value.items():
             kind = type(item)
             if kind is dict:
+                if len(item) == 2 and type(item.get("_data_")) is str:  # a datetime's shape
+                    decode = decoders.get(item.get("_type_"))  # type: ignore[arg-type]
+                    if decode is not None:
+                        value[key] = decode(item["_data_"])
+                        continue
                 value[key] = self._restore_dict(item)
             elif kind is list:
                 value[key] = self._restore_list(item)

@@ -41,20 +41,29 @@ def _payload_spec(event_class: type[ev.PatientEvent]) -> tuple[type[Any], tuple[
     return payload, tuple(name for name in payload.model_fields if name != "type")
 
 
+@cache
+def _state_spec(event_class: type[ev.PatientEvent]) -> tuple[type[Any], tuple[str, ...], set[str]]:
+    """The payload class, its fields read from the stored state, and its fields set."""
+    payload_class, names = _payload_spec(event_class)
+    return payload_class, names, {"type", *names}
+
+
 M = TypeVar("M", bound=BaseModel)
 # BaseModel's instance slots, set as object.__setattr__ would set them (without its lookup)
 _SET_DICT = object.__setattr__
 _SET_FIELDS_SET = BaseModel.__dict__["__pydantic_fields_set__"].__set__
 _SET_EXTRA = BaseModel.__dict__["__pydantic_extra__"].__set__
 _SET_PRIVATE = BaseModel.__dict__["__pydantic_private__"].__set__
+_ENVELOPE_FIELDS = set(EventEnvelope.model_fields)
 
 
-def _trusted(model: type[M], values: dict[str, Any]) -> M:
+def _trusted(model: type[M], values: dict[str, Any], fields_set: set[str] | None = None) -> M:
     """A model from values that are already valid and complete: what `model_construct`
-    builds (for models without extras or private attributes), without its per-field loop."""
+    builds (for models without extras or private attributes), without its per-field loop.
+    `fields_set`: the names of `values` when known (copied)."""
     obj = model.__new__(model)
     _SET_DICT(obj, "__dict__", values)
-    _SET_FIELDS_SET(obj, set(values))
+    _SET_FIELDS_SET(obj, set(values) if fields_set is None else fields_set.copy())
     _SET_EXTRA(obj, None)
     _SET_PRIVATE(obj, None)
     return obj
@@ -66,26 +75,24 @@ def envelope_from_state(
     """The envelope `to_envelope` gives for the event of `event_class` whose stored state
     (decoded and upcast, as eventsourcing's Mapper leaves it) is `state`, without building
     the event: what a read of a long history needs, and nothing more."""
-    payload_class, names = _payload_spec(event_class)
+    payload_class, names, payload_fields = _state_spec(event_class)
     fields = {"type": event_class.__name__}
     for name in names:
         fields[name] = state[name]
     timestamp = state["timestamp"]
-    return _trusted(
-        EventEnvelope,
-        {
-            "event_id": _event_id(patient_id, version, timestamp),
-            "patient_id": patient_id,
-            "version": version,
-            "schema_version": event_class.class_version,
-            "occurred_at": state["occurred_at"],
-            "recorded_at": timestamp,
-            "actor": state["actor"],
-            "recorded_by": state["recorded_by"],
-            "chain_hash": state["chain_hash"],
-            "payload": _trusted(payload_class, fields),
-        },
-    )
+    values = {
+        "event_id": _event_id(patient_id, version, timestamp),
+        "patient_id": patient_id,
+        "version": version,
+        "schema_version": event_class.class_version,
+        "occurred_at": state["occurred_at"],
+        "recorded_at": timestamp,
+        "actor": state["actor"],
+        "recorded_by": state["recorded_by"],
+        "chain_hash": state["chain_hash"],
+        "payload": _trusted(payload_class, fields, payload_fields),
+    }
+    return _trusted(EventEnvelope, values, _ENVELOPE_FIELDS)
 
 
 def to_envelope(event: ev.PatientEvent) -> EventEnvelope:

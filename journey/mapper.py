@@ -81,14 +81,15 @@ class EventMapper(Mapper[str]):
         """The envelopes of stored rows, as `to_envelope(self.to_domain_event(row))` gives
         them (same decryption, decoding, upcasting and errors), without building the domain
         events."""
-        plaintext = self.row_opener()
+        opener = self.row_opener()
         envelopes = []
         for row in rows:
             event_class = _patient_event_class(row.topic)
             if event_class is None:  # erasure markers, snapshots: the library's path
                 envelopes.append(to_envelope(self.to_domain_event(row)))  # type: ignore[arg-type]
                 continue
-            state = self.decoded_state(event_class, row, plaintext(row))
+            plaintext = row.state if opener is None else opener(row)
+            state = self.decoded_state(event_class, row, plaintext)
             envelopes.append(
                 envelope_from_state(
                     event_class, state["originator_id"], row.originator_version, state
@@ -96,9 +97,11 @@ class EventMapper(Mapper[str]):
             )
         return envelopes
 
-    def row_opener(self) -> Callable[[StoredEvent], bytes]:
-        """How `to_envelopes` gets the plain state of each of its rows (a subclass keeps
-        what it looked up for one call, such as a patient's key)."""
+    def row_opener(self) -> Callable[[StoredEvent], bytes] | None:
+        """How `to_envelopes` gets the plain state of each of its rows; None: it is the
+        stored state (a subclass keeps what it looked up for one call, such as a key)."""
+        if not self.cipher and not self.compressor:
+            return None
         return lambda row: self.unpacked(row, row.state)
 
     def unpacked(self, row: StoredEvent, state: bytes) -> bytes:
