@@ -88,7 +88,7 @@ class OrjsonTranscoder(JSONTranscoder):
             kind = type(item)
             if kind is dict:
                 if len(item) == 2 and type(item.get("_data_")) is str:  # a datetime's shape
-                    decode = decoders.get(item.get("_type_"))  # type: ignore[arg-type]
+                    decode = decoders.get(item.get("_type_"))
                     if decode is not None:
                         value[key] = decode(item["_data_"])
                         continue
