@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from eventsourcing.persistence import MapperDeserialisationError
+from eventsourcing.persistence import MapperDeserialisationError, StoredEvent
+from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from config.settings import Settings
 from devtools.demo.care import CareProfile
@@ -214,3 +215,28 @@ def test_an_erased_patient_fails_as_on_the_plain_path(
     for read in (lambda a: a.history("p-1"), lambda a: plain_path(a, "p-1")):
         with pytest.raises(PatientErased):
             read(make_app(cipher_key=KEY))
+
+
+def test_the_sqlite_recorder_selects_what_eventsourcing_selects(tmp_path: Path) -> None:
+    """The anchored SQLite recorder's `select_events` (rows built without the dataclass's
+    `__init__`) against eventsourcing's own, for every filter."""
+    app = build_application(Settings(database_url=f"sqlite:///{tmp_path}/s.db"))
+    try:
+        for n, raw in enumerate(PROGRAM):
+            app.handle(parse_command({**raw, "patient_id": "p-1"}), now=START + timedelta(n))
+        library = SQLiteApplicationRecorder.select_events
+        for query in (
+            {},
+            {"gt": 2},
+            {"lte": 4},
+            {"gt": 1, "lte": 5, "desc": True},
+            {"desc": True, "limit": 2},
+            {"gt": 9},
+        ):
+            ours = app.recorder.select_events("p-1", **query)  # type: ignore[arg-type]
+            theirs = library(app.recorder, "p-1", **query)  # type: ignore[arg-type]
+            assert [vars(s) for s in ours] == [vars(s) for s in theirs]
+            assert ours == theirs and all(type(s) is StoredEvent for s in ours)
+        assert len(app.recorder.select_events("p-1")) == len(PROGRAM)
+    finally:
+        app.close()
