@@ -9,7 +9,9 @@ does), which keeps replays of long histories cheap."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable
+import gc
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from functools import cache
 from typing import Any, cast
@@ -80,21 +82,21 @@ class EventMapper(Mapper[str]):
     def to_envelopes(self, rows: Iterable[StoredEvent]) -> list[EventEnvelope]:
         """The envelopes of stored rows, as `to_envelope(self.to_domain_event(row))` gives
         them (same decryption, decoding, upcasting and errors), without building the domain
-        events."""
+        events. Many long-lived objects and no cycles: the cyclic collector is paused."""
         opener = self.row_opener()
         envelopes = []
-        for row in rows:
-            event_class = _patient_event_class(row.topic)
-            if event_class is None:  # erasure markers, snapshots: the library's path
-                envelopes.append(to_envelope(self.to_domain_event(row)))  # type: ignore[arg-type]
-                continue
-            plaintext = row.state if opener is None else opener(row)
-            state = self.decoded_state(event_class, row, plaintext)
-            envelopes.append(
-                envelope_from_state(
-                    event_class, state["originator_id"], row.originator_version, state
+        with cyclic_gc_paused():
+            for row in rows:
+                event_class = _patient_event_class(row.topic)
+                if event_class is None:  # erasure markers, snapshots: the library's path
+                    envelopes.append(to_envelope(self.to_domain_event(row)))  # type: ignore[arg-type]
+                    continue
+                plaintext = row.state if opener is None else opener(row)
+                state = self.decoded_state(event_class, row, plaintext)
+                version = row.originator_version
+                envelopes.append(
+                    envelope_from_state(event_class, state["originator_id"], version, state)
                 )
-            )
         return envelopes
 
     def row_opener(self) -> Callable[[StoredEvent], bytes] | None:
@@ -133,6 +135,20 @@ class EventMapper(Mapper[str]):
             getattr(event_class, f"upcast_v{version}_v{version + 1}")(state)
             version += 1
         return state
+
+
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Pauses the cyclic garbage collector (reference counting still frees memory) and
+    restores it: building many long-lived objects without cycles then triggers no
+    collection of the whole heap."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _undecodable(row: StoredEvent, error: Exception) -> MapperDeserialisationError:
