@@ -8,12 +8,13 @@ in. eventsourcing's own `TranscoderTestCase` runs against this class (tests/libr
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from enum import Enum
 from typing import Any
 from uuid import UUID
 
 import orjson
-from eventsourcing.persistence import JSONTranscoder, Transcoding
+from eventsourcing.persistence import DatetimeAsISO, JSONTranscoder, Transcoding
 
 _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 _NATIVE = (UUID, Enum)  # orjson would write these itself, bypassing the transcodings
@@ -24,6 +25,7 @@ class OrjsonTranscoder(JSONTranscoder):
         super().__init__()
         self._walk: frozenset[type] = frozenset({dict, list})
         self._decoders: dict[str, Callable[[Any], Any]] = {}  # by registered name
+        self._text_decoders: dict[str, Callable[[str], Any]] = {}  # the same, of a str
 
     def encode(self, obj: Any) -> bytes:
         try:
@@ -45,6 +47,12 @@ class OrjsonTranscoder(JSONTranscoder):
     def register(self, transcoding: Transcoding) -> None:
         super().register(transcoding)
         self._decoders[transcoding.name] = transcoding.decode
+        # eventsourcing's DatetimeAsISO.decode of a str is datetime.fromisoformat (and a
+        # call less)
+        plain = type(transcoding) is DatetimeAsISO
+        self._text_decoders[transcoding.name] = (
+            datetime.fromisoformat if plain else transcoding.decode
+        )
         if issubclass(transcoding.type, _NATIVE):
             self._walk = self._walk | {transcoding.type}
 
@@ -83,12 +91,12 @@ class OrjsonTranscoder(JSONTranscoder):
                 value["_data_"] = self._restore_list(data)
             decode = self._decoders.get(value["_type_"])
             return self._decode_obj(value) if decode is None else decode(value["_data_"])
-        decoders = self._decoders
+        text_decoders = self._text_decoders
         for key, item in value.items():
             kind = type(item)
             if kind is dict:
                 if len(item) == 2 and type(item.get("_data_")) is str:  # a datetime's shape
-                    decode = decoders.get(item.get("_type_"))
+                    decode = text_decoders.get(item.get("_type_"))
                     if decode is not None:
                         value[key] = decode(item["_data_"])
                         continue

@@ -57,13 +57,12 @@ _SET_PRIVATE = BaseModel.__dict__["__pydantic_private__"].__set__
 _ENVELOPE_FIELDS = set(EventEnvelope.model_fields)
 
 
-def _trusted(model: type[M], values: dict[str, Any], fields_set: set[str] | None = None) -> M:
+def _trusted(model: type[M], values: dict[str, Any]) -> M:
     """A model from values that are already valid and complete: what `model_construct`
-    builds (for models without extras or private attributes), without its per-field loop.
-    `fields_set`: the names of `values` when known (copied)."""
+    builds (for models without extras or private attributes), without its per-field loop."""
     obj = model.__new__(model)
     _SET_DICT(obj, "__dict__", values)
-    _SET_FIELDS_SET(obj, set(values) if fields_set is None else fields_set.copy())
+    _SET_FIELDS_SET(obj, set(values))
     _SET_EXTRA(obj, None)
     _SET_PRIVATE(obj, None)
     return obj
@@ -79,20 +78,33 @@ def envelope_from_state(
     fields = {"type": event_class.__name__}
     for name in names:
         fields[name] = state[name]
+    payload = object.__new__(payload_class)  # _trusted, inlined: once per stored event
+    _SET_DICT(payload, "__dict__", fields)
+    _SET_FIELDS_SET(payload, payload_fields.copy())
+    _SET_EXTRA(payload, None)
+    _SET_PRIVATE(payload, None)
     timestamp = state["timestamp"]
-    values = {
-        "event_id": _event_id(patient_id, version, timestamp),
-        "patient_id": patient_id,
-        "version": version,
-        "schema_version": event_class.class_version,
-        "occurred_at": state["occurred_at"],
-        "recorded_at": timestamp,
-        "actor": state["actor"],
-        "recorded_by": state["recorded_by"],
-        "chain_hash": state["chain_hash"],
-        "payload": _trusted(payload_class, fields, payload_fields),
-    }
-    return _trusted(EventEnvelope, values, _ENVELOPE_FIELDS)
+    envelope = object.__new__(EventEnvelope)
+    _SET_DICT(
+        envelope,
+        "__dict__",
+        {
+            "event_id": _event_id(patient_id, version, timestamp),
+            "patient_id": patient_id,
+            "version": version,
+            "schema_version": event_class.class_version,
+            "occurred_at": state["occurred_at"],
+            "recorded_at": timestamp,
+            "actor": state["actor"],
+            "recorded_by": state["recorded_by"],
+            "chain_hash": state["chain_hash"],
+            "payload": payload,
+        },
+    )
+    _SET_FIELDS_SET(envelope, _ENVELOPE_FIELDS.copy())
+    _SET_EXTRA(envelope, None)
+    _SET_PRIVATE(envelope, None)
+    return envelope
 
 
 def to_envelope(event: ev.PatientEvent) -> EventEnvelope:
