@@ -5,7 +5,10 @@ same way, with `model_dump`). Snapshots stay dataclasses and take the library's 
 
 Reading is trusted, as the library's own Mapper is: a stored event was validated when it
 was decided, so it is rebuilt without a second validation (upcast first, as the library
-does), which keeps replays of long histories cheap."""
+does), which keeps replays of long histories cheap. A patient's history is read further
+still (`EventMapper.to_envelopes`): its envelopes are built straight from each row's decoded
+and upcast state, without the domain events (tests/app/test_fast_history.py compares it
+with the plain path)."""
 
 from __future__ import annotations
 
