@@ -13,6 +13,8 @@ from audit.anchors import Anchor, Row, anchors_for
 from infrastructure.patient_keys import KeyRing, record_key_changes
 
 ANCHORS_TABLE = "audit_anchors"
+_new = object.__new__
+_set = object.__setattr__
 
 
 class AnchoredSQLiteApplicationRecorder(SQLiteApplicationRecorder):
@@ -25,6 +27,36 @@ class AnchoredSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             " originator_id TEXT NOT NULL, originator_version INTEGER NOT NULL,"
             " running_hash TEXT NOT NULL)",
         ]
+
+    def select_events(
+        self,
+        originator_id: UUID | str,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[StoredEvent]:
+        """eventsourcing's query and rows, each row built without the dataclass's per-field
+        `__init__` (the same StoredEvent values): a long history is read in one cheap pass."""
+        if isinstance(originator_id, UUID) or self.datastore.originator_id_type == "uuid":
+            return super().select_events(originator_id, gt=gt, lte=lte, desc=desc, limit=limit)
+        statement = (
+            "SELECT originator_id, originator_version, topic, state "
+            f"FROM {self.events_table_name} WHERE originator_id=? "
+        )
+        params: list[Any] = [originator_id]
+        for clause, value in (("originator_version>?", gt), ("originator_version<=?", lte)):
+            if value is not None:
+                statement += f"AND {clause} "
+                params.append(value)
+        statement += f"ORDER BY originator_version {'DESC' if desc else 'ASC'} "
+        if limit is not None:
+            statement += "LIMIT ? "
+            params.append(limit)
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(statement, params)
+            return [_stored_event(*row) for row in c.fetchall()]
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -84,3 +116,12 @@ def _stored_id(event: StoredEvent) -> str:
     """The originator id as eventsourcing's SQLite recorder stores it (UUIDs as hex)."""
     originator_id = event.originator_id
     return originator_id.hex if isinstance(originator_id, UUID) else originator_id
+
+
+def _stored_event(originator_id: str, version: int, topic: str, state: bytes) -> StoredEvent:
+    """StoredEvent(originator_id, version, topic, state), as its frozen dataclass would set it."""
+    stored: StoredEvent = _new(StoredEvent)
+    fields = {"originator_id": originator_id, "originator_version": version, "topic": topic}
+    fields["state"] = state
+    _set(stored, "__dict__", fields)
+    return stored

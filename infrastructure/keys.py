@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import os
 from base64 import b64decode
+from collections.abc import Callable
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -89,6 +90,19 @@ def seal_content(data_key: bytes, patient_id: str, plaintext: bytes) -> bytes:
 
 def open_content(data_key: bytes, patient_id: str, stored: bytes) -> bytes:
     return decrypt(data_key, stored[len(PATIENT_FORMAT) :], patient_id.encode())
+
+
+def content_opener(data_key: bytes, patient_id: str) -> Callable[[bytes], bytes]:
+    """`open_content` with this key and patient for many contents (one cipher object)."""
+    aead, associated, start = AESGCM(data_key), patient_id.encode(), len(PATIENT_FORMAT)
+
+    def opened(stored: bytes) -> bytes:
+        if len(stored) - start < 28:
+            raise InvalidTag
+        nonce, tag = stored[start : start + 12], stored[start + 12 : start + 28]
+        return aead.decrypt(nonce, stored[start + 28 :] + tag, associated)
+
+    return opened
 
 
 def is_patient_format(stored: bytes) -> bool:

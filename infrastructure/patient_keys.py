@@ -10,7 +10,7 @@ stored in clear (`infrastructure.erasure`) and read as `PatientErased`."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import suppress
 from typing import Any
 
@@ -170,6 +170,32 @@ class PatientKeyMapper(EventMapper):
         )
         return super().to_domain_event(opened)
 
+    def row_opener(self) -> Callable[[StoredEvent], bytes] | None:
+        """As `to_domain_event` decrypts, with each patient's key looked up once per call."""
+        if self.keyring is None:
+            return super().row_opener()
+        openers: dict[str, Callable[[bytes], bytes]] = {}
+
+        def plaintext(row: StoredEvent) -> bytes:
+            patient_id = str(row.originator_id)
+            if not keys.is_patient_format(row.state):
+                return self.unpacked(row, self._plaintext(patient_id, row))
+            try:
+                opener = openers.get(patient_id)
+                if opener is None:
+                    opener = keys.content_opener(self._read_key(patient_id), patient_id)
+                    openers[patient_id] = opener
+                return self.unpacked(row, opener(row.state))
+            except (InvalidTag, KeyError) as error:
+                raise _undecryptable(patient_id, row, error) from error
+
+        return plaintext
+
+    def _read_key(self, patient_id: str) -> bytes:
+        keyring: Any = self.keyring
+        key: bytes = keyring.for_read(patient_id)
+        return key
+
     def _plaintext(self, patient_id: str, stored: StoredEvent) -> bytes:
         keyring: Any = self.keyring
         try:
@@ -178,7 +204,11 @@ class PatientKeyMapper(EventMapper):
             keyring.check_not_erased(patient_id)
             return keys.decrypt(keyring.master, stored.state)
         except (InvalidTag, KeyError) as error:
-            raise MapperDeserialisationError(
-                f"cannot decrypt the stored event of patient '{patient_id}' at version "
-                f"{stored.originator_version}: {error or 'wrong key or altered bytes'}"
-            ) from error
+            raise _undecryptable(patient_id, stored, error) from error
+
+
+def _undecryptable(patient_id: str, stored: StoredEvent, error: Exception) -> Exception:
+    return MapperDeserialisationError(
+        f"cannot decrypt the stored event of patient '{patient_id}' at version "
+        f"{stored.originator_version}: {error or 'wrong key or altered bytes'}"
+    )

@@ -7,12 +7,14 @@ in. eventsourcing's own `TranscoderTestCase` runs against this class (tests/libr
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from enum import Enum
 from typing import Any
 from uuid import UUID
 
 import orjson
-from eventsourcing.persistence import JSONTranscoder, Transcoding
+from eventsourcing.persistence import DatetimeAsISO, JSONTranscoder, Transcoding
 
 _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 _NATIVE = (UUID, Enum)  # orjson would write these itself, bypassing the transcodings
@@ -22,6 +24,8 @@ class OrjsonTranscoder(JSONTranscoder):
     def __init__(self) -> None:
         super().__init__()
         self._walk: frozenset[type] = frozenset({dict, list})
+        self._decoders: dict[str, Callable[[Any], Any]] = {}  # by registered name
+        self._text_decoders: dict[str, Callable[[str], Any]] = {}  # the same, of a str
 
     def encode(self, obj: Any) -> bytes:
         try:
@@ -32,10 +36,23 @@ class OrjsonTranscoder(JSONTranscoder):
             raise
 
     def decode(self, data: bytes) -> Any:
-        return self._restore(orjson.loads(data))
+        value = orjson.loads(data)
+        kind = type(value)  # orjson gives exact dicts and lists
+        if kind is dict:
+            return self._restore_dict(value)
+        if kind is list:
+            return self._restore_list(value)
+        return value
 
     def register(self, transcoding: Transcoding) -> None:
         super().register(transcoding)
+        self._decoders[transcoding.name] = transcoding.decode
+        # eventsourcing's DatetimeAsISO.decode of a str is datetime.fromisoformat (and a
+        # call less)
+        plain = type(transcoding) is DatetimeAsISO
+        self._text_decoders[transcoding.name] = (
+            datetime.fromisoformat if plain else transcoding.decode
+        )
         if issubclass(transcoding.type, _NATIVE):
             self._walk = self._walk | {transcoding.type}
 
@@ -63,29 +80,37 @@ class OrjsonTranscoder(JSONTranscoder):
             return self._encode_obj(value)
         return value
 
-    def _restore(self, value: Any) -> Any:
-        """Decodes registered types wherever they are nested (as json's object_hook did).
-        orjson gives plain dicts and lists only, so a type test is exact; an event's state
-        is a flat dict whose registered values (instants) hold text: those are decoded
-        here without a call per level."""
-        kind = type(value)
-        if kind is dict:
-            if len(value) == 2 and "_type_" in value and "_data_" in value:
-                value["_data_"] = self._restore(value["_data_"])
-                return self._decode_obj(value)
-            for key, item in value.items():
-                if type(item) is dict:
-                    data = item.get("_data_") if len(item) == 2 else None
-                    if type(data) is str and "_type_" in item:
-                        value[key] = self._decode_obj(item)
-                    else:
-                        value[key] = self._restore(item)
-                elif type(item) is list:
-                    value[key] = self._restore(item)
-            return value
-        if kind is list:
-            return [
-                self._restore(item) if type(item) is dict or type(item) is list else item
-                for item in value
-            ]
+    def _restore_dict(self, value: dict[str, Any]) -> Any:
+        """Decodes registered types wherever they are nested (as json's object_hook did),
+        in place; the object of a registered type for a {"_type_", "_data_"} object."""
+        if len(value) == 2 and "_type_" in value and "_data_" in value:
+            data = value["_data_"]
+            if type(data) is dict:
+                value["_data_"] = self._restore_dict(data)
+            elif type(data) is list:
+                value["_data_"] = self._restore_list(data)
+            decode = self._decoders.get(value["_type_"])
+            return self._decode_obj(value) if decode is None else decode(value["_data_"])
+        text_decoders = self._text_decoders
+        for key, item in value.items():
+            kind = type(item)
+            if kind is dict:
+                if len(item) == 2 and type(item.get("_data_")) is str:  # a datetime's shape
+                    decode = text_decoders.get(item.get("_type_"))
+                    if decode is not None:
+                        value[key] = decode(item["_data_"])
+                        continue
+                value[key] = self._restore_dict(item)
+            elif kind is list:
+                value[key] = self._restore_list(item)
         return value
+
+    def _restore_list(self, value: list[Any]) -> list[Any]:
+        restored = list(value)
+        for index, item in enumerate(value):
+            kind = type(item)
+            if kind is dict:
+                restored[index] = self._restore_dict(item)
+            elif kind is list:
+                restored[index] = self._restore_list(item)
+        return restored

@@ -18,14 +18,14 @@ from eventsourcing.application import (
     LRUCache,
     ProcessingEvent,
 )
-from eventsourcing.persistence import EventStore, IntegrityError, JSONTranscoder
+from eventsourcing.persistence import EventStore, IntegrityError, JSONTranscoder, StoredEvent
 
 from journey import domain_events as ev
 from journey.commands import REGISTRY, Command
 from journey.envelopes import event_id, to_envelope
 from journey.errors import ConcurrentUpdate, Issue, JourneyError, UnknownPatient
 from journey.events import EventEnvelope
-from journey.mapper import DateAsISO
+from journey.mapper import DateAsISO, EventMapper
 from journey.patient import STATE_VERSION, Patient
 from journey.snapshots import CheckedSnapshotStore
 from journey.timekeeping import EARLIEST_OCCURRED_AT, not_before_earliest
@@ -236,6 +236,13 @@ class JourneyApplication(Application[str]):
             self._histories.get(patient_id, evict=True)
 
     # -- reads ------------------------------------------------------------------------
+    def _envelopes(self, rows: Sequence[StoredEvent]) -> list[EventEnvelope]:
+        """Envelopes of stored rows: straight from their decoded state with the journey's
+        mappers (journey.mapper.EventMapper.to_envelopes), else through the domain events."""
+        if isinstance(self.mapper, EventMapper):
+            return self.mapper.to_envelopes(rows)
+        return [to_envelope(self.mapper.to_domain_event(r)) for r in rows]  # type: ignore[arg-type]
+
     def history(self, patient_id: str) -> list[EventEnvelope]:
         """Every stored event of the patient, in order; UnknownPatient when there is none.
 
@@ -246,8 +253,8 @@ class JourneyApplication(Application[str]):
         except KeyError:
             known = []
         after = known[-1].version if known else None
-        fresh = self.events.get(patient_id, gt=after)
-        events = known + [to_envelope(e) for e in fresh]  # type: ignore[arg-type]
+        fresh = self.recorder.select_events(patient_id, gt=after)
+        events = known + self._envelopes(fresh)
         if not events:
             raise UnknownPatient(patient_id)
         self._histories.put(patient_id, events)  # the library's LRU cache (thread-safe)

@@ -47,7 +47,9 @@ def visible_events(
     events: Sequence[EventEnvelope], known_at: datetime | None
 ) -> list[EventEnvelope]:
     """The events recorded at or before `known_at` (all of them when it is None)."""
-    return [e for e in events if e.known_by(known_at)]
+    if known_at is None:
+        return list(events)
+    return [e for e in events if e.recorded_at <= known_at]
 
 
 def journey_facts(

@@ -93,15 +93,15 @@ class SessionLog(NamedTuple):
 
 
 def _recorded(envelope: EventEnvelope, event: SessionRecorded) -> SessionState:
-    return SessionState(
-        session_id=event.session_id,
-        occurred_at=envelope.occurred_at,
-        format=event.format,
-        approach=event.approach,
-        duration_minutes=event.duration_minutes,
-        delivery=event.delivery,
-        status=event.status,
-        clinician_id=event.clinician_id,
+    return SessionState(  # positional: SessionState's field order (cheaper per session)
+        event.session_id,
+        envelope.occurred_at,
+        event.format,
+        event.approach,
+        event.duration_minutes,
+        event.delivery,
+        event.status,
+        event.clinician_id,
     )
 
 
