@@ -146,10 +146,12 @@ def start_relay(
         topics.events,
         "--state-topic",
         topics.state,
+        "--anchors-topic",
+        topics.anchors,
         "--poll-interval",
         str(poll),
     ]
-    return subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(command, env=env)
 
 
 def measure_latency(  # noqa: PLR0917

@@ -11,16 +11,13 @@ as of `as_of`; a consumer wanting "today" adds the midnights since while `status
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from journey.events import EventEnvelope
 from journey.values import UtcInstant
-from projections.calendar import iso_week_label
 from projections.event_text import instant_text
-from projections.facts import journey_facts
 from projections.journey import journey_view
 from projections.journey_view import JourneyStatus, JourneyView, WeekView
 from publishing.cloudevents import (
@@ -31,6 +28,7 @@ from publishing.cloudevents import (
     ce_sequence,
     ce_type,
 )
+from publishing.state_summary_fold import current_week_facts
 
 SUMMARY_TYPE = "JourneySummary"
 # 2: current_week gained evidence_based_hours, individual_with_primary and
@@ -79,11 +77,8 @@ def summary_instant(events: Sequence[EventEnvelope]) -> datetime:
 
 def summary_view(events: Sequence[EventEnvelope], as_of: datetime) -> JourneyView:
     """The served journey view as of `as_of`, shaped with only the current week's row
-    (shaping every week of a long history is most of a view's cost)."""
-    facts = journey_facts(events, as_of=as_of)
-    assert facts is not None  # every event is known (no known_at filter)
-    label = iso_week_label(facts.calendar.local_date(as_of))
-    return journey_view(replace(facts, weeks=[w for w in facts.weeks if w.label == label]))
+    (summarizing and shaping every week of a long history is most of a view's cost)."""
+    return journey_view(current_week_facts(events, as_of))
 
 
 def summarize(events: Sequence[EventEnvelope]) -> JourneySummary:
