@@ -83,21 +83,26 @@ def raw_rate(bootstrap: str, records: list[Outgoing], events: int) -> float:
     return events / seconds
 
 
-def relay_rate(app: JourneyApplication, bootstrap: str, batch_size: int) -> tuple[float, str]:
-    """A relay from position 0 to fresh topics (its position is per events topic)."""
+def relay_rate(
+    app: JourneyApplication, settings: Settings, bootstrap: str, batch_size: int
+) -> tuple[float, str]:
+    """A relay from position 0 to fresh topics (its position is per events topic), as
+    `journey relay` runs it: batches prepared ahead in its worker process."""
     topics = fresh_topics(bootstrap, "relay")
-    relay = Relay(app, RelayConfig(bootstrap, topics, batch_size=batch_size, create_topics=False))
+    config = RelayConfig(bootstrap, topics, batch_size=batch_size, create_topics=False)
+    relay = Relay(app, config, settings)
     result, seconds = timed(lambda: relay.run(once=True))
     return result.events / seconds, str(result)
 
 
 def throughput(bootstrap: str, commands: int, batch_size: int, repeat: int, work: Path) -> None:
-    app = build_application(Settings(database_url=f"sqlite:///{work}/throughput.db"))
+    settings = Settings(database_url=f"sqlite:///{work}/throughput.db")
+    app = build_application(settings)
     report = import_lines(app, interleaved(cohort_lines(commands)), continue_on_error=True)
     records = same_records(app, batch_size, fresh_topics(bootstrap, "raw"))
     relay_rates, raw_rates = [], []
     for _ in range(repeat):  # alternated, so both see the same machine load
-        rate, summary = relay_rate(app, bootstrap, batch_size)
+        rate, summary = relay_rate(app, settings, bootstrap, batch_size)
         relay_rates.append(rate)
         raw_rates.append(raw_rate(bootstrap, records, report.accepted))
     relay, raw = max(relay_rates), max(raw_rates)
@@ -105,7 +110,7 @@ def throughput(bootstrap: str, commands: int, batch_size: int, repeat: int, work
     print(f"throughput, best of {repeat} alternated runs:{'events/s':>18}")
     print(f"{'relay (read log, decode, summaries, send, position)':<52}{relay:>10,.0f}")
     print(f"{f'raw KafkaProducer, same {len(records)} records':<52}{raw:>10,.0f}")
-    print(f"{'relay / raw':<52}{relay / raw:>10.1%}   (goal >= 60%)")
+    print(f"{'relay / raw':<52}{relay / raw:>10.1%}   (goal >= 80%)")
     print(
         f"  all runs: relay {[round(r) for r in relay_rates]}, raw {[round(r) for r in raw_rates]}"
     )

@@ -23,16 +23,13 @@ from dataclasses import dataclass, field
 
 from kafka.errors import KafkaConfigurationError, KafkaError
 
-from consumers.log_reader import LogReader
+from config.settings import Settings
 from journey.application import JourneyApplication
-from journey.envelopes import to_envelope
-from journey.events import EventEnvelope
 from publishing.anchor_head import HeadUnavailable, head_record
-from publishing.history_cache import HistoryCache
 from publishing.publisher import Publisher, PublishFailed
-from publishing.relay_batch import Outgoing, build_batch
 from publishing.relay_heads import HeadKeeper
 from publishing.relay_position import Lag, RelayPosition
+from publishing.relay_worker import InlinePreparer, Preparer, WorkerPreparer
 from publishing.topics import TopicNames, ensure_topics
 
 log = logging.getLogger(__name__)
@@ -51,6 +48,7 @@ class RelayConfig:
     create_topics: bool = True
     replication_factor: int = 1
     history_cache_size: int = 5_000
+    prepare_in_worker: bool = True  # when the relay is given the store's settings
 
 
 @dataclass
@@ -72,12 +70,21 @@ class RelayReport:
 
 
 class Relay:
-    def __init__(self, app: JourneyApplication, config: RelayConfig) -> None:
+    """With `settings` (the store's, as the application was built from), batches are
+    prepared one ahead in a worker process (publishing.relay_worker); without, inline."""
+
+    def __init__(
+        self, app: JourneyApplication, config: RelayConfig, settings: Settings | None = None
+    ) -> None:
         self._app = app
         self.config = config
         self.position = RelayPosition(app, config.topics.events)
-        self._reader = LogReader(app, batch=config.batch_size)
-        self._histories = HistoryCache(self._load_history, config.history_cache_size)
+        sizes = (config.topics, config.batch_size, config.history_cache_size)
+        self._batches: Preparer = (
+            WorkerPreparer(settings, *sizes)
+            if settings is not None and config.prepare_in_worker
+            else InlinePreparer(app, *sizes)
+        )
         self._publisher: Publisher | None = None
         self._topics_ready = not config.create_topics
         self._last_log = 0.0
@@ -90,19 +97,20 @@ class Relay:
         AnchorMissing when the log no longer extends the published head."""
         publisher = self._ready_publisher()
         start = self.position.get() + 1
-        page = self._reader.page(start)
-        if not page.end:
+        prepared = self._batches.prepare(start)
+        if prepared is None:
             return 0
-        batch = build_batch(page, self._histories, self.config.topics)
-        head = self._heads.next_head(batch.last_notification_id, start - 1, page.count)
-        publisher.publish([*batch.records, Outgoing(self.config.topics.anchors, head_record(head))])
-        self.position.advance(batch.last_notification_id)
+        head = self._heads.next_head(prepared.end, start - 1, prepared.count)
+        anchor = head_record(head)
+        anchors = self.config.topics.anchors
+        publisher.publish([*prepared.records, (anchors, anchor.key, anchor.value, anchor.headers)])
+        self.position.advance(prepared.end)
         self._heads.published(head)
         self.report.heads += 1
-        self.report.events += batch.events
-        self.report.summaries += batch.summaries
+        self.report.events += prepared.events
+        self.report.summaries += prepared.summaries
         self.report.batches += 1
-        return page.count  # not batch.events: an erased patient's slice has none
+        return prepared.count  # not batch.events: an erased patient's slice has none
 
     def run(self, *, once: bool = False, stop: threading.Event | None = None) -> RelayReport:
         """Publishes until stopped (or, with `once`, until caught up with the log head)."""
@@ -127,6 +135,7 @@ class Relay:
                     stop.wait(self.config.poll_interval_s)
         finally:
             self.close()
+            self._batches.close()
         self.report.lag = self.position.lag()
         return self.report
 
@@ -152,7 +161,7 @@ class Relay:
     def _failed(self, error: Exception, backoff: float) -> None:
         self.report.failures += 1
         self.close()  # a fresh producer re-sends the slice from the recorded position
-        self._histories.clear()
+        self._batches.reset()
         log.warning(
             "publishing failed (%s); retrying in %.1fs; %s", error, backoff, self.position.lag()
         )
@@ -163,7 +172,3 @@ class Relay:
             return
         self._last_log = now
         log.info("relay: %s", RelayReport(**{**self.report.__dict__, "lag": self.position.lag()}))
-
-    def _load_history(self, patient_id: str, up_to_version: int) -> list[EventEnvelope]:
-        events = self._app.events.get(patient_id, lte=up_to_version)
-        return [to_envelope(e) for e in events]  # type: ignore[arg-type]
