@@ -10,7 +10,7 @@ as of `as_of`; a consumer wanting "today" adds the midnights since while `status
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -81,10 +81,14 @@ def summary_view(events: Sequence[EventEnvelope], as_of: datetime) -> JourneyVie
     return journey_view(current_week_facts(events, as_of))
 
 
-def summarize(events: Sequence[EventEnvelope]) -> JourneySummary:
-    """The summary of one patient's history (every event, in stream order, from version 1)."""
+View = Callable[[Sequence[EventEnvelope], datetime], JourneyView]
+
+
+def summarize(events: Sequence[EventEnvelope], view_of: View = summary_view) -> JourneySummary:
+    """The summary of one patient's history (every event, in stream order, from version 1);
+    `view_of` is for tests comparing another fold."""
     as_of = summary_instant(events)
-    view = summary_view(events, as_of)
+    view = view_of(events, as_of)
     last = events[-1]
     return JourneySummary(
         patient_id=last.patient_id,
