@@ -16,22 +16,19 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
-import threading
-import time
 import uuid
 from itertools import zip_longest
 from pathlib import Path
 
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaProducer
 
-from benchmarks.common import cohort_lines, percentile, timed
+from benchmarks.common import cohort_lines, timed
+from benchmarks.relay_latency import measure_latency
 from config.settings import Settings
 from consumers.log_reader import LogReader
 from journey.application import JourneyApplication
-from journey.commands import parse_command_json
 from publishing.history_cache import HistoryCache
 from publishing.publisher import producer_config
 from publishing.relay import Relay, RelayConfig
@@ -117,97 +114,13 @@ def throughput(bootstrap: str, commands: int, batch_size: int, repeat: int, work
     app.close()
 
 
-def stamp_arrivals(
-    bootstrap: str, topic: str, arrived: dict[str, float], stop: threading.Event
-) -> None:
-    """A downstream consumer: records when each ce_id first arrives."""
-    consumer = KafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        isolation_level="read_committed",
-        fetch_max_wait_ms=10,
-    )
-    while not stop.is_set():
-        for records in consumer.poll(timeout_ms=10).values():
-            now = time.perf_counter()
-            for record in records:
-                ce_id = dict(record.headers)["ce_id"].decode()
-                arrived.setdefault(ce_id, now)
-    consumer.close()
-
-
-def start_relay(
-    bootstrap: str, topics: TopicNames, db: str, poll: float
-) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "JOURNEY_DATABASE_URL": db, "JOURNEY_KAFKA_BOOTSTRAP_SERVERS": bootstrap}
-    command = [
-        sys.executable,
-        "-m",
-        "interfaces",
-        "relay",
-        "--events-topic",
-        topics.events,
-        "--state-topic",
-        topics.state,
-        "--anchors-topic",
-        topics.anchors,
-        "--poll-interval",
-        str(poll),
-    ]
-    return subprocess.Popen(command, env=env)
-
-
-def measure_latency(  # noqa: PLR0917
-    bootstrap: str, topics: TopicNames, work: Path, seconds: float, rate: float, poll: float
-) -> None:
-    db = f"sqlite:///{work}/latency.db"
-    app = build_application(Settings(database_url=db))
-    commands = [
-        parse_command_json(line) for line in cohort_lines(int(seconds * rate) + 10, seed=11)
-    ]
-    relay = start_relay(bootstrap, topics, db, poll)
-    arrived: dict[str, float] = {}
-    stop = threading.Event()
-    consumer = threading.Thread(
-        target=stamp_arrivals, args=(bootstrap, topics.events, arrived, stop)
-    )
-    consumer.start()
-    time.sleep(3)  # relay and consumer connected and idle
-    accepted: dict[str, float] = {}
-    start = time.perf_counter()
-    for index, command in enumerate(commands[: int(seconds * rate)]):
-        time.sleep(max(0.0, start + index / rate - time.perf_counter()))
-        outcome = app.handle(command)
-        if outcome.event_id:
-            accepted[outcome.event_id] = time.perf_counter()
-    deadline = time.perf_counter() + 10
-    while len(arrived.keys() & accepted.keys()) < len(accepted) and time.perf_counter() < deadline:
-        time.sleep(0.05)
-    stop.set()
-    consumer.join()
-    relay.terminate()
-    relay.wait(timeout=30)
-    samples = [(arrived[i] - t) * 1000 for i, t in accepted.items() if i in arrived]
-    print(
-        f"latency, command accepted -> downstream consumer, {len(accepted)} commands at "
-        f"{rate:.0f}/s for {seconds:.0f}s, relay idle poll {poll * 1000:.0f} ms:"
-    )
-    print(
-        f"  received {len(samples)}/{len(accepted)}; p50 {percentile(samples, 0.5):.1f} ms, "
-        f"p99 {percentile(samples, 0.99):.1f} ms, max {max(samples):.1f} ms"
-    )
-    app.close()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--commands", type=int, default=20_000)
     parser.add_argument("--batch-size", type=int, default=5_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--rate", type=float, default=200.0, help="commands per second")
+    parser.add_argument("--rate", type=float, default=1000.0, help="commands per second")
     parser.add_argument("--poll-interval", type=float, default=0.01)
     args = parser.parse_args()
     bootstrap = os.environ.get("JOURNEY_TEST_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
@@ -216,7 +129,7 @@ def main() -> None:
     throughput(bootstrap, args.commands, args.batch_size, args.repeat, work)
     if args.seconds > 0:
         topics = fresh_topics(bootstrap, "latency")
-        measure_latency(bootstrap, topics, work, args.seconds, args.rate, args.poll_interval)
+        measure_latency(bootstrap, topics, work, (args.seconds, args.rate), args.poll_interval)
 
 
 if __name__ == "__main__":
