@@ -87,8 +87,7 @@ def relay_rate(
     `journey relay` runs it: batches prepared ahead in its worker process."""
     topics = fresh_topics(bootstrap, "relay")
     config = RelayConfig(bootstrap, topics, batch_size=batch_size, create_topics=False)
-    relay = Relay(app, config, settings)
-    result, seconds = timed(lambda: relay.run(once=True))
+    result, seconds = timed(lambda: Relay(app, config, settings).run(once=True))  # with its start
     return result.events / seconds, str(result)
 
 

@@ -5,8 +5,8 @@ applies commands at a steady offered rate (`application.handle`, one transaction
 a consumer in its own process (so it does not take the writer's interpreter lock) stamps
 each event's first arrival. Both stamps are `time.perf_counter()` (CLOCK_MONOTONIC, one
 clock for every process of the machine). Latency = arrival - the moment `handle` returned.
-The achieved writing rate is printed next to the offered one: the writer is the limit
-when it falls short."""
+The writer stops after `seconds` even when it is short of commands; the achieved rate is
+printed next to the offered one: the writer is the limit when it falls short."""
 
 from __future__ import annotations
 
@@ -82,12 +82,17 @@ def measure_latency(
     time.sleep(SETTLE_S)
     accepted: dict[str, float] = {}
     start = time.perf_counter()
+    sent = 0
     for index, command in enumerate(commands):
-        time.sleep(max(0.0, start + index / rate - time.perf_counter()))
+        now = time.perf_counter()
+        if now - start > seconds:
+            break  # a writer slower than the offered rate stops on time, short of commands
+        time.sleep(max(0.0, start + index / rate - now))
         outcome = app.handle(command)
+        sent += 1
         if outcome.event_id:
             accepted[outcome.event_id] = time.perf_counter()
-    achieved = len(commands) / (time.perf_counter() - start)
+    achieved = sent / (time.perf_counter() - start)
     time.sleep(DRAIN_S)
     stop.set()
     arrived: dict[str, float] = out.get(timeout=60)
