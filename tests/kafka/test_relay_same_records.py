@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
@@ -116,9 +115,9 @@ def by_partition(bootstrap: str, topic: str) -> dict[int, list[Record]]:
 
 
 def test_fast_path_publishes_the_plain_paths_records_byte_for_byte(
-    tmp_path: Path, kafka_bootstrap: str, private_topics: Callable[[str], TopicNames]
+    store_url: str, kafka_bootstrap: str, private_topics: Callable[[str], TopicNames]
 ) -> None:
-    url = f"sqlite:///{tmp_path}/same.db"
+    url = store_url  # SQLite and PostgreSQL: the worker opens the store itself
     settings = Settings(database_url=url)
     app = build_application(settings)
     stored = load(app, cohort_lines(900, patients=12, seed=5))
