@@ -4,7 +4,7 @@ then the anchor head of the log up to the batch's last event (publishing.anchor_
 
 A batch is at most `batch_size` notifications (5,000 by default: the summaries are computed
 once per patient per batch, so bigger catch-up batches cost fewer summaries; a crash
-re-publishes at most one batch). Its records are sent, flushed and every
+re-publishes at most two batches). Its records are sent, flushed and every
 future checked; only then is the position advanced (in the events' own SQL store; while
 `run` runs, by a thread of its own, so that the next batch does not wait for the store's
 write lock: `relay_position.PositionWriter`). A crash before that re-publishes from the

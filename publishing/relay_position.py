@@ -60,9 +60,10 @@ class RelayPosition:
 class PositionWriter:
     """Records acknowledged positions from a thread of its own, so that the next batch is
     published while the last one's position is written (on SQLite the write waits for the
-    writers' lock: tens of milliseconds under load). Only the newest pending position is
-    written; a failed write is raised by the next `advance`, `flush` or `close`. A crash
-    before a write re-publishes from the position recorded before: at least once still."""
+    writers' lock: tens of milliseconds under load). One position is written at a time and
+    at most one more waits; a failed write is raised by the next `advance`, `flush` or
+    `close`. A crash re-publishes from the position recorded last, at most two batches:
+    at least once still."""
 
     def __init__(self, position: RelayPosition) -> None:
         self._position = position
@@ -75,9 +76,12 @@ class PositionWriter:
         self._thread.start()
 
     def advance(self, notification_id: int) -> None:
+        """Hands over a position; waits while an earlier one is still waiting for the
+        thread (so at most two batches are acknowledged and not yet recorded)."""
         with self._changed:
+            self._changed.wait_for(lambda: self._error or self._pending is None)
             self._raise()
-            self._pending = max(notification_id, self._pending or 0)
+            self._pending = notification_id
             self._changed.notify_all()
 
     def flush(self) -> None:
