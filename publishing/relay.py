@@ -31,7 +31,7 @@ from publishing.anchor_head import HeadUnavailable, head_record
 from publishing.publisher import Publisher, PublishFailed
 from publishing.relay_heads import HeadKeeper
 from publishing.relay_position import Lag, PositionWriter, RelayPosition
-from publishing.relay_worker import InlinePreparer, Preparer, WorkerPreparer
+from publishing.relay_worker import InlinePreparer, Preparer, SplitPreparer, WorkerPreparer
 from publishing.topics import TopicNames, ensure_topics
 
 log = logging.getLogger(__name__)
@@ -74,8 +74,9 @@ class RelayReport:
 
 
 class Relay:
-    """With `settings` (the store's, as the application was built from), batches are
-    prepared one ahead in a worker process (publishing.relay_worker); without, inline."""
+    """With `settings` (the store's, as the application was built from), the batches of a
+    catch-up are prepared one ahead in a worker process (publishing.relay_worker); without,
+    and for the small batches of a relay keeping up, inline."""
 
     def __init__(
         self, app: JourneyApplication, config: RelayConfig, settings: Settings | None = None
@@ -84,11 +85,10 @@ class Relay:
         self.config = config
         self.position = RelayPosition(app, config.topics.events)
         sizes = (config.topics, config.batch_size, config.history_cache_size)
-        self._batches: Preparer = (
-            WorkerPreparer(settings, *sizes)
-            if settings is not None and config.prepare_in_worker
-            else InlinePreparer(app, *sizes)
-        )
+        self._batches: Preparer = InlinePreparer(app, *sizes)
+        if settings is not None and config.prepare_in_worker:
+            worker = WorkerPreparer(settings, *sizes)
+            self._batches = SplitPreparer(self._batches, worker, config.batch_size)
         self._publisher: Publisher | None = None
         self._topics_ready = not config.create_topics
         self._last_log = 0.0

@@ -105,6 +105,30 @@ class InlinePreparer:
         return None
 
 
+class SplitPreparer:
+    """The worker prepares the pages of a catch-up (the page before was full: more is
+    waiting, and preparing ahead overlaps with sending); the small pages of a relay that
+    keeps up are prepared inline, without the round trip to another process (which,
+    on a busy machine, waits for that process to be scheduled). Each keeps its own
+    histories; a patient's history that is behind is read back from the store."""
+
+    def __init__(self, inline: Preparer, worker: Preparer, batch_size: int) -> None:
+        self._inline, self._worker, self._batch_size = inline, worker, batch_size
+        self._catching_up = True  # a relay starts behind, as a rule
+
+    def prepare(self, start: int) -> Prepared | None:
+        found = (self._worker if self._catching_up else self._inline).prepare(start)
+        self._catching_up = found is not None and found.count >= self._batch_size
+        return found
+
+    def reset(self) -> None:
+        self._inline.reset()
+        self._worker.reset()
+
+    def close(self) -> None:
+        self._worker.close()
+
+
 @dataclass(frozen=True)
 class _Failure:
     trace: str

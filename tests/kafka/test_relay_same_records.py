@@ -31,7 +31,7 @@ from publishing.relay import Relay, RelayConfig
 from publishing.state_summary import state_record, summarize
 from publishing.topics import TopicNames, ensure_topics
 from services.bootstrap import build_application
-from tests.kafka.helpers import cohort_lines, load
+from tests.kafka.helpers import cohort_lines, load, read_topic
 
 pytestmark = [pytest.mark.kafka, pytest.mark.xdist_group("kafka")]
 BATCH = 150  # several batches: the worker prepares ahead, histories extend across batches
@@ -64,13 +64,16 @@ def plain_view(events: Sequence[EventEnvelope], as_of: datetime) -> JourneyView:
     return journey_view(replace(facts, weeks=[w for w in facts.weeks if w.label == label]))
 
 
-def plain_records(url: str, topics: TopicNames) -> list[tuple[str, Record]]:
-    """Every record the plain path built, batch by batch, in sending order."""
+def plain_records(url: str, topics: TopicNames, ends: list[int]) -> list[tuple[str, Record]]:
+    """Every record the plain path built for batches ending at `ends`, in sending order."""
     app = build_application(Settings(database_url=url))
     histories = HistoryCache(lambda patient_id, version: [], max_patients=10**6)
     out: list[tuple[str, Record]] = []
+    reader = LogReader(app, batch=BATCH)
     try:
-        for page in LogReader(app, batch=BATCH).pages(1):
+        for start, end in zip([1, *(e + 1 for e in ends)], ends, strict=False):
+            page = reader.page(start, end)
+            assert page.end == end
             by_patient: dict[str, list[EventEnvelope]] = {}
             for envelope in page.events:
                 out.append((topics.events, plain_event(envelope)))
@@ -117,17 +120,26 @@ def by_partition(bootstrap: str, topic: str) -> dict[int, list[Record]]:
 def test_fast_path_publishes_the_plain_paths_records_byte_for_byte(
     store_url: str, kafka_bootstrap: str, private_topics: Callable[[str], TopicNames]
 ) -> None:
+    """Catching up (full pages: the worker), then keeping up (a short page: inline), then
+    behind again (inline, then the worker): each side's cached histories fall behind."""
     url = store_url  # SQLite and PostgreSQL: the worker opens the store itself
     settings = Settings(database_url=url)
     app = build_application(settings)
-    stored = load(app, cohort_lines(900, patients=12, seed=5))
+    lines = cohort_lines(1200, patients=12, seed=5)
+    first = stored = load(app, lines[:500])
     fast, plain = private_topics("fast"), private_topics("plain")
     ensure_topics(kafka_bootstrap, plain)
-    config = RelayConfig(kafka_bootstrap, fast, batch_size=BATCH)
-    report = Relay(app, config, settings).run(once=True)
+    relay = Relay(app, RelayConfig(kafka_bootstrap, fast, batch_size=BATCH), settings)
+    while relay.step():  # 150, 150, 150, then a short page
+        pass
+    stored += load(app, lines[500:])
+    report = relay.run(once=True)
     app.close()
-    assert report.events == stored and report.batches == -(-stored // BATCH)
-    send_plain(kafka_bootstrap, plain_records(url, plain))
+    assert report.events == stored
+    assert report.batches == -(-first // BATCH) + -(-(stored - first) // BATCH)
+    ends = [int(m.value["position"]) for m in read_topic(kafka_bootstrap, fast.anchors)]  # type: ignore[call-overload]
+    assert len(ends) == report.heads == report.batches and ends[-1] == stored
+    send_plain(kafka_bootstrap, plain_records(url, plain, ends))
     for fast_topic, plain_topic in ((fast.events, plain.events), (fast.state, plain.state)):
         published, expected = (
             by_partition(kafka_bootstrap, fast_topic),
