@@ -1,37 +1,38 @@
 """Kafka relay: throughput next to a raw kafka-python producer, and end-to-end latency.
 
 Run (a broker at JOURNEY_TEST_KAFKA_BOOTSTRAP_SERVERS, e.g. from `make services-up`):
-    .venv/bin/python -m benchmarks.bench_relay [--commands 20000] [--seconds 20] [--rate 200]
+    PYTHONPATH=$PWD .venv/bin/python -m benchmarks.bench_relay [--commands 20000]
+        [--repeat 3] [--seconds 20] [--rate 1000]
 
 1. Throughput: the demo cohort (patients interleaved, as live traffic is) is stored, then
-   `Relay.run(once=True)` publishes it as it really runs (events + one summary per patient
+   a relay built and run with `run(once=True)` publishes it as `journey relay` runs it
+   (batches prepared one ahead in its worker process; events + one summary per patient
    per batch, flush and position per batch). A raw KafkaProducer with the same settings
    then sends the very same records (keys, headers, values) to fresh topics and flushes.
-2. Latency: a relay subprocess (`journey relay`, idle poll --poll-interval) runs while
-   commands are applied at a steady rate; a consumer thread stamps each event's arrival.
-   Latency = arrival - the moment `application.handle` returned.
+   Relay and raw runs alternate; the best of each is compared (goal: relay >= 80% of raw).
+2. Latency (benchmarks/relay_latency.py): a `journey relay` subprocess runs while commands
+   are applied at the offered rate; a consumer process stamps each event's arrival.
+   Latency = arrival - the moment `application.handle` returned (goal: p99 < 50 ms at
+   1,000 commands/s); the achieved writing rate is printed next to the offered one.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
-import threading
-import time
 import uuid
 from itertools import zip_longest
 from pathlib import Path
 
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaProducer
 
-from benchmarks.common import cohort_lines, percentile, timed
+from benchmarks.common import cohort_lines, timed
+from benchmarks.relay_latency import measure_latency
 from config.settings import Settings
 from consumers.log_reader import LogReader
 from journey.application import JourneyApplication
-from journey.commands import parse_command_json
 from publishing.history_cache import HistoryCache
 from publishing.publisher import producer_config
 from publishing.relay import Relay, RelayConfig
@@ -83,21 +84,25 @@ def raw_rate(bootstrap: str, records: list[Outgoing], events: int) -> float:
     return events / seconds
 
 
-def relay_rate(app: JourneyApplication, bootstrap: str, batch_size: int) -> tuple[float, str]:
-    """A relay from position 0 to fresh topics (its position is per events topic)."""
+def relay_rate(
+    app: JourneyApplication, settings: Settings, bootstrap: str, batch_size: int
+) -> tuple[float, str]:
+    """A relay from position 0 to fresh topics (its position is per events topic), as
+    `journey relay` runs it: batches prepared ahead in its worker process."""
     topics = fresh_topics(bootstrap, "relay")
-    relay = Relay(app, RelayConfig(bootstrap, topics, batch_size=batch_size, create_topics=False))
-    result, seconds = timed(lambda: relay.run(once=True))
+    config = RelayConfig(bootstrap, topics, batch_size=batch_size, create_topics=False)
+    result, seconds = timed(lambda: Relay(app, config, settings).run(once=True))  # with its start
     return result.events / seconds, str(result)
 
 
 def throughput(bootstrap: str, commands: int, batch_size: int, repeat: int, work: Path) -> None:
-    app = build_application(Settings(database_url=f"sqlite:///{work}/throughput.db"))
+    settings = Settings(database_url=f"sqlite:///{work}/throughput.db")
+    app = build_application(settings)
     report = import_lines(app, interleaved(cohort_lines(commands)), continue_on_error=True)
     records = same_records(app, batch_size, fresh_topics(bootstrap, "raw"))
     relay_rates, raw_rates = [], []
     for _ in range(repeat):  # alternated, so both see the same machine load
-        rate, summary = relay_rate(app, bootstrap, batch_size)
+        rate, summary = relay_rate(app, settings, bootstrap, batch_size)
         relay_rates.append(rate)
         raw_rates.append(raw_rate(bootstrap, records, report.accepted))
     relay, raw = max(relay_rates), max(raw_rates)
@@ -105,91 +110,9 @@ def throughput(bootstrap: str, commands: int, batch_size: int, repeat: int, work
     print(f"throughput, best of {repeat} alternated runs:{'events/s':>18}")
     print(f"{'relay (read log, decode, summaries, send, position)':<52}{relay:>10,.0f}")
     print(f"{f'raw KafkaProducer, same {len(records)} records':<52}{raw:>10,.0f}")
-    print(f"{'relay / raw':<52}{relay / raw:>10.1%}   (goal >= 60%)")
+    print(f"{'relay / raw':<52}{relay / raw:>10.1%}   (goal >= 80%)")
     print(
         f"  all runs: relay {[round(r) for r in relay_rates]}, raw {[round(r) for r in raw_rates]}"
-    )
-    app.close()
-
-
-def stamp_arrivals(
-    bootstrap: str, topic: str, arrived: dict[str, float], stop: threading.Event
-) -> None:
-    """A downstream consumer: records when each ce_id first arrives."""
-    consumer = KafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        isolation_level="read_committed",
-        fetch_max_wait_ms=10,
-    )
-    while not stop.is_set():
-        for records in consumer.poll(timeout_ms=10).values():
-            now = time.perf_counter()
-            for record in records:
-                ce_id = dict(record.headers)["ce_id"].decode()
-                arrived.setdefault(ce_id, now)
-    consumer.close()
-
-
-def start_relay(
-    bootstrap: str, topics: TopicNames, db: str, poll: float
-) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "JOURNEY_DATABASE_URL": db, "JOURNEY_KAFKA_BOOTSTRAP_SERVERS": bootstrap}
-    command = [
-        sys.executable,
-        "-m",
-        "interfaces",
-        "relay",
-        "--events-topic",
-        topics.events,
-        "--state-topic",
-        topics.state,
-        "--poll-interval",
-        str(poll),
-    ]
-    return subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
-
-
-def measure_latency(  # noqa: PLR0917
-    bootstrap: str, topics: TopicNames, work: Path, seconds: float, rate: float, poll: float
-) -> None:
-    db = f"sqlite:///{work}/latency.db"
-    app = build_application(Settings(database_url=db))
-    commands = [
-        parse_command_json(line) for line in cohort_lines(int(seconds * rate) + 10, seed=11)
-    ]
-    relay = start_relay(bootstrap, topics, db, poll)
-    arrived: dict[str, float] = {}
-    stop = threading.Event()
-    consumer = threading.Thread(
-        target=stamp_arrivals, args=(bootstrap, topics.events, arrived, stop)
-    )
-    consumer.start()
-    time.sleep(3)  # relay and consumer connected and idle
-    accepted: dict[str, float] = {}
-    start = time.perf_counter()
-    for index, command in enumerate(commands[: int(seconds * rate)]):
-        time.sleep(max(0.0, start + index / rate - time.perf_counter()))
-        outcome = app.handle(command)
-        if outcome.event_id:
-            accepted[outcome.event_id] = time.perf_counter()
-    deadline = time.perf_counter() + 10
-    while len(arrived.keys() & accepted.keys()) < len(accepted) and time.perf_counter() < deadline:
-        time.sleep(0.05)
-    stop.set()
-    consumer.join()
-    relay.terminate()
-    relay.wait(timeout=30)
-    samples = [(arrived[i] - t) * 1000 for i, t in accepted.items() if i in arrived]
-    print(
-        f"latency, command accepted -> downstream consumer, {len(accepted)} commands at "
-        f"{rate:.0f}/s for {seconds:.0f}s, relay idle poll {poll * 1000:.0f} ms:"
-    )
-    print(
-        f"  received {len(samples)}/{len(accepted)}; p50 {percentile(samples, 0.5):.1f} ms, "
-        f"p99 {percentile(samples, 0.99):.1f} ms, max {max(samples):.1f} ms"
     )
     app.close()
 
@@ -200,7 +123,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=5_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--rate", type=float, default=200.0, help="commands per second")
+    parser.add_argument("--rate", type=float, default=1000.0, help="commands per second")
     parser.add_argument("--poll-interval", type=float, default=0.01)
     args = parser.parse_args()
     bootstrap = os.environ.get("JOURNEY_TEST_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
@@ -209,7 +132,7 @@ def main() -> None:
     throughput(bootstrap, args.commands, args.batch_size, args.repeat, work)
     if args.seconds > 0:
         topics = fresh_topics(bootstrap, "latency")
-        measure_latency(bootstrap, topics, work, args.seconds, args.rate, args.poll_interval)
+        measure_latency(bootstrap, topics, work, (args.seconds, args.rate), args.poll_interval)
 
 
 if __name__ == "__main__":

@@ -61,7 +61,7 @@ def relay(
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
-        report = Relay(application, config).run(once=once, stop=stop)
+        report = Relay(application, config, runtime().settings).run(once=once, stop=stop)
     except AnchorMissing as error:
         typer.echo(f"BROKEN: {error}", err=True)
         raise typer.Exit(EXIT_BROKEN) from None

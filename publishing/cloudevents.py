@@ -7,6 +7,7 @@ headers (docs/contracts.md lists them)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from journey.events import EventEnvelope
 from projections.event_text import instant_text
@@ -37,25 +38,37 @@ def ce_sequence(version: int) -> str:
     return str(version).zfill(SEQUENCE_WIDTH)
 
 
+@cache
+def _type_headers(event_name: str, schema_version: int) -> tuple[bytes, bytes]:
+    """(ce_type, ce_dataschema) of an event type, encoded once."""
+    dataschema = f"{SCHEMA_BASE}/{event_name}.v{schema_version}.json"
+    return ce_type(event_name, schema_version).encode(), dataschema.encode()
+
+
+_SPECVERSION, _SOURCE, _CONTENT_TYPE = b"1.0", SOURCE.encode(), CONTENT_TYPE.encode()
+
+
 def event_record(envelope: EventEnvelope) -> KafkaRecord:
-    """The Kafka record of one stored event."""
-    headers = {
-        "ce_specversion": "1.0",
-        "ce_id": envelope.event_id,
-        "ce_source": SOURCE,
-        "ce_type": ce_type(envelope.type, envelope.schema_version),
-        "ce_time": instant_text(envelope.occurred_at),
-        "ce_subject": envelope.patient_id,
-        "ce_dataschema": f"{SCHEMA_BASE}/{envelope.type}.v{envelope.schema_version}.json",
-        "ce_sequence": ce_sequence(envelope.version),
-        "ce_partitionkey": envelope.patient_id,
-        "ce_recordedat": instant_text(envelope.recorded_at),
-        "content-type": CONTENT_TYPE,
-    }
+    """The Kafka record of one stored event: headers in the order docs/contracts.md lists
+    them, the constant ones encoded once per type."""
+    kind, dataschema = _type_headers(envelope.type, envelope.schema_version)
+    patient = envelope.patient_id.encode()
     return KafkaRecord(
-        key=envelope.patient_id.encode(),
+        key=patient,
         value=envelope.model_dump_json().encode(),
-        headers=[(name, value.encode()) for name, value in headers.items()],
+        headers=[
+            ("ce_specversion", _SPECVERSION),
+            ("ce_id", envelope.event_id.encode()),
+            ("ce_source", _SOURCE),
+            ("ce_type", kind),
+            ("ce_time", instant_text(envelope.occurred_at).encode()),
+            ("ce_subject", patient),
+            ("ce_dataschema", dataschema),
+            ("ce_sequence", ce_sequence(envelope.version).encode()),
+            ("ce_partitionkey", patient),
+            ("ce_recordedat", instant_text(envelope.recorded_at).encode()),
+            ("content-type", _CONTENT_TYPE),
+        ],
     )
 
 

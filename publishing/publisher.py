@@ -16,9 +16,9 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError
 from kafka.partitioner.default import murmur2
 
-from publishing.relay_batch import Outgoing
-
 log = logging.getLogger(__name__)
+# (topic, key, value, headers): one record as `publish` takes it
+Wire = tuple[str, bytes, bytes | None, list[tuple[str, bytes]]]
 PARTITION_CACHE_SIZE = 200_000
 
 
@@ -48,19 +48,13 @@ class Publisher:
         )
         self._partition_of: dict[tuple[str, bytes], int] = {}
 
-    def publish(self, records: Sequence[Outgoing]) -> None:
+    def publish(self, records: Sequence[Wire]) -> None:
         """Sends every record, flushes, and raises PublishFailed unless all were acked."""
         send, partition = self._producer.send, self._partition
         try:
             futures = [
-                send(
-                    o.topic,
-                    key=o.record.key,
-                    value=o.record.value,
-                    headers=o.record.headers,
-                    partition=partition(o.topic, o.record.key),
-                )
-                for o in records
+                send(topic, key=key, value=value, headers=headers, partition=partition(topic, key))
+                for topic, key, value, headers in records
             ]
             self._producer.flush(timeout=self._timeout_s + 5)
             for future in futures:

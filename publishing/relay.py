@@ -4,14 +4,16 @@ then the anchor head of the log up to the batch's last event (publishing.anchor_
 
 A batch is at most `batch_size` notifications (5,000 by default: the summaries are computed
 once per patient per batch, so bigger catch-up batches cost fewer summaries; a crash
-re-publishes at most one batch). Its records are sent, flushed and every
-future checked; only then is the position advanced (in the events' own SQL store). A crash
-before that re-publishes the batch: delivery is at least once, and nothing is ever lost.
+re-publishes at most two batches). Its records are sent, flushed and every
+future checked; only then is the position advanced (in the events' own SQL store; while
+`run` runs, by a thread of its own, so that the next batch does not wait for the store's
+write lock: `relay_position.PositionWriter`). A crash before that re-publishes from the
+position last written: delivery is at least once, and nothing is ever lost.
 When the broker is unreachable, `run` logs, backs off exponentially and retries the same
 slice with a fresh producer; the position does not move, and the write path (which never
 touches Kafka) keeps accepting commands. When caught up it polls the log every
-`poll_interval_s` (20 ms default: one indexed SELECT on an idle store); a stop request
-ends the wait at once.
+`busy_poll_s` (2 ms) within a second of the last event, then every `poll_interval_s` (20 ms
+default: one indexed SELECT on an idle store); a stop request ends the wait at once.
 """
 
 from __future__ import annotations
@@ -23,16 +25,13 @@ from dataclasses import dataclass, field
 
 from kafka.errors import KafkaConfigurationError, KafkaError
 
-from consumers.log_reader import LogReader
+from config.settings import Settings
 from journey.application import JourneyApplication
-from journey.envelopes import to_envelope
-from journey.events import EventEnvelope
 from publishing.anchor_head import HeadUnavailable, head_record
-from publishing.history_cache import HistoryCache
 from publishing.publisher import Publisher, PublishFailed
-from publishing.relay_batch import Outgoing, build_batch
 from publishing.relay_heads import HeadKeeper
-from publishing.relay_position import Lag, RelayPosition
+from publishing.relay_position import Lag, PositionWriter, RelayPosition
+from publishing.relay_worker import InlinePreparer, Preparer, SplitPreparer, WorkerPreparer
 from publishing.topics import TopicNames, ensure_topics
 
 log = logging.getLogger(__name__)
@@ -45,12 +44,15 @@ class RelayConfig:
     topics: TopicNames = field(default_factory=TopicNames)
     batch_size: int = 5_000
     poll_interval_s: float = 0.02
+    busy_poll_s: float = 0.002  # the idle poll within busy_window_s of the last event
+    busy_window_s: float = 1.0
     backoff_initial_s: float = 0.5
     backoff_max_s: float = 10.0
     delivery_timeout_s: float = 30.0
     create_topics: bool = True
     replication_factor: int = 1
     history_cache_size: int = 5_000
+    prepare_in_worker: bool = True  # when the relay is given the store's settings
 
 
 @dataclass
@@ -72,16 +74,27 @@ class RelayReport:
 
 
 class Relay:
-    def __init__(self, app: JourneyApplication, config: RelayConfig) -> None:
+    """With `settings` (the store's, as the application was built from), the batches of a
+    catch-up are prepared one ahead in a worker process (publishing.relay_worker); without,
+    and for the small batches of a relay keeping up, inline."""
+
+    def __init__(
+        self, app: JourneyApplication, config: RelayConfig, settings: Settings | None = None
+    ) -> None:
         self._app = app
         self.config = config
         self.position = RelayPosition(app, config.topics.events)
-        self._reader = LogReader(app, batch=config.batch_size)
-        self._histories = HistoryCache(self._load_history, config.history_cache_size)
+        sizes = (config.topics, config.batch_size, config.history_cache_size)
+        self._batches: Preparer = InlinePreparer(app, *sizes)
+        if settings is not None and config.prepare_in_worker:
+            worker = WorkerPreparer(settings, *sizes)
+            self._batches = SplitPreparer(self._batches, worker, config.batch_size)
         self._publisher: Publisher | None = None
         self._topics_ready = not config.create_topics
         self._last_log = 0.0
         self._heads = HeadKeeper(app, config.bootstrap, config.topics.anchors)
+        self._acked: int | None = None  # the last position the broker acknowledged
+        self._writer: PositionWriter | None = None  # while `run` runs
         self.report = RelayReport()
 
     def step(self) -> int:
@@ -89,25 +102,35 @@ class Relay:
         Raises PublishFailed, HeadUnavailable or KafkaError without moving the position,
         AnchorMissing when the log no longer extends the published head."""
         publisher = self._ready_publisher()
-        start = self.position.get() + 1
-        page = self._reader.page(start)
-        if not page.end:
+        start = (self.position.get() if self._acked is None else self._acked) + 1
+        prepared = self._batches.prepare(start)
+        if prepared is None:
             return 0
-        batch = build_batch(page, self._histories, self.config.topics)
-        head = self._heads.next_head(batch.last_notification_id, start - 1, page.count)
-        publisher.publish([*batch.records, Outgoing(self.config.topics.anchors, head_record(head))])
-        self.position.advance(batch.last_notification_id)
-        self._heads.published(head)
-        self.report.heads += 1
-        self.report.events += batch.events
-        self.report.summaries += batch.summaries
+        head = self._heads.next_head(prepared.end, start - 1, prepared.count)
+        records = prepared.records
+        if head is not None:
+            anchor = head_record(head)
+            records = [
+                *records,
+                (self.config.topics.anchors, anchor.key, anchor.value, anchor.headers),
+            ]
+        publisher.publish(records)
+        self._acked = prepared.end
+        (self._writer or self.position).advance(prepared.end)
+        if head is not None:
+            self._heads.published(head)
+            self.report.heads += 1
+        self.report.events += prepared.events
+        self.report.summaries += prepared.summaries
         self.report.batches += 1
-        return page.count  # not batch.events: an erased patient's slice has none
+        return prepared.count  # not batch.events: an erased patient's slice has none
 
     def run(self, *, once: bool = False, stop: threading.Event | None = None) -> RelayReport:
         """Publishes until stopped (or, with `once`, until caught up with the log head)."""
         stop = stop or threading.Event()
         backoff = self.config.backoff_initial_s
+        last_event = -self.config.busy_window_s
+        self._writer = PositionWriter(self.position)
         try:
             while not stop.is_set():
                 try:
@@ -123,12 +146,24 @@ class Relay:
                 self._progress(caught_up=published == 0)
                 if published == 0 and once:
                     break
-                if published == 0:
-                    stop.wait(self.config.poll_interval_s)
+                if published:
+                    last_event = time.monotonic()
+                else:
+                    stop.wait(self._idle_poll(last_event))
         finally:
             self.close()
+            self._batches.close()
+            writer, self._writer = self._writer, None
+            writer.close()  # every acknowledged position written (or why not raised)
         self.report.lag = self.position.lag()
         return self.report
+
+    def _idle_poll(self, last_event: float) -> float:
+        """The wait before the next look at the log: short while events keep coming (each
+        look is one indexed SELECT), the configured interval once the log has been quiet."""
+        busy = time.monotonic() - last_event < self.config.busy_window_s
+        interval = self.config.poll_interval_s
+        return min(self.config.busy_poll_s, interval) if busy else interval
 
     def close(self) -> None:
         if self._publisher is not None:
@@ -152,7 +187,7 @@ class Relay:
     def _failed(self, error: Exception, backoff: float) -> None:
         self.report.failures += 1
         self.close()  # a fresh producer re-sends the slice from the recorded position
-        self._histories.clear()
+        self._batches.reset()
         log.warning(
             "publishing failed (%s); retrying in %.1fs; %s", error, backoff, self.position.lag()
         )
@@ -163,7 +198,3 @@ class Relay:
             return
         self._last_log = now
         log.info("relay: %s", RelayReport(**{**self.report.__dict__, "lag": self.position.lag()}))
-
-    def _load_history(self, patient_id: str, up_to_version: int) -> list[EventEnvelope]:
-        events = self._app.events.get(patient_id, lte=up_to_version)
-        return [to_envelope(e) for e in events]  # type: ignore[arg-type]

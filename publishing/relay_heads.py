@@ -31,9 +31,11 @@ class HeadKeeper:
         self._checked_topic = False
         self._events: int | None = None  # events up to the last head (anchors counted)
 
-    def next_head(self, position: int, previous: int, new_events: int) -> AnchorHead:
+    def next_head(self, position: int, previous: int, new_events: int) -> AnchorHead | None:
         """The head at `position`, the last event of a batch of `new_events` events after
-        `previous`. Raises AnchorMissing (see the module), HeadUnavailable (broker)."""
+        `previous`; None when the head published last is further on (a relay resumed from
+        a position written before its last heads were): heads never move backwards.
+        Raises AnchorMissing (see the module), HeadUnavailable (broker)."""
         self._check_last()
         recorder = anchored(self._app)
         if self._events is None:
@@ -41,7 +43,7 @@ class HeadKeeper:
         anchor = anchor_at(self._app, position)
         if anchor is None:
             raise AnchorMissing(f"no anchor at log position {position}: {HINT}")
-        return AnchorHead(
+        head = AnchorHead(
             store=self._app.name,
             position=position,
             running_hash=anchor.running_hash,
@@ -50,6 +52,10 @@ class HeadKeeper:
             events=self._events + new_events,
             published_at=datetime.now(UTC),
         )
+        if self._last is not None and position < self._last.position:
+            self._events = head.events  # counted, not published
+            return None
+        return head
 
     def published(self, head: AnchorHead) -> None:
         """Records a head the broker acknowledged."""

@@ -10,17 +10,14 @@ as of `as_of`; a consumer wanting "today" adds the midnights since while `status
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from journey.events import EventEnvelope
 from journey.values import UtcInstant
-from projections.calendar import iso_week_label
 from projections.event_text import instant_text
-from projections.facts import journey_facts
 from projections.journey import journey_view
 from projections.journey_view import JourneyStatus, JourneyView, WeekView
 from publishing.cloudevents import (
@@ -31,6 +28,7 @@ from publishing.cloudevents import (
     ce_sequence,
     ce_type,
 )
+from publishing.state_summary_fold import current_week_facts
 
 SUMMARY_TYPE = "JourneySummary"
 # 2: current_week gained evidence_based_hours, individual_with_primary and
@@ -79,17 +77,18 @@ def summary_instant(events: Sequence[EventEnvelope]) -> datetime:
 
 def summary_view(events: Sequence[EventEnvelope], as_of: datetime) -> JourneyView:
     """The served journey view as of `as_of`, shaped with only the current week's row
-    (shaping every week of a long history is most of a view's cost)."""
-    facts = journey_facts(events, as_of=as_of)
-    assert facts is not None  # every event is known (no known_at filter)
-    label = iso_week_label(facts.calendar.local_date(as_of))
-    return journey_view(replace(facts, weeks=[w for w in facts.weeks if w.label == label]))
+    (summarizing and shaping every week of a long history is most of a view's cost)."""
+    return journey_view(current_week_facts(events, as_of))
 
 
-def summarize(events: Sequence[EventEnvelope]) -> JourneySummary:
-    """The summary of one patient's history (every event, in stream order, from version 1)."""
+View = Callable[[Sequence[EventEnvelope], datetime], JourneyView]
+
+
+def summarize(events: Sequence[EventEnvelope], view_of: View = summary_view) -> JourneySummary:
+    """The summary of one patient's history (every event, in stream order, from version 1);
+    `view_of` is for tests comparing another fold."""
     as_of = summary_instant(events)
-    view = summary_view(events, as_of)
+    view = view_of(events, as_of)
     last = events[-1]
     return JourneySummary(
         patient_id=last.patient_id,

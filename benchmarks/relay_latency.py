@@ -1,0 +1,126 @@
+"""Part 2 of bench_relay: command accepted -> downstream consumer latency.
+
+A relay subprocess (`journey relay`) follows a fresh SQLite store while this process
+applies commands at a steady offered rate (`application.handle`, one transaction each);
+a consumer in its own process (so it does not take the writer's interpreter lock) stamps
+each event's first arrival. Both stamps are `time.perf_counter()` (CLOCK_MONOTONIC, one
+clock for every process of the machine). Latency = arrival - the moment `handle` returned.
+The writer stops after `seconds` even when it is short of commands; the achieved rate is
+printed next to the offered one: the writer is the limit when it falls short."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from kafka import KafkaConsumer
+
+from benchmarks.common import cohort_lines, percentile
+from config.settings import Settings
+from journey.commands import parse_command_json
+from publishing.topics import TopicNames
+from services.bootstrap import build_application
+
+SETTLE_S = 3.0  # relay and consumer connected and idle before the first command
+DRAIN_S = 10.0  # how long to wait for the last events downstream
+
+
+def stamp_arrivals(bootstrap: str, topic: str, ready: Any, stop: Any, out: Any) -> None:
+    """A downstream consumer process: when each ce_id first arrived, sent at `stop`."""
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+        fetch_max_wait_ms=10,
+    )
+    arrived: dict[str, float] = {}
+    consumer.poll(timeout_ms=500)  # joined and assigned
+    ready.set()
+    while not stop.is_set():
+        for records in consumer.poll(timeout_ms=10).values():
+            now = time.perf_counter()
+            for record in records:
+                ce_id = dict(record.headers)["ce_id"].decode()
+                arrived.setdefault(ce_id, now)
+    consumer.close()
+    out.put(arrived)
+
+
+def start_relay(
+    bootstrap: str, topics: TopicNames, db: str, poll: float
+) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "JOURNEY_DATABASE_URL": db, "JOURNEY_KAFKA_BOOTSTRAP_SERVERS": bootstrap}
+    command = [sys.executable, "-m", "interfaces", "relay", "--events-topic", topics.events,
+               "--state-topic", topics.state, "--anchors-topic", topics.anchors,
+               "--poll-interval", str(poll)]  # fmt: skip
+    return subprocess.Popen(command, env=env)
+
+
+def measure_latency(
+    bootstrap: str, topics: TopicNames, work: Path, load: tuple[float, float], poll: float
+) -> None:
+    seconds, rate = load
+    db = f"sqlite:///{work}/latency.db"
+    app = build_application(Settings(database_url=db))
+    count = int(seconds * rate)
+    commands = [parse_command_json(line) for line in cohort_lines(count + 10, seed=11)][:count]
+    relay = start_relay(bootstrap, topics, db, poll)
+    context = multiprocessing.get_context("spawn")
+    ready, stop, out = context.Event(), context.Event(), context.Queue()
+    consumer = context.Process(
+        target=stamp_arrivals, args=(bootstrap, topics.events, ready, stop, out)
+    )
+    consumer.start()
+    ready.wait(60)
+    time.sleep(SETTLE_S)
+    accepted: dict[str, float] = {}
+    start = time.perf_counter()
+    sent = 0
+    for index, command in enumerate(commands):
+        now = time.perf_counter()
+        if now - start > seconds:
+            break  # a writer slower than the offered rate stops on time, short of commands
+        time.sleep(max(0.0, start + index / rate - now))
+        outcome = app.handle(command)
+        sent += 1
+        if outcome.event_id:
+            accepted[outcome.event_id] = time.perf_counter()
+    achieved = sent / (time.perf_counter() - start)
+    time.sleep(DRAIN_S)
+    stop.set()
+    arrived: dict[str, float] = out.get(timeout=60)
+    consumer.join()
+    relay.terminate()
+    relay.wait(timeout=30)
+    app.close()
+    report(accepted, arrived, rate, achieved, poll)
+
+
+def report(
+    accepted: dict[str, float], arrived: dict[str, float], rate: float, achieved: float, poll: float
+) -> None:
+    samples = [(arrived[i] - t) * 1000 for i, t in accepted.items() if i in arrived]
+    print(
+        f"latency, command accepted -> downstream consumer, {len(accepted)} commands,"
+        f" relay idle poll {poll * 1000:.0f} ms:"
+    )
+    print(f"  offered {rate:,.0f} commands/s, achieved {achieved:,.0f} commands/s")
+    if achieved < 0.95 * rate:
+        print(
+            f"  the writer (one SQLite transaction per command) could not sustain {rate:,.0f}"
+            " commands/s on this machine"
+        )
+    if not samples:
+        print(f"  received 0/{len(accepted)}")
+        return
+    print(
+        f"  received {len(samples)}/{len(accepted)}; p50 {percentile(samples, 0.5):.1f} ms,"
+        f" p99 {percentile(samples, 0.99):.1f} ms (goal < 50 ms), max {max(samples):.1f} ms"
+    )

@@ -1,0 +1,236 @@
+"""Where the relay's batches are prepared: read a page of the log, decode it, build its
+event records and the touched patients' summaries (`relay_batch.build_batch`).
+
+`InlinePreparer` does it in the relay's process. `WorkerPreparer` does the same in a child
+process on the same store, one batch ahead: while the relay sends batch N, flushes it and
+records its position, the child already prepares the page after N. Preparing costs about
+as much CPU as kafka-python's `send` of the same records, and both are pure Python, so in
+one process they take turns on the interpreter lock; the child puts the preparing on the
+second core. The relay still asks for each batch by its start position (its recorded
+position + 1), so a batch prepared ahead is used only if it starts there; after a failed
+attempt (`reset`) the child drops it and its cached histories and starts again from the
+position asked for. What is published, and when the position moves, is unchanged."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import traceback
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from config.settings import Settings
+from consumers.log_reader import LogReader
+from journey.application import JourneyApplication
+from journey.envelopes import to_envelope
+from journey.events import EventEnvelope
+from publishing.history_cache import HistoryCache
+from publishing.publisher import Wire
+from publishing.relay_batch import Batch, build_batch
+from publishing.topics import TopicNames
+from services.bootstrap import build_application
+from services.bulk.orphans import die_with_parent
+
+RESET = "reset"
+# fork: the worker starts in milliseconds, with the modules already imported (spawn
+# re-imports them: seconds). It opens its own application; it never uses the relay's
+# connections, and starts with the relay (before its producer's threads exist).
+START_METHOD = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+REPLY_POLL_S = 1.0  # how often a waiting relay checks that its worker is alive
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A batch as the publisher sends it; its records are plain tuples, which cross the
+    process boundary several times faster than the dataclasses of relay_batch."""
+
+    start: int  # the first log position asked for
+    end: int  # the last position the page covers
+    count: int  # notifications in the page (an erased patient's have no event record)
+    events: int  # event records; the other records are summaries or tombstones
+    records: list[Wire]
+
+    @property
+    def summaries(self) -> int:
+        return len(self.records) - self.events
+
+    @classmethod
+    def of(cls, start: int, page_count: int, batch: Batch) -> Prepared:
+        records = [(o.topic, o.record.key, o.record.value, o.record.headers) for o in batch.records]
+        return cls(start, batch.last_notification_id, page_count, batch.events, records)
+
+
+class Preparer(Protocol):
+    def prepare(self, start: int) -> Prepared | None:
+        """The batch of the page starting at `start`; None when the log has nothing there."""
+
+    def reset(self) -> None:
+        """Forgets what was prepared ahead and the cached histories (after a failure)."""
+
+    def close(self) -> None: ...
+
+
+class WorkerFailed(RuntimeError):
+    """The worker could not prepare a batch (its traceback is the message) or exited."""
+
+
+def history_loader(app: JourneyApplication) -> Callable[[str, int], list[EventEnvelope]]:
+    def load(patient_id: str, up_to_version: int) -> list[EventEnvelope]:
+        events = app.events.get(patient_id, lte=up_to_version)
+        return [to_envelope(e) for e in events]  # type: ignore[arg-type]
+
+    return load
+
+
+class InlinePreparer:
+    def __init__(
+        self, app: JourneyApplication, topics: TopicNames, batch_size: int, history_size: int
+    ) -> None:
+        self._reader = LogReader(app, batch=batch_size)
+        self._histories = HistoryCache(history_loader(app), history_size)
+        self._topics = topics
+
+    def prepare(self, start: int) -> Prepared | None:
+        page = self._reader.page(start)
+        if not page.end:
+            return None
+        return Prepared.of(start, page.count, build_batch(page, self._histories, self._topics))
+
+    def reset(self) -> None:
+        self._histories.clear()
+
+    def close(self) -> None:
+        return None
+
+
+class SplitPreparer:
+    """The worker prepares the pages of a catch-up (the page before was full: more is
+    waiting, and preparing ahead overlaps with sending); the small pages of a relay that
+    keeps up are prepared inline, without the round trip to another process (which,
+    on a busy machine, waits for that process to be scheduled). Each keeps its own
+    histories; a patient's history that is behind is read back from the store."""
+
+    def __init__(self, inline: Preparer, worker: Preparer, batch_size: int) -> None:
+        self._inline, self._worker, self._batch_size = inline, worker, batch_size
+        self._catching_up = True  # a relay starts behind, as a rule
+
+    def prepare(self, start: int) -> Prepared | None:
+        found = (self._worker if self._catching_up else self._inline).prepare(start)
+        self._catching_up = found is not None and found.count >= self._batch_size
+        return found
+
+    def reset(self) -> None:
+        self._inline.reset()
+        self._worker.reset()
+
+    def close(self) -> None:
+        self._worker.close()
+
+
+@dataclass(frozen=True)
+class _Failure:
+    trace: str
+
+
+class WorkerPreparer:
+    """An InlinePreparer in a child process, started at once (see START_METHOD)."""
+
+    def __init__(
+        self, settings: Settings, topics: TopicNames, batch_size: int, history_size: int
+    ) -> None:
+        self._config = {
+            "settings": settings.model_dump(),
+            "topics": topics,
+            "batch_size": batch_size,
+            "history_size": history_size,
+            "parent": os.getpid(),
+        }
+        self._process: Any = None
+        self._conn: Any = None
+        self._started()
+
+    def prepare(self, start: int) -> Prepared | None:
+        self._started().send(start)
+        reply = self._reply()
+        if isinstance(reply, _Failure):
+            raise WorkerFailed(reply.trace)
+        assert reply is None or isinstance(reply, Prepared)
+        return reply
+
+    def reset(self) -> None:
+        if self._conn is not None:
+            self._conn.send(RESET)
+
+    def close(self) -> None:
+        if self._process is None:
+            return
+        with suppress(OSError):  # the worker already exited
+            self._conn.send(None)
+        self._process.join(timeout=10)
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join()
+        self._conn.close()
+        self._process = self._conn = None
+
+    def _started(self) -> Any:
+        if self._process is None:
+            context: Any = multiprocessing.get_context(START_METHOD)
+            self._conn, child = context.Pipe()
+            self._process = context.Process(
+                target=_serve, args=(self._config, child), name="relay-preparer", daemon=True
+            )
+            self._process.start()
+            child.close()
+        return self._conn
+
+    def _reply(self) -> object:
+        while not self._conn.poll(REPLY_POLL_S):
+            if not self._process.is_alive():
+                code = self._process.exitcode
+                self.close()
+                raise WorkerFailed(f"the relay's preparing worker exited ({code})")
+        return self._conn.recv()
+
+
+def _serve(config: dict[str, Any], conn: Any) -> None:
+    """The worker: answers each start position with its Prepared batch (or None, or a
+    _Failure), then prepares the next page ahead while the relay publishes."""
+    die_with_parent(config["parent"])
+    app = build_application(Settings(**config["settings"]), create_tables=False)
+    inline = InlinePreparer(app, config["topics"], config["batch_size"], config["history_size"])
+    ahead: Prepared | None = None
+    try:
+        while (message := conn.recv()) is not None:
+            if message == RESET:
+                inline.reset()
+                ahead = None
+                continue
+            try:
+                if ahead is None or ahead.start != message:
+                    ahead = inline.prepare(message)
+            except Exception:  # handed to the relay, which raises it
+                inline.reset()
+                ahead = None
+                conn.send(_Failure(traceback.format_exc()))
+                continue
+            found, ahead = ahead, None
+            conn.send(found)
+            ahead = _ahead(inline, found)
+    finally:
+        app.close()
+
+
+def _ahead(inline: InlinePreparer, sent: Prepared | None) -> Prepared | None:
+    """The page after `sent`, prepared while the relay publishes it (None when caught up:
+    the next request reads the log again). After a failure here the page is prepared
+    again when asked for, and a failure that persists is then handed to the relay."""
+    if sent is None:
+        return None
+    try:
+        return inline.prepare(sent.end + 1)
+    except Exception:  # not hidden: raised again when the page is asked for
+        inline.reset()
+        return None
