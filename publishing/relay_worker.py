@@ -31,13 +31,13 @@ from publishing.publisher import Wire
 from publishing.relay_batch import Batch, build_batch
 from publishing.topics import TopicNames
 from services.bootstrap import build_application
-from services.bulk.orphans import die_with_parent
+from services.bulk.orphans import die_with_parent, start_method
 
 RESET = "reset"
-# fork: the worker starts in milliseconds, with the modules already imported (spawn
-# re-imports them: seconds). It opens its own application; it never uses the relay's
-# connections, and starts with the relay (before its producer's threads exist).
-START_METHOD = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+# fork (`start_method`): the worker starts in milliseconds, with the modules already
+# imported (spawn re-imports them: seconds). It opens its own application; it never uses
+# the relay's connections. Spawned when the relay already runs other threads (its
+# producer's, a position writer): a lock they hold at a fork would stay held in the worker.
 REPLY_POLL_S = 1.0  # how often a waiting relay checks that its worker is alive
 
 
@@ -135,7 +135,7 @@ class _Failure:
 
 
 class WorkerPreparer:
-    """An InlinePreparer in a child process, started at once (see START_METHOD)."""
+    """An InlinePreparer in a child process, started at once (see start_method)."""
 
     def __init__(
         self, settings: Settings, topics: TopicNames, batch_size: int, history_size: int
@@ -177,7 +177,7 @@ class WorkerPreparer:
 
     def _started(self) -> Any:
         if self._process is None:
-            context: Any = multiprocessing.get_context(START_METHOD)
+            context: Any = multiprocessing.get_context(start_method())
             self._conn, child = context.Pipe()
             self._process = context.Process(
                 target=_serve, args=(self._config, child), name="relay-preparer", daemon=True

@@ -5,11 +5,12 @@ A `multiprocessing` worker blocked on its queue outlives a parent killed by `kil
 in the worker, asks Linux to SIGKILL it when its parent dies (`prctl(PR_SET_PDEATHSIG)`),
 and starts a watchdog thread that exits the process once its parent pid changes (the
 portable fallback, within `WATCH_SECONDS`). Only for workers that write nothing of their
-own: they are stopped abruptly."""
+own: they are stopped abruptly. `start_method`: how such a worker is started."""
 
 from __future__ import annotations
 
 import ctypes
+import multiprocessing
 import os
 import signal
 import sys
@@ -37,3 +38,12 @@ def _watch(parent_pid: int) -> None:
     while os.getppid() == parent_pid:
         time.sleep(WATCH_SECONDS)
     os._exit(EXIT_ORPHANED)
+
+
+def start_method() -> str:
+    """fork where the platform has it (Linux) and the caller runs no other thread: a worker
+    then starts with the caller's modules (no second interpreter start). A thread holding a
+    lock at the fork (a server's, a Kafka client's) would leave that lock held forever in
+    the worker, which then hangs: then spawn."""
+    forkable = "fork" in multiprocessing.get_all_start_methods()
+    return "fork" if forkable and threading.active_count() == 1 else "spawn"

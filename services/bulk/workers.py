@@ -20,7 +20,6 @@ import gc
 import multiprocessing
 import os
 import queue
-import threading
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -32,18 +31,9 @@ from config.settings import Settings
 from journey.application import JourneyApplication
 from journey.errors import JourneyError
 from services.bulk.decide import Decider, PatientBatch, Rejection
-from services.bulk.orphans import die_with_parent
+from services.bulk.orphans import die_with_parent, start_method
 from services.importing import parse_entry
 from services.runtime import Runtime
-
-
-def start_method() -> str:
-    """fork where the platform has it (Linux) and the caller runs no other thread: a worker
-    then starts with the caller's modules. A thread holding a lock at the fork (a server's,
-    a client library's) would leave that lock held forever in the worker: then spawn."""
-    forkable = "fork" in multiprocessing.get_all_start_methods()
-    return "fork" if forkable and threading.active_count() == 1 else "spawn"
-
 
 IN_FLIGHT = 3  # chunks handed to the workers ahead of the one being written
 POLL_SECONDS = 2.0

@@ -64,9 +64,9 @@ def _fast_import(url: str, lines: list[str], out: Any) -> None:
     """In a process of its own: the clock frozen at RECORDED, no thread but the main one."""
     import eventsourcing.domain
 
-    from services.bulk import workers
+    from services.bulk import orphans as workers
 
-    eventsourcing.domain.datetime_now_with_tzinfo = lambda: RECORDED  # type: ignore[assignment]
+    eventsourcing.domain.datetime_now_with_tzinfo = lambda: RECORDED
     assert workers.start_method() == "fork"
     report = bulk_import_lines(
         lines, settings=Settings(database_url=url), workers=2, now=NOW, recorded_by=BY
@@ -172,7 +172,7 @@ def test_cli_input_the_bulk_path_cannot_take_is_imported_by_the_plain_path(
 
 def test_workers_are_spawned_beside_other_threads() -> None:
     """A lock held by another thread at a fork stays held in the child: no fork then."""
-    from services.bulk import workers
+    from services.bulk import orphans as workers
 
     assert workers.start_method() == "fork" or threading.active_count() > 1
     gate = threading.Event()
