@@ -6,9 +6,7 @@ are stored, `batch_size` commands per transaction."""
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
@@ -17,6 +15,7 @@ from typing import Any, TypeVar, overload
 from journey.application import JourneyApplication, Outcome
 from journey.commands import Command, parse_command, parse_command_json
 from journey.errors import InvalidCommand, JourneyError, invalid
+from journey.mapper import cyclic_gc_paused
 
 T = TypeVar("T")
 
@@ -154,19 +153,6 @@ def _apply(
     for number, result in zip(numbers, results, strict=True):
         _record(report, number, result)
     report.rejected.sort(key=lambda r: r.line)
-
-
-@contextmanager
-def cyclic_gc_paused() -> Iterator[None]:
-    """Bulk decisions allocate many long-lived objects and no cycles: pause the cyclic
-    collector (reference counting still frees memory) and restore it afterwards."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def import_lines(

@@ -30,9 +30,10 @@ from config.settings import Settings, get_settings
 from infrastructure.bulk_store import bulk_session
 from infrastructure.keystore import KeyRow
 from journey.errors import InvalidCommand, JourneyError
+from journey.mapper import cyclic_gc_paused
 from services.bulk.decide import DUPLICATE, PatientBatch, Rejection
 from services.bulk.workers import Deciders, Generate, GeneratedTask, LinesTask, Task
-from services.importing import ImportReport, RejectedLine, cyclic_gc_paused, parse_entry
+from services.importing import ImportReport, RejectedLine, parse_entry
 from services.runtime import Runtime
 
 BATCH_LINES = 5_000  # small enough that the first and last chunks (one core idle) are short
