@@ -10,9 +10,12 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from config.settings import Settings
 from infrastructure.sql import connect
 from journey.application import JourneyApplication
+from projections.read_models.schema import READ_MODEL_TABLES
 from services.replay import store_sums
 from services.replay_parallel import rebuild_store
 from tests.readmodels.support import cohort, load, position, rebuilt
@@ -104,3 +107,24 @@ def _reasons(url: str) -> set[str | None]:
             return {row[0] for row in unit.all("SELECT reason FROM rm_transitions")}
     finally:
         db.close()
+
+
+def test_a_postgresql_rebuild_leaves_planner_statistics(
+    app: JourneyApplication, store_url: str
+) -> None:
+    """Freshly loaded tables without statistics get guessed plans until autovacuum comes
+    (1.2 s instead of 5 ms for an analytics query at 10M events): the load analyzes them."""
+    if not store_url.startswith("postgresql"):
+        pytest.skip("SQLite's planner keeps no statistics unless asked")
+    load(app, cohort(5, seed=5))
+    live = connect(store_url)
+    try:
+        rebuild_store(live, Settings(database_url=store_url), 2)
+        with live.transaction() as unit:
+            rows = unit.all(
+                "SELECT relname, last_analyze FROM pg_stat_user_tables WHERE starts_with(relname, 'rm_')"
+            )
+    finally:
+        live.close()
+    analyzed = {table for table, at in rows if at is not None}
+    assert analyzed >= set(READ_MODEL_TABLES), set(READ_MODEL_TABLES) - analyzed
