@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from journey.catalog import Catalog, default_catalog
 from journey.events import EventEnvelope
-from projections.calendar import LocalCalendar, require_aware
+from projections.calendar import LocalCalendar, require_aware, week_monday
 from projections.care import CareFacts, care_facts, collect_care
 from projections.journey_weeks import WeekSummary, summarize_weeks
 from projections.midnight_census import DayLevel, day_levels
@@ -21,6 +21,7 @@ from projections.session_log import SessionState, fold_sessions, sessions_as_of
 from projections.timeline import Timeline, build_timeline
 
 FALLBACK_TIMEZONE = "UTC"
+WEEK = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,12 @@ def journey_facts(
     as_of: datetime,
     known_at: datetime | None = None,
     catalog: Catalog | None = None,
+    current_week_only: bool = False,
 ) -> JourneyFacts | None:
-    """The fold over one patient's stream; None when no event is known at `known_at`."""
+    """The fold over one patient's stream; None when no event is known at `known_at`.
+    `current_week_only`: `weeks` holds only the ISO week of `as_of` (a published summary
+    shows that row alone; each week's row depends on that week's dated levels and attended
+    sessions only, so summarizing the others, most of a long history's cost, is skipped)."""
     as_of = require_aware(as_of, "as_of")
     known_at = None if known_at is None else require_aware(known_at, "known_at")
     known = visible_events(events, known_at)
@@ -71,7 +76,17 @@ def journey_facts(
     levels = day_levels(timeline, calendar, as_of)
     sessions = sessions_as_of(fold_sessions(known), as_of)
     care = care_facts(collect_care(known), timeline, calendar, catalog, as_of)
-    weeks = summarize_weeks(levels, sessions, calendar, catalog, care.primary_at)
+    if current_week_only:
+        monday = week_monday(calendar.local_date(as_of))
+        week_levels = {day: lv for day, lv in levels.items() if monday <= day < monday + WEEK}
+        week_sessions = [
+            s
+            for s in sessions
+            if s.attended and week_monday(calendar.local_date(s.occurred_at)) == monday
+        ]
+        weeks = summarize_weeks(week_levels, week_sessions, calendar, catalog, care.primary_at)
+    else:
+        weeks = summarize_weeks(levels, sessions, calendar, catalog, care.primary_at)
     return JourneyFacts(
         patient_id=known[0].patient_id,
         as_of=as_of,

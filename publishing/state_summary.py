@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from journey.events import EventEnvelope
 from journey.values import UtcInstant
 from projections.event_text import instant_text
+from projections.facts import journey_facts
 from projections.journey import journey_view
 from projections.journey_view import JourneyStatus, JourneyView, WeekView
 from publishing.cloudevents import (
@@ -28,7 +29,6 @@ from publishing.cloudevents import (
     ce_sequence,
     ce_type,
 )
-from publishing.state_summary_fold import current_week_facts
 
 SUMMARY_TYPE = "JourneySummary"
 # 2: current_week gained evidence_based_hours, individual_with_primary and
@@ -78,7 +78,9 @@ def summary_instant(events: Sequence[EventEnvelope]) -> datetime:
 def summary_view(events: Sequence[EventEnvelope], as_of: datetime) -> JourneyView:
     """The served journey view as of `as_of`, shaped with only the current week's row
     (summarizing and shaping every week of a long history is most of a view's cost)."""
-    return journey_view(current_week_facts(events, as_of))
+    facts = journey_facts(events, as_of=as_of, current_week_only=True)
+    assert facts is not None  # a summary is of a stream with events, all known
+    return journey_view(facts)
 
 
 View = Callable[[Sequence[EventEnvelope], datetime], JourneyView]
