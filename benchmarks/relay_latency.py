@@ -101,6 +101,7 @@ def measure_latency(
     relay.wait(timeout=30)
     app.close()
     report(accepted, arrived, rate, achieved, poll)
+    by_second(accepted, arrived, start)
 
 
 def report(
@@ -124,3 +125,17 @@ def report(
         f"  received {len(samples)}/{len(accepted)}; p50 {percentile(samples, 0.5):.1f} ms,"
         f" p99 {percentile(samples, 0.99):.1f} ms (goal < 50 ms), max {max(samples):.1f} ms"
     )
+
+
+def by_second(accepted: dict[str, float], arrived: dict[str, float], start: float) -> None:
+    """p50 / p99 / max per second of the run: a stall shows as one slow second."""
+    seconds: dict[int, list[float]] = {}
+    for event_id, t in accepted.items():
+        if event_id in arrived:
+            seconds.setdefault(int(t - start), []).append((arrived[event_id] - t) * 1000)
+    print("  per second of the run (second: commands, p50 / p99 / max ms):")
+    for second, samples in sorted(seconds.items()):
+        print(
+            f"    {second:3d}: {len(samples):5d}, {percentile(samples, 0.5):7.1f} /"
+            f" {percentile(samples, 0.99):7.1f} / {max(samples):7.1f}"
+        )

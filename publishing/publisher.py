@@ -48,6 +48,15 @@ class Publisher:
         )
         self._partition_of: dict[tuple[str, bytes], int] = {}
 
+    def connect(self, topics: Sequence[str]) -> None:
+        """Fetches the topics' partitions (and so connects to the broker) before the first
+        record, which would otherwise wait for them. Raises PublishFailed."""
+        try:
+            for topic in topics:
+                self._producer.partitions_for(topic)
+        except KafkaError as error:
+            raise PublishFailed(f"{type(error).__name__}: {error}") from error
+
     def publish(self, records: Sequence[Wire]) -> None:
         """Sends every record, flushes, and raises PublishFailed unless all were acked."""
         send, partition = self._producer.send, self._partition

@@ -3,12 +3,14 @@ its own tracked position and publishes every event, then the touched patients' s
 then the anchor head of the log up to the batch's last event (publishing.anchor_head).
 
 A batch is at most `batch_size` notifications (5,000 by default: the summaries are computed
-once per patient per batch, so bigger catch-up batches cost fewer summaries; a crash
-re-publishes at most two batches). Its records are sent, flushed and every
-future checked; only then is the position advanced (in the events' own SQL store; while
-`run` runs, by a thread of its own, so that the next batch does not wait for the store's
-write lock: `relay_position.PositionWriter`). A crash before that re-publishes from the
-position last written: delivery is at least once, and nothing is ever lost.
+once per patient per batch, so bigger catch-up batches cost fewer summaries). Its records
+are sent, flushed and every future checked; only then is the position advanced (in the
+events' own SQL store; while `run` runs, by a thread of its own, so that publishing does
+not wait for the store's write lock: `relay_position.PositionWriter`, which coalesces the
+positions of the small batches of a relay keeping up and holds the relay back only beyond
+`batch_size` unrecorded notifications). A crash re-publishes from the position last
+written, at most 2 x `batch_size` notifications: delivery is at least once, and nothing
+is ever lost.
 When the broker is unreachable, `run` logs, backs off exponentially and retries the same
 slice with a fresh producer; the position does not move, and the write path (which never
 touches Kafka) keeps accepting commands. When caught up it polls the log every
@@ -102,6 +104,7 @@ class Relay:
         Raises PublishFailed, HeadUnavailable or KafkaError without moving the position,
         AnchorMissing when the log no longer extends the published head."""
         publisher = self._ready_publisher()
+        self._heads.ready()
         start = (self.position.get() if self._acked is None else self._acked) + 1
         prepared = self._batches.prepare(start)
         if prepared is None:
@@ -116,7 +119,10 @@ class Relay:
             ]
         publisher.publish(records)
         self._acked = prepared.end
-        (self._writer or self.position).advance(prepared.end)
+        if self._writer is not None:
+            self._writer.advance(prepared.end, prepared.count)
+        else:
+            self.position.advance(prepared.end)
         if head is not None:
             self._heads.published(head)
             self.report.heads += 1
@@ -130,7 +136,7 @@ class Relay:
         stop = stop or threading.Event()
         backoff = self.config.backoff_initial_s
         last_event = -self.config.busy_window_s
-        self._writer = PositionWriter(self.position)
+        self._writer = PositionWriter(self.position, limit=self.config.batch_size)
         try:
             while not stop.is_set():
                 try:
@@ -179,9 +185,16 @@ class Relay:
                 log.info("created topics %s", ", ".join(created))
             self._topics_ready = True
         if self._publisher is None:
-            self._publisher = Publisher(
+            publisher = Publisher(
                 self.config.bootstrap, delivery_timeout_s=self.config.delivery_timeout_s
             )
+            topics = self.config.topics
+            try:
+                publisher.connect((topics.events, topics.state, topics.anchors))
+            except PublishFailed:
+                publisher.close()
+                raise
+            self._publisher = publisher
         return self._publisher
 
     def _failed(self, error: Exception, backoff: float) -> None:

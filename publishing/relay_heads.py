@@ -61,10 +61,15 @@ class HeadKeeper:
         """Records a head the broker acknowledged."""
         self._last, self._events = head, head.events
 
-    def _check_last(self) -> None:
+    def ready(self) -> None:
+        """Reads the head published last from the topic, once (a relay does it on its first
+        step, so that its first event does not wait for it)."""
         if not self._checked_topic:
             self._last = latest_head(self._bootstrap, self._topic, self._app.name)
             self._checked_topic = True
+
+    def _check_last(self) -> None:
+        self.ready()
         last = self._last
         if last is None:
             return

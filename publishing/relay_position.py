@@ -58,16 +58,22 @@ class RelayPosition:
 
 
 class PositionWriter:
-    """Records acknowledged positions from a thread of its own, so that the next batch is
-    published while the last one's position is written (on SQLite the write waits for the
-    writers' lock: tens of milliseconds under load). One position is written at a time and
-    at most one more waits; a failed write is raised by the next `advance`, `flush` or
-    `close`. A crash re-publishes from the position recorded last, at most two batches:
-    at least once still."""
+    """Records acknowledged positions from a thread of its own, so that publishing goes on
+    while a position is written (on SQLite the write waits for the writers' lock, and
+    SQLite's busy handler sleeps in growing steps: under a steady stream of commands one
+    write can wait most of a second). Positions handed over while one is being written
+    coalesce: only the newest is written next. The relay waits only when more than
+    `limit` acknowledged notifications are not yet recorded, so a crash re-publishes at
+    most `limit` + one batch of notifications (the relay passes its batch size: two full
+    batches): at least once still. A failed write is raised by the next `advance`,
+    `flush` or `close`."""
 
-    def __init__(self, position: RelayPosition) -> None:
+    def __init__(self, position: RelayPosition, limit: int = 5_000) -> None:
         self._position = position
+        self._limit = limit
         self._pending: int | None = None
+        self._pending_count = 0  # notifications acknowledged since the write being made
+        self._writing_count = 0  # notifications the write being made records
         self._writing = False
         self._closed = False
         self._error: BaseException | None = None
@@ -75,14 +81,18 @@ class PositionWriter:
         self._thread = threading.Thread(target=self._run, name="relay-position", daemon=True)
         self._thread.start()
 
-    def advance(self, notification_id: int) -> None:
-        """Hands over a position; waits while an earlier one is still waiting for the
-        thread (so at most two batches are acknowledged and not yet recorded)."""
+    def advance(self, notification_id: int, count: int = 1) -> None:
+        """Hands over the position after `count` more acknowledged notifications; waits
+        only while more than `limit` acknowledged ones are not yet recorded."""
         with self._changed:
-            self._changed.wait_for(lambda: self._error or self._pending is None)
+            self._changed.wait_for(lambda: self._error or self._unrecorded() <= self._limit)
             self._raise()
-            self._pending = notification_id
+            self._pending = max(notification_id, self._pending or 0)
+            self._pending_count += count
             self._changed.notify_all()
+
+    def _unrecorded(self) -> int:
+        return self._pending_count + (self._writing_count if self._writing else 0)
 
     def flush(self) -> None:
         """Waits until every position handed over is written (or raises why it was not)."""
@@ -111,6 +121,7 @@ class PositionWriter:
                 if self._pending is None:
                     return  # closed, nothing left
                 target, self._pending, self._writing = self._pending, None, True
+                self._writing_count, self._pending_count = self._pending_count, 0
             try:
                 self._position.advance(target)
             except BaseException as error:  # handed to the relay's thread, which raises it
