@@ -11,25 +11,29 @@ stay, level or primary therapist changes, so for each session of a run:
 - its rm_sessions row is built from the columns (instants as the stored UTC text where
   that is the SQLite text already) and the run's rows are inserted with the batch's;
 - `rm_attendance_days` deltas are summed per key over the run, then added once;
-- the weeks (`weeks.add_minutes`) and care weeks (`care_weeks.session_counted`) take
-  each session in turn, as before: their counters keep every status a week passed
-  through (a key that received a delta keeps its row), so the order matters there;
+- a week's counted minutes are gathered per patient and Monday, in log order, then
+  added session by session (`weeks.add_minutes_each`, its dates' levels looked up once):
+  its counters keep every status the week passed through (a key that received a delta
+  keeps its row), so the order within a week matters, the order between weeks not;
+- the care weeks (`care_weeks.session_counted`) take each qualifying session in turn;
 - each patient's row is saved once, after its last event of the run (the per-event path
   saves a copy after every event; only the last one is written)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import NamedTuple
 
-from infrastructure.sql import Unit
+from infrastructure.sql import Params, Unit
 from journey.envelopes import _event_id
 from journey.events import EventEnvelope
 from projections.calendar import iso_week_label, week_monday
 from projections.read_models import care_weeks, counters, weeks
 from projections.read_models.handlers import PRELOAD_MARGIN, apply_event
 from projections.read_models.patients import (
+    PatientRow,
     calendar_for,
     load_patient,
     preload_patients,
@@ -114,14 +118,20 @@ def _utc_text(session: SessionColumns) -> str:
 Dated = tuple[date | str, str, date | str]  # local date, ISO week label, Monday (as stored)
 
 
+@dataclass
+class _Totals:
+    """What a run's sessions add, gathered before it is written."""
+
+    attendance: dict[tuple[date, str], list[int]] = field(default_factory=dict)
+    minutes: dict[tuple[str, date], list[int]] = field(default_factory=dict)  # in log order
+    last: dict[str, SessionColumns] = field(default_factory=dict)  # per patient
+
+
 def apply_session_run(unit: ReadModelUnit, run: Sequence[SessionColumns]) -> int:
     """Applies consecutive SessionRecorded events (no other event between them)."""
     sqlite = unit.dialect.name == "sqlite"
     done: dict[str, int] = {}  # patient: version applied last in this run
-    last: dict[str, SessionColumns] = {}
-    attendance: dict[tuple[date, str], list[int]] = {}
-    rows = []
-    dated: dict[date, Dated] = {}
+    totals, rows, dated = _Totals(), list[Params](), dict[date, Dated]()
     for session in run:
         pid = session.patient_id
         patient = load_patient(unit, pid)
@@ -129,7 +139,7 @@ def apply_session_run(unit: ReadModelUnit, run: Sequence[SessionColumns]) -> int
             if session.version <= done.get(pid, patient.last_version):
                 continue
             done[pid] = session.version
-            last[pid] = session
+            totals.last[pid] = session
         at = session.occurred_at
         day = calendar_for(patient.timezone if patient else None).local_date(at)
         found = dated.get(day)
@@ -142,33 +152,52 @@ def apply_session_run(unit: ReadModelUnit, run: Sequence[SessionColumns]) -> int
              session.duration_minutes, session.delivery, session.status, session.clinician_id,
              *found, counts, False, False, session.version)
         )  # fmt: skip
-        if patient is None:
-            continue
-        status = session.status
-        if status in (ATTENDED, NO_SHOW):
-            level = level_at(unit, patient, at)
-            if level is not None:
-                key = (at.astimezone(UTC).date(), level)
-                sums = attendance.get(key)
-                if sums is None:
-                    attendance[key] = [1, 0] if status == ATTENDED else [0, 1]
-                else:
-                    sums[0 if status == ATTENDED else 1] += 1
-        if status == ATTENDED:
-            if counts:
-                weeks.add_minutes(unit, patient, day, session.duration_minutes)
-            if session.format == INDIVIDUAL and session.clinician_id is not None:
-                care_weeks.session_counted(unit, patient, _state(session), +1)
+        if patient is not None:
+            _counted(unit, totals, patient, session, day, counts=counts)
     queue_insert(unit, rows)
-    for key, sums in attendance.items():
+    _write(unit, totals)
+    return len(rows)
+
+
+def _counted(
+    unit: ReadModelUnit, totals: _Totals, patient: PatientRow, session: SessionColumns,
+    day: date, *, counts: bool,
+) -> None:  # fmt: skip
+    """`session_counters.session_counted(+1)` of a new session, gathered in `totals`."""
+    status, at = session.status, session.occurred_at
+    if status in (ATTENDED, NO_SHOW):
+        level = level_at(unit, patient, at)
+        if level is not None:
+            key = (at.astimezone(UTC).date(), level)
+            sums = totals.attendance.get(key)
+            if sums is None:
+                totals.attendance[key] = [1, 0] if status == ATTENDED else [0, 1]
+            else:
+                sums[0 if status == ATTENDED else 1] += 1
+    if status == ATTENDED:
+        if counts:
+            added = totals.minutes.setdefault((patient.patient_id, week_monday(day)), [])
+            added.append(session.duration_minutes)
+        if session.format == INDIVIDUAL and session.clinician_id is not None:
+            care_weeks.session_counted(unit, patient, _state(session), +1)
+
+
+def _write(unit: ReadModelUnit, totals: _Totals) -> None:
+    """The run's counters and weeks, and each patient's row after its last event."""
+    for key, sums in totals.attendance.items():
         counters.add(unit, "rm_attendance_days", key, sums)
-    for pid, session in last.items():
-        patient = load_patient(unit, pid)
-        assert patient is not None
+    for (pid, monday), added in totals.minutes.items():
+        weeks.add_minutes_each(unit, _patient(unit, pid), monday, added)
+    for pid, session in totals.last.items():
         recorded = datetime.fromisoformat(session.recorded_text)
         event_id = _event_id(session.stored_patient_id, session.version, recorded)
-        save_applied(unit, patient, session.occurred_at, session.version, event_id)
-    return len(rows)
+        save_applied(unit, _patient(unit, pid), session.occurred_at, session.version, event_id)
+
+
+def _patient(unit: ReadModelUnit, patient_id: str) -> PatientRow:
+    found = load_patient(unit, patient_id)
+    assert found is not None
+    return found
 
 
 def _dated(day: date, *, sqlite: bool) -> Dated:

@@ -47,8 +47,13 @@ def _odd_patient() -> list[dict[str, Any]]:
         return {"command": command, "patient_id": ODD, "occurred_at": at, **more}
 
     return [
-        event("admit", "2026-01-05T10:00:00+00:00", level="iop", age_group="adult",
-              timezone="Pacific/Auckland"),  # fmt: skip
+        event(
+            "admit",
+            "2026-01-05T10:00:00+00:00",
+            level="iop",
+            age_group="adult",
+            timezone="Pacific/Auckland",
+        ),
         session("o-1", "2026-01-05T10:00:00+00:00"),  # at the admission instant
         event("assign_primary_therapist", "2026-01-06T09:00:00+00:00", clinician_id="c-1"),
         session("o-2", "2026-01-08T11:00:00+00:00"),
@@ -58,8 +63,13 @@ def _odd_patient() -> list[dict[str, Any]]:
         session("o-7", "2026-01-09T12:00:00.250000+00:00", format="group", approach="cbt"),
         session("o-8", "2026-01-10T12:00:00+00:00", clinician_id="c-2"),
         session("o-9", "2026-01-10T13:00:00+00:00", approach="yoga"),  # not counted
-        {"command": "correct_session", "patient_id": ODD, "session_id": "o-2",
-         "reason": "moved", "occurred_at": "2026-01-13T11:00:00+00:00"},  # fmt: skip
+        {
+            "command": "correct_session",
+            "patient_id": ODD,
+            "session_id": "o-2",
+            "reason": "moved",
+            "occurred_at": "2026-01-13T11:00:00+00:00",
+        },
         {"command": "void_session", "patient_id": ODD, "session_id": "o-3", "reason": "error"},
         event("transition", "2026-01-20T10:00:00+00:00", to_level="outpatient", reason="step"),
         session("o-10", "2026-01-20T10:00:00+00:00"),  # at the transition instant
@@ -70,8 +80,13 @@ def _odd_patient() -> list[dict[str, Any]]:
         event("discharge", "2026-02-02T10:00:00+00:00", reason="completed"),
         session("o-15", "2026-02-02T10:00:00+00:00"),  # at the discharge instant
         session("o-16", "2026-02-01T10:00:00+00:00", status="cancelled"),
-        event("admit", "2026-02-10T10:00:00+00:00", level="php", age_group="adult",
-              timezone="Pacific/Auckland"),  # fmt: skip
+        event(
+            "admit",
+            "2026-02-10T10:00:00+00:00",
+            level="php",
+            age_group="adult",
+            timezone="Pacific/Auckland",
+        ),
         session("o-17", "2026-02-10T10:00:00+00:00", clinician_id=None),
         session("o-18", "2026-02-11T10:00:00+00:00"),
     ]
