@@ -145,9 +145,13 @@ def test_the_set_based_path_builds_the_plain_paths_rows(
     # the primary therapist's sessions count in the care weeks
     assert any(row[3] > 0 for row in tables["rm_care_weeks"])
     # and the worker processes (set-based) give the same rows
-    assert rebuild_parallel(store_url, stop, tmp_path / "spread.db", workers=2) == stop
-    spread = dump(f"sqlite:///{tmp_path}/spread.db")
-    assert {t: spread[t] for t in READ_MODEL_TABLES} == {t: tables[t] for t in READ_MODEL_TABLES}
+    for set_based in (True, False):
+        target = tmp_path / f"spread-{set_based}.db"
+        assert rebuild_parallel(store_url, stop, target, workers=2, set_based=set_based) == stop
+        spread = dump(f"sqlite:///{target}")
+        assert {t: spread[t] for t in READ_MODEL_TABLES} == {
+            t: tables[t] for t in READ_MODEL_TABLES
+        }
 
 
 def test_an_encrypted_store_with_an_erased_patient(
