@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from consumers.log_reader import WHOLE, LogReader
 from consumers.log_shares import Share, share_reader
 from consumers.replay_columns import PageDecoder
+from consumers.replay_load import drop_secondary_indexes
 from infrastructure.pseudonym_keys import Pseudonymizer, app_pseudonymizer
 from infrastructure.sql import Database
 from journey.application import JourneyApplication
@@ -56,15 +57,20 @@ def rebuild_into(
     *,
     tick: Callable[[int], None] | None = None,
     set_based: bool = True,
+    indexed: bool = True,
 ) -> int:
     """Applies notifications 1..stop (those of `share`'s patients, default all) to empty
     tables in `scratch`; returns how many events were applied. `progress` hears the log
     position reached after each batch, `tick` the number of events the batch applied.
     `set_based`: SessionRecorded events decoded into columns and applied in runs
     (`read_models/session_runs.py`); False: every event as an envelope, one by one (the
-    plain path, which the tests compare it with)."""
+    plain path, which the tests compare it with). `indexed=False`: the tables' secondary
+    indexes are left out (the handlers' reads go by the keys; each insert then writes the
+    key only), for a file whose rows are copied elsewhere (a worker's share)."""
     with scratch.transaction() as unit:
         create_tables(unit)
+        if not indexed:
+            drop_secondary_indexes(unit, READ_MODEL_TABLES)
     pseudonyms = app_pseudonymizer(app)
     done, began = 0, time.perf_counter()
     if set_based:

@@ -53,6 +53,7 @@ def rebuild_share(
             share=Share(*share),
             tick=_count_applied,
             set_based=set_based,
+            indexed=False,  # the merge copies the rows; the target is indexed afterwards
         )
 
 
