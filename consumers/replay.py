@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from consumers.log_reader import WHOLE, LogReader
 from consumers.log_shares import Share, share_reader
@@ -74,16 +75,20 @@ def rebuild_into(
     pseudonyms = app_pseudonymizer(app)
     done, began = 0, time.perf_counter()
     if set_based:
-        pages: Iterator[tuple[int, int, Batch]] = _decoded_pages(app, share, pseudonyms, stop)
+        pages: Iterator[tuple[int, int, list[Decoded]]] = _decoded_pages(
+            app, share, pseudonyms, stop
+        )
     else:
         pages = (
             (page.end, page.count, [pseudonyms(e, in_place=True) for e in page.events])
             for page in LogReader(app, share, batch=REPLAY_BATCH).pages(1, stop)
         )
-    apply = apply_decoded if set_based else apply_events
     for end, count, batch in pages:
         with scratch.transaction() as unit:  # erased patients' events: not in the batch
-            apply(unit, batch)  # type: ignore[arg-type]
+            if set_based:
+                apply_decoded(unit, batch)
+            else:  # envelopes only
+                apply_events(unit, cast("list[EventEnvelope]", batch))
         done += count
         if progress:
             progress(end, stop, time.perf_counter() - began)
@@ -92,12 +97,9 @@ def rebuild_into(
     return done
 
 
-Batch = list[Decoded] | list[EventEnvelope]
-
-
 def _decoded_pages(
     app: JourneyApplication, share: Share, pseudonyms: Pseudonymizer, stop: int
-) -> Iterator[tuple[int, int, Batch]]:
+) -> Iterator[tuple[int, int, list[Decoded]]]:
     """(last position, notifications read, decoded batch) of each page up to `stop`."""
     read, decoder, start = share_reader(app, share, REPLAY_BATCH), PageDecoder(app, pseudonyms), 1
     while start <= stop:
