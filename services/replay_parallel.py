@@ -35,9 +35,12 @@ Tick = Callable[[int], None]  # hears how many more events were applied
 Say = Callable[[str], None]  # hears a line of report
 
 
-def rebuild_share(database_url: str, stop: int, share: int, shares: int, out: str) -> int:
-    """Worker: applies this share's events among notifications 1..stop into `out`. The
-    store's tables exist: workers creating them at once race in PostgreSQL's catalog.
+def rebuild_share(
+    database_url: str, stop: int, share: tuple[int, int], out: str, set_based: bool = True
+) -> int:
+    """Worker: applies the events of `share` (number, shares) among notifications 1..stop
+    into `out`. The store's tables exist: workers creating them at once race in
+    PostgreSQL's catalog.
     A replay allocates many short-lived objects per event and keeps few: the collector
     runs every WORKER_GC_THRESHOLD allocations, not every 700 (about 10% of the time)."""
     gc.freeze()  # what the imports made: never garbage, never scanned again
@@ -47,8 +50,10 @@ def rebuild_share(database_url: str, stop: int, share: int, shares: int, out: st
             runtime.application,
             runtime.scratch(Path(out)),
             stop,
-            share=Share(share, shares),
+            share=Share(*share),
             tick=_count_applied,
+            set_based=set_based,
+            indexed=False,  # the merge copies the rows; the target is indexed afterwards
         )
 
 
@@ -74,17 +79,21 @@ def rebuild_parallel(
     *,
     indexed: bool = True,
     tick: Tick | None = None,
+    set_based: bool = True,
 ) -> int:
     """Rebuilds notifications 1..stop into the SQLite file `target` with `workers`
     processes; `indexed=False` leaves out the secondary indexes (a file only read whole).
-    `tick` hears the events applied by all workers (a shared counter)."""
+    `tick` hears the events applied by all workers (a shared counter). `set_based=False`:
+    the workers take the plain path (`consumers.replay.rebuild_into`)."""
     parts = [target.with_name(f"{target.stem}.part{n}.db") for n in range(workers)]
     for path in (target, *parts):
         path.unlink(missing_ok=True)
     context = multiprocessing.get_context("spawn")
     applied = context.Value("q", 0)
     with context.Pool(workers, initializer=_share_count, initargs=(applied,)) as pool:
-        jobs = [(database_url, stop, n, workers, str(parts[n])) for n in range(workers)]
+        jobs = [
+            (database_url, stop, (n, workers), str(parts[n]), set_based) for n in range(workers)
+        ]
         pending, told = pool.starmap_async(rebuild_share, jobs), 0
         while not pending.ready():
             pending.wait(0.25)

@@ -99,10 +99,17 @@ def load_patient(unit: ReadModelUnit, patient_id: str) -> PatientRow | None:
 def save_patient(unit: ReadModelUnit, patient: PatientRow, applied: EventEnvelope) -> PatientRow:
     """Keeps the row, marked as holding the patient's events up to `applied.version`; the
     rows changed in a transaction are written once, when it commits."""
+    return save_applied(unit, patient, applied.occurred_at, applied.version, applied.event_id)
+
+
+def save_applied(
+    unit: ReadModelUnit, patient: PatientRow, occurred_at: datetime, version: int, event_id: str
+) -> PatientRow:
+    """`save_patient` for the event of `version` (its instant and id given apart)."""
     patient = _copy(patient)  # rows are frozen; a shallow copy is far cheaper than replace()
-    object.__setattr__(patient, "last_event_at", applied.occurred_at)
-    object.__setattr__(patient, "last_version", applied.version)
-    object.__setattr__(patient, "last_event_id", applied.event_id)
+    object.__setattr__(patient, "last_event_at", occurred_at)
+    object.__setattr__(patient, "last_version", version)
+    object.__setattr__(patient, "last_event_id", event_id)
     unit.buffers.patients[patient.patient_id] = patient
     unit.buffers.changed_patients.add(patient.patient_id)
     unit.before_flush("rm_patients", _write_patients)

@@ -51,6 +51,12 @@ _INSERT = (
 )
 
 
+def queue_insert(unit: ReadModelUnit, rows: list[Params]) -> None:
+    """Rows of new sessions (`_INSERT`'s parameters), inserted with the pending ones."""
+    unit.buffers.new_sessions.extend(rows)
+    unit.before_flush("rm_sessions", _insert_pending)
+
+
 def _insert_pending(unit: ReadModelUnit) -> None:
     """New sessions are inserted together: before a handler reads them, or at commit."""
     pending, unit.buffers.new_sessions = unit.buffers.new_sessions, []

@@ -12,9 +12,10 @@ of the contributions of the rows, by time zone, Monday, level and status."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from infrastructure.sql import day_of
 from journey.catalog import default_catalog
@@ -119,6 +120,18 @@ def add_minutes(unit: ReadModelUnit, patient: PatientRow, day: date, minutes: in
     _restate(unit, patient, row)
 
 
+def add_minutes_each(
+    unit: ReadModelUnit, patient: PatientRow, monday: date, minutes: Sequence[int]
+) -> None:
+    """`add_minutes` for each of `minutes` in turn, in the week of `monday`, with no stay
+    change between them (`session_runs.py`): its dates' levels are looked up once."""
+    row = _load(unit, patient, monday)
+    contribution = _contribution_of(unit, patient, monday)
+    for added in minutes:
+        row.attended_minutes += added
+        _restated(unit, row, contribution(row.attended_minutes))
+
+
 def stay_boundary(unit: ReadModelUnit, patient: PatientRow, at: datetime) -> None:
     """A stay opened or closed at `at` (the row is the patient after it): the weeks from
     the one holding the date before `at`'s first midnight onwards are restated."""
@@ -138,7 +151,11 @@ def stay_boundary(unit: ReadModelUnit, patient: PatientRow, at: datetime) -> Non
 
 
 def _restate(unit: ReadModelUnit, patient: PatientRow, row: WeekRow) -> None:
-    new = _contribution(unit, patient, row)
+    _restated(unit, row, _contribution_of(unit, patient, row.week_start)(row.attended_minutes))
+
+
+def _restated(unit: ReadModelUnit, row: WeekRow, new: Contribution | None) -> None:
+    """The row's contribution becomes `new`: the counts move, the row is kept."""
     old = row.contribution
     if old != new:
         _count(unit, row, old, -1)
@@ -162,18 +179,29 @@ def _ranges() -> WeeklyRanges:
     return WeeklyRanges(default_catalog())
 
 
-def _contribution(unit: ReadModelUnit, patient: PatientRow, row: WeekRow) -> Contribution | None:
-    """What the week adds to the counts, its dates' levels taken from the stays."""
-    started = patient.current_stay_started_at
-    if patient.is_active and started is not None and patient.current_level is not None:
-        first = census_first_date(calendar_for(patient.timezone), started)
-        if first <= row.week_start:  # the usual case: a week inside the open stay
-            return _interior(patient.current_level, patient.age_group, row.attended_minutes)
-    levels, interior = _day_levels(unit, patient, row.week_start)
+def _contribution_of(
+    unit: ReadModelUnit, patient: PatientRow, monday: date
+) -> Callable[[int], Contribution | None]:
+    """What the week adds to the counts for its attended minutes, its dates' levels taken
+    from the stays."""
+    started, level = patient.current_stay_started_at, patient.current_level
+    if (
+        patient.is_active
+        and started is not None
+        and level is not None
+        and _census_first(patient.timezone, started) <= monday
+    ):  # the usual case: a week inside the open stay
+        return partial(_interior, level, patient.age_group)
+    levels, interior = _day_levels(unit, patient, monday)
     if interior:
-        day = levels[row.week_start]
-        return _interior(day.level, day.age_group, row.attended_minutes)
-    return _assembled(row.week_start, levels, row.attended_minutes)
+        day = levels[monday]
+        return partial(_interior, day.level, day.age_group)
+    return partial(_assembled, monday, levels)
+
+
+@lru_cache(maxsize=4096)
+def _census_first(timezone: str, started: datetime) -> date:
+    return census_first_date(calendar_for(timezone), started)
 
 
 def _summary(monday: date, levels: dict[date, DayLevel], minutes: int) -> WeekSummary:
