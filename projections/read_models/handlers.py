@@ -11,8 +11,8 @@ is skipped: applying twice changes nothing."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, timedelta
-from typing import assert_never
+from datetime import UTC, datetime, timedelta
+from typing import Protocol, assert_never
 
 from infrastructure.sql import Unit
 from journey.events import (
@@ -42,7 +42,17 @@ from projections.read_models.weeks import preload_weeks
 PRELOAD_MARGIN = timedelta(days=2)  # local dates differ from UTC ones by at most a day
 
 
-def prepare(unit: ReadModelUnit, envelopes: Sequence[EventEnvelope]) -> None:
+class Dated(Protocol):
+    """An event as `prepare` needs it: an envelope, or a decoded session's columns."""
+
+    @property
+    def patient_id(self) -> str: ...
+
+    @property
+    def occurred_at(self) -> datetime: ...
+
+
+def prepare(unit: ReadModelUnit, envelopes: Sequence[Dated]) -> None:
     """Reads the rows a batch of events will need (patients, their recent weeks) in a few
     statements, so applying them reads little more."""
     if not envelopes:

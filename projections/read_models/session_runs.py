@@ -31,12 +31,11 @@ from journey.envelopes import _event_id
 from journey.events import EventEnvelope
 from projections.calendar import iso_week_label, week_monday
 from projections.read_models import care_weeks, counters, weeks
-from projections.read_models.handlers import PRELOAD_MARGIN, apply_event
+from projections.read_models.handlers import apply_event, prepare
 from projections.read_models.patients import (
     PatientRow,
     calendar_for,
     load_patient,
-    preload_patients,
     save_applied,
 )
 from projections.read_models.session_counters import (
@@ -47,7 +46,6 @@ from projections.read_models.session_counters import (
 )
 from projections.read_models.sessions import flush_pending, queue_insert
 from projections.read_models.unit import ReadModelUnit
-from projections.read_models.weeks import preload_weeks
 from projections.session_log import SessionState
 
 
@@ -77,7 +75,7 @@ def apply_decoded(unit: Unit, batch: Sequence[Decoded]) -> int:
     """`handlers.apply_events` for a batch whose sessions come as columns; returns how many
     events were not held already."""
     work = unit if isinstance(unit, ReadModelUnit) else ReadModelUnit(unit)
-    _prepare(work, batch)
+    prepare(work, batch)
     applied, run = 0, list[SessionColumns]()
     for item in batch:
         if isinstance(item, SessionColumns):
@@ -91,16 +89,6 @@ def apply_decoded(unit: Unit, batch: Sequence[Decoded]) -> int:
         applied += apply_session_run(work, run)
     work.flush()
     return applied
-
-
-def _prepare(unit: ReadModelUnit, batch: Sequence[Decoded]) -> None:
-    """As `handlers.prepare`: the batch's patients and their recent weeks, read at once."""
-    if not batch:
-        return
-    patient_ids = sorted({item.patient_id for item in batch})
-    preload_patients(unit, patient_ids)
-    earliest = min(item.occurred_at for item in batch).astimezone(UTC).date()
-    preload_weeks(unit, patient_ids, week_monday(earliest - PRELOAD_MARGIN))
 
 
 def _utc_text(session: SessionColumns) -> str:
