@@ -22,10 +22,10 @@ _EVENT_NAMESPACE = uuid5(NAMESPACE_URL, "https://carejourney.org/events").bytes
 def event_id(event: ev.PatientEvent) -> str:
     """A stable UUID (version 5) for a stored event, from its patient, version and recording
     time: the CloudEvents ce_id. Same result as uuid.uuid5, without its overhead."""
-    return _event_id(event.originator_id, event.originator_version, event.timestamp)
+    return stored_event_id(event.originator_id, event.originator_version, event.timestamp)
 
 
-def _event_id(patient_id: str, version: int, timestamp: datetime) -> str:
+def stored_event_id(patient_id: str, version: int, timestamp: datetime) -> str:
     key = f"{patient_id}/{version}/{timestamp.isoformat()}"
     h = hashlib.sha1(_EVENT_NAMESPACE + key.encode()).hexdigest()
     # the UUID's version (5) and variant (RFC 4122) bits, as uuid.uuid5 sets them
@@ -89,7 +89,7 @@ def envelope_from_state(
         envelope,
         "__dict__",
         {
-            "event_id": _event_id(patient_id, version, timestamp),
+            "event_id": stored_event_id(patient_id, version, timestamp),
             "patient_id": patient_id,
             "version": version,
             "schema_version": event_class.class_version,

@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime
 from typing import NamedTuple
 
 from infrastructure.sql import Params, Unit
-from journey.envelopes import _event_id
+from journey.envelopes import stored_event_id
 from journey.events import EventEnvelope
 from projections.calendar import iso_week_label, week_monday
 from projections.read_models import care_weeks, counters, weeks
@@ -178,7 +178,7 @@ def _write(unit: ReadModelUnit, totals: _Totals) -> None:
         weeks.add_minutes_each(unit, _patient(unit, pid), monday, added)
     for pid, session in totals.last.items():
         recorded = datetime.fromisoformat(session.recorded_text)
-        event_id = _event_id(session.stored_patient_id, session.version, recorded)
+        event_id = stored_event_id(session.stored_patient_id, session.version, recorded)
         save_applied(unit, _patient(unit, pid), session.occurred_at, session.version, event_id)
 
 
