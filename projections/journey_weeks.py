@@ -122,7 +122,13 @@ class WeeklyRanges:
 
 def apply_levels(week: WeekSummary, levels: Mapping[date, DayLevel], ranges: WeeklyRanges) -> None:
     """Fill level_days, expectations and completeness from the week's dated levels."""
-    counts = Counter(levels[d] for d in _dates(week.monday) if d in levels)
+    _apply_counts(week, Counter(levels[d] for d in _dates(week.monday) if d in levels), ranges)
+
+
+_Counts = Mapping[DayLevel, int]  # days per dated level of one week, by first date
+
+
+def _apply_counts(week: WeekSummary, counts: _Counts, ranges: WeeklyRanges) -> None:
     for day, n in sorted(
         counts.items(), key=lambda x: ranges.order.get(x[0].level, len(ranges.order))
     ):
@@ -143,6 +149,43 @@ def apply_levels(week: WeekSummary, levels: Mapping[date, DayLevel], ranges: Wee
     week.max_exclusive = any(day.level in ranges.exclusive for day in counts)
     week.dated_days = sum(counts.values())
     week.complete = week.dated_days == DAYS_PER_WEEK
+
+
+def _week_counts(levels: Mapping[date, DayLevel]) -> dict[date, dict[DayLevel, int]]:
+    """The days per dated level of every week (by Monday) in one pass over the dates,
+    ascending, so each week's levels come in the order `apply_levels` counts them."""
+    weeks: dict[date, dict[DayLevel, int]] = {}
+    for day in sorted(levels):
+        monday = week_monday(day)
+        counts = weeks.get(monday)
+        if counts is None:
+            counts = weeks[monday] = {}
+        value = levels[day]
+        counts[value] = counts.get(value, 0) + 1
+    return weeks
+
+
+class _LevelFill:
+    """`apply_levels` of many weeks: each distinct mix of dated levels (most weeks of a
+    long stay have the same seven) is worked out once and copied."""
+
+    def __init__(self, ranges: WeeklyRanges) -> None:
+        self.ranges = ranges
+        self._done: dict[tuple[tuple[DayLevel, int], ...], WeekSummary] = {}
+
+    def __call__(self, week: WeekSummary, counts: _Counts) -> None:
+        key = tuple(counts.items())
+        done = self._done.get(key)
+        if done is None:
+            done = self._done[key] = WeekSummary(week.monday)
+            _apply_counts(done, counts, self.ranges)
+        week.level_days = dict(done.level_days)
+        week.expected_min_hours, week.expected_max_hours = (
+            done.expected_min_hours,
+            done.expected_max_hours,
+        )
+        week.max_exclusive, week.dated_days = done.max_exclusive, done.dated_days
+        week.complete = done.complete
 
 
 def _dates(monday: date) -> list[date]:
@@ -180,7 +223,8 @@ def summarize_weeks(
     not toward intensity (other_hours). `primary_at` gives the primary therapist in force
     at a session's start (None: no session is with the primary therapist).
     """
-    weeks = {monday: WeekSummary(monday) for monday in {week_monday(day) for day in levels}}
+    dated = _week_counts(levels)
+    weeks = {monday: WeekSummary(monday) for monday in dated}
     for session in sessions:
         if session.attended:
             monday = week_monday(calendar.local_date(session.occurred_at))
@@ -188,7 +232,7 @@ def summarize_weeks(
             if week is None:
                 week = weeks[monday] = WeekSummary(monday)
             _add_session(week, session, catalog, primary_at)
-    ranges = WeeklyRanges(catalog)
-    for week in weeks.values():
-        apply_levels(week, levels, ranges)
+    fill = _LevelFill(WeeklyRanges(catalog))
+    for monday, week in weeks.items():
+        fill(week, dated.get(monday, {}))
     return [weeks[m] for m in sorted(weeks)]

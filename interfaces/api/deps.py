@@ -29,7 +29,7 @@ def get_application(request: Request) -> JourneyApplication:
     return application
 
 
-async def get_writer(request: Request) -> GroupWriter:
+def writer_of(request: Request) -> GroupWriter:
     writer = request.app.state.writer
     assert isinstance(writer, GroupWriter)
     return writer
@@ -74,7 +74,6 @@ def _instant(value: Any) -> Any:
 
 
 ApplicationDep = Annotated[JourneyApplication, Depends(get_application)]
-WriterDep = Annotated[GroupWriter, Depends(get_writer)]
 JsonObject = Annotated[dict[str, Any], Depends(json_object)]
 JsonArray = Annotated[list[Any], Depends(json_array)]
 PatientId = Annotated[

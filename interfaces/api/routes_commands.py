@@ -1,5 +1,10 @@
 """Write endpoints: one resource endpoint per command of the registry
-(`journey.commands.REGISTRY`: its resource path and summary), and the batch endpoint."""
+(`journey.commands.REGISTRY`: its resource path and summary), and the batch endpoint.
+
+The resource endpoints are the busiest routes: each request solves only what it needs
+(the body, the caller's role via `security.authorized`, whose key schemes are documented by
+`security.document_security` for `RESOURCE_OPERATIONS`), finds the group writer on the
+app, and answers with the outcome's JSON as FastAPI would serialize its `OutcomeOut`."""
 
 from __future__ import annotations
 
@@ -12,18 +17,20 @@ from starlette.concurrency import run_in_threadpool
 
 from audit.principals import Principal
 from interfaces.api import openapi
-from interfaces.api.deps import ApplicationDep, JsonArray, JsonObject, PatientId, WriterDep
+from interfaces.api.deps import ApplicationDep, JsonArray, JsonObject, PatientId, writer_of
 from interfaces.api.problems import problem_responses
 from interfaces.api.schemas import BatchOut, OutcomeOut
-from interfaces.api.security import require
+from interfaces.api.security import authorized, require
 from interfaces.api.submit import submit, submit_batch
 from journey.commands import REGISTRY
 from journey.registry import CommandSpec
 from journey.values import IDENTIFIER
 
-Caller = Annotated[Principal, Depends(require("command"))]
+Caller = Annotated[Principal, Depends(authorized("command"))]
+PREFIX = "/v1"
+RESOURCE_OPERATIONS: list[tuple[str, str]] = []  # (path, method) of the resource endpoints
 
-router = APIRouter(prefix="/v1", tags=["commands"])
+router = APIRouter(prefix=PREFIX, tags=["commands"])
 
 _DUPLICATE: dict[int | str, dict[str, Any]] = {
     status.HTTP_200_OK: {
@@ -33,26 +40,22 @@ _DUPLICATE: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _endpoint(spec: CommandSpec[Any]) -> Callable[..., Awaitable[OutcomeOut]]:
+def _endpoint(spec: CommandSpec[Any]) -> Callable[..., Awaitable[Response]]:
     """The endpoint of one command; the fields its path names (besides the patient) are
     parameters of its signature, so FastAPI reads and documents them."""
 
     async def endpoint(
         patient_id: PatientId,
         body: JsonObject,
-        writer: WriterDep,
-        response: Response,
+        request: Request,
         caller: Caller,
         **path: str,
-    ) -> OutcomeOut:
+    ) -> Response:
         # one worker thread per request: it decides, then waits for its group's transaction
         routed = await run_in_threadpool(
-            submit, writer, spec.name, patient_id, body, caller, path=path
+            submit, writer_of(request), spec.name, patient_id, body, caller, path=path
         )
-        outcome = OutcomeOut.of(routed)
-        if outcome.status == "duplicate":
-            response.status_code = status.HTTP_200_OK
-        return outcome
+        return outcome_response(OutcomeOut.of(routed))
 
     signature = inspect.signature(endpoint)
     fixed = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
@@ -68,7 +71,15 @@ def _endpoint(spec: CommandSpec[Any]) -> Callable[..., Awaitable[OutcomeOut]]:
     return endpoint
 
 
+def outcome_response(outcome: OutcomeOut) -> Response:
+    """The answer FastAPI gives for an `OutcomeOut` of the route (`response_model`): its
+    JSON, 201 when stored, 200 for a duplicate."""
+    code = status.HTTP_200_OK if outcome.status == "duplicate" else status.HTTP_201_CREATED
+    return Response(outcome.model_dump_json().encode(), code, media_type="application/json")
+
+
 for spec in REGISTRY.values():
+    RESOURCE_OPERATIONS.append((f"{PREFIX}/patients/{{patient_id}}/{spec.resource}", "post"))
     router.add_api_route(
         f"/patients/{{patient_id}}/{spec.resource}",
         _endpoint(spec),
@@ -92,7 +103,10 @@ for spec in REGISTRY.values():
     openapi_extra=openapi.batch_body(),
 )
 def commands(
-    body: JsonArray, application: ApplicationDep, request: Request, caller: Caller
+    body: JsonArray,
+    application: ApplicationDep,
+    request: Request,
+    caller: Annotated[Principal, Depends(require("command"))],
 ) -> BatchOut:
     """One result per command: `accepted`, `duplicate` or `rejected` (with its problem).
     A rejected command stores nothing; the others are applied regardless."""

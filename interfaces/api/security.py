@@ -4,15 +4,19 @@ patient-level reads, for the HTTP API.
 A /v1 call is authenticated by `interfaces.api.guard.Authenticate` before FastAPI reads its
 body; `require` then checks the role. The key schemes are declared with FastAPI's security
 classes so the OpenAPI document carries them (`securitySchemes`) and generated clients
-send the key."""
+send the key. The write endpoints, the busiest, check the role with `authorized` instead:
+the same check without depending on the schemes (two more dependencies each request would
+solve, only to read the headers `Authenticate` has read); `document_security` writes into
+the OpenAPI document what FastAPI writes for a route that depends on them."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from audit.access_log import AccessLog
@@ -25,6 +29,9 @@ API_KEY_SCHEME = APIKeyHeader(
 BEARER_SCHEME = HTTPBearer(
     scheme_name="Bearer", auto_error=False, description="the same API key as a bearer token"
 )
+SCHEMES = (API_KEY_SCHEME, BEARER_SCHEME)
+# FastAPI writes an operation's `security` right after these keys of its own
+OPERATION_METADATA = ("tags", "summary", "description", "operationId", "deprecated")
 
 
 class NotAuthenticated(JourneyError):
@@ -85,11 +92,44 @@ def require(permission: str) -> Callable[..., Awaitable[Principal]]:
         _key: Annotated[str | None, Depends(API_KEY_SCHEME)],
         _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER_SCHEME)],
     ) -> Principal:
-        principal = get_security(request).authenticate(request)
-        if not principal.may(permission):
-            raise Forbidden(
-                Issue("role", "permission", f"role '{principal.role}' may not {permission}")
-            )
-        return principal
+        return _authorize(request, permission)
 
     return dependency
+
+
+def authorized(permission: str) -> Callable[..., Awaitable[Principal]]:
+    """`require(permission)` without depending on the key schemes: its routes are listed to
+    `document_security`."""
+
+    async def dependency(request: Request) -> Principal:  # async: no worker thread
+        return _authorize(request, permission)
+
+    return dependency
+
+
+def _authorize(request: Request, permission: str) -> Principal:
+    principal = get_security(request).authenticate(request)
+    if not principal.may(permission):
+        raise Forbidden(
+            Issue("role", "permission", f"role '{principal.role}' may not {permission}")
+        )
+    return principal
+
+
+def document_security(schema: dict[str, Any], operations: Iterable[tuple[str, str]]) -> None:
+    """Writes into an OpenAPI document what FastAPI writes for a route that depends on the
+    key schemes, for each (path, method) of `operations` (routes that use `authorized`):
+    the operation's `security`, at the same place among its keys, and the schemes."""
+    requirement: list[dict[str, list[str]]] = [{s.scheme_name: []} for s in SCHEMES]
+    paths = schema.get("paths", {})
+    for path, method in operations:
+        operation = paths[path][method]
+        first = {k: v for k, v in operation.items() if k in OPERATION_METADATA}
+        rest = {k: v for k, v in operation.items() if k not in OPERATION_METADATA}
+        paths[path][method] = {**first, "security": [dict(r) for r in requirement], **rest}
+    schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
+    for scheme in SCHEMES:
+        schemes.setdefault(
+            scheme.scheme_name,
+            jsonable_encoder(scheme.model, by_alias=True, exclude_none=True),
+        )

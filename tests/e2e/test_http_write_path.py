@@ -1,0 +1,122 @@
+"""The resource command endpoints' lean path (interfaces/api/routes_commands.py): each request
+solves only its body and its caller, and the answers and the OpenAPI document are those the
+routes gave when they depended on the key schemes, the group writer and a response model."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.dependencies.models import Dependant
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from fastapi.security.base import SecurityBase
+from fastapi.testclient import TestClient
+
+from config.settings import Settings
+from interfaces.api import create_app, routes_commands, security
+from interfaces.api.deps import json_object
+from interfaces.api.schemas import OutcomeOut
+from journey.application import JourneyApplication
+from journey.commands import REGISTRY
+
+KEYS = "k-clin=dr-a:clinician;k-audit=aud-1:auditor"
+ADMIT = {"level": "detox", "occurred_at": "2026-01-01T10:00:00+00:00", "timezone": "UTC"}
+SESSION = {
+    "session_id": "s-1",
+    "format": "individual",
+    "approach": "cbt",
+    "duration_minutes": 50,
+    "occurred_at": "2026-01-02T10:00:00+00:00",
+}
+
+
+def calls(dependant: Dependant) -> list[Any]:
+    """Every dependency a request to the route solves, depth first."""
+    return [c for d in dependant.dependencies for c in (d.call, *calls(d))]
+
+
+def test_resource_endpoints_solve_only_the_body_and_the_caller() -> None:
+    routes = [r for r in routes_commands.router.routes if isinstance(r, APIRoute)]
+    resources = [r for r in routes if r.path != "/v1/commands"]
+    assert len(resources) == len(REGISTRY) == len(routes_commands.RESOURCE_OPERATIONS)
+    for route in resources:
+        solved = calls(route.dependant)
+        assert len(solved) == 2, (route.path, solved)
+        assert solved[0] is json_object  # the body first: its errors come before a 403
+        assert not any(isinstance(c, SecurityBase) for c in solved)
+
+
+def _openapi(db: Path) -> str:
+    settings = Settings(database_url=f"sqlite:///{db}", api_keys=KEYS)
+    app = create_app(settings=settings)
+    with TestClient(app) as client:
+        return json.dumps(client.get("/openapi.json").json())
+
+
+def test_openapi_document_as_with_the_key_schemes_as_dependencies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lean = _openapi(tmp_path / "lean.db")
+    # the routes as they were: depending on the key schemes (FastAPI documents them)
+    monkeypatch.setattr(security, "authorized", security.require)
+    try:
+        importlib.reload(routes_commands)
+        monkeypatch.setattr(routes_commands, "RESOURCE_OPERATIONS", [])
+        documented = _openapi(tmp_path / "documented.db")
+    finally:
+        monkeypatch.undo()
+        importlib.reload(routes_commands)
+    assert lean == documented  # the same text: same keys, values and order
+    schema = json.loads(lean)
+    for path, method in routes_commands.RESOURCE_OPERATIONS:
+        assert schema["paths"][path][method]["security"] == [{"ApiKey": []}, {"Bearer": []}]
+
+
+@pytest.fixture
+def client(make_app: Callable[..., JourneyApplication], store_url: str) -> Iterator[TestClient]:
+    application = make_app()
+    settings = Settings(database_url=store_url, api_keys=KEYS)
+    with TestClient(create_app(application, settings)) as test_client:
+        yield test_client
+
+
+def _as_fastapi_serialized(outcome: dict[str, Any], status: int) -> JSONResponse:
+    """What FastAPI answered for the route's `response_model=OutcomeOut`."""
+    model = OutcomeOut.model_validate(outcome)
+    return JSONResponse(jsonable_encoder(model), status_code=status)
+
+
+def test_answers_byte_for_byte_and_rules_kept(client: TestClient) -> None:
+    headers = {"X-API-Key": "k-clin"}
+    admitted = client.post("/v1/patients/p-1/admissions", json=ADMIT, headers=headers)
+    stored = client.post("/v1/patients/p-1/sessions", json=SESSION, headers=headers)
+    again = client.post("/v1/patients/p-1/sessions", json=SESSION, headers=headers)
+    for answer, status in ((admitted, 201), (stored, 201), (again, 200)):
+        expected = _as_fastapi_serialized(answer.json(), status)
+        assert answer.status_code == status
+        assert answer.content == expected.body
+        assert answer.headers["content-type"] == expected.headers["content-type"]
+        assert answer.headers["content-length"] == expected.headers["content-length"]
+    assert again.json()["status"] == "duplicate" and again.json()["event_id"] is None
+    # the caller's role, then the URL's patient id, then the body's rules, as before
+    forbidden = client.post(
+        "/v1/patients/p-1/sessions", json=SESSION, headers={"X-API-Key": "k-audit"}
+    )
+    assert forbidden.status_code == 403
+    assert forbidden.json()["errors"][0]["rule"] == "permission"
+    bad_json = client.post(
+        "/v1/patients/p-1/sessions", content=b"{", headers={**headers, "X-API-Key": "k-audit"}
+    )
+    assert bad_json.status_code == 422  # the body is read before the role is checked
+    assert bad_json.json()["errors"][0]["rule"] == "json_invalid"
+    bad_id = client.post("/v1/patients/p%201/sessions", json=SESSION, headers=headers)
+    assert bad_id.status_code == 422
+    assert bad_id.json()["errors"][0]["field"] == "patient_id"
+    unknown = client.post("/v1/patients/p-2/sessions", json=SESSION, headers=headers)
+    assert unknown.status_code == 404
