@@ -10,7 +10,13 @@ from datetime import date, timedelta
 
 from journey.catalog import default_catalog
 from projections.calendar import LocalCalendar, week_monday
-from projections.journey_weeks import WeeklyRanges, WeekSummary, apply_levels, summarize_weeks
+from projections.journey_weeks import (
+    WeeklyRanges,
+    WeekSummary,
+    _add_session,
+    apply_levels,
+    summarize_weeks,
+)
 from projections.midnight_census import DayLevel
 from projections.session_log import SessionState
 
@@ -86,23 +92,11 @@ def test_weeks_as_each_summarized_on_its_own() -> None:
                 for session in sessions:
                     local = week_monday(calendar.local_date(session.occurred_at))
                     if session.attended and local == week.monday:
-                        _add(week, session)
+                        _add_session(week, session, CATALOG, None)  # not under test
             got = summarize_weeks(levels, sessions, calendar, CATALOG)
             assert [astuple(w) for w in got] == [astuple(w) for w in expected]
             assert [list(w.level_days) for w in got] == [list(w.level_days) for w in expected]
             assert len({id(w.level_days) for w in got}) == len(got)  # each week its own dict
-
-
-def _add(week: WeekSummary, session: SessionState) -> None:
-    approach = CATALOG.approaches.get(session.approach)
-    if approach is not None and approach.counts_toward_intensity:
-        week.attended_minutes += session.duration_minutes
-        if approach.evidence_based:
-            week.evidence_based_minutes += session.duration_minutes
-    else:
-        week.other_minutes += session.duration_minutes
-    if session.format == "individual":
-        week.individual_sessions += 1
 
 
 def test_a_week_with_a_level_mix_of_its_own() -> None:
