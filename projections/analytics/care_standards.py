@@ -73,7 +73,7 @@ def care_standards(unit: Unit, at: datetime, catalog: Catalog | None = None) -> 
     t = require_aware(at, "at")
     catalog = catalog or default_catalog()
     zones = zones_at(unit, t)
-    review, plan = _overdue(unit, t)
+    review, plan = overdue_counts(unit, t)
     opened, closed = _referrals(unit, t, zones)
     return CareStandards(
         at=t,
@@ -106,7 +106,7 @@ def _weekly(unit: Unit, t: datetime, zones: Zones, catalog: Catalog) -> dict[str
     }
 
 
-def _overdue(unit: Unit, t: datetime) -> tuple[int, int]:
+def overdue_counts(unit: Unit, t: datetime) -> tuple[int, int]:
     """(active patients whose plan review is overdue, active patients without a plan that
     is overdue) at T: the overdue spans started by T less those ended by T
     (`rm_overdue_spans`, `projections/overdue_spans.py`), from the counts per UTC date

@@ -20,7 +20,7 @@ from infrastructure.sql import Unit, connect, day_of, instant_of
 from journey.application import JourneyApplication
 from journey.catalog import default_catalog
 from journey.events import EventEnvelope, TreatmentPlanCreated, TreatmentPlanReviewed
-from projections.analytics.care_standards import _overdue
+from projections.analytics.care_standards import overdue_counts
 from projections.analytics.sqlparts import zones_at
 from projections.overdue_spans import EpisodeRow, local_date_from, patient_spans
 from projections.read_models.overdue import OVERDUE_TABLES
@@ -132,7 +132,7 @@ def _agree(url: str, least: int = 500) -> int:
             instants = _instants(unit)
             assert len(instants) > least
             for t in instants:
-                new = _overdue(unit, t)
+                new = overdue_counts(unit, t)
                 assert new == former_overdue(unit, t, zones_at(unit, t), catalog), t
                 seen += any(new)
     finally:
