@@ -117,12 +117,15 @@ def refresh(unit: Unit, timezones: Mapping[str, str]) -> None:
 
 
 def fill(unit: Unit) -> int:
-    """Computes every patient's spans from the other read models (into empty tables);
-    returns how many patients were read."""
+    """Computes every patient's spans from the other read models (into empty tables),
+    then analyzes them (PostgreSQL); returns how many patients were read."""
     done = 0
     for chunk in _patients(unit):
         refresh(unit, chunk)
         done += len(chunk)
+    if unit.dialect.name == "postgresql":  # planner statistics now, not at autovacuum's pass
+        for table in OVERDUE_TABLES:
+            unit.execute(f"ANALYZE {table}")
     return done
 
 
