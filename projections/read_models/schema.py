@@ -190,6 +190,7 @@ INDEXES = (
     " ON rm_episodes (chain_started_at, patient_id, chain_number)",
     "CREATE INDEX IF NOT EXISTS rm_stays_level ON rm_stays (level, started_at, ended_at)",
     "CREATE INDEX IF NOT EXISTS rm_stays_ended ON rm_stays (ended_at, level)",
+    "CREATE INDEX IF NOT EXISTS rm_stays_started ON rm_stays (started_at, level)",
     "CREATE INDEX IF NOT EXISTS rm_stays_census"
     " ON rm_stays (census_first_date, census_last_date, level)",
     "CREATE INDEX IF NOT EXISTS rm_transitions_when ON rm_transitions (occurred_at, direction)",
