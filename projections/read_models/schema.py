@@ -184,12 +184,12 @@ TABLES = (
 INDEXES = (
     "CREATE INDEX IF NOT EXISTS rm_patients_status ON rm_patients (status, current_level)",
     "CREATE INDEX IF NOT EXISTS rm_episodes_admitted ON rm_episodes (admitted_at)",
-    "CREATE INDEX IF NOT EXISTS rm_episodes_discharged"
-    " ON rm_episodes (discharged_at, discharge_reason)",
+    "CREATE INDEX IF NOT EXISTS rm_episodes_discharged_days"
+    " ON rm_episodes (discharged_at, discharge_reason, days)",
     "CREATE INDEX IF NOT EXISTS rm_episodes_chain"
     " ON rm_episodes (chain_started_at, patient_id, chain_number)",
     "CREATE INDEX IF NOT EXISTS rm_stays_level ON rm_stays (level, started_at, ended_at)",
-    "CREATE INDEX IF NOT EXISTS rm_stays_ended ON rm_stays (ended_at, level)",
+    "CREATE INDEX IF NOT EXISTS rm_stays_ended_days ON rm_stays (ended_at, level, days)",
     "CREATE INDEX IF NOT EXISTS rm_stays_started ON rm_stays (started_at, level)",
     "CREATE INDEX IF NOT EXISTS rm_stays_census"
     " ON rm_stays (census_first_date, census_last_date, level)",
@@ -253,7 +253,8 @@ SCHEMA_LOCK = 0x726D5F73  # the advisory lock of the creators of the rm_ schema 
 # read model (rm_care_weeks, rm_care_week_counts, rm_care_spans), stays started and ended
 # per UTC date (rm_stay_days), transitions per local date (rm_transition_days), indexes;
 # 6 adds the overdue spans of plans and reviews (rm_overdue_spans, rm_overdue_days), which
-# format 5's own tables give: a format 5 store is upgraded in place (UPGRADES), not rebuilt.
+# format 5's own tables give, and the stays' and episodes' end indexes cover `days` (`los`
+# reads them index-only): a format 5 store is upgraded in place (UPGRADES), not rebuilt.
 # A schema change that a column added with NULLs cannot express (ADDED_COLUMNS) bumps
 # it: read models of another format are dropped with their positions and rebuilt from
 # the log, with a message (`create_tables`).
@@ -261,7 +262,16 @@ FORMAT_VERSION = 6
 FORMAT_TABLE = "CREATE TABLE IF NOT EXISTS rm_format (version INTEGER NOT NULL)"
 # Formats one step behind whose tables the current format only adds to, with what fills
 # the added tables from the others (in the same transaction); it returns patients read.
-UPGRADES = {5: fill_overdue}
+REPLACED_INDEXES = ("rm_episodes_discharged", "rm_stays_ended")  # format 5's, now with days
+
+
+def _upgrade_5(unit: Unit) -> int:
+    for index in REPLACED_INDEXES:
+        unit.execute(f"DROP INDEX IF EXISTS {index}")
+    return fill_overdue(unit)
+
+
+UPGRADES = {5: _upgrade_5}
 
 SCHEMA_NAMES = [
     m[1] for statement in (FORMAT_TABLE, *TABLES, *INDEXES) if (m := _NAMED.search(statement))

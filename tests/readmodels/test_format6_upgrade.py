@@ -34,6 +34,9 @@ def test_format_5_read_models_are_upgraded_in_place(tmp_path: Path) -> None:
             assert service.catch_up() == 0  # nothing replayed
         assert rows(url, "SELECT version FROM rm_format") == [(FORMAT_VERSION,)]
         assert rows(url, "SELECT COUNT(*) FROM rm_overdue_spans")[0][0] > 0
+        indexes = {r[0] for r in rows(url, "SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert {"rm_stays_ended_days", "rm_episodes_discharged_days"} <= indexes
+        assert not indexes & {"rm_stays_ended", "rm_episodes_discharged"}  # replaced
         live, scratch = connect(url), connect(f"sqlite:///{tmp_path}/scratch.db")
         try:
             assert rebuild_into(app, scratch, EVENTS) == EVENTS
