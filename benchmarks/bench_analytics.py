@@ -39,7 +39,7 @@ from devtools.demo.bulk import bulk_load_cohort
 from devtools.demo.cohort import CohortProfile
 from infrastructure.sql import Unit, connect
 from projections.analytics.attendance import attendance
-from projections.analytics.care_standards import care_standards
+from projections.analytics.care_standards import care_standards, overdue_counts
 from projections.analytics.census import census_at, census_daily
 from projections.analytics.intensity import intensity
 from projections.analytics.length_of_stay import length_of_stay
@@ -84,6 +84,7 @@ def queries(t: datetime) -> dict[str, tuple[Query, str, tuple[Any, ...]]]:
     """Each query with its physical limit: a `SELECT count(*)` of the rows it reads."""
     day = t.date()
     month, cut = date(day.year, day.month, 1), day - TWO_DAYS
+    midnight = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
     return {
         "census --at": (lambda u: census_at(u, t),
             "SELECT count(*) FROM rm_stay_days WHERE day < ?", (day,)),
@@ -109,9 +110,16 @@ def queries(t: datetime) -> dict[str, tuple[Query, str, tuple[Any, ...]]]:
             "SELECT count(*) FROM rm_attendance_days WHERE day < ?", (day,)),
         "care-standards --at": (lambda u: care_standards(u, t),
             "SELECT (SELECT count(*) FROM rm_care_week_counts)"
-            " + (SELECT count(*) FROM rm_care_spans) + (SELECT count(*) FROM rm_episodes"
-            " WHERE admitted_at <= ? AND (discharged_at IS NULL OR discharged_at > ?))",
-            (t, t)),
+            " + (SELECT count(*) FROM rm_care_spans) + (SELECT count(*) FROM rm_overdue_days"
+            " WHERE day < ?) + (SELECT count(*) FROM rm_overdue_spans WHERE starts_at >= ?"
+            " AND starts_at <= ?) + (SELECT count(*) FROM rm_overdue_spans WHERE ends_at >= ?"
+            " AND ends_at <= ?) + (SELECT count(*) FROM rm_referrals WHERE referred_at <= ?)",
+            (day, midnight, t, midnight, t, t)),
+        "  of which overdue": (lambda u: overdue_counts(u, t),
+            "SELECT (SELECT count(*) FROM rm_overdue_days WHERE day < ?)"
+            " + (SELECT count(*) FROM rm_overdue_spans WHERE starts_at >= ? AND starts_at <= ?)"
+            " + (SELECT count(*) FROM rm_overdue_spans WHERE ends_at >= ? AND ends_at <= ?)",
+            (day, midnight, t, midnight, t)),
     }  # fmt: skip
 
 

@@ -12,29 +12,27 @@
   outcome, with the median days from referral to close. A referral stays open after a
   discharge until it is closed, as in the journey's `referrals` list.
 
+The overdue figures are kept as spans of instants per episode by the read models (format
+6), with the `plan_due_days` of the catalog they are built with (the default catalog);
+`catalog` orders the weekly figure's levels.
+
 Levels, specialties and outcomes without any case are left out."""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import datetime
+from datetime import UTC, datetime, time
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from infrastructure.sql import Unit
 from journey.catalog import Catalog, default_catalog
 from projections.analytics.care_weeks import weekly_counts
-from projections.analytics.sqlparts import (
-    Zones,
-    add_days,
-    days_between,
-    flat,
-    values_table,
-    zones_at,
-)
+from projections.analytics.sqlparts import Zones, days_between, zones_at
 from projections.analytics.stats import DAY_DIGITS, median, rounded, share
 from projections.calendar import require_aware
 from projections.journey_view import UtcDatetime
+from projections.overdue_spans import PLAN, REVIEW
 
 
 class LevelWeeks(BaseModel):
@@ -75,7 +73,7 @@ def care_standards(unit: Unit, at: datetime, catalog: Catalog | None = None) -> 
     t = require_aware(at, "at")
     catalog = catalog or default_catalog()
     zones = zones_at(unit, t)
-    review, plan = _overdue(unit, t, zones, catalog)
+    review, plan = overdue_counts(unit, t)
     opened, closed = _referrals(unit, t, zones)
     return CareStandards(
         at=t,
@@ -108,51 +106,22 @@ def _weekly(unit: Unit, t: datetime, zones: Zones, catalog: Catalog) -> dict[str
     }
 
 
-_LAST_REVIEW = (  # the plan's latest review at or before T, else its creation
-    "COALESCE((SELECT r.reviewed_local_date FROM rm_plan_reviews r"
-    " WHERE r.patient_id = a.patient_id AND r.plan_id = a.plan_id AND r.reviewed_at <= ?"
-    " ORDER BY r.reviewed_at DESC, r.version DESC LIMIT 1),"
-    " (SELECT p.created_local_date FROM rm_plans p"
-    " WHERE p.patient_id = a.patient_id AND p.plan_id = a.plan_id))"
-)
-_ACTIVE = (  # the latest episode admitted by T, open at T; its current plan
-    "SELECT e.patient_id, e.admitted_local_date, e.first_level, tz.t_date,"
-    " (SELECT p.plan_id FROM rm_plans p WHERE p.patient_id = e.patient_id"
-    " AND p.episode_number = e.number AND p.created_at <= ?"
-    " ORDER BY p.created_at DESC, p.version DESC LIMIT 1) AS plan_id"
-    " FROM rm_episodes e JOIN rm_patients pt ON pt.patient_id = e.patient_id"
-    " JOIN tz ON tz.timezone = pt.timezone"
-    " WHERE e.admitted_at <= ? AND (e.discharged_at IS NULL OR e.discharged_at > ?)"
-    " AND NOT EXISTS (SELECT 1 FROM rm_episodes l WHERE l.patient_id = e.patient_id"
-    " AND l.number > e.number AND l.admitted_at <= ?)"
-)
-
-
-def _overdue(unit: Unit, t: datetime, zones: Zones, catalog: Catalog) -> tuple[int, int]:
+def overdue_counts(unit: Unit, t: datetime) -> tuple[int, int]:
     """(active patients whose plan review is overdue, active patients without a plan that
-    is overdue), in one statement: T's local date in each patient's zone (`tz`), the
-    admission level's `plan_due_days` (`due`)."""
-    d = unit.dialect
-    if not zones.local_dates or not catalog.levels:
-        return 0, 0
-    tz, tz_params = zones.cte(d)
-    dues = [(level.id, level.plan_due_days) for level in catalog.levels.values()]
-    due = values_table("due", [("level", "TEXT"), ("days", "INTEGER")], dues)
-    plan_due = (
-        "(a.admitted_local_date + due.days)"
-        if d.name == "postgresql"
-        else "date(a.admitted_local_date, '+' || due.days || ' days')"
-    )
-    row = unit.one(
-        f"WITH {tz}, {due}, a AS ({_ACTIVE}) SELECT"
-        f" SUM(CASE WHEN a.plan_id IS NOT NULL AND a.t_date > {add_days(d, _LAST_REVIEW, 7)}"
-        " THEN 1 ELSE 0 END),"
-        f" SUM(CASE WHEN a.plan_id IS NULL AND due.days IS NOT NULL AND a.t_date > {plan_due}"
-        " THEN 1 ELSE 0 END)"
-        " FROM a LEFT JOIN due ON due.level = a.first_level",
-        (*tz_params, *flat(dues), t, t, t, t, t),
-    )
-    return (0, 0) if row is None else (int(row[0] or 0), int(row[1] or 0))
+    is overdue) at T: the overdue spans started by T less those ended by T
+    (`rm_overdue_spans`, `projections/overdue_spans.py`), from the counts per UTC date
+    before T's (`rm_overdue_days`) and the spans starting or ending on T's date by T."""
+    day = datetime.combine(t.astimezone(UTC).date(), time(), tzinfo=UTC)
+    found = dict.fromkeys((REVIEW, PLAN), 0)
+    for kind, patients in unit.all(
+        "SELECT kind, SUM(n) FROM (SELECT kind, started - ended AS n FROM rm_overdue_days"
+        " WHERE day < ? UNION ALL SELECT kind, 1 FROM rm_overdue_spans WHERE starts_at >= ?"
+        " AND starts_at <= ? UNION ALL SELECT kind, -1 FROM rm_overdue_spans WHERE ends_at >= ?"
+        " AND ends_at <= ?) AS changes GROUP BY kind",
+        (day.date(), day, t, day, t),
+    ):
+        found[str(kind)] = int(patients)
+    return found[REVIEW], found[PLAN]
 
 
 def _referrals(

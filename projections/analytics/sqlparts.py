@@ -96,9 +96,18 @@ class Zones:
         return min(self.local_dates.values(), default=fallback)
 
 
+# The distinct zones of `rm_census_deltas` by one primary-key probe per zone (a loose
+# index scan: `SELECT DISTINCT` reads every row, 7 ms at 100,000 patients).
+_ZONES = (
+    "WITH RECURSIVE z(timezone) AS (SELECT MIN(timezone) FROM rm_census_deltas UNION ALL"
+    " SELECT (SELECT MIN(c.timezone) FROM rm_census_deltas c WHERE c.timezone > z.timezone)"
+    " FROM z WHERE z.timezone IS NOT NULL) SELECT timezone FROM z WHERE timezone IS NOT NULL"
+)
+
+
 def zones_at(unit: Unit, as_of: datetime) -> Zones:
     """The cohort's time zones with the local date of T in each (every admitted patient
     has a stay, so its zone is in the small `rm_census_deltas`)."""
     as_of = require_aware(as_of, "at")
-    zones = [row[0] for row in unit.all("SELECT DISTINCT timezone FROM rm_census_deltas")]
+    zones = [row[0] for row in unit.all(_ZONES)]
     return Zones(as_of, {tz: LocalCalendar(tz).local_date(as_of) for tz in zones})

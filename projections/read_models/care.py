@@ -19,6 +19,7 @@ from journey.events import (
     TreatmentPlanCreated,
     TreatmentPlanReviewed,
 )
+from projections.read_models import overdue
 from projections.read_models.patients import PatientRow, calendar_for
 from projections.read_models.unit import ReadModelUnit
 
@@ -121,12 +122,14 @@ def on_care_event(
             " created_local_date) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (patient.patient_id, event.plan_id, envelope.version, episode, at, day),
         )
+        overdue.touched(unit, patient)
     elif isinstance(event, TreatmentPlanReviewed):
         unit.execute(
             "INSERT INTO rm_plan_reviews (patient_id, version, plan_id, reviewed_at,"
             " reviewed_local_date, outcome) VALUES (?, ?, ?, ?, ?, ?)",
             (*key, event.plan_id, at, day, event.outcome),
         )
+        overdue.touched(unit, patient)
     elif isinstance(event, PatientReferred):
         unit.execute(
             "INSERT INTO rm_referrals (patient_id, referral_id, version, episode_number,"

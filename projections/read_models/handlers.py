@@ -30,7 +30,7 @@ from journey.events import (
     TreatmentPlanReviewed,
 )
 from projections.calendar import week_monday
-from projections.read_models import care_weeks
+from projections.read_models import care_weeks, overdue
 from projections.read_models.care import on_care_event
 from projections.read_models.episodes import on_admitted, on_discharged, on_level_changed
 from projections.read_models.patients import load_patient, preload_patients, save_patient
@@ -93,6 +93,7 @@ def apply_event(unit: ReadModelUnit, envelope: EventEnvelope) -> bool:
             care_weeks.stay_boundary(
                 unit, patient, envelope.occurred_at, roster_changed=roster_changed
             )
+            overdue.stay_boundary(unit, patient, roster_changed=roster_changed)
     elif isinstance(payload, SessionRecorded):
         on_session_recorded(unit, envelope, payload, patient)
     elif isinstance(payload, SessionCorrected | SessionEnteredInError):

@@ -9,6 +9,15 @@ import re
 
 from infrastructure.sql import Unit
 from projections.read_models.care import CARE_DDL, CARE_WEEKS_ADDITIVE, CARE_WEEKS_DDL
+from projections.read_models.overdue import (
+    OVERDUE_ADDITIVE,
+    OVERDUE_DDL,
+    OVERDUE_INDEXES,
+    OVERDUE_TABLES,
+)
+from projections.read_models.overdue import (
+    fill as fill_overdue,
+)
 from projections.read_models.positions import forget_position
 
 TABLES = (
@@ -161,6 +170,7 @@ TABLES = (
         PRIMARY KEY (timezone, week_start, level, age_group))""",
     *CARE_DDL,
     *CARE_WEEKS_DDL,
+    *OVERDUE_DDL,
     """CREATE TABLE IF NOT EXISTS rm_kafka_offsets (
         group_id TEXT NOT NULL,
         topic TEXT NOT NULL,
@@ -174,12 +184,13 @@ TABLES = (
 INDEXES = (
     "CREATE INDEX IF NOT EXISTS rm_patients_status ON rm_patients (status, current_level)",
     "CREATE INDEX IF NOT EXISTS rm_episodes_admitted ON rm_episodes (admitted_at)",
-    "CREATE INDEX IF NOT EXISTS rm_episodes_discharged"
-    " ON rm_episodes (discharged_at, discharge_reason)",
+    "CREATE INDEX IF NOT EXISTS rm_episodes_discharged_days"
+    " ON rm_episodes (discharged_at, discharge_reason, days)",
     "CREATE INDEX IF NOT EXISTS rm_episodes_chain"
     " ON rm_episodes (chain_started_at, patient_id, chain_number)",
     "CREATE INDEX IF NOT EXISTS rm_stays_level ON rm_stays (level, started_at, ended_at)",
-    "CREATE INDEX IF NOT EXISTS rm_stays_ended ON rm_stays (ended_at, level)",
+    "CREATE INDEX IF NOT EXISTS rm_stays_ended_days ON rm_stays (ended_at, level, days)",
+    "CREATE INDEX IF NOT EXISTS rm_stays_started ON rm_stays (started_at, level)",
     "CREATE INDEX IF NOT EXISTS rm_stays_census"
     " ON rm_stays (census_first_date, census_last_date, level)",
     "CREATE INDEX IF NOT EXISTS rm_transitions_when ON rm_transitions (occurred_at, direction)",
@@ -195,6 +206,7 @@ INDEXES = (
     " ON rm_plans (patient_id, episode_number, created_at, version)",
     "CREATE INDEX IF NOT EXISTS rm_plan_reviews_plan"
     " ON rm_plan_reviews (patient_id, plan_id, reviewed_at, version)",
+    *OVERDUE_INDEXES,
 )
 
 # Tables a rebuild empties, in dependency-free order; the analyst tables come first.
@@ -203,7 +215,7 @@ READ_MODEL_TABLES = (
     "rm_weeks", "rm_census_deltas", "rm_stay_lengths", "rm_episode_lengths",
     "rm_attendance_days", "rm_week_counts", "rm_week_spans", "rm_therapist_assignments",
     "rm_plans", "rm_plan_reviews", "rm_referrals", "rm_care_weeks", "rm_care_week_counts",
-    "rm_care_spans", "rm_stay_days", "rm_transition_days",
+    "rm_care_spans", "rm_stay_days", "rm_transition_days", *OVERDUE_TABLES,
 )  # fmt: skip
 CARE_TABLES = ("rm_therapist_assignments", "rm_plans", "rm_plan_reviews", "rm_referrals")
 POSITION_TABLES = ("rm_kafka_offsets", "rm_seen_events")
@@ -220,6 +232,7 @@ ADDITIVE_TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "rm_week_counts": (("timezone", "week_start", "level", "status"), ("weeks",)),
     "rm_week_spans": (("timezone", "week_start", "level", "age_group"), ("delta",)),
     **CARE_WEEKS_ADDITIVE,
+    **OVERDUE_ADDITIVE,
     "rm_stay_days": (("day", "level"), ("started", "ended")),
     "rm_transition_days": (
         ("local_date", "direction", "from_level", "to_level"),
@@ -238,12 +251,27 @@ SCHEMA_LOCK = 0x726D5F73  # the advisory lock of the creators of the rm_ schema 
 # readmissions), sessions at a discharge instant at the discharged stay's level, and weeks
 # judged with the catalog's inclusive/exclusive maxima; 5 adds the care-standards weekly
 # read model (rm_care_weeks, rm_care_week_counts, rm_care_spans), stays started and ended
-# per UTC date (rm_stay_days), transitions per local date (rm_transition_days), indexes.
+# per UTC date (rm_stay_days), transitions per local date (rm_transition_days), indexes;
+# 6 adds the overdue spans of plans and reviews (rm_overdue_spans, rm_overdue_days), which
+# format 5's own tables give, and the stays' and episodes' end indexes cover `days` (`los`
+# reads them index-only): a format 5 store is upgraded in place (UPGRADES), not rebuilt.
 # A schema change that a column added with NULLs cannot express (ADDED_COLUMNS) bumps
 # it: read models of another format are dropped with their positions and rebuilt from
 # the log, with a message (`create_tables`).
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 FORMAT_TABLE = "CREATE TABLE IF NOT EXISTS rm_format (version INTEGER NOT NULL)"
+# Formats one step behind whose tables the current format only adds to, with what fills
+# the added tables from the others (in the same transaction); it returns patients read.
+REPLACED_INDEXES = ("rm_episodes_discharged", "rm_stays_ended")  # format 5's, now with days
+
+
+def _upgrade_5(unit: Unit) -> int:
+    for index in REPLACED_INDEXES:
+        unit.execute(f"DROP INDEX IF EXISTS {index}")
+    return fill_overdue(unit)
+
+
+UPGRADES = {5: _upgrade_5}
 
 SCHEMA_NAMES = [
     m[1] for statement in (FORMAT_TABLE, *TABLES, *INDEXES) if (m := _NAMED.search(statement))
@@ -295,7 +323,8 @@ def _had_read_models(unit: Unit) -> bool:
 def create_tables(unit: Unit) -> str | None:
     """Creates the missing rm_ tables, added columns (ADDED_COLUMNS) and indexes
     (idempotent); read models of an older format are dropped first (with their positions:
-    the drivers then rebuild from 0).
+    the drivers then rebuild from 0), except a format in UPGRADES: its tables are kept and
+    the added ones filled from them, in this transaction.
 
     On PostgreSQL no DDL runs when they all exist in the current format: `CREATE INDEX IF
     NOT EXISTS` takes a SHARE lock on its table even when the index exists (`ALTER TABLE`
@@ -306,32 +335,46 @@ def create_tables(unit: Unit) -> str | None:
     TABLE IF NOT EXISTS` of the same table can fail).
 
     Returns a message for the operator when read models of another format were dropped
-    (they are then rebuilt from position 0 by whoever applies the log), else None."""
+    (they are then rebuilt from position 0 by whoever applies the log) or upgraded, else
+    None."""
     d = unit.dialect
     if d.name == "postgresql":
         if not _missing(unit) and _format_current(unit):
             return None
         unit.execute("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK,))
     unit.execute(FORMAT_TABLE)
-    note = None
+    note, found = None, _stored_format(unit)
+    upgrade = UPGRADES.get(found) if found is not None and _had_read_models(unit) else None
     if not _format_current(unit):
-        found, existed = _stored_format(unit), _had_read_models(unit)
-        for table in (*READ_MODEL_TABLES, *POSITION_TABLES, *LEGACY_TABLES):
-            unit.execute(f"DROP TABLE IF EXISTS {table}")
-        forget_position(unit)
+        if upgrade is None:
+            note = _drop_other_format(unit, found)
         unit.execute("DELETE FROM rm_format")
         unit.execute("INSERT INTO rm_format (version) VALUES (?)", (FORMAT_VERSION,))
-        if existed:
-            note = (
-                f"read models: format {found or 1} found, this version writes format"
-                f" {FORMAT_VERSION}: dropped, they are rebuilt from the event log"
-            )
     for statement in TABLES:
         unit.execute(statement.format(ts=d.timestamp, day=d.day, flag=d.flag))
     _add_columns(unit)
     for statement in INDEXES:
         unit.execute(statement)
+    if upgrade is not None:
+        patients = upgrade(unit)
+        note = (
+            f"read models: format {found} found, upgraded in place to format {FORMAT_VERSION}"
+            f" ({patients} patients' overdue spans computed from their episodes and plans)"
+        )
     return note
+
+
+def _drop_other_format(unit: Unit, found: int | None) -> str | None:
+    existed = _had_read_models(unit)
+    for table in (*READ_MODEL_TABLES, *POSITION_TABLES, *LEGACY_TABLES):
+        unit.execute(f"DROP TABLE IF EXISTS {table}")
+    forget_position(unit)
+    if not existed:
+        return None
+    return (
+        f"read models: format {found or 1} found, this version writes format"
+        f" {FORMAT_VERSION}: dropped, they are rebuilt from the event log"
+    )
 
 
 def drop_tables(unit: Unit) -> None:

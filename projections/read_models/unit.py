@@ -40,6 +40,7 @@ class Buffers:
     care_weeks: dict[WeekKey, CareWeekRow] = field(default_factory=dict)
     changed_care_weeks: set[WeekKey] = field(default_factory=set)
     care_rosters: dict[str, Roster] = field(default_factory=dict)  # patient -> roster
+    overdue_patients: dict[str, str] = field(default_factory=dict)  # patient -> time zone
 
 
 class ReadModelUnit(Unit):

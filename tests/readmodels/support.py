@@ -41,6 +41,8 @@ ORDER = {
     "rm_care_spans": "timezone, week_start, level",
     "rm_stay_days": "day, level",
     "rm_transition_days": "local_date, direction, from_level, to_level",
+    "rm_overdue_spans": "patient_id, episode_number, kind, starts_at",
+    "rm_overdue_days": "day, kind",
 }
 
 Rows = list[tuple[Any, ...]]
