@@ -21,14 +21,14 @@ Levels, specialties and outcomes without any case are left out."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import UTC, datetime, time
+from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from infrastructure.sql import Unit
 from journey.catalog import Catalog, default_catalog
 from projections.analytics.care_weeks import weekly_counts
-from projections.analytics.sqlparts import Zones, days_between, zones_at
+from projections.analytics.sqlparts import Zones, days_between, open_at, zones_at
 from projections.analytics.stats import DAY_DIGITS, median, rounded, share
 from projections.calendar import require_aware
 from projections.journey_view import UtcDatetime
@@ -111,15 +111,9 @@ def overdue_counts(unit: Unit, t: datetime) -> tuple[int, int]:
     is overdue) at T: the overdue spans started by T less those ended by T
     (`rm_overdue_spans`, `projections/overdue_spans.py`), from the counts per UTC date
     before T's (`rm_overdue_days`) and the spans starting or ending on T's date by T."""
-    day = datetime.combine(t.astimezone(UTC).date(), time(), tzinfo=UTC)
     found = dict.fromkeys((REVIEW, PLAN), 0)
-    for kind, patients in unit.all(
-        "SELECT kind, SUM(n) FROM (SELECT kind, started - ended AS n FROM rm_overdue_days"
-        " WHERE day < ? UNION ALL SELECT kind, 1 FROM rm_overdue_spans WHERE starts_at >= ?"
-        " AND starts_at <= ? UNION ALL SELECT kind, -1 FROM rm_overdue_spans WHERE ends_at >= ?"
-        " AND ends_at <= ?) AS changes GROUP BY kind",
-        (day.date(), day, t, day, t),
-    ):
+    spans = "rm_overdue_spans:starts_at:ends_at"
+    for kind, patients in open_at(unit, t, "rm_overdue_days", spans, "kind"):
         found[str(kind)] = int(patients)
     return found[REVIEW], found[PLAN]
 

@@ -5,7 +5,7 @@ ends D, counted only when that midnight is at or before T)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,6 +16,7 @@ from projections.analytics.sqlparts import (
     Zones,
     days_between,
     greatest,
+    open_at,
     pairs,
     text_agg,
     zones_at,
@@ -61,14 +62,8 @@ def census_at(unit: Unit, as_of: datetime, catalog: Catalog | None = None) -> Ce
     (`rm_stay_days`) and the stays started or ended on T's date up to T."""
     as_of = require_aware(as_of, "at")
     levels: dict[str, int] = dict.fromkeys((catalog or default_catalog()).level_ids(), 0)
-    day = datetime.combine(as_of.astimezone(UTC).date(), time(), tzinfo=UTC)
-    for level, patients in unit.all(
-        "SELECT level, SUM(n) FROM (SELECT level, started - ended AS n FROM rm_stay_days"
-        " WHERE day < ? UNION ALL SELECT level, 1 FROM rm_stays WHERE started_at >= ?"
-        " AND started_at <= ? UNION ALL SELECT level, -1 FROM rm_stays WHERE ended_at >= ?"
-        " AND ended_at <= ?) AS changes GROUP BY level",
-        (day.date(), day, as_of, day, as_of),
-    ):
+    stays = "rm_stays:started_at:ended_at"
+    for level, patients in open_at(unit, as_of, "rm_stay_days", stays, "level"):
         if int(patients) or level in levels:
             levels[level] = int(patients)
     return CensusAt(as_of=as_of, levels=levels, total=sum(levels.values()))

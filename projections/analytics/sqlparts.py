@@ -105,6 +105,25 @@ _ZONES = (
 )
 
 
+def open_at(unit: Unit, t: datetime, days: str, rows: str, key: str) -> list[tuple[Any, int]]:
+    """Per `key`, how many intervals of `rows` (`table:start_column:end_column`) are open
+    at T: those started by T less those ended by T, from the daily counts of `days`
+    (`day`, `started`, `ended`) before T's UTC date, plus the rows starting or ending on
+    T's date up to T. `rm_stay_days` and `rm_overdue_days` are kept for this."""
+    table, start, end = rows.split(":")
+    day = datetime.combine(t.astimezone(UTC).date(), datetime.min.time(), tzinfo=UTC)
+    return [
+        (value, int(count))
+        for value, count in unit.all(
+            f"SELECT {key}, SUM(n) FROM (SELECT {key}, started - ended AS n FROM {days}"
+            f" WHERE day < ? UNION ALL SELECT {key}, 1 FROM {table} WHERE {start} >= ?"
+            f" AND {start} <= ? UNION ALL SELECT {key}, -1 FROM {table} WHERE {end} >= ?"
+            f" AND {end} <= ?) AS changes GROUP BY {key}",
+            (day.date(), day, t, day, t),
+        )
+    ]
+
+
 def zones_at(unit: Unit, as_of: datetime) -> Zones:
     """The cohort's time zones with the local date of T in each (every admitted patient
     has a stay, so its zone is in the small `rm_census_deltas`)."""
