@@ -17,14 +17,16 @@ from tests.analytics.scenarios import scenarios
 from tests.app.bulk_support import NOW, Opener, cohort_lines
 
 
-def _decided(app: JourneyApplication, lines: list[str]) -> list[ev.PatientEvent]:
+def _decided(
+    app: JourneyApplication, lines: list[str], by: str | None = "os:test"
+) -> list[ev.PatientEvent]:
     """Every event the lines decide, in order (decided as the bulk workers do, not stored)."""
     patients: dict[str, Patient] = {}
     events = []
     for line in lines:
         command = parse_command_json(line)
         pid = command.patient_id
-        patients[pid], event = app.decide_event(patients.get(pid), command, NOW, "os:test")
+        patients[pid], event = app.decide_event(patients.get(pid), command, NOW, by)
         if event is not None:
             events.append(event)
     return events
@@ -33,9 +35,9 @@ def _decided(app: JourneyApplication, lines: list[str]) -> list[ev.PatientEvent]
 def test_rows_are_the_mappers_to_the_byte(tmp_path: Path, open_app: Opener) -> None:
     app = open_app(f"sqlite:///{tmp_path}/plain.db")
     lines = cohort_lines(3) + [json.dumps(c) for c in scenarios()]
-    events = _decided(app, lines)
+    events = _decided(app, lines) + _decided(app, lines, None)
     encoder = RowEncoder(app.mapper)
-    assert encoder.encode.__name__ == "_direct"
+    assert encoder.encode.__name__ == "_direct" and encoder._sessions  # sessions' literal
     for event in events:
         stored = app.mapper.to_stored_event(event)
         expected = (stored.originator_id, stored.originator_version, stored.topic, stored.state)
