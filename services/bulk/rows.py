@@ -13,11 +13,11 @@ state. `tests/app/test_bulk_rows.py` compares both to the byte."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
-from eventsourcing.persistence import Mapper, StoredEvent, Transcoding
+from eventsourcing.persistence import DatetimeAsISO, Mapper, StoredEvent, Transcoding
 from eventsourcing.utils import get_topic
 
 from audit.anchors import Row
@@ -40,6 +40,22 @@ _SESSION_STATE = (  # `stored_names(SessionRecorded)`, in `_session`'s literal
     "status",
     "clinician_id",
 )
+
+
+def _iso_text(value: datetime) -> datetime | str:
+    """`value.isoformat()` as orjson writes it: the datetime itself (orjson's text is the
+    same), unless its UTC offset has seconds (orjson would drop them)."""
+    tz = value.tzinfo
+    if tz is UTC:
+        return value
+    offset = value.utcoffset()
+    if offset is not None and (offset.seconds % 60 or offset.microseconds):
+        return value.isoformat()
+    return value
+
+
+def _encoded(transcoding: Transcoding | None) -> Callable[[datetime], datetime | str]:
+    return transcoding.encode if transcoding is not None else str  # (None: not used)
 
 
 def _row(stored: StoredEvent) -> Row:
@@ -70,6 +86,10 @@ class RowEncoder:
         self.encode: Callable[[Any], Row] = self._direct if plain else self._mapped
         self._datetime = self._instants.get(datetime)
         self._session_topic = get_topic(SessionRecorded)
+        iso = self._datetime is not None and type(self._datetime) is DatetimeAsISO
+        self._datetime_text: Callable[[datetime], Any] = (
+            _iso_text if iso else _encoded(self._datetime)
+        )
         self._sessions = (
             self._datetime is not None
             and stored_names(SessionRecorded) == _SESSION_STATE
@@ -125,10 +145,10 @@ class RowEncoder:
             or not _LEAVES.issuperset(map(type, leaves))
         ):
             return self._mapped(event)
-        name, encode = transcoding.name, transcoding.encode
+        name, text = transcoding.name, self._datetime_text
         state = {
-            "timestamp": {"_type_": name, "_data_": encode(timestamp)},
-            "occurred_at": {"_type_": name, "_data_": encode(at)},
+            "timestamp": {"_type_": name, "_data_": text(timestamp)},
+            "occurred_at": {"_type_": name, "_data_": text(at)},
             "actor": leaves[0],
             "recorded_by": leaves[1],
             "chain_hash": leaves[2],
