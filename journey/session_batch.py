@@ -10,9 +10,9 @@ hash covers written straight from the values, in the form `hashed_form` and
 `canonical_content` give. Every other case (a session id already used: a retry or a
 conflict; an instant out of range or outside every episode; an instant `datetime` cannot
 convert to UTC) is handed to the reference path, which decides it and raises its errors.
-Should `SessionRecorded`'s stored or hashed form change (a new schema version), the
-reference path takes every command (`FAST`); tests/unit/test_session_batch.py compares
-both to the byte."""
+Should `SessionRecorded`'s stored or hashed form change (a new schema version), or the
+registry decide `record_session` otherwise, the reference path takes every command
+(`FAST`); tests/unit/test_session_batch.py compares both to the byte."""
 
 from __future__ import annotations
 
@@ -23,12 +23,13 @@ import orjson
 
 from journey import domain_events as ev
 from journey.chain import link
+from journey.commands import REGISTRY
 from journey.fingerprints import session_fingerprint
+from journey.patient import Patient
 from journey.timekeeping import FUTURE_TOLERANCE, not_before_earliest
 
 if TYPE_CHECKING:
     from journey.commands import RecordSession
-    from journey.patient import Patient
 
 Event = ev.SessionRecorded
 STORED = (
@@ -52,6 +53,10 @@ FAST = (
     and Event.class_version == 2
     and Event.added_fields == {2: ("recorded_by",)}
     and Event.upcast_v1_v2 is ev.PatientEvent.upcast_v1_v2
+    # and the command is decided as this module decides it (the registry's entry)
+    and REGISTRY["record_session"].decide is Patient.record_session
+    and REGISTRY["record_session"].instants == ("occurred_at",)
+    and REGISTRY["record_session"].records == (Event,)
 )
 
 
