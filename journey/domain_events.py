@@ -235,11 +235,17 @@ class LevelOfCareChanged(PatientEvent, wire.LevelOfCareChanged):
 
 class SessionRecorded(PatientEvent, wire.SessionRecorded):
     def apply_to(self, patient: Patient) -> None:
+        self.apply_fingerprinted(patient, session_fingerprint(session_content(self)))
+
+    def apply_fingerprinted(self, patient: Patient, fingerprint: str) -> None:
+        """`apply_to` given the session's fingerprint, which the decision that recorded the
+        event already computed from the same content (journey.session_batch)."""
+        values = self.__dict__
         patient.sessions[self.session_id] = {
-            "fingerprint": session_fingerprint(session_content(self)),
+            "fingerprint": fingerprint,
             "occurred_at": self.occurred_at,
             "voided": False,
-            "values": {name: getattr(self, name) for name in CORRECTABLE_VALUES},
+            "values": {name: values[name] for name in CORRECTABLE_VALUES},
             "last_correction": None,
         }
 

@@ -20,9 +20,10 @@ from audit.anchors import Row
 from infrastructure.keystore import KeyRow
 from journey import domain_events as ev
 from journey.application import SNAPSHOT_INTERVAL, JourneyApplication
-from journey.commands import Command
+from journey.commands import Command, RecordSession
 from journey.errors import InvalidCommand, Issue, JourneyError, PatientErased, UnknownPatient
 from journey.patient import Patient
+from journey.session_batch import SessionDecisions
 from services.bulk.rows import RowEncoder
 
 
@@ -94,6 +95,7 @@ class Decider:
         self.app, self.now, self.recorded_by = app, now, recorded_by
         self.load_existing, self.keep = load_existing, keep
         self.rows = RowEncoder(app.mapper)
+        self.sessions = SessionDecisions(now, recorded_by, app.earliest_occurred_at)
         self.kept: OrderedDict[str, Patient] = OrderedDict()
         self.seen: set[str] = set()
 
@@ -130,10 +132,12 @@ class Decider:
                 patients[pid] = self._load(pid)
             except PatientErased as error:  # its commands are refused, the load goes on
                 return Rejection.of(error)
+        patient = patients[pid]
         try:
-            patients[pid], recorded = self.app.decide(
-                patients[pid], item, self.now, self.recorded_by
-            )
+            if patient is not None and type(item) is RecordSession:  # most commands
+                recorded = self.sessions.decide(patient, item) is not None
+            else:
+                patients[pid], recorded = self.app.decide(patient, item, self.now, self.recorded_by)
         except JourneyError as error:
             return Rejection.of(error)
         return ACCEPTED if recorded else DUPLICATE

@@ -7,24 +7,55 @@ states the patient's events have (text, numbers, booleans, None, instants, dates
 bytes come from one `orjson.dumps` of the state with those values already in that form:
 no `StoredEvent`, no walk of the state, no call back from orjson per instant. Any other
 event or value, and a store whose mapper seals, compresses or encrypts, takes the mapper's
-own path. `tests/app/test_bulk_rows.py` compares both to the byte."""
+own path. A `SessionRecorded` (most of the events) is written from a literal of its stored
+state. `tests/app/test_bulk_rows.py` compares both to the byte."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
-from eventsourcing.persistence import Mapper, StoredEvent, Transcoding
+from eventsourcing.persistence import DatetimeAsISO, Mapper, StoredEvent, Transcoding
 from eventsourcing.utils import get_topic
 
 from audit.anchors import Row
 from infrastructure.transcoder import OrjsonTranscoder
-from journey.domain_events import PatientEvent, stored_names
+from journey.domain_events import PatientEvent, SessionRecorded, stored_names
 from journey.mapper import EventMapper
 
 _LEAVES = frozenset({str, int, float, bool, type(None)})  # orjson writes these as json does
+_SESSION_STATE = (  # `stored_names(SessionRecorded)`, in `_session`'s literal
+    "timestamp",
+    "occurred_at",
+    "actor",
+    "recorded_by",
+    "chain_hash",
+    "session_id",
+    "format",
+    "approach",
+    "duration_minutes",
+    "delivery",
+    "status",
+    "clinician_id",
+)
+
+
+def _iso_text(value: datetime) -> datetime | str:
+    """`value.isoformat()` as orjson writes it: the datetime itself (orjson's text is the
+    same), unless its UTC offset has seconds (orjson would drop them)."""
+    tz = value.tzinfo
+    if tz is UTC:
+        return value
+    offset = value.utcoffset()
+    if offset is not None and (offset.seconds % 60 or offset.microseconds):
+        return value.isoformat()
+    return value
+
+
+def _encoded(transcoding: Transcoding | None) -> Callable[[datetime], datetime | str]:
+    return transcoding.encode if transcoding is not None else str  # (None: not used)
 
 
 def _row(stored: StoredEvent) -> Row:
@@ -53,11 +84,24 @@ class RowEncoder:
         }
         self._topics: dict[type[PatientEvent], str] = {}
         self.encode: Callable[[Any], Row] = self._direct if plain else self._mapped
+        self._datetime = self._instants.get(datetime)
+        self._session_topic = get_topic(SessionRecorded)
+        iso = self._datetime is not None and type(self._datetime) is DatetimeAsISO
+        self._datetime_text: Callable[[datetime], Any] = (
+            _iso_text if iso else _encoded(self._datetime)
+        )
+        self._sessions = (
+            self._datetime is not None
+            and stored_names(SessionRecorded) == _SESSION_STATE
+            and SessionRecorded.class_version == 2
+        )
 
     def _mapped(self, event: Any) -> Row:
         return _row(self._mapper.to_stored_event(event))
 
     def _direct(self, event: Any) -> Row:
+        if type(event) is SessionRecorded and self._sessions:
+            return self._session(event)
         if not isinstance(event, PatientEvent):
             return self._mapped(event)
         kind = type(event)
@@ -76,3 +120,46 @@ class RowEncoder:
         if topic is None:
             topic = self._topics[kind] = get_topic(kind)
         return str(event.originator_id), event.originator_version, topic, orjson.dumps(state)
+
+    def _session(self, event: SessionRecorded) -> Row:
+        """`_direct` of a session, its stored state written as a literal."""
+        values = event.__dict__
+        timestamp, at = values["timestamp"], values["occurred_at"]
+        leaves = (
+            values["actor"],
+            values["recorded_by"],
+            values["chain_hash"],
+            values["session_id"],
+            values["format"],
+            values["approach"],
+            values["duration_minutes"],
+            values["delivery"],
+            values["status"],
+            values["clinician_id"],
+        )
+        transcoding = self._datetime
+        if (
+            transcoding is None
+            or type(timestamp) is not datetime
+            or type(at) is not datetime
+            or not _LEAVES.issuperset(map(type, leaves))
+        ):
+            return self._mapped(event)
+        name, text = transcoding.name, self._datetime_text
+        state = {
+            "timestamp": {"_type_": name, "_data_": text(timestamp)},
+            "occurred_at": {"_type_": name, "_data_": text(at)},
+            "actor": leaves[0],
+            "recorded_by": leaves[1],
+            "chain_hash": leaves[2],
+            "session_id": leaves[3],
+            "format": leaves[4],
+            "approach": leaves[5],
+            "duration_minutes": leaves[6],
+            "delivery": leaves[7],
+            "status": leaves[8],
+            "clinician_id": leaves[9],
+            "class_version": 2,
+        }
+        row = str(event.originator_id), event.originator_version, self._session_topic
+        return (*row, orjson.dumps(state))

@@ -1,0 +1,165 @@
+"""`record_session` decided many times over (the bulk import's commands are mostly sessions):
+the same rules, event, chain hash and aggregate state as `Patient.record_session` behind
+`JourneyApplication.decide`, with each value computed once.
+
+`SessionDecisions.decide` takes the common case itself, a new session within an episode at
+an instant the rules allow: the instant converted to UTC once (for the time checks and the
+chain), the session's fingerprint computed once (for the duplicate check and the state the
+event assigns: `SessionRecorded.apply_fingerprinted`), and the canonical bytes the chain
+hash covers written straight from the values, in the form `hashed_form` and
+`canonical_content` give. Every other case (a session id already used: a retry or a
+conflict; an instant out of range or outside every episode; an instant `datetime` cannot
+convert to UTC) is handed to the reference path, which decides it and raises its errors.
+Should `SessionRecorded`'s stored or hashed form change (a new schema version), or the
+registry decide `record_session` otherwise, the reference path takes every command
+(`FAST`); tests/unit/test_session_batch.py compares both to the byte."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import orjson
+
+from journey import domain_events as ev
+from journey.chain import link
+from journey.commands import REGISTRY
+from journey.fingerprints import session_fingerprint
+from journey.patient import Patient
+from journey.timekeeping import FUTURE_TOLERANCE, not_before_earliest
+
+if TYPE_CHECKING:
+    from journey.commands import RecordSession
+
+Event = ev.SessionRecorded
+STORED = (
+    "timestamp",
+    "occurred_at",
+    "actor",
+    "recorded_by",
+    "chain_hash",
+    "session_id",
+    "format",
+    "approach",
+    "duration_minutes",
+    "delivery",
+    "status",
+    "clinician_id",
+)
+# Whether the event is stored and hashed in the form written below: schema version 2, whose
+# only addition is `recorded_by` (hashed as version 1 without it when None).
+FAST = (
+    ev.stored_names(Event) == STORED
+    and Event.class_version == 2
+    and Event.added_fields == {2: ("recorded_by",)}
+    and Event.upcast_v1_v2 is ev.PatientEvent.upcast_v1_v2
+    # and the command is decided as this module decides it (the registry's entry)
+    and REGISTRY["record_session"].decide is Patient.record_session
+    and REGISTRY["record_session"].instants == ("occurred_at",)
+    and REGISTRY["record_session"].records == (Event,)
+)
+
+
+class SessionDecisions:
+    """Decides `record_session` commands at `now`, recorded by `by`, clinical instants from
+    `earliest` on (the application's settings)."""
+
+    def __init__(self, now: datetime, by: str | None, earliest: datetime) -> None:
+        self.now, self.by, self.earliest = now, by, earliest
+        self.latest = now + FUTURE_TOLERANCE
+
+    def decide(self, patient: Patient, cmd: RecordSession) -> ev.SessionRecorded | None:
+        """The event recorded on `patient` (None: a retry); raises the domain error of a
+        rejected command, leaving the patient untouched."""
+        at = cmd.occurred_at
+        try:
+            at_utc = at.astimezone(UTC)
+        except OverflowError:  # near years 1 and 9999: the reference path knows
+            return self._reference(patient, cmd)
+        if (
+            not FAST
+            or at_utc < self.earliest
+            or at_utc > self.latest
+            or cmd.session_id in patient.sessions
+            or not _within_an_episode(patient, at)
+        ):
+            return self._reference(patient, cmd)
+        return self._record(patient, cmd, at_utc)
+
+    def _reference(self, patient: Patient, cmd: RecordSession) -> ev.SessionRecorded | None:
+        """`JourneyApplication.decide_event` for a known patient's session."""
+        not_before_earliest(cmd.occurred_at, self.earliest)
+        event = patient.record_session(cmd, now=self.now, by=self.by)
+        assert event is None or isinstance(event, ev.SessionRecorded)
+        return event
+
+    def _record(self, patient: Patient, cmd: RecordSession, at_utc: datetime) -> Event:
+        """`Patient.record` of the session's event, each value computed once."""
+        timestamp = Event.create_timestamp()
+        version = patient.version + 1
+        values = {  # the order `Patient.record` gives the event's fields
+            "originator_id": patient.id,
+            "originator_version": version,
+            "timestamp": timestamp,
+            "actor": cmd.actor,
+            "recorded_by": self.by,
+            "session_id": cmd.session_id,
+            "occurred_at": cmd.occurred_at,
+            "format": cmd.format,
+            "approach": cmd.approach,
+            "duration_minutes": cmd.duration_minutes,
+            "delivery": cmd.delivery,
+            "status": cmd.status,
+            "clinician_id": cmd.clinician_id,
+        }
+        content = _canonical_content(values, at_utc)
+        values["chain_hash"] = chain_hash = link(patient.chain_head, content)
+        event = ev.trusted(Event, values)
+        # `PatientEvent.apply` and eventsourcing's `mutate` (identity and version hold by
+        # construction), with the fingerprint the decision computed
+        event.apply_fingerprinted(patient, session_fingerprint(values))
+        patient.chain_head = chain_hash
+        patient.version = version
+        patient.modified_on = timestamp
+        patient._pending_events.append(event)
+        return event
+
+
+def _within_an_episode(patient: Patient, at: datetime) -> bool:
+    """`Patient._within_an_episode` as a test (the open episode first)."""
+    return any(
+        admitted is not None and admitted <= at and (discharged is None or at <= discharged)
+        for admitted, discharged in reversed(patient.episodes)
+    )
+
+
+def _canonical_content(values: dict[str, object], at_utc: datetime) -> bytes:
+    """`journey.chain.canonical_content` of the event's `hashed_form`: keys already in
+    sorted order, instants in UTC; `recorded_by` None hashes as schema version 1 without
+    it."""
+    timestamp = values["timestamp"]
+    assert isinstance(timestamp, datetime)
+    by = values["recorded_by"]
+    fields = {
+        "actor": values["actor"],
+        "approach": values["approach"],
+        "clinician_id": values["clinician_id"],
+        "delivery": values["delivery"],
+        "duration_minutes": values["duration_minutes"],
+        "format": values["format"],
+        "occurred_at": at_utc,
+        "recorded_by": by,
+        "session_id": values["session_id"],
+        "status": values["status"],
+        "timestamp": timestamp if timestamp.tzinfo is UTC else timestamp.astimezone(UTC),
+    }
+    if by is None:
+        del fields["recorded_by"]
+    document = {
+        "fields": fields,
+        "patient_id": values["originator_id"],
+        "schema_version": 1 if by is None else 2,
+        "type": "SessionRecorded",
+        "version": values["originator_version"],
+    }
+    return orjson.dumps(document)
