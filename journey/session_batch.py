@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from journey.commands import RecordSession
 
 Event = ev.SessionRecorded
-STORED = (
+STORED = (  # SessionRecorded.stored_names, as decided and written by the bulk path
     "timestamp",
     "occurred_at",
     "actor",

@@ -24,22 +24,9 @@ from audit.anchors import Row
 from infrastructure.transcoder import OrjsonTranscoder
 from journey.domain_events import PatientEvent, SessionRecorded, stored_names
 from journey.mapper import EventMapper
+from journey.session_batch import STORED as SESSION_STORED
 
 _LEAVES = frozenset({str, int, float, bool, type(None)})  # orjson writes these as json does
-_SESSION_STATE = (  # `stored_names(SessionRecorded)`, in `_session`'s literal
-    "timestamp",
-    "occurred_at",
-    "actor",
-    "recorded_by",
-    "chain_hash",
-    "session_id",
-    "format",
-    "approach",
-    "duration_minutes",
-    "delivery",
-    "status",
-    "clinician_id",
-)
 
 
 def _iso_text(value: datetime) -> datetime | str:
@@ -92,7 +79,7 @@ class RowEncoder:
         )
         self._sessions = (
             self._datetime is not None
-            and stored_names(SessionRecorded) == _SESSION_STATE
+            and stored_names(SessionRecorded) == SESSION_STORED  # as `_session` writes it
             and SessionRecorded.class_version == 2
         )
 
