@@ -31,6 +31,7 @@ from pathlib import Path
 from kafka import KafkaProducer
 
 from benchmarks.common import cohort_lines, timed
+from benchmarks.raw_latency import measure_raw_latency
 from benchmarks.relay_latency import measure_latency
 from config.settings import Settings
 from consumers.log_reader import LogReader
@@ -144,6 +145,17 @@ def main() -> None:
             topics = fresh_topics(bootstrap, f"latency-{writer}")
             load, poll = (args.seconds, args.rate), args.poll_interval
             measure_latency(bootstrap, topics, work, load, poll, group=writer == "group")
+    if args.seconds > 0 and args.writer != "single":
+        raw_latency_limit(bootstrap, work, (args.seconds, args.rate))
+
+
+def raw_latency_limit(bootstrap: str, work: Path, load: tuple[float, float]) -> None:
+    """The grouped run's event records (its store), sent again by a raw producer."""
+    app = build_application(Settings(database_url=f"sqlite:///{work}/latency-group.db"))
+    topics = fresh_topics(bootstrap, "latency-raw")
+    records = [o for o in same_records(app, 5_000, topics) if o.topic == topics.events]
+    app.close()
+    measure_raw_latency(bootstrap, topics.events, records, load)
 
 
 if __name__ == "__main__":

@@ -102,7 +102,10 @@ def measure_latency(
     app.close()
     mode = "grouped: the commands due when the last group was stored, in one transaction"
     print(f"writer: {mode if group else 'one SQLite transaction per command'}")
-    report(stamps, arrived, rate, poll)
+    title = (
+        f"latency, command accepted -> downstream consumer, relay idle poll {poll * 1000:.0f} ms"
+    )
+    report(stamps, arrived, rate, title)
     by_second(stamps.accepted, arrived, stamps.start)
 
 
@@ -160,13 +163,10 @@ def write_grouped(app: Any, commands: list[Any], rate: float, seconds: float) ->
     return stamps
 
 
-def report(stamps: Stamps, arrived: dict[str, float], rate: float, poll: float) -> None:
+def report(stamps: Stamps, arrived: dict[str, float], rate: float, title: str) -> None:
     accepted, achieved = stamps.accepted, stamps.achieved
     samples = [(arrived[i] - t) * 1000 for i, t in accepted.items() if i in arrived]
-    print(
-        f"latency, command accepted -> downstream consumer, {len(accepted)} commands,"
-        f" relay idle poll {poll * 1000:.0f} ms:"
-    )
+    print(f"{title}, {len(accepted)} commands:")
     print(f"  offered {rate:,.0f} commands/s, achieved {achieved:,.0f} commands/s")
     if achieved < 0.95 * rate:
         print(f"  the writer could not sustain {rate:,.0f} commands/s on this machine")
