@@ -1,213 +1,21 @@
-"""The read-model tables (prefix `rm_`): created idempotently, dropped by a rebuild.
-
-`{ts}`, `{day}` and `{flag}` stand for the dialect's instant, local-date and boolean types
-(see `sql.py`). docs/read-models.md explains every column and the as-of rules."""
+"""The read-model tables (prefix `rm_`, their DDL in `ddl.py`): created idempotently,
+dropped by a rebuild, upgraded in place where a format change allows it."""
 
 from __future__ import annotations
 
 import re
 
 from infrastructure.sql import Unit
-from projections.read_models.care import CARE_DDL, CARE_WEEKS_ADDITIVE, CARE_WEEKS_DDL
+from projections.read_models.care import CARE_WEEKS_ADDITIVE
+from projections.read_models.ddl import INDEXES, TABLES
 from projections.read_models.overdue import (
     OVERDUE_ADDITIVE,
-    OVERDUE_DDL,
-    OVERDUE_INDEXES,
     OVERDUE_TABLES,
 )
 from projections.read_models.overdue import (
     fill as fill_overdue,
 )
 from projections.read_models.positions import forget_position
-
-TABLES = (
-    """CREATE TABLE IF NOT EXISTS rm_patients (
-        patient_id TEXT PRIMARY KEY,
-        timezone TEXT NOT NULL,
-        age_group TEXT NOT NULL,
-        status TEXT NOT NULL,
-        current_level TEXT,
-        current_stay_started_at {ts},
-        episodes INTEGER NOT NULL,
-        stays_in_episode INTEGER NOT NULL,
-        closed_stay_days INTEGER NOT NULL,
-        first_admitted_at {ts} NOT NULL,
-        last_admitted_at {ts} NOT NULL,
-        last_discharged_at {ts},
-        last_discharge_reason TEXT,
-        chain_number INTEGER NOT NULL,
-        chain_started_at {ts} NOT NULL,
-        last_event_at {ts} NOT NULL,
-        last_version INTEGER NOT NULL,
-        last_event_id TEXT NOT NULL,
-        chain_closed_days INTEGER NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS rm_episodes (
-        patient_id TEXT NOT NULL,
-        number INTEGER NOT NULL,
-        admitted_at {ts} NOT NULL,
-        admitted_local_date {day} NOT NULL,
-        discharged_at {ts},
-        discharged_local_date {day},
-        discharge_reason TEXT,
-        age_group TEXT NOT NULL,
-        first_level TEXT NOT NULL,
-        last_level TEXT NOT NULL,
-        stays INTEGER NOT NULL,
-        days INTEGER,
-        chain_number INTEGER NOT NULL,
-        chain_started_at {ts} NOT NULL,
-        PRIMARY KEY (patient_id, number))""",
-    """CREATE TABLE IF NOT EXISTS rm_stays (
-        patient_id TEXT NOT NULL,
-        episode_number INTEGER NOT NULL,
-        seq INTEGER NOT NULL,
-        level TEXT NOT NULL,
-        age_group TEXT NOT NULL,
-        started_at {ts} NOT NULL,
-        ended_at {ts},
-        ended_by TEXT,
-        census_first_date {day} NOT NULL,
-        census_last_date {day},
-        days INTEGER,
-        asam_code TEXT,
-        PRIMARY KEY (patient_id, episode_number, seq))""",
-    """CREATE TABLE IF NOT EXISTS rm_transitions (
-        patient_id TEXT NOT NULL,
-        version INTEGER NOT NULL,
-        episode_number INTEGER NOT NULL,
-        occurred_at {ts} NOT NULL,
-        local_date {day} NOT NULL,
-        from_level TEXT NOT NULL,
-        to_level TEXT NOT NULL,
-        direction TEXT NOT NULL,
-        reason TEXT,
-        across_episodes {flag} NOT NULL,
-        PRIMARY KEY (patient_id, version))""",
-    """CREATE TABLE IF NOT EXISTS rm_sessions (
-        patient_id TEXT NOT NULL,
-        session_id TEXT NOT NULL,
-        occurred_at {ts} NOT NULL,
-        local_date {day} NOT NULL,
-        iso_week TEXT NOT NULL,
-        week_start {day} NOT NULL,
-        format TEXT NOT NULL,
-        approach TEXT NOT NULL,
-        counts_toward_intensity {flag} NOT NULL,
-        duration_minutes INTEGER NOT NULL,
-        delivery TEXT NOT NULL,
-        status TEXT NOT NULL,
-        clinician_id TEXT,
-        voided {flag} NOT NULL,
-        corrected {flag} NOT NULL,
-        recorded_version INTEGER NOT NULL,
-        PRIMARY KEY (patient_id, session_id))""",
-    """CREATE TABLE IF NOT EXISTS rm_census_deltas (
-        timezone TEXT NOT NULL,
-        local_date {day} NOT NULL,
-        level TEXT NOT NULL,
-        delta BIGINT NOT NULL,
-        PRIMARY KEY (timezone, local_date, level))""",
-    """CREATE TABLE IF NOT EXISTS rm_stay_lengths (
-        month {day} NOT NULL,
-        level TEXT NOT NULL,
-        days INTEGER NOT NULL,
-        stays BIGINT NOT NULL,
-        PRIMARY KEY (month, level, days))""",
-    """CREATE TABLE IF NOT EXISTS rm_episode_lengths (
-        month {day} NOT NULL,
-        reason TEXT NOT NULL,
-        days INTEGER NOT NULL,
-        episodes BIGINT NOT NULL,
-        PRIMARY KEY (month, reason, days))""",
-    """CREATE TABLE IF NOT EXISTS rm_chains (
-        patient_id TEXT NOT NULL,
-        chain_number INTEGER NOT NULL,
-        started_at {ts} NOT NULL,
-        reached_at {ts},
-        PRIMARY KEY (patient_id, chain_number))""",
-    """CREATE TABLE IF NOT EXISTS rm_stay_days (
-        day {day} NOT NULL,
-        level TEXT NOT NULL,
-        started BIGINT NOT NULL,
-        ended BIGINT NOT NULL,
-        PRIMARY KEY (day, level))""",
-    """CREATE TABLE IF NOT EXISTS rm_transition_days (
-        local_date {day} NOT NULL,
-        direction TEXT NOT NULL,
-        from_level TEXT NOT NULL,
-        to_level TEXT NOT NULL,
-        transitions BIGINT NOT NULL,
-        across BIGINT NOT NULL,
-        PRIMARY KEY (local_date, direction, from_level, to_level))""",
-    """CREATE TABLE IF NOT EXISTS rm_attendance_days (
-        day {day} NOT NULL,
-        level TEXT NOT NULL,
-        attended BIGINT NOT NULL,
-        no_show BIGINT NOT NULL,
-        PRIMARY KEY (day, level))""",
-    """CREATE TABLE IF NOT EXISTS rm_weeks (
-        patient_id TEXT NOT NULL,
-        week_start {day} NOT NULL,
-        timezone TEXT NOT NULL,
-        attended_minutes INTEGER NOT NULL,
-        level TEXT,
-        status TEXT,
-        base_status TEXT,
-        PRIMARY KEY (patient_id, week_start))""",
-    """CREATE TABLE IF NOT EXISTS rm_week_counts (
-        timezone TEXT NOT NULL,
-        week_start {day} NOT NULL,
-        level TEXT NOT NULL,
-        status TEXT NOT NULL,
-        weeks BIGINT NOT NULL,
-        PRIMARY KEY (timezone, week_start, level, status))""",
-    """CREATE TABLE IF NOT EXISTS rm_week_spans (
-        timezone TEXT NOT NULL,
-        week_start {day} NOT NULL,
-        level TEXT NOT NULL,
-        age_group TEXT NOT NULL,
-        delta BIGINT NOT NULL,
-        PRIMARY KEY (timezone, week_start, level, age_group))""",
-    *CARE_DDL,
-    *CARE_WEEKS_DDL,
-    *OVERDUE_DDL,
-    """CREATE TABLE IF NOT EXISTS rm_kafka_offsets (
-        group_id TEXT NOT NULL,
-        topic TEXT NOT NULL,
-        partition INTEGER NOT NULL,
-        next_offset BIGINT NOT NULL,
-        PRIMARY KEY (group_id, topic, partition))""",
-    """CREATE TABLE IF NOT EXISTS rm_seen_events (
-        ce_id TEXT PRIMARY KEY)""",
-)
-
-INDEXES = (
-    "CREATE INDEX IF NOT EXISTS rm_patients_status ON rm_patients (status, current_level)",
-    "CREATE INDEX IF NOT EXISTS rm_episodes_admitted ON rm_episodes (admitted_at)",
-    "CREATE INDEX IF NOT EXISTS rm_episodes_discharged_days"
-    " ON rm_episodes (discharged_at, discharge_reason, days)",
-    "CREATE INDEX IF NOT EXISTS rm_episodes_chain"
-    " ON rm_episodes (chain_started_at, patient_id, chain_number)",
-    "CREATE INDEX IF NOT EXISTS rm_stays_level ON rm_stays (level, started_at, ended_at)",
-    "CREATE INDEX IF NOT EXISTS rm_stays_ended_days ON rm_stays (ended_at, level, days)",
-    "CREATE INDEX IF NOT EXISTS rm_stays_started ON rm_stays (started_at, level)",
-    "CREATE INDEX IF NOT EXISTS rm_stays_census"
-    " ON rm_stays (census_first_date, census_last_date, level)",
-    "CREATE INDEX IF NOT EXISTS rm_transitions_when ON rm_transitions (occurred_at, direction)",
-    "CREATE INDEX IF NOT EXISTS rm_transitions_date ON rm_transitions (local_date, direction)",
-    "CREATE INDEX IF NOT EXISTS rm_sessions_week ON rm_sessions (patient_id, week_start)",
-    "CREATE INDEX IF NOT EXISTS rm_sessions_when ON rm_sessions (occurred_at, status)",
-    "CREATE INDEX IF NOT EXISTS rm_sessions_patient_when ON rm_sessions (patient_id, occurred_at)",
-    "CREATE INDEX IF NOT EXISTS rm_chains_started ON rm_chains (started_at, reached_at)",
-    "CREATE INDEX IF NOT EXISTS rm_sessions_individual"
-    " ON rm_sessions (format, status, occurred_at)",
-    "CREATE INDEX IF NOT EXISTS rm_referrals_when ON rm_referrals (referred_at, closed_at)",
-    "CREATE INDEX IF NOT EXISTS rm_plans_episode"
-    " ON rm_plans (patient_id, episode_number, created_at, version)",
-    "CREATE INDEX IF NOT EXISTS rm_plan_reviews_plan"
-    " ON rm_plan_reviews (patient_id, plan_id, reviewed_at, version)",
-    *OVERDUE_INDEXES,
-)
 
 # Tables a rebuild empties, in dependency-free order; the analyst tables come first.
 READ_MODEL_TABLES = (
