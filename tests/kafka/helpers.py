@@ -11,6 +11,7 @@ from datetime import date
 from itertools import islice
 
 from kafka import KafkaConsumer, TopicPartition
+from kafka.consumer.fetcher import ConsumerRecord
 
 from devtools.demo.cohort import generate_cohort
 from journey.application import JourneyApplication
@@ -51,8 +52,11 @@ def load(app: JourneyApplication, lines: list[str]) -> int:
     return report.accepted
 
 
-def read_topic(bootstrap: str, topic: str, timeout_s: float = 60.0) -> list[Message]:
-    """Every record of `topic`, from the beginning to the end offsets seen at the start."""
+def read_records(
+    bootstrap: str, topic: str, timeout_s: float = 60.0
+) -> list[tuple[int, ConsumerRecord]]:
+    """Every record of `topic` as stored (partition, record), from the beginning to the end
+    offsets seen at the start, in partition then offset order."""
     consumer = KafkaConsumer(
         bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level="read_committed"
     )
@@ -61,24 +65,28 @@ def read_topic(bootstrap: str, topic: str, timeout_s: float = 60.0) -> list[Mess
         consumer.assign(parts)
         consumer.seek_to_beginning(*parts)
         ends = consumer.end_offsets(parts)
-        out: list[Message] = []
+        out: list[tuple[int, ConsumerRecord]] = []
         while any(consumer.position(p) < ends[p] for p in parts):
             for tp, records in consumer.poll(timeout_ms=int(timeout_s * 1000)).items():
-                out += [_message(tp, r) for r in records]
-        return out
+                out += [(tp.partition, r) for r in records]
+        return sorted(out, key=lambda found: (found[0], found[1].offset))
     finally:
         consumer.close()
 
 
-def _message(tp: TopicPartition, record: object) -> Message:
-    r = record  # kafka.consumer.fetcher.ConsumerRecord
+def read_topic(bootstrap: str, topic: str, timeout_s: float = 60.0) -> list[Message]:
+    """Every record of `topic`, decoded (key, headers, JSON value)."""
+    return [_message(topic, p, r) for p, r in read_records(bootstrap, topic, timeout_s)]
+
+
+def _message(topic: str, partition: int, r: ConsumerRecord) -> Message:
     return Message(
-        topic=tp.topic,
-        partition=tp.partition,
-        offset=r.offset,  # type: ignore[attr-defined]
-        key=r.key.decode(),  # type: ignore[attr-defined]
-        headers={k: v.decode() for k, v in r.headers},  # type: ignore[attr-defined]
-        value=json.loads(r.value),  # type: ignore[attr-defined]
+        topic=topic,
+        partition=partition,
+        offset=r.offset,
+        key=r.key.decode(),
+        headers={k: v.decode() for k, v in r.headers},
+        value=json.loads(r.value),
     )
 
 

@@ -15,7 +15,6 @@ import pytest
 from cloudevents.core.base import BaseCloudEvent
 from cloudevents.core.bindings.kafka import KafkaMessage, from_binary
 from cloudevents.core.formats.json import JSONFormat
-from kafka import KafkaConsumer, TopicPartition
 
 from consumers.log_reader import LogReader
 from journey.application import JourneyApplication
@@ -27,7 +26,7 @@ from publishing.relay import Relay, RelayConfig
 from publishing.relay_batch import build_batch
 from publishing.state_summary import SUMMARY_VERSION
 from publishing.topics import TopicNames
-from tests.kafka.helpers import cohort_lines, load
+from tests.kafka.helpers import cohort_lines, load, read_records
 
 pytestmark = [pytest.mark.kafka, pytest.mark.xdist_group("kafka")]
 SEQUENCE = "sequence"
@@ -82,21 +81,7 @@ def relay_records(app: JourneyApplication) -> list[tuple[str, bytes, bytes, list
 
 
 def read_raw(bootstrap: str, topic: str) -> list[tuple[bytes, bytes, list[Any]]]:
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level="read_committed"
-    )
-    try:
-        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        consumer.assign(parts)
-        consumer.seek_to_beginning(*parts)
-        ends = consumer.end_offsets(parts)
-        out: list[tuple[int, int, bytes, bytes, list[Any]]] = []
-        while any(consumer.position(p) < ends[p] for p in parts):
-            for tp, records in consumer.poll(timeout_ms=30_000).items():
-                out += [(tp.partition, r.offset, r.key, r.value, r.headers) for r in records]
-        return [(key, value, headers) for _, _, key, value, headers in sorted(out)]
-    finally:
-        consumer.close()
+    return [(r.key, r.value, r.headers) for _, r in read_records(bootstrap, topic, 30.0)]
 
 
 def test_ce_sequence_strings_sort_as_the_numbers() -> None:

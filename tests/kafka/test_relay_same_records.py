@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import datetime
 
 import pytest
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaProducer
 
 from config.settings import Settings
 from consumers.log_reader import LogReader
@@ -31,7 +31,7 @@ from publishing.relay import Relay, RelayConfig
 from publishing.state_summary import state_record, summarize
 from publishing.topics import TopicNames, ensure_topics
 from services.bootstrap import build_application
-from tests.kafka.helpers import cohort_lines, load, read_topic
+from tests.kafka.helpers import cohort_lines, load, read_records, read_topic
 
 pytestmark = [pytest.mark.kafka, pytest.mark.xdist_group("kafka")]
 BATCH = 150  # several batches: the worker prepares ahead, histories extend across batches
@@ -100,21 +100,10 @@ def send_plain(bootstrap: str, records: list[tuple[str, Record]]) -> None:
 
 
 def by_partition(bootstrap: str, topic: str) -> dict[int, list[Record]]:
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level="read_committed"
-    )
-    try:
-        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        consumer.assign(parts)
-        consumer.seek_to_beginning(*parts)
-        ends = consumer.end_offsets(parts)
-        out: dict[int, list[Record]] = {p.partition: [] for p in parts}
-        while any(consumer.position(p) < ends[p] for p in parts):
-            for tp, records in consumer.poll(timeout_ms=10_000).items():
-                out[tp.partition] += [(r.key, list(r.headers), r.value) for r in records]
-        return out
-    finally:
-        consumer.close()
+    out: dict[int, list[Record]] = {}
+    for partition, r in read_records(bootstrap, topic, timeout_s=10.0):
+        out.setdefault(partition, []).append((r.key, list(r.headers), r.value))
+    return out
 
 
 def test_fast_path_publishes_the_plain_paths_records_byte_for_byte(
