@@ -104,6 +104,11 @@ def test_sessions_are_decided_as_the_application_decides_them(
     reference, _ = app.decide_event(None, admit, NOW, by)
     fast_patient = copy.deepcopy(reference)
     fast = SessionDecisions(NOW, by, EARLIEST)
+    one_pass: list[str] = []  # the sessions `_record` decided (not handed to the reference)
+    record = fast._record
+    monkeypatch.setattr(
+        fast, "_record", lambda p, c, at: one_pass.append(c.session_id) or record(p, c, at)
+    )
     outcomes = []
     for command in COMMANDS:
         expected = _outcome(app, reference, command, by)
@@ -122,6 +127,10 @@ def test_sessions_are_decided_as_the_application_decides_them(
         *["SessionRecorded"] * 3,
         None,
     ]
+    accepted = [
+        c.session_id for c, o in zip(COMMANDS, outcomes, strict=True) if o == "SessionRecorded"
+    ]
+    assert one_pass == accepted  # every accepted session took the one-pass path
     events = fast_patient.collect_events()
     assert [e.__dict__ for e in events] == [e.__dict__ for e in reference.collect_events()]
     head = chain.GENESIS
