@@ -103,9 +103,11 @@ class Relay:
         """Publishes the next slice of the log; returns its notification count (0: caught up).
         Raises PublishFailed, HeadUnavailable or KafkaError without moving the position,
         AnchorMissing when the log no longer extends the published head."""
+        start = (self.position.get() if self._acked is None else self._acked) + 1
+        if self._publisher is None:  # the first page is prepared while connecting
+            self._batches.ahead(start)
         publisher = self._ready_publisher()
         self._heads.ready()
-        start = (self.position.get() if self._acked is None else self._acked) + 1
         prepared = self._batches.prepare(start)
         if prepared is None:
             return 0

@@ -66,6 +66,10 @@ class Preparer(Protocol):
     def prepare(self, start: int) -> Prepared | None:
         """The batch of the page starting at `start`; None when the log has nothing there."""
 
+    def ahead(self, start: int) -> None:
+        """A hint: the page at `start` is asked for next; a preparer that can starts on it
+        now (the relay gives it while it connects to the broker)."""
+
     def reset(self) -> None:
         """Forgets what was prepared ahead and the cached histories (after a failure)."""
 
@@ -98,6 +102,9 @@ class InlinePreparer:
             return None
         return Prepared.of(start, page.count, build_batch(page, self._histories, self._topics))
 
+    def ahead(self, start: int) -> None:
+        return None  # prepared when asked for, in this process
+
     def reset(self) -> None:
         self._histories.clear()
 
@@ -120,6 +127,10 @@ class SplitPreparer:
         found = (self._worker if self._catching_up else self._inline).prepare(start)
         self._catching_up = found is not None and found.count >= self._batch_size
         return found
+
+    def ahead(self, start: int) -> None:
+        if self._catching_up:
+            self._worker.ahead(start)
 
     def reset(self) -> None:
         self._inline.reset()
@@ -149,21 +160,40 @@ class WorkerPreparer:
         }
         self._process: Any = None
         self._conn: Any = None
+        self._pending: int | None = None  # the start asked for by `ahead`, not yet collected
         self._started()
 
     def prepare(self, start: int) -> Prepared | None:
-        self._started().send(start)
+        self.ahead(start)
+        self._pending = None
         reply = self._reply()
         if isinstance(reply, _Failure):
             raise WorkerFailed(reply.trace)
         assert reply is None or isinstance(reply, Prepared)
         return reply
 
+    def ahead(self, start: int) -> None:
+        """Asks the worker for the page at `start` without waiting for it; a page asked for
+        before and not collected is dropped (each request has exactly one reply)."""
+        if self._pending == start:
+            return
+        self._drop_pending()
+        self._started().send(start)
+        self._pending = start
+
     def reset(self) -> None:
         if self._conn is not None:
+            self._drop_pending()
             self._conn.send(RESET)
 
+    def _drop_pending(self) -> None:
+        if self._pending is not None:
+            self._pending = None
+            self._reply()  # its batch, or its failure: the page is asked for again
+
     def close(self) -> None:
+        with suppress(WorkerFailed, OSError):  # a reply left unread would block its sender
+            self._drop_pending()
         if self._process is None:
             return
         with suppress(OSError):  # the worker already exited
@@ -173,7 +203,7 @@ class WorkerPreparer:
             self._process.terminate()
             self._process.join()
         self._conn.close()
-        self._process = self._conn = None
+        self._process = self._conn = self._pending = None
 
     def _started(self) -> Any:
         if self._process is None:

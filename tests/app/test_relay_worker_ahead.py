@@ -1,0 +1,117 @@
+"""The relay's worker starts on the first page while the relay connects to the broker
+(`Preparer.ahead`): the page is prepared before it is asked for, it is the page the relay
+would have prepared itself, and a page asked for ahead and never collected neither
+confuses the next request nor blocks the worker's shutdown (a reply larger than the pipe's
+buffer blocks its sender until it is read)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+
+from config.settings import Settings
+from journey.application import JourneyApplication
+from publishing.relay import Relay, RelayConfig, RelayReport
+from publishing.relay_worker import InlinePreparer, Prepared, WorkerPreparer
+from publishing.topics import TopicNames
+from tests.kafka.helpers import cohort_lines, load
+
+TOPICS = TopicNames("t.events", "t.state", "t.anchors")
+BATCH = 400  # a page's records are far above the pipe's 64 KiB
+
+
+def stored(
+    make_app: Callable[..., JourneyApplication], store_url: str
+) -> tuple[JourneyApplication, Settings]:
+    app = make_app()
+    load(app, cohort_lines(1_000, patients=30, prefix="ahead"))
+    return app, Settings(database_url=store_url)
+
+
+def inline_page(app: JourneyApplication, start: int) -> Prepared | None:
+    return InlinePreparer(app, TOPICS, BATCH, 100).prepare(start)
+
+
+def test_the_page_asked_for_ahead_is_prepared_before_it_is_asked_for(
+    make_app: Callable[..., JourneyApplication], store_url: str
+) -> None:
+    app, settings = stored(make_app, store_url)
+    worker = WorkerPreparer(settings, TOPICS, BATCH, 100)
+    try:
+        worker.ahead(1)
+        assert worker._conn.poll(30), "the worker did not start on the page asked for ahead"
+        first = worker.prepare(1)
+        assert first == inline_page(app, 1)
+        assert first is not None and first.count == BATCH
+        assert worker.prepare(first.end + 1) == inline_page(app, first.end + 1)
+    finally:
+        worker.close()
+
+
+def test_a_page_asked_for_ahead_but_not_collected_is_dropped(
+    make_app: Callable[..., JourneyApplication], store_url: str
+) -> None:
+    app, settings = stored(make_app, store_url)
+    worker = WorkerPreparer(settings, TOPICS, BATCH, 100)
+    try:
+        worker.ahead(1)
+        worker.ahead(1)  # asked again: still one request, one reply
+        assert worker.prepare(101) == inline_page(app, 101)  # another start than asked ahead
+        worker.ahead(1)
+        worker.reset()  # a failed attempt while the page was being prepared
+        assert worker.prepare(1) == inline_page(app, 1)
+        assert worker.prepare(1) == inline_page(app, 1)  # a retry of the same slice
+    finally:
+        worker.close()
+
+
+def test_closing_with_a_page_not_collected_does_not_wait_for_the_worker(
+    make_app: Callable[..., JourneyApplication], store_url: str
+) -> None:
+    _, settings = stored(make_app, store_url)
+    worker = WorkerPreparer(settings, TOPICS, BATCH, 100)
+    process = worker._process
+    worker.ahead(1)
+    assert worker._conn.poll(30)
+    began = time.monotonic()
+    worker.close()
+    assert time.monotonic() - began < 5, "the worker was left blocked on its unread reply"
+    assert not process.is_alive() and process.exitcode == 0
+
+
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)  # about 30 s: connect's wait
+def test_a_relay_that_cannot_connect_retries_and_stops_with_its_worker(
+    make_app: Callable[..., JourneyApplication], store_url: str
+) -> None:
+    """The attempt asks the worker for the first page ahead, then fails to connect; the
+    failure's reset drops that page (the worker's reply is read), and stopping returns
+    with the worker closed."""
+    _, settings = stored(make_app, store_url)
+    with socket.socket() as unused:  # a loopback port nobody listens on
+        unused.bind(("127.0.0.1", 0))
+        nowhere = f"127.0.0.1:{unused.getsockname()[1]}"
+    config = RelayConfig(
+        nowhere, TOPICS, batch_size=BATCH, create_topics=False, delivery_timeout_s=1.0,
+        backoff_initial_s=0.1, backoff_max_s=0.2,
+    )  # fmt: skip
+    relay = Relay(make_app(), config, settings)
+    worker = relay._batches._worker  # type: ignore[attr-defined]
+    stop = threading.Event()
+    reports: list[RelayReport] = []
+    runner = threading.Thread(target=lambda: reports.append(relay.run(stop=stop)))
+    runner.start()
+    deadline = time.monotonic() + 60
+    while relay.report.failures < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop.set()
+    began = time.monotonic()
+    runner.join(timeout=30)
+    assert not runner.is_alive(), "the relay did not stop"
+    assert time.monotonic() - began < 15, "stopping waited for the worker"
+    assert reports and reports[0].failures >= 1 and reports[0].events == 0
+    assert relay.position.get() == 0
+    assert worker._process is None, "the worker was not closed"
