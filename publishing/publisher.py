@@ -34,6 +34,7 @@ def producer_config(bootstrap: str, *, delivery_timeout_s: float = 30.0) -> dict
         "linger_ms": 5,
         "batch_size": 256 * 1024,
         "max_block_ms": min(10_000, timeout_ms // 2),  # send() metadata wait, broker down
+        "bootstrap_timeout_ms": min(10_000, timeout_ms // 2),  # the constructor's first connect
         "request_timeout_ms": min(10_000, timeout_ms // 2),  # must be < delivery - linger
         "delivery_timeout_ms": timeout_ms,
         "reconnect_backoff_max_ms": 2_000,

@@ -83,7 +83,9 @@ def ensure_topics(bootstrap: str, names: TopicNames, replication_factor: int = 1
     from kafka import KafkaAdminClient  # noqa: PLC0415 - not on every CLI start
     from kafka.errors import TopicAlreadyExistsError  # noqa: PLC0415
 
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+    admin = KafkaAdminClient(
+        bootstrap_servers=bootstrap, request_timeout_ms=10_000, bootstrap_timeout_ms=10_000
+    )
     try:
         existing = set(admin.list_topics())
         specs = topic_specs(names, replication_factor)
