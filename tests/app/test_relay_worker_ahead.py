@@ -9,7 +9,9 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+
+import pytest
 
 from config.settings import Settings
 from journey.application import JourneyApplication
@@ -34,49 +36,51 @@ def inline_page(app: JourneyApplication, start: int) -> Prepared | None:
     return InlinePreparer(app, TOPICS, BATCH, 100).prepare(start)
 
 
-def test_the_page_asked_for_ahead_is_prepared_before_it_is_asked_for(
+@pytest.fixture
+def worker(
     make_app: Callable[..., JourneyApplication], store_url: str
-) -> None:
+) -> Iterator[tuple[JourneyApplication, WorkerPreparer]]:
+    """A stored cohort and a worker on its store, closed after the test."""
     app, settings = stored(make_app, store_url)
-    worker = WorkerPreparer(settings, TOPICS, BATCH, 100)
-    try:
-        worker.ahead(1)
-        assert worker._conn.poll(30), "the worker did not start on the page asked for ahead"
-        first = worker.prepare(1)
-        assert first == inline_page(app, 1)
-        assert first is not None and first.count == BATCH
-        assert worker.prepare(first.end + 1) == inline_page(app, first.end + 1)
-    finally:
-        worker.close()
+    preparer = WorkerPreparer(settings, TOPICS, BATCH, 100)
+    yield app, preparer
+    preparer.close()
+
+
+def test_the_page_asked_for_ahead_is_prepared_before_it_is_asked_for(
+    worker: tuple[JourneyApplication, WorkerPreparer],
+) -> None:
+    app, preparer = worker
+    preparer.ahead(1)
+    assert preparer._conn.poll(30), "the worker did not start on the page asked for ahead"
+    first = preparer.prepare(1)
+    assert first == inline_page(app, 1)
+    assert first is not None and first.count == BATCH
+    assert preparer.prepare(first.end + 1) == inline_page(app, first.end + 1)
 
 
 def test_a_page_asked_for_ahead_but_not_collected_is_dropped(
-    make_app: Callable[..., JourneyApplication], store_url: str
+    worker: tuple[JourneyApplication, WorkerPreparer],
 ) -> None:
-    app, settings = stored(make_app, store_url)
-    worker = WorkerPreparer(settings, TOPICS, BATCH, 100)
-    try:
-        worker.ahead(1)
-        worker.ahead(1)  # asked again: still one request, one reply
-        assert worker.prepare(101) == inline_page(app, 101)  # another start than asked ahead
-        worker.ahead(1)
-        worker.reset()  # a failed attempt while the page was being prepared
-        assert worker.prepare(1) == inline_page(app, 1)
-        assert worker.prepare(1) == inline_page(app, 1)  # a retry of the same slice
-    finally:
-        worker.close()
+    app, preparer = worker
+    preparer.ahead(1)
+    preparer.ahead(1)  # asked again: still one request, one reply
+    assert preparer.prepare(101) == inline_page(app, 101)  # another start than asked ahead
+    preparer.ahead(1)
+    preparer.reset()  # a failed attempt while the page was being prepared
+    assert preparer.prepare(1) == inline_page(app, 1)
+    assert preparer.prepare(1) == inline_page(app, 1)  # a retry of the same slice
 
 
 def test_closing_with_a_page_not_collected_does_not_wait_for_the_worker(
-    make_app: Callable[..., JourneyApplication], store_url: str
+    worker: tuple[JourneyApplication, WorkerPreparer],
 ) -> None:
-    _, settings = stored(make_app, store_url)
-    worker = WorkerPreparer(settings, TOPICS, BATCH, 100)
-    process = worker._process
-    worker.ahead(1)
-    assert worker._conn.poll(30)
+    _, preparer = worker
+    process = preparer._process
+    preparer.ahead(1)
+    assert preparer._conn.poll(30)
     began = time.monotonic()
-    worker.close()
+    preparer.close()
     assert time.monotonic() - began < 5, "the worker was left blocked on its unread reply"
     assert not process.is_alive() and process.exitcode == 0
 
@@ -97,7 +101,7 @@ def test_a_relay_that_cannot_connect_retries_and_stops_with_its_worker(
         backoff_initial_s=0.1, backoff_max_s=0.2,
     )  # fmt: skip
     relay = Relay(make_app(), config, settings)
-    worker = relay._batches._worker  # type: ignore[attr-defined]
+    preparer = relay._batches._worker  # type: ignore[attr-defined]
     stop = threading.Event()
     reports: list[RelayReport] = []
     runner = threading.Thread(target=lambda: reports.append(relay.run(stop=stop)))
@@ -112,4 +116,4 @@ def test_a_relay_that_cannot_connect_retries_and_stops_with_its_worker(
     assert time.monotonic() - began < 15, "stopping waited for the worker"
     assert reports and reports[0].failures >= 3 and reports[0].events == 0
     assert relay.position.get() == 0
-    assert worker._process is None, "the worker was not closed"
+    assert preparer._process is None, "the worker was not closed"
