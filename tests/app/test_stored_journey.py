@@ -16,15 +16,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from eventsourcing.persistence import MapperDeserialisationError
+from eventsourcing.utils import get_topic
 
 from config.settings import Settings
 from infrastructure.erasure import erase_patient
-from infrastructure.transcoder import OrjsonTranscoder
 from journey.application import JourneyApplication
 from journey.commands import parse_command
+from journey.domain_events import SessionRecorded
 from journey.errors import PatientErased, UnknownPatient
+from journey.events import PAYLOAD_TYPES
 from projections import stored_journey
 from projections.journey import project_journey
 from projections.queries import patient_journey
@@ -35,26 +38,28 @@ from tests.privacy.legacy import LEGACY_KEY, PATIENTS, legacy_store
 
 
 class Flat:
-    """Counts what `OrjsonTranscoder.decode_flat` gave (a state, or None: not flat)."""
+    """Counts the `SessionRecorded` rows the stored-row fold read flat (`taken`: decoded by
+    `OrjsonTranscoder.decode_flat`, of the current version) or sent down the history read
+    path (`declined`)."""
 
     def __init__(self) -> None:
-        self.decoded = 0
+        self.taken = 0
         self.declined = 0
 
 
 @pytest.fixture
 def flat(monkeypatch: pytest.MonkeyPatch) -> Flat:
-    seen, original = Flat(), OrjsonTranscoder.decode_flat
+    seen, original = Flat(), stored_journey._recorded
 
-    def counted(self: OrjsonTranscoder, data: bytes, instants: tuple[str, ...]) -> Any:
-        found = original(self, data, instants)
+    def counted(state: dict[str, Any] | None) -> Any:
+        found = original(state)
         if found is None:
             seen.declined += 1
         else:
-            seen.decoded += 1
+            seen.taken += 1
         return found
 
-    monkeypatch.setattr(OrjsonTranscoder, "decode_flat", counted)
+    monkeypatch.setattr(stored_journey, "_recorded", counted)
     return seen
 
 
@@ -114,10 +119,15 @@ def kept(app: JourneyApplication, patient_id: str) -> stored_journey.StoredHisto
     return found
 
 
-def current_sessions(app: JourneyApplication, patient_id: str) -> int:
-    """The patient's SessionRecorded rows stored at the current class version."""
-    envelopes = plain_path(app, patient_id)
-    return sum(1 for e in envelopes if e.type == "SessionRecorded" and e.schema_version == 2)
+def stored_sessions(app: JourneyApplication, patient_id: str) -> tuple[int, int]:
+    """The patient's SessionRecorded rows: those stored at the current class version, all."""
+    opener = app.mapper.row_opener()  # type: ignore[attr-defined]
+    versions = [
+        orjson.loads(row.state if opener is None else opener(row)).get("class_version", 1)
+        for row in app.recorder.select_events(patient_id)
+        if row.topic == get_topic(SessionRecorded)
+    ]
+    return versions.count(SessionRecorded.class_version), len(versions)
 
 
 @pytest.mark.parametrize("cipher_key", [None, KEY], ids=["plain", "encrypted"])
@@ -128,17 +138,18 @@ def test_the_stored_fold_gives_the_plain_folds_view(
     reader = no_envelopes(make_app(cipher_key=cipher_key))  # cold: nothing of them in memory
     sessions = 0
     for patient_id in patients:
-        flat.decoded = 0
+        flat.taken = 0
         fast, slow = views(reader, patient_id, MOMENTS)
         assert fast == slow
         assert fast.count("unknown") < len(fast)
-        assert flat.decoded == current_sessions(reader, patient_id) > 0  # then kept
-        sessions += flat.decoded
+        assert (flat.taken, flat.taken) == stored_sessions(reader, patient_id)  # then kept
+        sessions += flat.taken
     assert flat.declined == 0 and sessions > 100
     kinds = {type(item).__name__ for p in patients for _, item in kept(reader, p).sessions}
     assert kinds == {"SessionState", "SessionCorrected", "SessionEnteredInError"}
     others = {e.type for p in patients for e in kept(reader, p).others}
-    assert {"PatientAdmitted", "PatientDischarged", "TreatmentPlanReviewed"} <= others
+    every = {t.__name__ for t in PAYLOAD_TYPES}  # every event kind, read by one path or the other
+    assert others == every - {"SessionRecorded", "SessionCorrected", "SessionEnteredInError"}
 
 
 @pytest.mark.parametrize("cipher_key", [None, KEY], ids=["plain", "encrypted"])
@@ -151,13 +162,13 @@ def test_a_patient_read_again_after_new_events_reads_only_those(
     for n, raw in enumerate(steps):
         writer.handle(parse_command({**raw, "patient_id": "p-1"}), now=START + timedelta(n))
         if n % 2 == 0:  # read between writes: the kept rows, then the new ones
-            decoded = flat.decoded
+            taken = flat.taken
             fast, slow = views(reader, "p-1", MOMENTS)
             assert fast == slow
             assert kept(reader, "p-1").version == n + 1
             news = [s["command"] for s in steps[max(0, n - 1) : n + 1]]
-            assert flat.decoded - decoded == news.count("record_session")
-    assert flat.decoded == 3
+            assert flat.taken - taken == news.count("record_session")
+    assert (flat.taken, flat.declined) == (3, 0)
     reader.forget("p-1")
     with pytest.raises(KeyError):
         reader.folds.get("p-1")
@@ -165,7 +176,7 @@ def test_a_patient_read_again_after_new_events_reads_only_those(
 
 @pytest.mark.parametrize("kind", ["aes", "plain"])
 def test_stores_written_before_per_patient_keys_fold_the_same(
-    kind: str, store_url: str, tmp_path: Path
+    kind: str, store_url: str, tmp_path: Path, flat: Flat
 ) -> None:
     url = legacy_store(kind, store_url, tmp_path)
     key = LEGACY_KEY if kind == "aes" else None
@@ -174,6 +185,8 @@ def test_stores_written_before_per_patient_keys_fold_the_same(
         for patient_id in PATIENTS:
             fast, slow = views(app, patient_id, [datetime(2030, 1, 1, tzinfo=UTC)])
             assert fast == slow and "unknown" not in fast
+        current, every = map(sum, zip(*(stored_sessions(app, p) for p in PATIENTS), strict=True))
+        assert (flat.taken, flat.declined) == (current, every - current)
     finally:
         app.close()
 
@@ -195,7 +208,9 @@ def test_old_fixture_stores_fold_the_same(fixture: str, tmp_path: Path, flat: Fl
             moments = [datetime(2025, 6, 1, tzinfo=UTC), datetime(2030, 1, 1, tzinfo=UTC)]
             fast, slow = views(app, patient_id, moments)
             assert fast == slow and fast.count("unknown") < len(fast)
-        assert flat.decoded == sum(current_sessions(app, p) for p in patients)
+        current, every = map(sum, zip(*(stored_sessions(app, p) for p in patients), strict=True))
+        assert (flat.taken, flat.declined) == (current, every - current)
+        assert every > 0
     finally:
         app.close()
 
