@@ -44,6 +44,32 @@ class OrjsonTranscoder(JSONTranscoder):
             return self._restore_list(value)
         return value
 
+    def decode_flat(self, data: bytes, instants: tuple[str, ...]) -> dict[str, Any] | None:
+        """What `decode` gives for `data` when it is one JSON object whose only objects
+        inside are its `instants`, each a registered type stored as text (such as a
+        `datetime_iso`), and that holds no array; None for any other shape, or when a value
+        does not decode (`decode` then gives the result, or its error). Each JSON object has
+        a `{` byte of its own: with one per instant and the outer one, no other value can
+        need restoring, so the rest is left as orjson gives it, as `decode` leaves it."""
+        if data.count(b"{") != len(instants) + 1 or b"[" in data:
+            return None
+        text_decoders = self._text_decoders
+        try:
+            value = orjson.loads(data)
+            if type(value) is not dict or "_data_" in value:
+                return None
+            for name in instants:
+                item = value[name]
+                if type(item) is not dict or len(item) != 2:
+                    return None
+                text = item["_data_"]
+                if type(text) is not str:
+                    return None
+                value[name] = text_decoders[item["_type_"]](text)
+        except (KeyError, ValueError):  # orjson's JSONDecodeError is a ValueError
+            return None
+        return value
+
     def register(self, transcoding: Transcoding) -> None:
         super().register(transcoding)
         self._decoders[transcoding.name] = transcoding.decode

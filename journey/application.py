@@ -73,6 +73,8 @@ class JourneyApplication(Application[str]):
         self.earliest_occurred_at = earliest_occurred_at
         self._write_lock = threading.RLock()
         self._histories: LRUCache[str, list[EventEnvelope]] = LRUCache(HISTORY_CACHE_PATIENTS)
+        # what a reader keeps of a patient's rows between reads (projections.stored_journey)
+        self.folds: LRUCache[str, Any] = LRUCache(HISTORY_CACHE_PATIENTS)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -234,6 +236,8 @@ class JourneyApplication(Application[str]):
         self._evict([patient_id])
         with contextlib.suppress(KeyError):
             self._histories.get(patient_id, evict=True)
+        with contextlib.suppress(KeyError):
+            self.folds.get(patient_id, evict=True)
 
     # -- reads ------------------------------------------------------------------------
     def _envelopes(self, rows: Sequence[StoredEvent]) -> list[EventEnvelope]:

@@ -90,7 +90,7 @@ class EventMapper(Mapper[str]):
         envelopes = []
         with cyclic_gc_paused():
             for row in rows:
-                event_class = _patient_event_class(row.topic)
+                event_class = patient_event_class(row.topic)
                 if event_class is None:  # erasure markers, snapshots: the library's path
                     envelopes.append(to_envelope(self.to_domain_event(row)))  # type: ignore[arg-type]
                     continue
@@ -164,7 +164,7 @@ def _undecodable(row: StoredEvent, error: Exception) -> MapperDeserialisationErr
 
 
 @cache
-def _patient_event_class(topic: str) -> type[PatientEvent] | None:
+def patient_event_class(topic: str) -> type[PatientEvent] | None:
     """The patient event class of a stored topic; None for any other topic."""
     try:
         found = resolve_topic(topic)

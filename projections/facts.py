@@ -7,7 +7,7 @@ levels by midnight census, apply session corrections and voids, fold the care ev
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -70,11 +70,35 @@ def journey_facts(
     known = visible_events(events, known_at)
     if not known:
         return None
+    return facts_of(
+        known[0].patient_id,
+        known,
+        fold_sessions(known),
+        as_of=as_of,
+        known_at=known_at,
+        catalog=catalog,
+        current_week_only=current_week_only,
+    )
+
+
+def facts_of(
+    patient_id: str,
+    known: Sequence[EventEnvelope],
+    folded_sessions: Mapping[str, SessionState],
+    *,
+    as_of: datetime,
+    known_at: datetime | None,
+    catalog: Catalog | None = None,
+    current_week_only: bool = False,
+) -> JourneyFacts:
+    """The fold's rest, from the `known_at`-filtered events (in stream order; the session
+    events among them are not read here) and the sessions `fold_sessions` gives for them:
+    shared by `journey_facts` and the fold of stored rows (projections/stored_journey.py)."""
     catalog = default_catalog() if catalog is None else catalog
     timeline = build_timeline(known, as_of)
     calendar = LocalCalendar(timeline.timezone or FALLBACK_TIMEZONE)
     levels = day_levels(timeline, calendar, as_of)
-    sessions = sessions_as_of(fold_sessions(known), as_of)
+    sessions = sessions_as_of(folded_sessions, as_of)
     care = care_facts(collect_care(known), timeline, calendar, catalog, as_of)
     if current_week_only:
         monday = week_monday(calendar.local_date(as_of))
@@ -88,7 +112,7 @@ def journey_facts(
     else:
         weeks = summarize_weeks(levels, sessions, calendar, catalog, care.primary_at)
     return JourneyFacts(
-        patient_id=known[0].patient_id,
+        patient_id=patient_id,
         as_of=as_of,
         known_at=known_at,
         catalog=catalog,

@@ -6,7 +6,10 @@ still frees every temporary): a long history is thousands of new long-lived obje
 the fold thousands of short-lived ones, without cycles, so a collection scans nothing it
 could free. Paused over the whole query, the survivors are scanned once, when it resumes,
 instead of by every young collection the fold would trigger (the `show` of a 1,000-event
-patient spent about a fifth of its time there)."""
+patient spent about a fifth of its time there).
+
+`patient_journey` folds the patient's stored rows without an envelope per event
+(projections/stored_journey.py; the cold `show`); the other queries fold its envelopes."""
 
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from projections.care_view import CareView, care_view
 from projections.journey import project_journey
 from projections.journey_view import JourneyView
 from projections.session_view import SessionLogView, session_log_view
+from projections.stored_journey import fold_journey, read_history
 
 
 def patient_history(
@@ -44,8 +48,12 @@ def patient_journey(
     `as_of` after now is marked (`as_of_in_future`)."""
     now = datetime.now(UTC)
     with cyclic_gc_paused():
-        history = app.history(patient_id)
-        view = project_journey(history, as_of=as_of or now, known_at=known_at, now=now)
+        stored = read_history(app, patient_id)  # None: this mapper reads envelopes only
+        if stored is not None:
+            view = fold_journey(stored, as_of=as_of or now, known_at=known_at, now=now)
+        else:
+            history = app.history(patient_id)
+            view = project_journey(history, as_of=as_of or now, known_at=known_at, now=now)
     if view is None:
         raise UnknownPatient(patient_id)
     return view
