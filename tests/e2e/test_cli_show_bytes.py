@@ -16,23 +16,14 @@ from interfaces.render import journey_text
 from interfaces.timeparse import parse_instant
 from projections.journey import project_journey
 from services.bootstrap import build_application
+from tests.app.test_care_program import PROGRAM
 from tests.app.test_fast_history import plain_path
 from tests.e2e.test_cli import journey, jsonl
 from tests.e2e.test_cli_trail import trail
 
 PATIENT = "p-1"
 COMMANDS = [
-    {
-        "command": "admit",
-        "level": "iop",
-        "occurred_at": "2026-01-05T09:00:00-07:00",
-        "timezone": "America/Phoenix",
-    },
-    {
-        "command": "assign_primary_therapist",
-        "clinician_id": "c-1",
-        "occurred_at": "2026-01-05T10:00:00-07:00",
-    },
+    *PROGRAM[:2],  # admit, assign_primary_therapist
     *[
         {
             "command": "record_session",
