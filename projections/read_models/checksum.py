@@ -38,7 +38,9 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _digest(table: str, lines: list[str]) -> TableSum:
+def digest(table: str, lines: list[str]) -> TableSum:
+    """The sum of a table whose rows' lines are `lines` (in any order; sorted here: the
+    lines of several shares, each sorted already, are merged by the sort in linear time)."""
     lines.sort()
     text = "".join(line + "\n" for line in lines)
     return TableSum(table, len(lines), hashlib.sha256(text.encode()).hexdigest())
@@ -48,7 +50,7 @@ def python_sum(db: Database, table: str) -> TableSum:
     """The checksum computed value by value in Python (any engine, any column type)."""
     with db.transaction() as unit:
         rows = unit.all(f"SELECT * FROM {table}")
-    return _digest(table, ["\x1f".join(_text(v) for v in row) for row in rows])
+    return digest(table, ["\x1f".join(_text(v) for v in row) for row in rows])
 
 
 def _sqlite_lines(unit: Unit, table: str) -> list[str] | None:
@@ -65,9 +67,19 @@ def _sqlite_lines(unit: Unit, table: str) -> list[str] | None:
     return [row[0] for row in unit.execute(f"SELECT {line} FROM {table}").fetchall()]
 
 
-def table_sum(db: Database, table: str) -> TableSum:
+def sqlite_lines(db: Database, table: str) -> list[str] | None:
+    """The rows' lines of a SQLite table, sorted (`digest` of them is its `table_sum`);
+    None when SQLite cannot build them (another engine, a column that may hold a real or
+    a blob): then only `table_sum` of the whole table gives its sum."""
     if db.dialect.name != "sqlite":
-        return python_sum(db, table)
+        return None
     with db.transaction(read_only=True) as unit:
         lines = _sqlite_lines(unit, table)
-    return python_sum(db, table) if lines is None else _digest(table, lines)
+    if lines is not None:
+        lines.sort()
+    return lines
+
+
+def table_sum(db: Database, table: str) -> TableSum:
+    lines = sqlite_lines(db, table)
+    return python_sum(db, table) if lines is None else digest(table, lines)
