@@ -196,7 +196,7 @@ def _contribution_of(
     if interior:
         day = levels[monday]
         return partial(_interior, day.level, day.age_group)
-    return partial(_assembled, monday, levels)
+    return partial(_assembled, tuple(levels.get(monday + d) for d in _WEEK))
 
 
 @lru_cache(maxsize=4096)
@@ -238,8 +238,13 @@ def zero_minute_status(level: str, age_group: str) -> str | None:
     return None if found is None else found[1]
 
 
-def _assembled(monday: date, levels: dict[date, DayLevel], minutes: int) -> Contribution | None:
-    """A week whose dates several stays give: counted when they are of one ambulatory level."""
+@lru_cache(maxsize=65536)
+def _assembled(mix: tuple[DayLevel | None, ...], minutes: int) -> Contribution | None:
+    """A week whose dates several stays give (`mix`: each date's level, Monday first; None
+    for a date without one): counted when they are of one ambulatory level. What it adds
+    depends on the mix and the minutes only, so it is worked out once for each."""
+    monday = date(2024, 1, 1)  # any Monday
+    levels = {monday + offset: day for offset, day in zip(_WEEK, mix, strict=True) if day}
     week = _summary(monday, levels, minutes)
     level = _single_ambulatory(week)
     return None if level is None else (level, week.status, None)
