@@ -17,6 +17,7 @@ from typing import Any
 from infrastructure.sql import Database, Unit
 
 _PLAIN_AFFINITY = ("TEXT", "INTEGER", "BIGINT")  # declared types whose values print as-is
+_SEPARATOR = "\x1f"  # between a line's values (char(31) in SQL)
 
 
 @dataclass(frozen=True)
@@ -63,8 +64,27 @@ def _sqlite_lines(unit: Unit, table: str) -> list[str] | None:
     plain = " AND ".join(f"typeof({n}) IN ('text', 'integer', 'null')" for n in names)
     if unit.one(f"SELECT 1 FROM {table} WHERE NOT ({plain}) LIMIT 1") is not None:
         return None
-    line = " || char(31) || ".join(f"coalesce(CAST({n} AS TEXT), char(0))" for n in names)
+    line = _line([(str(c[1]), bool(c[3])) for c in columns])
     return [row[0] for row in unit.execute(f"SELECT {line} FROM {table}").fetchall()]
+
+
+def _line(columns: list[tuple[str, bool]]) -> str:
+    """The SQL of a row's line from its (column, NOT NULL) list: each run of NOT NULL
+    columns by one `printf` (an integer or a text prints as CAST AS TEXT gives it; about
+    twice as fast as a chain of `||`), each nullable column as its text or char(0) (which
+    printf cannot print)."""
+    parts: list[str] = []
+    run: list[str] = []
+    for name, not_null in [*columns, ("", False)]:  # the sentinel ends the last run
+        if not_null:
+            run.append(name)
+            continue
+        if run:
+            parts.append(f"printf('{_SEPARATOR.join('%s' for _ in run)}', {', '.join(run)})")
+            run = []
+        if name:
+            parts.append(f"coalesce(CAST({name} AS TEXT), char(0))")
+    return " || char(31) || ".join(parts)
 
 
 def sqlite_lines(db: Database, table: str) -> list[str] | None:
