@@ -127,9 +127,13 @@ def add_minutes_each(
     change between them (`session_runs.py`): its dates' levels are looked up once."""
     row = _load(unit, patient, monday)
     contribution = _contribution_of(unit, patient, monday)
+    kept = False  # `_restated` keeps the row once it holds something: kept once, at the end
     for added in minutes:
         row.attended_minutes += added
-        _restated(unit, row, contribution(row.attended_minutes))
+        _moved(unit, row, contribution(row.attended_minutes))
+        kept = kept or row.stored or row.level is not None or row.attended_minutes != 0
+    if kept:
+        _keep(unit, row)
 
 
 def stay_boundary(unit: ReadModelUnit, patient: PatientRow, at: datetime) -> None:
@@ -156,13 +160,18 @@ def _restate(unit: ReadModelUnit, patient: PatientRow, row: WeekRow) -> None:
 
 def _restated(unit: ReadModelUnit, row: WeekRow, new: Contribution | None) -> None:
     """The row's contribution becomes `new`: the counts move, the row is kept."""
+    _moved(unit, row, new)
+    if row.stored or row.contribution is not None or row.attended_minutes:
+        _keep(unit, row)
+
+
+def _moved(unit: ReadModelUnit, row: WeekRow, new: Contribution | None) -> None:
+    """The row's contribution becomes `new`: the counts move by the difference."""
     old = row.contribution
     if old != new:
         _count(unit, row, old, -1)
         _count(unit, row, new, +1)
         row.level, row.status, row.base_status = new if new is not None else (None, None, None)
-    if row.stored or row.contribution is not None or row.attended_minutes:
-        _keep(unit, row)
 
 
 def _count(unit: ReadModelUnit, row: WeekRow, contribution: Contribution | None, sign: int) -> None:
