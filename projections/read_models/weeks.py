@@ -73,6 +73,7 @@ def preload_weeks(unit: ReadModelUnit, patient_ids: list[str], since: date) -> N
                 unit.buffers.weeks[pid, monday] = WeekRow(
                     pid, monday, zone, minutes, level, status, base, stored=True
                 )
+                unit.buffers.patient_weeks.setdefault(pid, set()).add(monday)
     unit.buffers.weeks_read_since.update(dict.fromkeys(patient_ids, since))
 
 
@@ -97,6 +98,7 @@ def _load(unit: ReadModelUnit, patient: PatientRow, monday: date) -> WeekRow:
 def _keep(unit: ReadModelUnit, row: WeekRow) -> None:
     row.stored = True
     unit.buffers.weeks[row.patient_id, row.week_start] = row
+    unit.buffers.patient_weeks.setdefault(row.patient_id, set()).add(row.week_start)
     unit.buffers.changed_weeks.add((row.patient_id, row.week_start))
     unit.before_flush("rm_weeks", _write)
 
@@ -144,14 +146,24 @@ def stay_boundary(unit: ReadModelUnit, patient: PatientRow, at: datetime) -> Non
         week_monday(census_last_date(calendar, at)),
         week_monday(census_first_date(calendar, at)),
     }
+    mondays = edges | _stored_from(unit, patient.patient_id, min(edges))
+    for monday in sorted(mondays):
+        _restate(unit, patient, _load(unit, patient, monday))
+
+
+def _stored_from(unit: ReadModelUnit, patient_id: str, start: date) -> set[date]:
+    """The Mondays of the patient's rows from `start` on. From the unit when it read the
+    patient's rows from a Monday at or before `start` (every row since is held in it,
+    read or written there: rows are never deleted), else from the table."""
+    since = unit.buffers.weeks_read_since.get(patient_id)
+    if since is not None and since <= start:
+        return {m for m in unit.buffers.patient_weeks.get(patient_id, ()) if m >= start}
     _write(unit)
     stored = unit.all(
         "SELECT week_start FROM rm_weeks WHERE patient_id = ? AND week_start >= ?",
-        (patient.patient_id, min(edges)),
+        (patient_id, start),
     )
-    mondays = edges | {day_of(unit.dialect, r[0]) for r in stored}
-    for monday in sorted(mondays):
-        _restate(unit, patient, _load(unit, patient, monday))
+    return {day_of(unit.dialect, r[0]) for r in stored}
 
 
 def _restate(unit: ReadModelUnit, patient: PatientRow, row: WeekRow) -> None:

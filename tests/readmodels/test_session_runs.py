@@ -218,3 +218,25 @@ def test_the_workers_sums_are_the_merged_files(
         else:  # only the additive tables were merged
             assert not any(rows[t] for t in ordinary)
             assert all(rows[t] == dump(f"sqlite:///{merged}")[t] for t in ADDITIVE_TABLES)
+
+
+def test_stay_boundaries_take_the_weeks_from_the_unit(
+    make_app: Callable[..., JourneyApplication], tmp_path: Path
+) -> None:
+    """A stay boundary restates the patient's weeks from the ones the unit read and wrote
+    (not a read of rm_weeks), on both paths: the rows above are equal, and here no such
+    read runs (SQLite's trace of the scratch connection)."""
+    app = make_app()
+    _store(app, patients=4, seed=9)
+    stop = app.recorder.max_notification_id() or 0
+    for set_based in (False, True):
+        scratch = connect(f"sqlite:///{tmp_path}/traced-{set_based}.db")
+        statements: list[str] = []
+        with scratch.transaction() as unit:
+            unit.connection.set_trace_callback(statements.append)
+        try:
+            assert rebuild_into(app, scratch, stop, set_based=set_based) == stop
+        finally:
+            scratch.close()
+        assert any("INSERT INTO rm_weeks" in s for s in statements)  # the trace saw the writes
+        assert not [s for s in statements if s.startswith("SELECT week_start FROM rm_weeks")]
