@@ -15,7 +15,7 @@ import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, closing
+from contextlib import closing
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -24,12 +24,7 @@ from eventsourcing.persistence import Tracking
 
 from infrastructure.sql import Database, Params, Unit
 from projections.read_models.positions import TRACKED
-from projections.read_models.schema import (
-    ADDITIVE_TABLES,
-    READ_MODEL_TABLES,
-    create_tables,
-    reset_tables,
-)
+from projections.read_models.schema import READ_MODEL_TABLES, create_tables, reset_tables
 from projections.read_models.view import ReadModelView
 
 ROWS_PER_BATCH = 5_000
@@ -48,40 +43,23 @@ def load_rebuilt(
     scratch: Path,
     position: int,
     progress: LoadProgress | None = None,
-    *,
-    shares: Sequence[Path] = (),
 ) -> int:
     """Replaces the live rm_ tables by those of `scratch` and sets the read models' tracked
-    position (`view`) to `position`; returns the number of rows loaded. `shares`
-    (PostgreSQL only): the worker files of a parallel rebuild, whose rows of the ordinary
-    tables are loaded from them, one after the other (`scratch` then holds the additive
-    tables, merged)."""
-    with ExitStack() as files:
-        source = files.enter_context(closing(_read_only(scratch)))
-        parts = [files.enter_context(closing(_read_only(part))) for part in shares]
+    position (`view`) to `position`; returns the number of rows loaded."""
+    with closing(sqlite3.connect(f"file:{scratch}?mode=ro", uri=True)) as source:
         declared = {table: _columns(source, table) for table in READ_MODEL_TABLES}
         if live.dialect.name == "postgresql":
             with live.transaction(pipeline=False) as unit:
-
-                def load(table: str) -> int:
-                    found = parts if parts and table not in ADDITIVE_TABLES else [source]
-                    return sum(_copy(unit, f, declared, table) for f in found)
-
+                load = partial(_copy, unit, source, declared)
                 loaded = _load(unit, view, position, progress, load)
                 analyze(unit, READ_MODEL_TABLES)
                 return loaded
-    if shares:
-        raise ValueError("a SQLite store loads one merged file, not the workers' files")
     with live.transaction() as unit:
         # SQLite resolves an unqualified name in main, then in attached files: the rm_
         # tables must exist in main before `reset_tables` drops them by name
         create_tables(unit)
     with live.attached(scratch, REBUILT), live.transaction() as unit:
         return _load(unit, view, position, progress, partial(_insert_select, unit, declared))
-
-
-def _read_only(path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
 
 
 def _load(

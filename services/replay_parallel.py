@@ -119,19 +119,6 @@ def rebuild_parallel(
     return sum(count for count, _ in counts)
 
 
-def rebuild_shares(
-    database_url: str, stop: int, target: Path, workers: int, *, tick: Tick | None = None
-) -> tuple[int, list[Path]]:
-    """`rebuild_parallel` without merging the ordinary tables: only the additive ones are
-    merged into `target` (unindexed); returns the events applied and the workers' files,
-    which hold the rows of the ordinary tables (the caller loads them, then removes them)."""
-    parts = _part_paths(target, workers)
-    jobs = [ShareJob(database_url, stop, (n, workers), str(p)) for n, p in enumerate(parts)]
-    counts = _run_workers(jobs, tick)
-    _merge(parts, target, tuple(ADDITIVE_TABLES), indexed=False)
-    return sum(count for count, _ in counts), parts
-
-
 @dataclass(frozen=True)
 class Summed:
     """What `rebuild_summed` did: events applied, each table's sum, and which tables were
@@ -235,22 +222,18 @@ def rebuild_store(
 
     with tempfile.TemporaryDirectory(prefix="journey-rebuild-") as work:
         scratch, began = Path(work) / "rebuild.db", time.perf_counter()
-        url, shares = settings.database_url, list[Path]()
-        if live.dialect.name == "postgresql":  # COPY from each worker's file: no full merge
-            count, shares = rebuild_shares(url, stop, scratch, workers, tick=tick)
-        else:
-            count = rebuild_parallel(url, stop, scratch, workers, indexed=False, tick=tick)
+        count = rebuild_parallel(
+            settings.database_url, stop, scratch, workers, indexed=False, tick=tick
+        )
         seconds = time.perf_counter() - began
         report(f"replayed {count} events (log 1..{stop}) with {workers} workers", count, seconds)
         began = time.perf_counter()
         view, factory = open_view(settings.database_url)
         try:
             rows = load_rebuilt(
-                live, view, scratch, stop, lambda table, n, s: report(f"  {table}: {n} rows", n, s),
-                shares=shares,
-            )  # fmt: skip
+                live, view, scratch, stop, lambda table, n, s: report(f"  {table}: {n} rows", n, s)
+            )
         finally:
             factory.close()
-        source = f" from {len(shares)} worker files" if shares else ""
-        report(f"loaded {rows} rows{source} in one transaction", rows, time.perf_counter() - began)
+        report(f"loaded {rows} rows in one transaction", rows, time.perf_counter() - began)
     return count
