@@ -17,7 +17,7 @@ from consumers.replay import Comparison, compare, live_position, rebuild_into, t
 from infrastructure.sql import connect
 from projections.read_models.checksum import TableSum, table_sum
 from projections.read_models.schema import POSITION_TABLES, READ_MODEL_TABLES
-from services.replay_parallel import rebuild_parallel
+from services.replay_parallel import rebuild_summed
 from services.runtime import Runtime, open_scratch
 
 __all__ = ["Replayed", "replay_and_compare", "replay_position", "store_sums", "tables_for"]
@@ -62,11 +62,11 @@ def replay_and_compare(
         if workers > 1:
             url = runtime.settings.database_url
             with _summing(url, tables) as live_sums:  # while the workers replay
-                count = rebuild_parallel(
-                    url, stop, scratch_file, workers, indexed=bool(keep), tick=tick
+                summed = rebuild_summed(
+                    url, stop, scratch_file, workers, tables, keep=keep is not None, tick=tick
                 )
-            with closing(open_scratch(scratch_file)) as scratch:
-                comparisons = [Comparison(s, table_sum(scratch, s.table)) for s in live_sums()]
+            count = summed.events
+            comparisons = [Comparison(s, summed.sums[s.table]) for s in live_sums()]
         else:
             with closing(open_scratch(scratch_file)) as scratch:
                 count = rebuild_into(runtime.application, scratch, stop, tick=tick)

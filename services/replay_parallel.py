@@ -5,7 +5,12 @@ counters summed over patients, `schema.ADDITIVE_TABLES`, are added up). A patien
 stay in one worker, in log order, so the result is the one a single pass gives.
 
 `rebuild_store` is `journey project --rebuild --workers N`: the merged file is then loaded
-into the live store in one transaction (`consumers/replay_load.py`)."""
+into the live store in one transaction (`consumers/replay_load.py`).
+
+`rebuild_summed` is `journey replay`'s: each worker also sums its share of the ordinary
+tables (the rows' sorted lines, `read_models/checksum.py`); a table's sum is then the digest
+of every share's lines (a patient's rows are in one share), so those tables need neither
+the merge nor a sum of the merged file. Only the additive tables are merged (and summed)."""
 
 from __future__ import annotations
 
@@ -14,8 +19,9 @@ import multiprocessing
 import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +31,8 @@ from consumers.replay import rebuild_into
 from consumers.replay_load import drop_secondary_indexes, load_rebuilt
 from consumers.replay_merge import merge_shares
 from infrastructure.sql import Database
-from projections.read_models.schema import READ_MODEL_TABLES, create_tables
+from projections.read_models.checksum import TableSum, digest, sqlite_lines, table_sum
+from projections.read_models.schema import ADDITIVE_TABLES, READ_MODEL_TABLES, create_tables
 from projections.read_models.view import open_view
 from services.runtime import Runtime, open_scratch
 
@@ -33,28 +40,41 @@ DEFAULT_WORKERS = min(4, os.cpu_count() or 1)
 WORKER_GC_THRESHOLD = 50_000
 Tick = Callable[[int], None]  # hears how many more events were applied
 Say = Callable[[str], None]  # hears a line of report
+Lines = dict[str, list[str] | None]  # table: its rows' sorted lines (None: not summable so)
 
 
-def rebuild_share(
-    database_url: str, stop: int, share: tuple[int, int], out: str, set_based: bool = True
-) -> int:
-    """Worker: applies the events of `share` (number, shares) among notifications 1..stop
-    into `out`. The store's tables exist: workers creating them at once race in
-    PostgreSQL's catalog.
+@dataclass(frozen=True)
+class ShareJob:
+    """One worker's task: the events of `share` (number, shares) among notifications
+    1..stop into the file `out`; the sorted lines of the `summed` tables back."""
+
+    database_url: str
+    stop: int
+    share: tuple[int, int]
+    out: str
+    set_based: bool = True
+    summed: tuple[str, ...] = ()
+
+
+def rebuild_share(job: ShareJob) -> tuple[int, Lines]:
+    """Worker: runs `job`; returns the number of events applied and the lines.
+    The store's tables exist: workers creating them at once race in PostgreSQL's catalog.
     A replay allocates many short-lived objects per event and keeps few: the collector
     runs every WORKER_GC_THRESHOLD allocations, not every 700 (about 10% of the time)."""
     gc.freeze()  # what the imports made: never garbage, never scanned again
     gc.set_threshold(WORKER_GC_THRESHOLD, 10, 10)
-    with Runtime(Settings(database_url=database_url), create_tables=False) as runtime:
-        return rebuild_into(
+    with Runtime(Settings(database_url=job.database_url), create_tables=False) as runtime:
+        scratch = runtime.scratch(Path(job.out))
+        count = rebuild_into(
             runtime.application,
-            runtime.scratch(Path(out)),
-            stop,
-            share=Share(*share),
+            scratch,
+            job.stop,
+            share=Share(*job.share),
             tick=_count_applied,
-            set_based=set_based,
+            set_based=job.set_based,
             indexed=False,  # the merge copies the rows; the target is indexed afterwards
         )
+        return count, {table: sqlite_lines(scratch, table) for table in job.summed}
 
 
 _applied: Any = None  # in each worker: the pool's shared count of events applied
@@ -85,34 +105,96 @@ def rebuild_parallel(
     processes; `indexed=False` leaves out the secondary indexes (a file only read whole).
     `tick` hears the events applied by all workers (a shared counter). `set_based=False`:
     the workers take the plain path (`consumers.replay.rebuild_into`)."""
+    parts = _part_paths(target, workers)
+    try:
+        jobs = [
+            ShareJob(database_url, stop, (n, workers), str(p), set_based)
+            for n, p in enumerate(parts)
+        ]
+        counts = _run_workers(jobs, tick)
+        _merge(parts, target, READ_MODEL_TABLES, indexed=indexed)
+    finally:
+        for path in parts:
+            path.unlink(missing_ok=True)
+    return sum(count for count, _ in counts)
+
+
+@dataclass(frozen=True)
+class Summed:
+    """What `rebuild_summed` did: events applied, each table's sum, and which tables were
+    summed from the workers' lines (the others from the merged file)."""
+
+    events: int
+    sums: dict[str, TableSum]
+    from_workers: frozenset[str]
+
+
+def rebuild_summed(
+    database_url: str,
+    stop: int,
+    target: Path,
+    workers: int,
+    tables: Sequence[str],
+    *,
+    keep: bool = False,
+    tick: Tick | None = None,
+) -> Summed:
+    """`rebuild_parallel` and the sums of `tables`: an ordinary table is summed in the
+    workers (each its share's rows) and, unless `keep` (the file is wanted whole and
+    indexed), not merged into `target`; the additive ones are merged and summed there."""
+    ordinary = tuple(t for t in tables if t not in ADDITIVE_TABLES)
+    parts = _part_paths(target, workers)
+    try:
+        jobs = [
+            ShareJob(database_url, stop, (n, workers), str(p), summed=ordinary)
+            for n, p in enumerate(parts)
+        ]
+        counts = _run_workers(jobs, tick)
+        lines = [found for _, found in counts]
+        whole = frozenset(t for t in ordinary if all(found[t] is not None for found in lines))
+        merged = READ_MODEL_TABLES if keep else tuple(t for t in tables if t not in whole)
+        _merge(parts, target, merged, indexed=keep)
+    finally:
+        for path in parts:
+            path.unlink(missing_ok=True)
+    sums = {t: digest(t, [line for found in lines for line in found[t] or ()]) for t in whole}
+    with closing(open_scratch(target)) as scratch:
+        sums.update((t, table_sum(scratch, t)) for t in tables if t not in whole)
+    return Summed(sum(count for count, _ in counts), sums, whole)
+
+
+def _part_paths(target: Path, workers: int) -> list[Path]:
     parts = [target.with_name(f"{target.stem}.part{n}.db") for n in range(workers)]
     for path in (target, *parts):
         path.unlink(missing_ok=True)
+    return parts
+
+
+def _run_workers(jobs: Sequence[ShareJob], tick: Tick | None) -> list[tuple[int, Lines]]:
+    """Each worker's (events applied, lines of the summed tables), in share order."""
     context = multiprocessing.get_context("spawn")
     applied = context.Value("q", 0)
-    with context.Pool(workers, initializer=_share_count, initargs=(applied,)) as pool:
-        jobs = [
-            (database_url, stop, (n, workers), str(parts[n]), set_based) for n in range(workers)
-        ]
-        pending, told = pool.starmap_async(rebuild_share, jobs), 0
+    with context.Pool(len(jobs), initializer=_share_count, initargs=(applied,)) as pool:
+        pending, told = pool.map_async(rebuild_share, jobs), 0
         while not pending.ready():
             pending.wait(0.25)
             if tick is not None:
                 now = applied.value
                 tick(now - told)
                 told = now
-        counts = pending.get()
+        return list(pending.get())
+
+
+def _merge(parts: Sequence[Path], target: Path, tables: Sequence[str], *, indexed: bool) -> None:
+    """Creates every table in `target` and merges the parts' rows of `tables` into it."""
     with closing(open_scratch(target)) as scratch:
         with scratch.transaction() as unit:
             create_tables(unit)
             drop_secondary_indexes(unit, READ_MODEL_TABLES)  # the merge is ~4x faster without
-        merge_shares(parts, target)
+        merge_shares(parts, target, tables)
         if indexed:
             with scratch.transaction() as unit:
                 create_tables(unit)
-    for path in parts:
-        path.unlink(missing_ok=True)
-    return sum(counts)
 
 
 def rebuild_store(

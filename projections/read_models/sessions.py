@@ -36,8 +36,10 @@ def on_session_recorded(
         event.duration_minutes, event.delivery, event.status, event.clinician_id,
     )  # fmt: skip
     unit.buffers.new_sessions.append(
-        (envelope.patient_id, event.session_id, *_dated(session, patient), False, False,
-         envelope.version),
+        unit.dialect.row(
+            (envelope.patient_id, event.session_id, *_dated(session, patient), False, False,
+             envelope.version),
+        )
     )  # fmt: skip
     unit.before_flush("rm_sessions", _insert_pending)
     session_counted(unit, patient, session, +1)
@@ -52,7 +54,8 @@ _INSERT = (
 
 
 def queue_insert(unit: ReadModelUnit, rows: list[Params]) -> None:
-    """Rows of new sessions (`_INSERT`'s parameters), inserted with the pending ones."""
+    """Rows of new sessions (`_INSERT`'s parameters, as the dialect stores them: on SQLite
+    instants and dates as their text), inserted with the pending ones."""
     unit.buffers.new_sessions.extend(rows)
     unit.before_flush("rm_sessions", _insert_pending)
 
@@ -60,7 +63,11 @@ def queue_insert(unit: ReadModelUnit, rows: list[Params]) -> None:
 def _insert_pending(unit: ReadModelUnit) -> None:
     """New sessions are inserted together: before a handler reads them, or at commit."""
     pending, unit.buffers.new_sessions = unit.buffers.new_sessions, []
-    if pending:
+    if not pending:
+        return
+    if unit.dialect.name == "sqlite":  # queued as SQLite stores them: nothing to convert
+        unit.connection.executemany(_INSERT, pending)
+    else:
         unit.executemany(_INSERT, pending)
 
 

@@ -36,6 +36,7 @@ class Buffers:
     weeks: dict[WeekKey, WeekRow] = field(default_factory=dict)
     changed_weeks: set[WeekKey] = field(default_factory=set)
     weeks_read_since: dict[str, date] = field(default_factory=dict)  # patient -> Monday
+    patient_weeks: dict[str, set[date]] = field(default_factory=dict)  # Mondays in `weeks`
     counters: dict[str, dict[CounterKey, list[int]]] = field(default_factory=dict)
     care_weeks: dict[WeekKey, CareWeekRow] = field(default_factory=dict)
     changed_care_weeks: set[WeekKey] = field(default_factory=set)

@@ -73,6 +73,7 @@ def preload_weeks(unit: ReadModelUnit, patient_ids: list[str], since: date) -> N
                 unit.buffers.weeks[pid, monday] = WeekRow(
                     pid, monday, zone, minutes, level, status, base, stored=True
                 )
+                unit.buffers.patient_weeks.setdefault(pid, set()).add(monday)
     unit.buffers.weeks_read_since.update(dict.fromkeys(patient_ids, since))
 
 
@@ -97,6 +98,7 @@ def _load(unit: ReadModelUnit, patient: PatientRow, monday: date) -> WeekRow:
 def _keep(unit: ReadModelUnit, row: WeekRow) -> None:
     row.stored = True
     unit.buffers.weeks[row.patient_id, row.week_start] = row
+    unit.buffers.patient_weeks.setdefault(row.patient_id, set()).add(row.week_start)
     unit.buffers.changed_weeks.add((row.patient_id, row.week_start))
     unit.before_flush("rm_weeks", _write)
 
@@ -127,9 +129,13 @@ def add_minutes_each(
     change between them (`session_runs.py`): its dates' levels are looked up once."""
     row = _load(unit, patient, monday)
     contribution = _contribution_of(unit, patient, monday)
+    kept = False  # `_restated` keeps the row once it holds something: kept once, at the end
     for added in minutes:
         row.attended_minutes += added
-        _restated(unit, row, contribution(row.attended_minutes))
+        _moved(unit, row, contribution(row.attended_minutes))
+        kept = kept or row.stored or row.level is not None or row.attended_minutes != 0
+    if kept:
+        _keep(unit, row)
 
 
 def stay_boundary(unit: ReadModelUnit, patient: PatientRow, at: datetime) -> None:
@@ -140,14 +146,24 @@ def stay_boundary(unit: ReadModelUnit, patient: PatientRow, at: datetime) -> Non
         week_monday(census_last_date(calendar, at)),
         week_monday(census_first_date(calendar, at)),
     }
+    mondays = edges | _stored_from(unit, patient.patient_id, min(edges))
+    for monday in sorted(mondays):
+        _restate(unit, patient, _load(unit, patient, monday))
+
+
+def _stored_from(unit: ReadModelUnit, patient_id: str, start: date) -> set[date]:
+    """The Mondays of the patient's rows from `start` on. From the unit when it read the
+    patient's rows from a Monday at or before `start` (every row since is held in it,
+    read or written there: rows are never deleted), else from the table."""
+    since = unit.buffers.weeks_read_since.get(patient_id)
+    if since is not None and since <= start:
+        return {m for m in unit.buffers.patient_weeks.get(patient_id, ()) if m >= start}
     _write(unit)
     stored = unit.all(
         "SELECT week_start FROM rm_weeks WHERE patient_id = ? AND week_start >= ?",
-        (patient.patient_id, min(edges)),
+        (patient_id, start),
     )
-    mondays = edges | {day_of(unit.dialect, r[0]) for r in stored}
-    for monday in sorted(mondays):
-        _restate(unit, patient, _load(unit, patient, monday))
+    return {day_of(unit.dialect, r[0]) for r in stored}
 
 
 def _restate(unit: ReadModelUnit, patient: PatientRow, row: WeekRow) -> None:
@@ -156,13 +172,18 @@ def _restate(unit: ReadModelUnit, patient: PatientRow, row: WeekRow) -> None:
 
 def _restated(unit: ReadModelUnit, row: WeekRow, new: Contribution | None) -> None:
     """The row's contribution becomes `new`: the counts move, the row is kept."""
+    _moved(unit, row, new)
+    if row.stored or row.contribution is not None or row.attended_minutes:
+        _keep(unit, row)
+
+
+def _moved(unit: ReadModelUnit, row: WeekRow, new: Contribution | None) -> None:
+    """The row's contribution becomes `new`: the counts move by the difference."""
     old = row.contribution
     if old != new:
         _count(unit, row, old, -1)
         _count(unit, row, new, +1)
         row.level, row.status, row.base_status = new if new is not None else (None, None, None)
-    if row.stored or row.contribution is not None or row.attended_minutes:
-        _keep(unit, row)
 
 
 def _count(unit: ReadModelUnit, row: WeekRow, contribution: Contribution | None, sign: int) -> None:
@@ -196,7 +217,7 @@ def _contribution_of(
     if interior:
         day = levels[monday]
         return partial(_interior, day.level, day.age_group)
-    return partial(_assembled, monday, levels)
+    return partial(_assembled, tuple(levels.get(monday + d) for d in _WEEK))
 
 
 @lru_cache(maxsize=4096)
@@ -238,8 +259,13 @@ def zero_minute_status(level: str, age_group: str) -> str | None:
     return None if found is None else found[1]
 
 
-def _assembled(monday: date, levels: dict[date, DayLevel], minutes: int) -> Contribution | None:
-    """A week whose dates several stays give: counted when they are of one ambulatory level."""
+@lru_cache(maxsize=65536)
+def _assembled(mix: tuple[DayLevel | None, ...], minutes: int) -> Contribution | None:
+    """A week whose dates several stays give (`mix`: each date's level, Monday first; None
+    for a date without one): counted when they are of one ambulatory level. What it adds
+    depends on the mix and the minutes only, so it is worked out once for each."""
+    monday = date(2024, 1, 1)  # any Monday
+    levels = {monday + offset: day for offset, day in zip(_WEEK, mix, strict=True) if day}
     week = _summary(monday, levels, minutes)
     level = _single_ambulatory(week)
     return None if level is None else (level, week.status, None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from contextlib import closing
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -26,10 +27,12 @@ from infrastructure.pseudonym_keys import app_pseudonymizer
 from infrastructure.sql import connect
 from journey.application import JourneyApplication
 from journey.commands import parse_command
-from projections.read_models.schema import READ_MODEL_TABLES
+from projections.read_models.checksum import table_sum
+from projections.read_models.schema import ADDITIVE_TABLES, READ_MODEL_TABLES
 from projections.read_models.session_runs import SessionColumns
 from services.bootstrap import build_application
-from services.replay_parallel import rebuild_parallel
+from services.replay_parallel import rebuild_parallel, rebuild_summed
+from services.runtime import open_scratch
 from tests.readmodels.support import Rows, dump
 
 KEY = AESCipher.create_key(32)
@@ -187,3 +190,53 @@ def test_stores_written_by_earlier_versions(fixture: str, tmp_path: Path) -> Non
     finally:
         app.close()
     assert tables["rm_sessions"]
+
+
+def test_the_workers_sums_are_the_merged_files(
+    make_app: Callable[..., JourneyApplication], store_url: str, tmp_path: Path
+) -> None:
+    """`journey replay` with workers sums the ordinary tables in the workers (not merged)
+    and the additive ones in the merged file: the sums of the whole merged file."""
+    app = make_app()
+    _store(app, patients=6, seed=5)
+    stop = app.recorder.max_notification_id() or 0
+    merged = tmp_path / "merged.db"
+    assert rebuild_parallel(store_url, stop, merged, workers=2) == stop
+    with closing(open_scratch(merged)) as db:
+        expected = {t: table_sum(db, t) for t in READ_MODEL_TABLES}
+    assert expected["rm_sessions"].rows > 0.8 * stop
+    ordinary = set(READ_MODEL_TABLES) - set(ADDITIVE_TABLES)
+    for keep in (False, True):
+        target = tmp_path / f"summed-{keep}.db"
+        summed = rebuild_summed(store_url, stop, target, 2, READ_MODEL_TABLES, keep=keep)
+        assert summed.events == stop
+        assert summed.sums == expected
+        assert summed.from_workers == ordinary  # no table fell back to the merged file
+        rows = dump(f"sqlite:///{target}")
+        if keep:  # the file is the whole rebuild
+            assert rows == dump(f"sqlite:///{merged}")
+        else:  # only the additive tables were merged
+            assert not any(rows[t] for t in ordinary)
+            assert all(rows[t] == dump(f"sqlite:///{merged}")[t] for t in ADDITIVE_TABLES)
+
+
+def test_stay_boundaries_take_the_weeks_from_the_unit(
+    make_app: Callable[..., JourneyApplication], tmp_path: Path
+) -> None:
+    """A stay boundary restates the patient's weeks from the ones the unit read and wrote
+    (not a read of rm_weeks), on both paths: the rows above are equal, and here no such
+    read runs (SQLite's trace of the scratch connection)."""
+    app = make_app()
+    _store(app, patients=4, seed=9)
+    stop = app.recorder.max_notification_id() or 0
+    for set_based in (False, True):
+        scratch = connect(f"sqlite:///{tmp_path}/traced-{set_based}.db")
+        statements: list[str] = []
+        with scratch.transaction() as unit:
+            unit.connection.set_trace_callback(statements.append)
+        try:
+            assert rebuild_into(app, scratch, stop, set_based=set_based) == stop
+        finally:
+            scratch.close()
+        assert any("INSERT INTO rm_weeks" in s for s in statements)  # the trace saw the writes
+        assert not [s for s in statements if s.startswith("SELECT week_start FROM rm_weeks")]
