@@ -169,8 +169,8 @@ class Deciders(Generic[C]):
             if error is None:
                 inbox.put(None)
                 process.join(timeout=30)
-            if process.is_alive():
-                process.terminate()
+            if process.is_alive():  # SIGKILL: a handler inherited from the caller (an
+                process.kill()  # in-process `journey project`) would catch a SIGTERM
                 process.join()
 
     def run(
