@@ -9,12 +9,11 @@ snapshot is read only when its version is reached (memory stays small on a large
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import orjson
-from eventsourcing.postgres import PostgresAggregateRecorder
 from eventsourcing.utils import get_topic
-from psycopg.sql import SQL, Identifier
 
 from audit.verification import DECODE_ERRORS, Break, decode
 from journey.application import JourneyApplication
@@ -114,13 +113,9 @@ def snapshot_versions(recorder: Any, patient_id: str | None = None) -> dict[str,
 
 def _snapshot_keys(recorder: Any, patient_id: str | None) -> list[tuple[Any, Any]]:
     params = (patient_id,) if patient_id is not None else ()
-    if isinstance(recorder, PostgresAggregateRecorder):
-        where = SQL(" WHERE originator_id = %s" if params else "")
-        statement = SQL("SELECT originator_id, originator_version FROM {}.{}{} ORDER BY 1, 2")
-        table = Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name)
-        with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(statement.format(*table, where), params)
-            return [(r["originator_id"], r["originator_version"]) for r in curs.fetchall()]
+    postgres = sys.modules.get("eventsourcing.postgres")  # loaded by a PostgreSQL store
+    if postgres is not None and isinstance(recorder, postgres.PostgresAggregateRecorder):
+        return _postgres_snapshot_keys(recorder, params)
     where_sqlite = " WHERE originator_id = ?" if params else ""
     with recorder.datastore.transaction(commit=False) as cursor:
         cursor.execute(
@@ -129,6 +124,17 @@ def _snapshot_keys(recorder: Any, patient_id: str | None) -> list[tuple[Any, Any
             params,
         )
         return [(r[0], r[1]) for r in cursor.fetchall()]
+
+
+def _postgres_snapshot_keys(recorder: Any, params: tuple[str, ...]) -> list[tuple[Any, Any]]:
+    from psycopg.sql import SQL, Identifier  # noqa: PLC0415 - PostgreSQL only
+
+    where = SQL(" WHERE originator_id = %s" if params else "")
+    statement = SQL("SELECT originator_id, originator_version FROM {}.{}{} ORDER BY 1, 2")
+    table = Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name)
+    with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
+        curs.execute(statement.format(*table, where), params)
+        return [(r["originator_id"], r["originator_version"]) for r in curs.fetchall()]
 
 
 def _part(state: dict[str, Any], key: str) -> tuple[bool, bytes]:

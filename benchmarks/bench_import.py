@@ -83,6 +83,7 @@ def main() -> None:
         raw = raw_insert_rate(rows, work / f"raw-{number}.db", batch=2_000)
         results.append((label, seconds, args.commands / seconds, raw, cpu))
     print(f"stored events: {len(rows or [])} (one per accepted command)")
+    start = _start_cpu(work)
     cores = os.cpu_count() or 1
     head = f"{'mode':<34}{'seconds':>8}{'commands/s':>11}{'raw rows/s':>11}{'share':>7}"
     print(f"{head}{'cpu us/cmd':>11}{'budget':>8}")
@@ -95,6 +96,18 @@ def main() -> None:
     print("(each journey import is timed end to end: process start, parse, rules, store)")
     print("cpu: user + sys of the import and its workers; budget: the CPU per command that")
     print(f"{TARGET:.0%} of the raw rate allows on {cores} cores, every core busy")
+    print(f"process start (journey import of an empty file, fresh store): {start:.2f} s of CPU")
+    share = start / args.commands * 1e6
+    print(f"= {share:.1f} us of each command's CPU at {args.commands} commands")
+
+
+def _start_cpu(work: Path) -> float:
+    """CPU of `journey import` of an empty file on a fresh store: the part of every import
+    that does not depend on its size (interpreter, modules, store creation)."""
+    empty = write_lines(work / "empty.jsonl", [])
+    before = _children_cpu()
+    run_cli(["import", str(empty)], f"sqlite:///{work / 'start.db'}")
+    return _children_cpu() - before
 
 
 def _children_cpu() -> float:

@@ -11,16 +11,19 @@ neither fetches nor wraps the other shares' rows. The whole log is read by the r
 
 from __future__ import annotations
 
+import sys
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from eventsourcing.persistence import Notification
-from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
-from psycopg.sql import SQL, Identifier
 
 from journey.application import JourneyApplication
+
+if TYPE_CHECKING:  # psycopg is imported by a PostgreSQL store, not by every command
+    from eventsourcing.postgres import PostgresApplicationRecorder
 
 BATCH = 5_000
 _SHARE_OF = "(hashtext(originator_id::text) & 2147483647) %% %s = %s"  # hashtext: int4
@@ -44,7 +47,8 @@ Reader = Callable[[int, int], Page]  # (start, stop): the next page of positions
 def share_reader(app: JourneyApplication, share: Share = Share(), batch: int = BATCH) -> Reader:
     """Pages of `share`'s notifications from the application's log."""
     recorder = app.recorder
-    if isinstance(recorder, PostgresApplicationRecorder):
+    postgres = sys.modules.get("eventsourcing.postgres")  # loaded by a PostgreSQL store
+    if postgres is not None and isinstance(recorder, postgres.PostgresApplicationRecorder):
         return _server_side(recorder, share, batch)
     if isinstance(recorder, SQLiteApplicationRecorder) and share.shares > 1:
         return _sqlite_share(recorder, share, batch)
@@ -92,6 +96,8 @@ def _sqlite_share(recorder: SQLiteApplicationRecorder, share: Share, batch: int)
 
 
 def _server_side(recorder: PostgresApplicationRecorder, share: Share, batch: int) -> Reader:
+    from psycopg.sql import SQL, Identifier  # noqa: PLC0415 - PostgreSQL only
+
     mine = f" AND {_SHARE_OF}" if share.shares > 1 else ""
     statement = SQL(
         "SELECT notification_id, originator_id, originator_version, topic, state"

@@ -27,7 +27,8 @@ from journey.domain_events import PatientEvent
 from journey.envelopes import to_envelope
 from journey.errors import PatientErased
 from journey.events import EventEnvelope
-from projections.read_models.view import VIEW_NAME, PostgresReadModelView, view_env
+from projections.read_models.view import VIEW_NAME, view_env
+from projections.read_models.view_postgres import PostgresReadModelView
 
 IDLE_SECONDS = 0.05
 

@@ -9,13 +9,13 @@ back); otherwise each batch commits on its own. PostgreSQL streams the rows with
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from audit.anchors import Row
-from infrastructure.anchored_postgres import AnchoredPostgresApplicationRecorder
 from infrastructure.anchored_sqlite import AnchoredSQLiteApplicationRecorder
 from infrastructure.keystore import KeyRow
 from infrastructure.patient_keys import insert_keys
@@ -87,7 +87,8 @@ def bulk_session(app: JourneyApplication, *, atomic: bool) -> Iterator[BulkSessi
 def _writer(app: JourneyApplication) -> Writer:
     recorder: Any = app.recorder
     snapshots: Any = app.snapshots.recorder if app.snapshots is not None else None
-    if isinstance(recorder, AnchoredPostgresApplicationRecorder):
+    postgres = sys.modules.get("infrastructure.anchored_postgres")  # a PostgreSQL store's
+    if postgres is not None and isinstance(recorder, postgres.AnchoredPostgresApplicationRecorder):
         from infrastructure.bulk_postgres import PostgresBulkWriter  # noqa: PLC0415 - PostgreSQL only
 
         return PostgresBulkWriter(recorder, snapshots)

@@ -8,24 +8,42 @@ from __future__ import annotations
 import errno
 import os
 import sqlite3
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
-import psycopg
 from eventsourcing.persistence import PersistenceError
-from psycopg_pool import PoolTimeout
 
 from config.storage import persistence_env
 from journey.errors import StorageUnavailable
 
-# The exception classes a storage failure can arrive as (the edges register these).
-STORAGE_EXCEPTIONS: tuple[type[Exception], ...] = (
-    sqlite3.Error,
-    psycopg.Error,
-    PoolTimeout,
-    PersistenceError,
-    OSError,
-)
+# psycopg (about 0.2 s of CPU to import) is imported by the PostgreSQL store alone: before
+# that, no PostgreSQL error can arise, and a SQLite command (`journey import`) never pays it.
+_ALWAYS: tuple[type[Exception], ...] = (sqlite3.Error, PersistenceError, OSError)
+
+
+def storage_exceptions(*, postgres: bool = False) -> tuple[type[Exception], ...]:
+    """The exception classes a storage failure can arrive as (the edges catch these):
+    psycopg's once it is imported (`postgres`: import it now, for handlers registered
+    before the store is opened)."""
+    if postgres:
+        import psycopg_pool  # noqa: F401, PLC0415 - imports psycopg too
+    driver, pool = _postgres()
+    loaded = (driver.Error if driver else None, pool.PoolTimeout if pool else None)
+    return (*_ALWAYS[:1], *(kind for kind in loaded if kind is not None), *_ALWAYS[1:])
+
+
+def __getattr__(name: str) -> tuple[type[Exception], ...]:
+    if name == "STORAGE_EXCEPTIONS":  # every class, psycopg's imported (the API's handlers)
+        return storage_exceptions(postgres=True)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _postgres() -> tuple[ModuleType | None, ModuleType | None]:
+    return sys.modules.get("psycopg"), sys.modules.get("psycopg_pool")
+
+
 # SQLite primary result codes (https://sqlite.org/rescode.html)
 _SQLITE = {
     13: ("disk_full", "disk full: the store cannot grow ({error})"),  # SQLITE_FULL
@@ -91,11 +109,12 @@ def _classify(error: BaseException, url: str | None, locate: bool) -> StorageUna
             rule, message = _SQLITE[code]
             return StorageUnavailable(rule, message.format(error=text, path=where))
         return None
-    if isinstance(error, PoolTimeout) or (
-        isinstance(error, psycopg.OperationalError) and error.sqlstate is None
+    driver, pool = _postgres()
+    if (pool is not None and isinstance(error, pool.PoolTimeout)) or (
+        driver is not None and isinstance(error, driver.OperationalError) and error.sqlstate is None
     ):
         return StorageUnavailable("cannot_connect", f"cannot connect to PostgreSQL{where} ({text})")
-    if isinstance(error, psycopg.Error) and error.sqlstate:
+    if driver is not None and isinstance(error, driver.Error) and error.sqlstate:
         for prefix in (error.sqlstate, error.sqlstate[:3], error.sqlstate[:2]):
             if prefix in _POSTGRES:
                 rule, message = _POSTGRES[prefix]

@@ -14,7 +14,7 @@ import typer
 from typer.core import TyperGroup
 
 from config.settings import get_settings
-from infrastructure.storage_errors import STORAGE_EXCEPTIONS, storage_unavailable
+from infrastructure.storage_errors import storage_exceptions, storage_unavailable
 from journey.errors import Conflict, JourneyError, StorageUnavailable, UnknownPatient
 
 # The command line's exit codes, for every command.
@@ -50,7 +50,7 @@ def storage_errors() -> Iterator[None]:
     """Storage failures (disk full, read-only, cannot open or connect) -> exit 7."""
     try:
         yield
-    except STORAGE_EXCEPTIONS as error:
+    except storage_exceptions() as error:  # psycopg's when it is imported
         found = storage_unavailable(error, _database_url())
         if found is None:
             raise

@@ -14,14 +14,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from audit.access_log import AccessLog
 from config.settings import Settings, get_settings
-from consumers.read_model_service import ReadModelReader
 from infrastructure.sql import Database, connect
 from journey.application import JourneyApplication
 from services.bootstrap import build_application
+
+if TYPE_CHECKING:  # imported on first use: the read side is not every command's
+    from consumers.read_model_service import ReadModelReader
 
 SCRATCH_PRAGMAS = (
     # a scratch file is rebuilt from the log when lost: no fsync, a large page cache
@@ -93,6 +95,8 @@ class Runtime:
         """The read-only reader of the read models (the API's analytics), its schema
         prepared once when it is made."""
         if self._read_models is None:
+            from consumers.read_model_service import ReadModelReader  # noqa: PLC0415
+
             self._read_models = ReadModelReader(self.settings.database_url)
             self._closers.append(self._read_models.close)
         return self._read_models

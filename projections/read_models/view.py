@@ -11,7 +11,7 @@ tracking name is the followed application's name (`positions.TRACKED`), as the l
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, cast
 
 from eventsourcing.persistence import (
     InfrastructureFactory,
@@ -19,13 +19,15 @@ from eventsourcing.persistence import (
     Tracking,
     TrackingRecorder,
 )
-from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 from eventsourcing.utils import Environment
 
 from config.storage import persistence_env
 from infrastructure.schema_lock import schema_lock
 from infrastructure.sql import Unit
+
+if TYPE_CHECKING:  # psycopg is imported with a PostgreSQL store, not by every command
+    from projections.read_models.view_postgres import PostgresReadModelView
 
 VIEW_NAME = "ReadModels"  # the projection's name: PostgreSQL table readmodels_tracking
 
@@ -34,7 +36,7 @@ class _Tracks(Protocol):
     def _insert_tracking(self, cursor: Any, tracking: Tracking) -> None: ...
 
 
-def _record(recorder: _Tracks, unit: Unit, tracking: Tracking) -> None:
+def record_tracking(recorder: _Tracks, unit: Unit, tracking: Tracking) -> None:
     """The library's tracking insert, on the unit's connection (its open transaction).
     Raises the library's IntegrityError when the position would not move forward (another
     worker applied the batch first): the caller's transaction then rolls back."""
@@ -47,15 +49,10 @@ def _record(recorder: _Tracks, unit: Unit, tracking: Tracking) -> None:
 
 class SQLiteReadModelView(SQLiteTrackingRecorder):
     def record(self, unit: Unit, tracking: Tracking) -> None:
-        _record(self, unit, tracking)
+        record_tracking(self, unit, tracking)
 
 
-class PostgresReadModelView(PostgresTrackingRecorder):
-    def record(self, unit: Unit, tracking: Tracking) -> None:
-        _record(self, unit, tracking)
-
-
-ReadModelView = SQLiteReadModelView | PostgresReadModelView
+ReadModelView: TypeAlias = "SQLiteReadModelView | PostgresReadModelView"
 
 
 def view_env(database_url: str) -> dict[str, str]:
@@ -69,8 +66,11 @@ def open_view(database_url: str) -> tuple[ReadModelView, InfrastructureFactory[A
     factory: InfrastructureFactory[Any] = InfrastructureFactory.construct(
         Environment(VIEW_NAME, view_env(database_url))
     )
-    postgres = factory.env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres"
-    kind: type[TrackingRecorder] = PostgresReadModelView if postgres else SQLiteReadModelView
+    kind: type[TrackingRecorder] = SQLiteReadModelView
+    if factory.env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres":
+        from projections.read_models.view_postgres import PostgresReadModelView  # noqa: PLC0415
+
+        kind = PostgresReadModelView
     with schema_lock(getattr(factory, "datastore", None)):  # projectors starting together
         try:
             view = factory.tracking_recorder(kind)
@@ -78,5 +78,5 @@ def open_view(database_url: str) -> tuple[ReadModelView, InfrastructureFactory[A
             # SQLite: another process (a relay, the API, a projector) created the tracking
             # table at the same moment and recorded its migration row first; it exists now
             view = factory.tracking_recorder(kind)
-    assert isinstance(view, SQLiteReadModelView | PostgresReadModelView)
-    return view, factory
+    assert isinstance(view, kind)
+    return cast("ReadModelView", view), factory

@@ -31,6 +31,7 @@ from config.settings import Settings
 from journey.application import JourneyApplication
 from journey.errors import JourneyError
 from services.bulk.decide import Decider, PatientBatch, Rejection
+from services.bulk.lines import parse_line
 from services.bulk.orphans import die_with_parent, start_method
 from services.importing import parse_entry
 from services.runtime import Runtime
@@ -81,9 +82,7 @@ def run_task(decider: Decider, task: Task) -> list[PatientBatch]:
     order (an empty one for a patient without commands), numbered from each patient's
     first."""
     if isinstance(task, LinesTask):
-        return decider.decide(
-            (n, pid, parse_entry(text, task.actor)) for n, pid, text in task.lines
-        )
+        return decider.decide((n, pid, parse_line(text, task.actor)) for n, pid, text in task.lines)
     batches: list[PatientBatch] = []
     for commands in task.generate(task.indices):
         items = (
@@ -170,8 +169,8 @@ class Deciders(Generic[C]):
             if error is None:
                 inbox.put(None)
                 process.join(timeout=30)
-            if process.is_alive():
-                process.terminate()
+            if process.is_alive():  # SIGKILL: a handler inherited from the caller (an
+                process.kill()  # in-process `journey project`) would catch a SIGTERM
                 process.join()
 
     def run(

@@ -19,7 +19,8 @@ import pytest
 from eventsourcing.persistence import AggregateRecorder, ApplicationRecorder, TrackingRecorder
 from eventsourcing.tests import persistence as library
 
-from projections.read_models.view import PostgresReadModelView, SQLiteReadModelView
+from projections.read_models.view import SQLiteReadModelView
+from projections.read_models.view_postgres import PostgresReadModelView
 from tests.library.stores import PostgresStore, SQLiteStore, UUIDIds
 
 # SQLite
