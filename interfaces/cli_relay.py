@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import threading
@@ -57,11 +58,13 @@ def relay(
         batch_size=batch_size,
         poll_interval_s=poll_interval,
     )
+    relay = Relay(application, config, runtime().settings)
+    gc.freeze()  # the modules, schemas and store built so far: never scanned again
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
-        report = Relay(application, config, runtime().settings).run(once=once, stop=stop)
+        report = relay.run(once=once, stop=stop)
     except AnchorMissing as error:
         typer.echo(f"BROKEN: {error}", err=True)
         raise typer.Exit(EXIT_BROKEN) from None
