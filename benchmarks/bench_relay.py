@@ -32,7 +32,7 @@ from kafka import KafkaProducer
 
 from benchmarks.common import cohort_lines, timed
 from benchmarks.raw_latency import measure_raw_latency
-from benchmarks.relay_latency import measure_latency
+from benchmarks.relay_latency import Trace, measure_latency
 from config.settings import Settings
 from consumers.log_reader import LogReader
 from journey.application import JourneyApplication
@@ -134,6 +134,14 @@ def main() -> None:
         default="both",
         help="latency: one transaction per command, group commit, or both runs",
     )
+    parser.add_argument(
+        "--trace-relay",
+        action="store_true",
+        help="latency: print the relay's step and garbage-collection timings",
+    )
+    parser.add_argument(
+        "--no-freeze", action="store_true", help="with --trace-relay: no gc.freeze() in the relay"
+    )
     args = parser.parse_args()
     bootstrap = os.environ.get("JOURNEY_TEST_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
     work = Path(tempfile.mkdtemp(prefix="bench-relay-"))
@@ -144,7 +152,11 @@ def main() -> None:
         if args.seconds > 0 and args.writer in (writer, "both"):
             topics = fresh_topics(bootstrap, f"latency-{writer}")
             load, poll = (args.seconds, args.rate), args.poll_interval
-            measure_latency(bootstrap, topics, work, load, poll, group=writer == "group")
+            trace = Trace(work / f"relay-trace-{writer}.txt", args.no_freeze)
+            measure_latency(
+                bootstrap, topics, work, load, poll, group=writer == "group",
+                trace=trace if args.trace_relay else None,
+            )  # fmt: skip
     if args.seconds > 0 and args.writer != "single":
         raw_latency_limit(bootstrap, work, (args.seconds, args.rate))
 

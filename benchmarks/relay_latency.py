@@ -58,10 +58,28 @@ def stamp_arrivals(bootstrap: str, topic: str, ready: Any, stop: Any, out: Any) 
     out.put(arrived)
 
 
+TRACE_DIR = Path(__file__).resolve().parent / "relay_trace"  # its sitecustomize.py
+
+
+@dataclass(frozen=True)
+class Trace:
+    """`--trace-relay`: the relay subprocess times its steps and collections into `out`
+    (benchmarks/relay_trace); `no_freeze` leaves out its gc.freeze() for comparison."""
+
+    out: Path
+    no_freeze: bool = False
+
+    def env(self) -> dict[str, str]:
+        path = os.pathsep.join(p for p in (str(TRACE_DIR), os.environ.get("PYTHONPATH")) if p)
+        flag = {"JOURNEY_BENCH_RELAY_NO_FREEZE": "1"} if self.no_freeze else {}
+        return {"PYTHONPATH": path, "JOURNEY_BENCH_RELAY_TRACE": str(self.out), **flag}
+
+
 def start_relay(
-    bootstrap: str, topics: TopicNames, db: str, poll: float
+    bootstrap: str, topics: TopicNames, db: str, poll: float, trace: Trace | None = None
 ) -> subprocess.Popen[bytes]:
     env = {**os.environ, "JOURNEY_DATABASE_URL": db, "JOURNEY_KAFKA_BOOTSTRAP_SERVERS": bootstrap}
+    env.update(trace.env() if trace else {})
     command = [sys.executable, "-m", "interfaces", "relay", "--events-topic", topics.events,
                "--state-topic", topics.state, "--anchors-topic", topics.anchors,
                "--poll-interval", str(poll)]  # fmt: skip
@@ -76,13 +94,14 @@ def measure_latency(
     poll: float,
     *,
     group: bool = False,
+    trace: Trace | None = None,
 ) -> None:
     seconds, rate = load
     db = f"sqlite:///{work}/latency-{'group' if group else 'single'}.db"
     app = build_application(Settings(database_url=db))
     count = int(seconds * rate)
     commands = [parse_command_json(line) for line in cohort_lines(count + 10, seed=11)][:count]
-    relay = start_relay(bootstrap, topics, db, poll)
+    relay = start_relay(bootstrap, topics, db, poll, trace)
     context = multiprocessing.get_context("spawn")
     ready, stop, out = context.Event(), context.Event(), context.Queue()
     consumer = context.Process(
@@ -107,6 +126,10 @@ def measure_latency(
     )
     report(stamps, arrived, rate, title)
     by_second(stamps.accepted, arrived, stamps.start)
+    if trace is not None:
+        freeze = "without" if trace.no_freeze else "with"
+        print(f"  the relay's own timings ({freeze} its gc.freeze()):")
+        print(trace.out.read_text(encoding="utf-8"))
 
 
 @dataclass
