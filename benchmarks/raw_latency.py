@@ -15,7 +15,15 @@ import time
 
 from kafka import KafkaProducer
 
-from benchmarks.relay_latency import DRAIN_S, SETTLE_S, Stamps, by_second, report, stamp_arrivals
+from benchmarks.relay_latency import (
+    DRAIN_S,
+    SETTLE_S,
+    Stamps,
+    by_second,
+    due_groups,
+    report,
+    stamp_arrivals,
+)
 from publishing.publisher import producer_config
 from publishing.relay_batch import Outgoing
 
@@ -49,26 +57,18 @@ def send_grouped(
     producer: KafkaProducer, topic: str, records: list[Outgoing], rate: float
 ) -> Stamps:
     stamps = Stamps(start=time.perf_counter())
-    index = 0
-    while index < len(records):
-        now = time.perf_counter()
-        due_count = min(len(records), int((now - stamps.start) * rate) + 1)
-        if due_count <= index:
-            time.sleep(stamps.start + index / rate - now)
-            continue
+    for group in due_groups(stamps, len(records), rate, float("inf")):
         handed = time.perf_counter()
         futures = []
-        for offset, outgoing in enumerate(records[index:due_count]):
-            record = outgoing.record
+        for index in group:
+            record = records[index].record
             ce_id = dict(record.headers)["ce_id"].decode()
             stamps.accepted[ce_id] = handed
-            stamps.offered[ce_id] = stamps.start + (index + offset) / rate
+            stamps.offered[ce_id] = stamps.start + index / rate
             futures.append(
                 producer.send(topic, key=record.key, value=record.value, headers=record.headers)
             )
         producer.flush()
         for future in futures:
             future.get(timeout=0)
-        index = due_count
-    stamps.achieved = index / (time.perf_counter() - stamps.start)
     return stamps

@@ -19,6 +19,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -159,30 +160,37 @@ def write_singly(app: Any, commands: list[Any], rate: float, seconds: float) -> 
     return stamps
 
 
+def due_groups(stamps: Stamps, total: int, rate: float, seconds: float) -> Iterator[range]:
+    """The indexes of each next group at the offered `rate`: every item due by now (at
+    least one: waits for it when none is), until `total` items or `seconds` have passed.
+    `stamps.achieved` is set when the groups end."""
+    index = 0
+    while index < total:
+        now = time.perf_counter()
+        if now - stamps.start > seconds:
+            break  # a writer slower than the offered rate stops on time, short of items
+        due_count = min(total, int((now - stamps.start) * rate) + 1)
+        if due_count <= index:
+            time.sleep(stamps.start + index / rate - now)
+            continue
+        yield range(index, due_count)
+        index = due_count
+    stamps.achieved = index / (time.perf_counter() - stamps.start)
+
+
 def write_grouped(app: Any, commands: list[Any], rate: float, seconds: float) -> Stamps:
     """Group commit, as the HTTP command endpoints do (services.group_writer): every command
     due by the time the previous group was stored goes into the next `handle_many` (not
     atomic: each keeps its own outcome). At a low rate a group is one command."""
     stamps = Stamps(start=time.perf_counter())
-    index = 0
-    while index < len(commands):
-        now = time.perf_counter()
-        if now - stamps.start > seconds:
-            break
-        due_count = min(len(commands), int((now - stamps.start) * rate) + 1)
-        if due_count <= index:
-            time.sleep(stamps.start + index / rate - now)
-            continue
-        group = commands[index:due_count]
-        outcomes = app.handle_many(group, atomic=False)
+    for group in due_groups(stamps, len(commands), rate, seconds):
+        outcomes = app.handle_many([commands[i] for i in group], atomic=False)
         stored = time.perf_counter()
-        for offset, outcome in enumerate(outcomes):
+        for index, outcome in zip(group, outcomes, strict=True):
             event_id = getattr(outcome, "event_id", None)
             if event_id:
                 stamps.accepted[event_id] = stored
-                stamps.offered[event_id] = stamps.start + (index + offset) / rate
-        index = due_count
-    stamps.achieved = index / (time.perf_counter() - stamps.start)
+                stamps.offered[event_id] = stamps.start + index / rate
     return stamps
 
 
