@@ -75,6 +75,8 @@ class JourneyApplication(Application[str]):
         self._histories: LRUCache[str, list[EventEnvelope]] = LRUCache(HISTORY_CACHE_PATIENTS)
         # what a reader keeps of a patient's rows between reads (projections.stored_journey)
         self.folds: LRUCache[str, Any] = LRUCache(HISTORY_CACHE_PATIENTS)
+        self._forgets = 0  # patients forgotten so far: a read begun before one keeps nothing
+        self._forget_lock = threading.Lock()
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -234,10 +236,23 @@ class JourneyApplication(Application[str]):
         """Drops what this process keeps in memory of the patient (its aggregate and its
         history): after an erasure nothing of it may be served from a cache."""
         self._evict([patient_id])
-        with contextlib.suppress(KeyError):
-            self._histories.get(patient_id, evict=True)
-        with contextlib.suppress(KeyError):
-            self.folds.get(patient_id, evict=True)
+        with self._forget_lock:
+            self._forgets += 1
+            for cache in (self._histories, self.folds):
+                with contextlib.suppress(KeyError):
+                    cache.get(patient_id, evict=True)
+
+    def forgets(self) -> int:
+        """A mark taken when a read of patient data begins, for `keep`."""
+        return self._forgets
+
+    def keep(self, cache: LRUCache[str, Any], patient_id: str, found: Any, since: int) -> None:
+        """Keeps what a read found in `cache` (`_histories`, `folds`), unless a patient was
+        forgotten since the read began at mark `since`: an erasure while it read, whose
+        plaintext the read may hold, must not be put back after `forget` dropped it."""
+        with self._forget_lock:
+            if self._forgets == since:
+                cache.put(patient_id, found)
 
     # -- reads ------------------------------------------------------------------------
     def _envelopes(self, rows: Sequence[StoredEvent]) -> list[EventEnvelope]:
@@ -252,6 +267,7 @@ class JourneyApplication(Application[str]):
 
         Envelopes of recently read patients are kept (stored events never change) and only
         events after the last one kept are read from the store."""
+        since = self.forgets()
         try:
             known = self._histories.get(patient_id, evict=True)
         except KeyError:
@@ -261,5 +277,5 @@ class JourneyApplication(Application[str]):
         events = known + self._envelopes(fresh)
         if not events:
             raise UnknownPatient(patient_id)
-        self._histories.put(patient_id, events)  # the library's LRU cache (thread-safe)
+        self.keep(self._histories, patient_id, events, since)
         return list(events)

@@ -64,6 +64,7 @@ def read_history(app: JourneyApplication, patient_id: str) -> StoredHistory | No
     mapper = app.mapper
     if not isinstance(mapper, EventMapper):
         return None
+    since = app.forgets()
     try:
         known: StoredHistory | None = app.folds.get(patient_id, evict=True)
     except KeyError:
@@ -72,7 +73,7 @@ def read_history(app: JourneyApplication, patient_id: str) -> StoredHistory | No
     if not rows:
         if known is None:
             raise UnknownPatient(patient_id)
-        app.folds.put(patient_id, known)
+        app.keep(app.folds, patient_id, known, since)
         return known
     sessions, others = _decode(mapper, rows)
     history = StoredHistory(
@@ -81,7 +82,7 @@ def read_history(app: JourneyApplication, patient_id: str) -> StoredHistory | No
         sessions if known is None else (*known.sessions, *sessions),
         others if known is None else (*known.others, *others),
     )
-    app.folds.put(patient_id, history)  # the library's LRU cache (thread-safe)
+    app.keep(app.folds, patient_id, history, since)
     return history
 
 
