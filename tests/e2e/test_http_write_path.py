@@ -79,11 +79,13 @@ def test_openapi_document_as_with_the_key_schemes_as_dependencies(
 
 
 @pytest.fixture
-def client(make_app: Callable[..., JourneyApplication], store_url: str) -> Iterator[TestClient]:
+def served(
+    make_app: Callable[..., JourneyApplication], store_url: str
+) -> Iterator[tuple[TestClient, JourneyApplication]]:
     application = make_app()
     settings = Settings(database_url=store_url, api_keys=KEYS)
     with TestClient(create_app(application, settings)) as test_client:
-        yield test_client
+        yield test_client, application
 
 
 def _as_fastapi_serialized(outcome: dict[str, Any], status: int) -> JSONResponse:
@@ -92,13 +94,34 @@ def _as_fastapi_serialized(outcome: dict[str, Any], status: int) -> JSONResponse
     return JSONResponse(jsonable_encoder(model), status_code=status)
 
 
-def test_answers_byte_for_byte_and_rules_kept(client: TestClient) -> None:
+def _outcome(command: str, version: int, event: Any = None) -> dict[str, Any]:
+    """The outcome of a command, from what the store holds (None: a duplicate)."""
+    return {
+        "patient_id": "p-1",
+        "command": command,
+        "status": "duplicate" if event is None else "accepted",
+        "version": version,
+        "event_type": None if event is None else event.type,
+        "event_id": None if event is None else event.event_id,
+    }
+
+
+def test_answers_byte_for_byte_and_rules_kept(
+    served: tuple[TestClient, JourneyApplication],
+) -> None:
+    client, application = served
     headers = {"X-API-Key": "k-clin"}
     admitted = client.post("/v1/patients/p-1/admissions", json=ADMIT, headers=headers)
     stored = client.post("/v1/patients/p-1/sessions", json=SESSION, headers=headers)
     again = client.post("/v1/patients/p-1/sessions", json=SESSION, headers=headers)
-    for answer, status in ((admitted, 201), (stored, 201), (again, 200)):
-        expected = _as_fastapi_serialized(answer.json(), status)
+    first, second = application.history("p-1")
+    answers = (
+        (admitted, _outcome("admit", 1, first), 201),
+        (stored, _outcome("record_session", 2, second), 201),
+        (again, _outcome("record_session", 2), 200),
+    )
+    for answer, outcome, status in answers:
+        expected = _as_fastapi_serialized(outcome, status)
         assert answer.status_code == status
         assert answer.content == expected.body
         assert answer.headers["content-type"] == expected.headers["content-type"]
@@ -120,3 +143,8 @@ def test_answers_byte_for_byte_and_rules_kept(client: TestClient) -> None:
     assert bad_id.json()["errors"][0]["field"] == "patient_id"
     unknown = client.post("/v1/patients/p-2/sessions", json=SESSION, headers=headers)
     assert unknown.status_code == 404
+    # no key, or a key nobody was given: 401, and nothing stored
+    for anonymous in ({}, {"X-API-Key": "k-guessed"}, {"Authorization": "Bearer k-guessed"}):
+        refused = client.post("/v1/patients/p-1/sessions", json=SESSION, headers=anonymous)
+        assert refused.status_code == 401, anonymous
+    assert len(application.history("p-1")) == 2
