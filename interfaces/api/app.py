@@ -21,7 +21,7 @@ from interfaces.api.openapi import component_schemas
 from interfaces.api.problems import install_problem_handlers
 from interfaces.api.routes_analytics import router_for as analytics_router
 from interfaces.api.schemas import Health
-from interfaces.api.security import Security, document_security
+from interfaces.api.security import Security
 from interfaces.api.trail import RecordPatientReads
 from interfaces.web.routes import STATIC_PREFIX
 from interfaces.web.routes import router as web_router
@@ -63,7 +63,6 @@ class JourneyAPI(FastAPI):
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             for name, body in component_schemas().items():
                 components.setdefault(name, body)
-            document_security(schema, routes_commands.RESOURCE_OPERATIONS)
         return self.openapi_schema or {}
 
 

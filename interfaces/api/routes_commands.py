@@ -2,9 +2,9 @@
 (`journey.commands.REGISTRY`: its resource path and summary), and the batch endpoint.
 
 The resource endpoints are the busiest routes: each request solves only what it needs
-(the body, the caller's role via `security.authorized`, whose key schemes are documented by
-`security.document_security` for `RESOURCE_OPERATIONS`), finds the group writer on the
-app, and answers with the outcome's JSON as FastAPI would serialize its `OutcomeOut`."""
+(the body, the caller's role via `security.authorized`, with the key schemes' `security`
+in each operation's `openapi_extra`), finds the group writer on the app, and answers with
+the outcome's JSON as FastAPI would serialize its `OutcomeOut`."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from interfaces.api import openapi
 from interfaces.api.deps import ApplicationDep, JsonArray, JsonObject, PatientId, writer_of
 from interfaces.api.problems import problem_responses
 from interfaces.api.schemas import BatchOut, OutcomeOut
-from interfaces.api.security import authorized, require
+from interfaces.api.security import SECURITY_REQUIREMENT, authorized, require
 from interfaces.api.submit import submit, submit_batch
 from journey.commands import REGISTRY
 from journey.registry import CommandSpec
@@ -28,7 +28,6 @@ from journey.values import IDENTIFIER
 
 Caller = Annotated[Principal, Depends(authorized("command"))]
 PREFIX = "/v1"
-RESOURCE_OPERATIONS: list[tuple[str, str]] = []  # (path, method) of the resource endpoints
 
 router = APIRouter(prefix=PREFIX, tags=["commands"])
 
@@ -79,7 +78,6 @@ def outcome_response(outcome: OutcomeOut) -> Response:
 
 
 for spec in REGISTRY.values():
-    RESOURCE_OPERATIONS.append((f"{PREFIX}/patients/{{patient_id}}/{spec.resource}", "post"))
     router.add_api_route(
         f"/patients/{{patient_id}}/{spec.resource}",
         _endpoint(spec),
@@ -90,7 +88,7 @@ for spec in REGISTRY.values():
         summary=spec.summary,
         operation_id=spec.name,
         responses={**_DUPLICATE, **problem_responses(401, 403, 404, 409, 410, 422)},
-        openapi_extra=openapi.body_ref(spec.name),
+        openapi_extra={**openapi.body_ref(spec.name), "security": SECURITY_REQUIREMENT},
     )
 
 

@@ -6,17 +6,16 @@ body; `require` then checks the role. The key schemes are declared with FastAPI'
 classes so the OpenAPI document carries them (`securitySchemes`) and generated clients
 send the key. The write endpoints, the busiest, check the role with `authorized` instead:
 the same check without depending on the schemes (two more dependencies each request would
-solve, only to read the headers `Authenticate` has read); `document_security` writes into
-the OpenAPI document what FastAPI writes for a route that depends on them."""
+solve, only to read the headers `Authenticate` has read); their routes declare in their
+`openapi_extra` the `security` FastAPI writes for a route that depends on them."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from audit.access_log import AccessLog
@@ -30,8 +29,8 @@ BEARER_SCHEME = HTTPBearer(
     scheme_name="Bearer", auto_error=False, description="the same API key as a bearer token"
 )
 SCHEMES = (API_KEY_SCHEME, BEARER_SCHEME)
-# FastAPI writes an operation's `security` right after these keys of its own
-OPERATION_METADATA = ("tags", "summary", "description", "operationId", "deprecated")
+# an operation's OpenAPI `security`, as FastAPI writes it for a route depending on SCHEMES
+SECURITY_REQUIREMENT: list[dict[str, list[str]]] = [{s.scheme_name: []} for s in SCHEMES]
 
 
 class NotAuthenticated(JourneyError):
@@ -98,8 +97,8 @@ def require(permission: str) -> Callable[..., Awaitable[Principal]]:
 
 
 def authorized(permission: str) -> Callable[..., Awaitable[Principal]]:
-    """`require(permission)` without depending on the key schemes: its routes are listed to
-    `document_security`."""
+    """`require(permission)` without depending on the key schemes: its routes declare
+    SECURITY_REQUIREMENT in their `openapi_extra`."""
 
     async def dependency(request: Request) -> Principal:  # async: no worker thread
         return _authorize(request, permission)
@@ -114,22 +113,3 @@ def _authorize(request: Request, permission: str) -> Principal:
             Issue("role", "permission", f"role '{principal.role}' may not {permission}")
         )
     return principal
-
-
-def document_security(schema: dict[str, Any], operations: Iterable[tuple[str, str]]) -> None:
-    """Writes into an OpenAPI document what FastAPI writes for a route that depends on the
-    key schemes, for each (path, method) of `operations` (routes that use `authorized`):
-    the operation's `security`, at the same place among its keys, and the schemes."""
-    requirement: list[dict[str, list[str]]] = [{s.scheme_name: []} for s in SCHEMES]
-    paths = schema.get("paths", {})
-    for path, method in operations:
-        operation = paths[path][method]
-        first = {k: v for k, v in operation.items() if k in OPERATION_METADATA}
-        rest = {k: v for k, v in operation.items() if k not in OPERATION_METADATA}
-        paths[path][method] = {**first, "security": [dict(r) for r in requirement], **rest}
-    schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
-    for scheme in SCHEMES:
-        schemes.setdefault(
-            scheme.scheme_name,
-            jsonable_encoder(scheme.model, by_alias=True, exclude_none=True),
-        )
