@@ -31,13 +31,7 @@ def storage_exceptions(*, postgres: bool = False) -> tuple[type[Exception], ...]
         import psycopg_pool  # noqa: F401, PLC0415 - imports psycopg too
     driver, pool = _postgres()
     loaded = (driver.Error if driver else None, pool.PoolTimeout if pool else None)
-    return (*_ALWAYS[:1], *(kind for kind in loaded if kind is not None), *_ALWAYS[1:])
-
-
-def __getattr__(name: str) -> tuple[type[Exception], ...]:
-    if name == "STORAGE_EXCEPTIONS":  # every class, psycopg's imported (the API's handlers)
-        return storage_exceptions(postgres=True)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return (*_ALWAYS, *(kind for kind in loaded if kind is not None))
 
 
 def _postgres() -> tuple[ModuleType | None, ModuleType | None]:

@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from infrastructure.storage_errors import STORAGE_EXCEPTIONS, storage_unavailable
+from infrastructure.storage_errors import storage_exceptions, storage_unavailable
 from interfaces.api.schemas import Problem, ProblemIssue
 from journey.errors import InvalidCommand, Issue, JourneyError, StorageUnavailable
 
@@ -147,7 +147,7 @@ async def _server_error(request: Request, exc: Exception) -> JSONResponse:
 
 def install_problem_handlers(app: FastAPI, database_url: str | None = None) -> None:
     app.add_exception_handler(Exception, _server_error)
-    for kind in STORAGE_EXCEPTIONS:
+    for kind in storage_exceptions(postgres=True):  # handlers registered before any store
         app.add_exception_handler(kind, _storage_handler(database_url))
     app.add_exception_handler(JourneyError, _journey_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
