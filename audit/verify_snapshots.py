@@ -9,13 +9,13 @@ snapshot is read only when its version is reached (memory stays small on a large
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import orjson
 from eventsourcing.utils import get_topic
 
 from audit.verification import DECODE_ERRORS, Break, decode
+from infrastructure.postgres_store import is_postgres
 from journey.application import JourneyApplication
 from journey.chain import canonical_state
 from journey.domain_events import PatientSnapshot
@@ -113,8 +113,7 @@ def snapshot_versions(recorder: Any, patient_id: str | None = None) -> dict[str,
 
 def _snapshot_keys(recorder: Any, patient_id: str | None) -> list[tuple[Any, Any]]:
     params = (patient_id,) if patient_id is not None else ()
-    postgres = sys.modules.get("eventsourcing.postgres")  # loaded by a PostgreSQL store
-    if postgres is not None and isinstance(recorder, postgres.PostgresAggregateRecorder):
+    if is_postgres(recorder):
         return _postgres_snapshot_keys(recorder, params)
     where_sqlite = " WHERE originator_id = ?" if params else ""
     with recorder.datastore.transaction(commit=False) as cursor:

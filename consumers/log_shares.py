@@ -11,15 +11,15 @@ neither fetches nor wraps the other shares' rows. The whole log is read by the r
 
 from __future__ import annotations
 
-import sys
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from eventsourcing.persistence import Notification
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
+from infrastructure.postgres_store import is_postgres
 from journey.application import JourneyApplication
 
 if TYPE_CHECKING:  # psycopg is imported by a PostgreSQL store, not by every command
@@ -47,9 +47,8 @@ Reader = Callable[[int, int], Page]  # (start, stop): the next page of positions
 def share_reader(app: JourneyApplication, share: Share = Share(), batch: int = BATCH) -> Reader:
     """Pages of `share`'s notifications from the application's log."""
     recorder = app.recorder
-    postgres = sys.modules.get("eventsourcing.postgres")  # loaded by a PostgreSQL store
-    if postgres is not None and isinstance(recorder, postgres.PostgresApplicationRecorder):
-        return _server_side(recorder, share, batch)
+    if is_postgres(recorder):
+        return _server_side(cast("PostgresApplicationRecorder", recorder), share, batch)
     if isinstance(recorder, SQLiteApplicationRecorder) and share.shares > 1:
         return _sqlite_share(recorder, share, batch)
     return _whole(app, batch)

@@ -12,22 +12,16 @@ patient's first event does, and an erasure marker is stored exactly when the key
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from eventsourcing.sqlite import SQLiteDatastore
 
+from infrastructure.postgres_store import is_postgres
+
 META, KEYS = "journey_meta", "journey_keys"
 KeyRow = tuple[str, bytes]  # patient id, wrapped data key
-
-
-def is_postgres_datastore(datastore: Any) -> bool:
-    """Whether `datastore` is eventsourcing's PostgreSQL one, without importing psycopg for
-    a SQLite store (a PostgreSQL datastore exists only once its module is imported)."""
-    module = sys.modules.get("eventsourcing.postgres")
-    return module is not None and isinstance(datastore, module.PostgresDatastore)
 
 
 class KeyStore:
@@ -35,7 +29,7 @@ class KeyStore:
 
     def __init__(self, datastore: Any, events_table: str) -> None:
         self.datastore = datastore
-        self.postgres = is_postgres_datastore(datastore)
+        self.postgres = is_postgres(datastore)
         if not self.postgres and not isinstance(datastore, SQLiteDatastore):
             raise TypeError(f"no key store for {type(datastore).__name__}")
         prefix = f'"{datastore.schema}".' if self.postgres else ""

@@ -8,10 +8,11 @@ database's own write lock already serializes it."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+
+from infrastructure.postgres_store import is_postgres
 
 SCHEMA_LOCK = 0x6A726E79  # "jrny": the store's schema (events, anchors, keys, access trail)
 
@@ -19,8 +20,7 @@ SCHEMA_LOCK = 0x6A726E79  # "jrny": the store's schema (events, anchors, keys, a
 @contextmanager
 def schema_lock(datastore: Any) -> Iterator[None]:
     """Holds the schema lock of the store of `datastore` (PostgreSQL; a no-op otherwise)."""
-    postgres = sys.modules.get("eventsourcing.postgres")  # not loaded: not PostgreSQL
-    if postgres is None or not isinstance(datastore, postgres.PostgresDatastore):
+    if not is_postgres(datastore):
         yield
         return
     with datastore.get_connection() as conn:
