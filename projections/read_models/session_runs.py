@@ -43,8 +43,9 @@ from projections.read_models.session_counters import (
     NO_SHOW,
     counts_toward_intensity,
     level_at,
+    utc_day,
 )
-from projections.read_models.sessions import flush_pending, queue_insert
+from projections.read_models.sessions import queue_insert
 from projections.read_models.unit import ReadModelUnit
 from projections.session_log import SessionState
 
@@ -156,7 +157,7 @@ def _counted(
     if status in (ATTENDED, NO_SHOW):
         level = level_at(unit, patient, at)
         if level is not None:
-            key = (at.astimezone(UTC).date(), level)
+            key = (utc_day(at), level)
             sums = totals.attendance.get(key)
             if sums is None:
                 totals.attendance[key] = [1, 0] if status == ATTENDED else [0, 1]
@@ -203,4 +204,4 @@ def _state(session: SessionColumns) -> SessionState:
     )  # fmt: skip
 
 
-__all__ = ["Decoded", "SessionColumns", "apply_decoded", "apply_session_run", "flush_pending"]
+__all__ = ["Decoded", "SessionColumns", "apply_decoded", "apply_session_run"]

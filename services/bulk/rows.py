@@ -22,9 +22,9 @@ from eventsourcing.utils import get_topic
 
 from audit.anchors import Row
 from infrastructure.transcoder import OrjsonTranscoder
+from journey import session_batch
 from journey.domain_events import PatientEvent, SessionRecorded, stored_names
 from journey.mapper import EventMapper
-from journey.session_batch import STORED as SESSION_STORED
 
 _LEAVES = frozenset({str, int, float, bool, type(None)})  # orjson writes these as json does
 
@@ -77,11 +77,8 @@ class RowEncoder:
         self._datetime_text: Callable[[datetime], Any] = (
             _iso_text if iso else _encoded(self._datetime)
         )
-        self._sessions = (
-            self._datetime is not None
-            and stored_names(SessionRecorded) == SESSION_STORED  # as `_session` writes it
-            and SessionRecorded.class_version == 2
-        )
+        # SessionRecorded's stored form as `_session` writes it (session_batch.FAST pins it)
+        self._sessions = self._datetime is not None and session_batch.FAST
 
     def _mapped(self, event: Any) -> Row:
         return _row(self._mapper.to_stored_event(event))
@@ -125,9 +122,9 @@ class RowEncoder:
             values["clinician_id"],
         )
         transcoding = self._datetime
+        assert transcoding is not None  # `_sessions` requires it
         if (
-            transcoding is None
-            or type(timestamp) is not datetime
+            type(timestamp) is not datetime
             or type(at) is not datetime
             or not _LEAVES.issuperset(map(type, leaves))
         ):
