@@ -92,7 +92,8 @@ class SessionLog(NamedTuple):
         return [a for a in self.amendments if a.session_id == session_id]
 
 
-def _recorded(envelope: EventEnvelope, event: SessionRecorded) -> SessionState:
+def recorded_session(envelope: EventEnvelope, event: SessionRecorded) -> SessionState:
+    """The session a `SessionRecorded` event (in its envelope) records."""
     return SessionState(  # positional: SessionState's field order (cheaper per session)
         event.session_id,
         envelope.occurred_at,
@@ -136,7 +137,7 @@ def fold_sessions(
     for envelope in events:
         payload = envelope.payload
         if isinstance(payload, SessionRecorded):
-            sessions.setdefault(payload.session_id, _recorded(envelope, payload))
+            sessions.setdefault(payload.session_id, recorded_session(envelope, payload))
         elif isinstance(payload, SessionCorrected | SessionEnteredInError):
             known = sessions.get(payload.session_id)
             if known is not None:

@@ -41,7 +41,7 @@ from projections.calendar import require_aware
 from projections.facts import facts_of
 from projections.journey import journey_view
 from projections.journey_view import JourneyView
-from projections.session_log import SessionState, amended
+from projections.session_log import SessionState, amended, recorded_session
 
 Amend = SessionCorrected | SessionEnteredInError
 SessionRow = tuple[datetime, SessionState | Amend]  # recording time, what the fold reads
@@ -113,7 +113,7 @@ def _decode(
         )
         payload = envelope.payload
         if isinstance(payload, SessionRecorded):
-            sessions.append((envelope.recorded_at, _session(envelope.occurred_at, payload)))
+            sessions.append((envelope.recorded_at, recorded_session(envelope, payload)))
         elif event_class is corrected or event_class is voided:
             assert isinstance(payload, SessionCorrected | SessionEnteredInError)
             sessions.append((envelope.recorded_at, payload))
@@ -133,7 +133,7 @@ def _recorded(state: dict[str, Any] | None) -> SessionRow | None:
     (the row then takes the history read path)."""
     if state is None or state.get("class_version") != _SESSION_VERSION:
         return None
-    try:  # SessionState(...) positionally, as `session_log._recorded` builds it
+    try:  # SessionState(...) positionally, as `session_log.recorded_session` builds it
         session = _new_session((
             state["session_id"], state["occurred_at"], state["format"], state["approach"],
             state["duration_minutes"], state["delivery"], state["status"],
@@ -142,20 +142,6 @@ def _recorded(state: dict[str, Any] | None) -> SessionRow | None:
         return state["timestamp"], session
     except KeyError:
         return None
-
-
-def _session(occurred_at: datetime, payload: SessionRecorded) -> SessionState:
-    """`session_log._recorded` of an envelope with this payload."""
-    return SessionState(
-        payload.session_id,
-        occurred_at,
-        payload.format,
-        payload.approach,
-        payload.duration_minutes,
-        payload.delivery,
-        payload.status,
-        payload.clinician_id,
-    )
 
 
 def fold_journey(
