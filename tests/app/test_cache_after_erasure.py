@@ -6,24 +6,19 @@ of the patient may be kept afterwards (`JourneyApplication.keep`), on either cac
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from infrastructure.erasure import erase_patient
 from journey.application import JourneyApplication
-from journey.commands import parse_command
 from projections import stored_journey
 from projections.queries import patient_journey
-from tests.app.test_care_program import PROGRAM
-from tests.app.test_fast_history import KEY, START
+from tests.app.test_fast_history import KEY, with_program
 
 
 def stored(make_app: Callable[..., JourneyApplication]) -> JourneyApplication:
-    app = make_app(cipher_key=KEY)
-    for n, raw in enumerate(PROGRAM):
-        app.handle(parse_command({**raw, "patient_id": "p-1"}), now=START + timedelta(n))
+    app = with_program(make_app(cipher_key=KEY))
     app.forget("p-1")  # nothing cached by the writes: the read below reads every row
     return app
 

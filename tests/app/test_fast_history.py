@@ -39,6 +39,14 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 START = datetime(2026, 3, 2, 12, tzinfo=UTC)  # recording times: START + n days
 
 
+def with_program(app: JourneyApplication, patient_id: str = "p-1") -> JourneyApplication:
+    """`app` with the care program (tests/app/test_care_program.PROGRAM) stored for
+    `patient_id`, a day apart from START."""
+    for n, raw in enumerate(PROGRAM):
+        app.handle(parse_command({**raw, "patient_id": patient_id}), now=START + timedelta(n))
+    return app
+
+
 def plain_path(app: JourneyApplication, patient_id: str) -> list[EventEnvelope]:
     """The envelopes as the history was read before the fast path."""
     return [to_envelope(e) for e in app.events.get(patient_id)]  # type: ignore[arg-type]
@@ -185,9 +193,7 @@ def test_an_altered_row_fails_with_the_plain_paths_error(
     tmp_path: Path, cipher_key: str | None
 ) -> None:
     settings = Settings(database_url=f"sqlite:///{tmp_path}/s.db", cipher_key=cipher_key)
-    writer = build_application(settings)
-    for n, raw in enumerate(PROGRAM):
-        writer.handle(parse_command({**raw, "patient_id": "p-1"}), now=START + timedelta(n))
+    writer = with_program(build_application(settings))
     writer.close()
     with sqlite3.connect(tmp_path / "s.db") as db:
         (state,) = db.execute(
@@ -208,9 +214,7 @@ def test_an_altered_row_fails_with_the_plain_paths_error(
 def test_an_erased_patient_fails_as_on_the_plain_path(
     make_app: Callable[..., JourneyApplication],
 ) -> None:
-    app = make_app(cipher_key=KEY)
-    for n, raw in enumerate(PROGRAM):
-        app.handle(parse_command({**raw, "patient_id": "p-1"}), now=START + timedelta(n))
+    app = with_program(make_app(cipher_key=KEY))
     erase_patient(app, "p-1", "request of the patient", actor="dpo")
     for read in (lambda a: a.history("p-1"), lambda a: plain_path(a, "p-1")):
         with pytest.raises(PatientErased):
@@ -222,8 +226,7 @@ def test_the_sqlite_recorder_selects_what_eventsourcing_selects(tmp_path: Path) 
     `__init__`) against eventsourcing's own, for every filter."""
     app = build_application(Settings(database_url=f"sqlite:///{tmp_path}/s.db"))
     try:
-        for n, raw in enumerate(PROGRAM):
-            app.handle(parse_command({**raw, "patient_id": "p-1"}), now=START + timedelta(n))
+        with_program(app)
         library = SQLiteApplicationRecorder.select_events
         for query in (
             {},

@@ -33,7 +33,15 @@ from projections.journey import project_journey
 from projections.queries import patient_journey
 from services.bootstrap import build_application
 from tests.app.test_care_program import PROGRAM
-from tests.app.test_fast_history import FIXTURES, KEY, MOMENTS, START, plain_path, varied
+from tests.app.test_fast_history import (
+    FIXTURES,
+    KEY,
+    MOMENTS,
+    START,
+    plain_path,
+    varied,
+    with_program,
+)
 from tests.privacy.legacy import LEGACY_KEY, PATIENTS, legacy_store
 
 
@@ -262,9 +270,7 @@ def test_an_altered_row_fails_with_the_plain_paths_error(
 def test_an_erased_patient_fails_as_on_the_plain_path(
     make_app: Callable[..., JourneyApplication],
 ) -> None:
-    app = make_app(cipher_key=KEY)
-    for n, raw in enumerate(PROGRAM):
-        app.handle(parse_command({**raw, "patient_id": "p-1"}), now=START + timedelta(n))
+    app = with_program(make_app(cipher_key=KEY))
     reader = no_envelopes(make_app(cipher_key=KEY))
     patient_journey(reader, "p-1")  # kept by the reader, then erased by another application
     erase_patient(app, "p-1", "request of the patient", actor="dpo")
