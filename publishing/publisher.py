@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Sequence
+from contextlib import suppress
 from typing import Any
 
 from kafka import KafkaProducer
@@ -50,34 +52,37 @@ def producer_config(bootstrap: str, *, delivery_timeout_s: float = 30.0) -> dict
 
 
 class InFlight:
-    """One batch handed to the producer: done once the broker acknowledged, or failed,
-    every one of its records (each record's future reports its own outcome)."""
+    """One batch handed to the producer: settled once the broker acknowledged, or failed,
+    every one of its records (each record's future reports its own outcome; they are looked
+    at in order, so a batch already settled costs one attribute read per record)."""
 
     def __init__(self, futures: Sequence[Any]) -> None:
-        self._waiting = len(futures)
-        self._lock = threading.Lock()
-        self._done = threading.Event()
+        self._futures = futures
+        self._settled = 0  # futures[:_settled] are done
         self._error: BaseException | None = None
-        if not futures:
-            self._done.set()
-        for future in futures:
-            future.add_both(self._settled)
-
-    def _settled(self, outcome: object) -> None:
-        with self._lock:
-            if isinstance(outcome, BaseException) and self._error is None:
-                self._error = outcome
-            self._waiting -= 1
-            if self._waiting == 0:
-                self._done.set()
 
     def wait(self, timeout_s: float) -> bool:
         """True once every record is settled (acknowledged or failed)."""
-        return self._done.wait(timeout_s)
+        deadline = time.monotonic() + timeout_s
+        futures = self._futures
+        while self._settled < len(futures):
+            future = futures[self._settled]
+            if not future.is_done:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                with suppress(KafkaError):  # the outcome is read from the future below
+                    future.get(timeout=remaining)
+                if not future.is_done:
+                    return False
+            if future.exception is not None and self._error is None:
+                self._error = future.exception
+            self._settled += 1
+        return True
 
     def raise_failure(self) -> None:
         """Raises PublishFailed unless every record was acknowledged (call once settled)."""
-        if not self._done.is_set():
+        if self._settled < len(self._futures):
             raise PublishFailed("records not yet acknowledged")
         if self._error is not None:
             raise PublishFailed(f"{type(self._error).__name__}: {self._error}") from self._error
