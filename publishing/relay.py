@@ -11,8 +11,8 @@ the positions of the small batches of a relay keeping up and holds the relay bac
 beyond `batch_size` unrecorded notifications).
 
 While `run` runs, batches are pipelined: the next batch is sent while earlier ones wait for
-their acknowledgements (up to `MAX_IN_FLIGHT` batches, and no new batch once `batch_size`
-notifications are unacknowledged, so a catch-up of full batches sends one at a time). Their
+their acknowledgements (up to `MAX_IN_FLIGHT` batches and `batch_size` notifications
+unacknowledged, so a catch-up of full batches sends one at a time). Their
 acknowledgements are taken in log order: the position, the anchor heads' event counts and
 the report move only past a batch whose records, and every earlier batch's, were all
 acknowledged. Kafka keeps each partition's records in the order sent (idempotent producer).
@@ -135,7 +135,7 @@ class Relay:
         published head."""
         try:
             sent = self._send_next()
-            self._confirm(wait_s=self.config.delivery_timeout_s + 5, everything=True)
+            self._confirm(wait_s=self._ack_wait_s, everything=True)
         except (PublishFailed, HeadUnavailable, KafkaError):
             self._forget_unacknowledged()  # the next step sends the same slice again
             raise
@@ -181,7 +181,7 @@ class Relay:
         pipeline has room; returns the notifications sent or confirmed (0: nothing moved)."""
         moved = self._confirm(wait_s=0.0)
         if self._pipeline_full():
-            moved += self._confirm(wait_s=self.config.delivery_timeout_s + 5)
+            moved += self._confirm(wait_s=self._ack_wait_s)
         sent = self._send_next()
         if not sent and self._in_flight:  # a short wait for an ack, then the log again
             moved += self._confirm(wait_s=self.config.busy_poll_s)
@@ -197,6 +197,8 @@ class Relay:
         prepared = self._batches.prepare(start)
         if prepared is None:
             return 0
+        if self._unacknowledged() + prepared.count > self.config.batch_size:
+            self._confirm(wait_s=self._ack_wait_s, everything=True)
         head = self._heads.next_head(prepared.end, start - 1, prepared.count)
         records = prepared.records
         if head is not None:
@@ -215,8 +217,17 @@ class Relay:
         return (self.position.get() if last is None else last) + 1
 
     def _pipeline_full(self) -> bool:
-        unacknowledged = sum(sent.prepared.count for sent in self._in_flight)
-        return len(self._in_flight) >= MAX_IN_FLIGHT or unacknowledged >= self.config.batch_size
+        full = self._unacknowledged() >= self.config.batch_size
+        return full or len(self._in_flight) >= MAX_IN_FLIGHT
+
+    @property
+    def _ack_wait_s(self) -> float:
+        """The longest wait for a batch's acknowledgement (the producer fails its records
+        after `delivery_timeout_s`)."""
+        return self.config.delivery_timeout_s + 5
+
+    def _unacknowledged(self) -> int:
+        return sum(sent.prepared.count for sent in self._in_flight)
 
     def _confirm(self, *, wait_s: float, everything: bool = False) -> int:
         """Takes in the acknowledged batches, oldest first, waiting up to `wait_s` for the
@@ -255,7 +266,7 @@ class Relay:
         """On a stop: takes in the acknowledgements of the batches still in flight; one
         that fails is sent again by the next relay (from the position recorded)."""
         try:
-            self._confirm(wait_s=self.config.delivery_timeout_s + 5, everything=True)
+            self._confirm(wait_s=self._ack_wait_s, everything=True)
         except PublishFailed as error:
             log.warning("stopped with unacknowledged batches (sent again next time): %s", error)
             self._forget_unacknowledged()

@@ -134,12 +134,16 @@ def test_a_batch_failing_between_two_in_flight_holds_the_position(
     poisoning: Callable[[int], Watched],
 ) -> None:
     app = make_app()
-    load(app, cohort_lines(160, patients=6, seed=21))
+    lines = cohort_lines(120, patients=6, seed=21)
     topics = private_topics("pipeline")
     watched = poisoning(2)
-    relay = Relay(app, RelayConfig(kafka_bootstrap, topics, batch_size=40, delivery_timeout_s=10))
+    relay = Relay(app, RelayConfig(kafka_bootstrap, topics, batch_size=200, delivery_timeout_s=10))
 
-    assert [relay._send_next() for _ in range(3)] == [40, 40, 40]
+    sent = []
+    for part in (lines[:40], lines[40:80], lines[80:]):  # three small batches of a relay keeping up
+        load(app, part)
+        sent.append(relay._send_next())
+    assert sent == [40, 40, 40]
     assert len(relay._in_flight) == 3  # sent before any acknowledgement was taken
     first_end = relay._in_flight[0].prepared.end
     with pytest.raises(PublishFailed, match="MessageSizeTooLarge"):
@@ -220,3 +224,25 @@ def test_send_does_not_wait_for_linger(
             refused.raise_failure()
     finally:
         publisher.close()
+
+
+def test_no_more_than_a_batch_of_notifications_waits_for_acknowledgement(
+    make_app: Callable[..., JourneyApplication],
+    kafka_bootstrap: str,
+    private_topics: Callable[[str], TopicNames],
+) -> None:
+    """What a crash may re-publish stays bounded: a batch that would take the unacknowledged
+    notifications beyond `batch_size` is sent only once the earlier ones are acknowledged."""
+    app = make_app()
+    lines = cohort_lines(120, patients=6, seed=23)
+    topics = private_topics("pipeline-bound")
+    relay = Relay(app, RelayConfig(kafka_bootstrap, topics, batch_size=100, delivery_timeout_s=10))
+    in_flight = []
+    for part in (lines[:40], lines[40:80], lines[80:]):
+        load(app, part)
+        relay._send_next()
+        in_flight.append(len(relay._in_flight))
+    assert in_flight == [1, 2, 1]  # 40 + 40 + 40 > 100: the first two acknowledged first
+    assert relay.position.get() == relay._in_flight[0].prepared.start - 1
+    relay._confirm(wait_s=20, everything=True)
+    assert relay.position.lag().behind == 0
