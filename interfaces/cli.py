@@ -80,7 +80,9 @@ class LazyGroup(GuardedGroup):
 
     def __init__(self, **attrs: Any) -> None:
         super().__init__(**attrs)
-        self.commands = LazyCommands(COMMANDS, self)
+        lazy = LazyCommands(COMMANDS, self)
+        lazy.update(self.commands)  # any command registered on `app` itself, already built
+        self.commands = lazy
 
     def list_commands(self, ctx: Any) -> list[str]:
         return list(self.commands)  # the names: a command is built only when it is looked at
