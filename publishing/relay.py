@@ -170,7 +170,6 @@ class Relay:
             self._settle()
         finally:
             self.close()
-            self._batches.close()
             writer, self._writer = self._writer, None
             writer.close()  # every acknowledged position written (or why not raised)
         self.report.lag = self.position.lag()
@@ -279,6 +278,12 @@ class Relay:
         return min(self.config.busy_poll_s, interval) if busy else interval
 
     def close(self) -> None:
+        """Closes the producer and the worker that prepares batches (a relay driven by
+        `step` closes itself with this; `run` does on its way out)."""
+        self._close_publisher()
+        self._batches.close()
+
+    def _close_publisher(self) -> None:
         if self._publisher is not None:
             self._publisher.close()
             self._publisher = None
@@ -306,7 +311,7 @@ class Relay:
 
     def _failed(self, error: Exception, backoff: float) -> None:
         self.report.failures += 1
-        self.close()  # a fresh producer re-sends from the last acknowledged position
+        self._close_publisher()  # a fresh producer re-sends from the last acknowledged one
         self._forget_unacknowledged()
         self._batches.reset()
         log.warning(

@@ -157,6 +157,7 @@ def test_a_running_relay_does_not_hide_a_truncation(
     late_patient(writer)
     with pytest.raises(AnchorMissing, match=f"log position {published.position}"):
         relay.step()  # the relay that published the head
+    relay.close()
     restarted = Relay(make_app(), RelayConfig(kafka_bootstrap, topics))
     with pytest.raises(AnchorMissing, match=f"log position {published.position}"):
         restarted.run(once=True)  # a new process: the latest head is read from the topic

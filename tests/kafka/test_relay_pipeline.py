@@ -245,4 +245,5 @@ def test_no_more_than_a_batch_of_notifications_waits_for_acknowledgement(
     assert in_flight == [1, 2, 1]  # 40 + 40 + 40 > 100: the first two acknowledged first
     assert relay.position.get() == relay._in_flight[0].prepared.start - 1
     relay._confirm(wait_s=20, everything=True)
+    relay.close()
     assert relay.position.lag().behind == 0
