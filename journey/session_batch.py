@@ -18,12 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from hashlib import sha256
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from journey import domain_events as ev
-from journey.chain import link
 from journey.commands import REGISTRY
 from journey.fingerprints import session_fingerprint
 from journey.patient import Patient
@@ -131,8 +131,9 @@ class SessionDecisions:
             "status": fields["status"],
             "clinician_id": fields["clinician_id"],
         }
-        content = _canonical_content(values, at_utc)
-        values["chain_hash"] = chain_hash = link(patient.chain_head, content)
+        content = _canonical_content(values, at_utc)  # `link` of it, inline
+        chain_hash = sha256(patient.chain_head.encode() + b"\n" + content).hexdigest()
+        values["chain_hash"] = chain_hash
         # `PatientEvent.apply` and eventsourcing's `mutate` (identity and version hold by
         # construction), with the fingerprint computed once
         patient.sessions[session_id] = ev.recorded_session(values, session_fingerprint(values))

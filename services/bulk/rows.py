@@ -77,6 +77,7 @@ class RowEncoder:
         self._datetime_text: Callable[[datetime], Any] = (
             _iso_text if iso else _encoded(self._datetime)
         )
+        self._iso = iso
         # SessionRecorded's stored form as `session_row` writes it (session_batch.FAST pins
         # it), on a plain store
         self.sessions = plain and self._datetime is not None and session_batch.FAST
@@ -142,8 +143,12 @@ class RowEncoder:
         """`session_row` of values known to be of the types it writes (instants as
         `datetime`, the rest text, numbers or None), on a store where `sessions` holds."""
         name, text = self._datetime_name, self._datetime_text
+        timestamp = values["timestamp"]  # in UTC: its text is itself (`_iso_text`)
         state = {
-            "timestamp": {"_type_": name, "_data_": text(values["timestamp"])},
+            "timestamp": {
+                "_type_": name,
+                "_data_": timestamp if timestamp.tzinfo is UTC and self._iso else text(timestamp),
+            },
             "occurred_at": {"_type_": name, "_data_": text(values["occurred_at"])},
             "actor": values["actor"],
             "recorded_by": values["recorded_by"],
