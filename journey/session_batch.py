@@ -111,7 +111,7 @@ class SessionDecisions:
             or at_utc < self.earliest
             or at_utc > self.latest
             or session_id in patient.sessions
-            or not self._within_an_episode(patient, at, at_utc)
+            or not self.within_an_episode(patient, at, at_utc)
         ):
             return None
         timestamp = Event.create_timestamp()
@@ -142,7 +142,7 @@ class SessionDecisions:
         patient.modified_on = timestamp
         return values
 
-    def _within_an_episode(self, patient: Patient, at: datetime, at_utc: datetime) -> bool:
+    def within_an_episode(self, patient: Patient, at: datetime, at_utc: datetime) -> bool:
         """`_within_an_episode(patient, at)`, the last episode compared in UTC."""
         if not patient.episodes:
             return False

@@ -77,11 +77,12 @@ class RowEncoder:
         self._datetime_text: Callable[[datetime], Any] = (
             _iso_text if iso else _encoded(self._datetime)
         )
-        self._iso = iso
         # SessionRecorded's stored form as `session_row` writes it (session_batch.FAST pins
         # it), on a plain store
         self.sessions = plain and self._datetime is not None and session_batch.FAST
-        self._datetime_name = self._datetime.name if self._datetime is not None else ""
+        # an instant's stored form in a session's row: its transcoding's name and its text
+        name = self._datetime.name if self._datetime is not None else ""
+        self.session_instants = (name, self._datetime_text)
 
     def _mapped(self, event: Any) -> Row:
         return _row(self._mapper.to_stored_event(event))
@@ -137,32 +138,21 @@ class RowEncoder:
             or not _LEAVES.issuperset(map(type, leaves))
         ):
             return None
-        return self.plain_session_row(values)
-
-    def plain_session_row(self, values: dict[str, Any]) -> Row:
-        """`session_row` of values known to be of the types it writes (instants as
-        `datetime`, the rest text, numbers or None), on a store where `sessions` holds."""
-        name, text = self._datetime_name, self._datetime_text
-        timestamp = values["timestamp"]  # in UTC: its text is itself (`_iso_text`)
+        name, text = self.session_instants
         state = {
-            "timestamp": {
-                "_type_": name,
-                "_data_": timestamp if timestamp.tzinfo is UTC and self._iso else text(timestamp),
-            },
+            "timestamp": {"_type_": name, "_data_": text(values["timestamp"])},
             "occurred_at": {"_type_": name, "_data_": text(values["occurred_at"])},
-            "actor": values["actor"],
-            "recorded_by": values["recorded_by"],
-            "chain_hash": values["chain_hash"],
-            "session_id": values["session_id"],
-            "format": values["format"],
-            "approach": values["approach"],
-            "duration_minutes": values["duration_minutes"],
-            "delivery": values["delivery"],
-            "status": values["status"],
-            "clinician_id": values["clinician_id"],
+            "actor": leaves[0],
+            "recorded_by": leaves[1],
+            "chain_hash": leaves[2],
+            "session_id": leaves[3],
+            "format": leaves[4],
+            "approach": leaves[5],
+            "duration_minutes": leaves[6],
+            "delivery": leaves[7],
+            "status": leaves[8],
+            "clinician_id": leaves[9],
             "class_version": 2,
         }
-        patient_id = values["originator_id"]
-        if type(patient_id) is not str:
-            patient_id = str(patient_id)
-        return patient_id, values["originator_version"], self._session_topic, orjson.dumps(state)
+        row = str(values["originator_id"]), values["originator_version"], self._session_topic
+        return (*row, orjson.dumps(state))

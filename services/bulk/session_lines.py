@@ -22,16 +22,18 @@ outcomes, errors) and checks that it was taken."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
+from hashlib import sha256
 from typing import Any
 
 import orjson
+from eventsourcing.utils import get_topic
 
 from audit.anchors import Row
 from journey import values as value_types
 from journey.commands import RecordSession
 from journey.patient import Patient
-from journey.session_batch import SessionDecisions
+from journey.session_batch import Event, SessionDecisions
 from services.bulk.rows import RowEncoder
 
 # The schema `RecordSession` declares, as its JSON Schema states it (catalog lists aside:
@@ -130,6 +132,7 @@ class SessionLines:
         self.sessions, self.rows, self.actor = sessions, rows, actor
         self.formats, self.approaches = _catalog("format"), _catalog("approach")
         self.deliveries, self.statuses = _catalog("delivery"), _catalog("status")
+        self.instants, self.topic = rows.session_instants, get_topic(Event)
         self.taken = 0
 
     def row(self, text: str, patient: Patient) -> Row | None:
@@ -151,12 +154,97 @@ class SessionLines:
             return None
         if at is None:
             return None
-        actor = line["actor"]
-        values = self.sessions.record(patient, line, at, self.actor if actor is None else actor)
-        if values is None:
+        row = self._record(line, at, patient)
+        if row is not None:
+            self.taken += 1
+        return row
+
+    def _record(self, line: dict[str, Any], at: datetime, patient: Patient) -> Row | None:
+        """`SessionDecisions.record` of a valid line's session, written straight to its
+        chain hash and stored row (no event, no values dict; the same rules, bytes and
+        aggregate state: `record`, `_canonical_content`, `ev.recorded_session`,
+        `fp.session_fingerprint`, `RowEncoder.session_row`). None, the patient untouched,
+        when the reference path must decide it."""
+        decisions = self.sessions
+        try:
+            at_utc = at.astimezone(UTC)
+        except OverflowError:  # near years 1 and 9999: the reference path knows
             return None
-        self.taken += 1
-        return self.rows.plain_session_row(values)
+        session_id = line["session_id"]
+        if (
+            at_utc < decisions.earliest
+            or at_utc > decisions.latest
+            or session_id in patient.sessions
+            or not decisions.within_an_episode(patient, at, at_utc)
+        ):
+            return None
+        timestamp = Event.create_timestamp()
+        version, patient_id, by = patient.version + 1, patient.id, decisions.by
+        actor = line["actor"]
+        if actor is None:
+            actor = self.actor
+        form, status = line["format"], line["status"]
+        approach, minutes = line["approach"], line["duration_minutes"]
+        delivery, clinician = line["delivery"], line["clinician_id"]
+        hashed = {  # `_canonical_content`: sorted keys, instants in UTC
+            "actor": actor,
+            "approach": approach,
+            "clinician_id": clinician,
+            "delivery": delivery,
+            "duration_minutes": minutes,
+            "format": form,
+            "occurred_at": at_utc,
+            "recorded_by": by,
+            "session_id": session_id,
+            "status": status,
+            "timestamp": timestamp if timestamp.tzinfo is UTC else timestamp.astimezone(UTC),
+        }
+        if by is None:  # hashed as schema version 1, without it
+            del hashed["recorded_by"]
+        content = orjson.dumps(
+            {
+                "fields": hashed,
+                "patient_id": patient_id,
+                "schema_version": 1 if by is None else 2,
+                "type": "SessionRecorded",
+                "version": version,
+            }
+        )
+        chain_hash = sha256(patient.chain_head.encode() + b"\n" + content).hexdigest()
+        patient.sessions[session_id] = {  # `ev.recorded_session`, `fp.session_fingerprint`
+            "fingerprint": f"{at.timestamp()!r}|{form}|{approach}|{minutes}|{delivery}|{status}|"
+            f"{clinician}",
+            "occurred_at": at,
+            "voided": False,
+            "values": {
+                "format": form,
+                "approach": approach,
+                "duration_minutes": minutes,
+                "delivery": delivery,
+                "status": status,
+            },
+            "last_correction": None,
+        }
+        patient.chain_head = chain_hash
+        patient.version = version
+        patient.modified_on = timestamp
+        name, text = self.instants
+        state = {  # `RowEncoder.session_row`
+            "timestamp": {"_type_": name, "_data_": text(timestamp)},
+            "occurred_at": {"_type_": name, "_data_": text(at)},
+            "actor": actor,
+            "recorded_by": by,
+            "chain_hash": chain_hash,
+            "session_id": session_id,
+            "format": form,
+            "approach": approach,
+            "duration_minutes": minutes,
+            "delivery": delivery,
+            "status": status,
+            "clinician_id": clinician,
+            "class_version": 2,
+        }
+        return patient_id, version, self.topic, orjson.dumps(state)
 
     def _instant(self, line: dict[str, Any], patient: Patient) -> datetime | None:
         """The line's instant when every field is valid as given (None: not so), each
