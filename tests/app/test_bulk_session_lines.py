@@ -10,8 +10,8 @@ accepted (the comparison would pass if it silently fell back)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,7 +24,7 @@ from services.bulk import session_lines
 from services.bulk.decide import Decider, PatientBatch
 from services.bulk.importer import _route
 from services.bulk.workers import LinesTask
-from tests.app.bulk_support import NOW, Opener, cohort_lines
+from tests.app.bulk_support import NOW, cohort_lines
 from tests.unit.test_bulk_lines import near
 from tests.unit.test_bulk_lines import session_lines as odd_session_lines
 
@@ -213,13 +213,11 @@ def _compare(app: JourneyApplication, lines: list[str], actor: str | None, by: s
 )
 @given(_histories(), st.sampled_from([None, "os:importer"]), st.sampled_from([None, "k:ops"]))
 def test_generated_histories_store_the_reference_paths_rows(
-    tmp_path: Path,
-    open_app: Opener,
+    app: JourneyApplication,  # one per test: the examples decide, and store nothing
     history: tuple[list[str], set[int]],
     actor: str | None,
     by: str | None,
 ) -> None:
-    app = open_app(f"sqlite:///{tmp_path}/store.db")
     lines, clean = history
     taken = _compare(app, lines, actor, by)
     slow, _ = _decide(app, lines, straight=False, actor=actor, by=by)
@@ -231,9 +229,9 @@ def test_generated_histories_store_the_reference_paths_rows(
 
 @pytest.mark.usefixtures("frozen_clock")
 def test_the_cohort_with_snapshots_stores_the_reference_paths_rows(
-    tmp_path: Path, open_app: Opener
+    make_app: Callable[..., JourneyApplication],
 ) -> None:
-    app = open_app(f"sqlite:///{tmp_path}/store.db")
+    app = make_app()
     lines = cohort_lines(30)
     sessions = sum('"record_session"' in line for line in lines)
     fast, _ = _decide(app, lines, straight=True, actor=None, by="os:importer", parts=4)
@@ -252,9 +250,9 @@ def test_the_guard_sees_a_model_that_validates_otherwise(monkeypatch: pytest.Mon
 
 @pytest.mark.usefixtures("frozen_clock")
 def test_an_instant_at_the_edge_of_utc_goes_to_the_reference_path(
-    tmp_path: Path, open_app: Opener
+    make_app: Callable[..., JourneyApplication],
 ) -> None:
-    app = open_app(f"sqlite:///{tmp_path}/store.db")
+    app = make_app()
     far = datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-5))).isoformat()
     session = {
         "command": "record_session",
@@ -300,10 +298,12 @@ BOUNDARIES: dict[str, list[Any]] = {  # each field's values on both sides of its
 
 @pytest.mark.usefixtures("frozen_clock")
 @pytest.mark.parametrize("actor", [None, "os:importer"])
-def test_each_rule_on_both_sides_of_it(tmp_path: Path, open_app: Opener, actor: str | None) -> None:
+def test_each_rule_on_both_sides_of_it(
+    make_app: Callable[..., JourneyApplication], actor: str | None
+) -> None:
     """Every field of a valid session, set in turn to each value of BOUNDARIES (given, then
     given twice: the last counts), or left out when optional."""
-    app = open_app(f"sqlite:///{tmp_path}/store.db")
+    app = make_app()
     valid = {
         "command": "record_session",
         "patient_id": "p-1",
