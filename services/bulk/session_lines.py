@@ -3,9 +3,11 @@
 Most lines of an intake file record a session. The bulk workers take such a line here
 without a command model, an event object or a second walk of its values: the JSON text is
 read once (`orjson`), its fields checked by the rules `RecordSession` declares (the same
-identifier pattern, lengths, range, catalog lists, instant parser and defaults), decided by
-`SessionDecisions.record` (the patient's rules, chain hash and state) and written as the
-stored row `RowEncoder.session_row` writes for the event.
+identifier pattern, lengths, range, catalog lists, instant parser and defaults), then
+decided, hashed, applied and written in one step (`_record`): the patient's rules of
+`SessionDecisions.record`, the canonical bytes and chain hash it writes, the session the
+patient keeps, and the stored row `RowEncoder.session_row` writes for the event, from the
+line's values directly (no values dict, no event, no second encoding pass).
 
 Only a line whose every field is of the plain form is taken (the object holds the command's
 fields alone, each of the exact JSON type the model asks for, every value valid). Anything
