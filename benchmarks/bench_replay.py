@@ -33,8 +33,9 @@ from benchmarks.common import cohort_lines, timed
 from config.settings import Settings
 from consumers.replay import rebuild_into
 from services.importing import import_lines
-from services.replay_parallel import DEFAULT_WORKERS, rebuild_parallel
+from services.replay_parallel import rebuild_parallel
 from services.runtime import Runtime
+from services.worker_counts import DEFAULT_WORKERS
 
 T = TypeVar("T")
 

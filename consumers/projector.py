@@ -22,7 +22,8 @@ from infrastructure.sql import Database, Unit
 from projections.read_models.handlers import apply_events
 from projections.read_models.positions import claim_events, save_offsets, stored_offsets
 from projections.read_models.schema import create_tables
-from publishing.cloudevents import EVENTS_TOPIC, envelope_from_record, header_map
+from publishing.cloudevents import envelope_from_record, header_map
+from publishing.topics import EVENTS_TOPIC
 
 GROUP_ID = "care-journey-projector"
 BATCH_SIZE = 500

@@ -1,270 +1,111 @@
 """The `journey` command line (SPEC section 7). It only translates between the terminal and
-the application; domain errors are mapped to messages and exit codes here, once."""
+the application; domain errors are mapped to messages and exit codes here, once.
+
+Each command is declared in the module named in `COMMANDS` and is loaded when it is run
+(or when `journey --help` lists it): `journey import` loads no module of the read side,
+the API, the relay or the audit commands, and builds no other command's options. The
+modules keep the implementation of a command out of their top level (it is imported by
+the command function), so that listing the commands stays cheap too."""
 
 from __future__ import annotations
 
-import json
-import sys
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Annotated
+from collections.abc import Iterator, MutableMapping
+from typing import Any
 
 import typer
+import typer.main
+from typer import _click  # the click that typer vendors (its commands are these)
 
-from infrastructure.keys import StoreKeyError
-from interfaces.cli_access import cli_actor, recorded
-from interfaces.cli_access import register as register_access
-from interfaces.cli_analytics import register as register_analytics
-from interfaces.cli_audit import register as register_audit
-from interfaces.cli_erase import register as register_erase
-from interfaces.cli_errors import (
-    EXIT_REJECTED,
-    EXIT_STORAGE,
-    EXIT_USAGE,
-    GuardedGroup,
-    domain_errors,
-)
-from interfaces.cli_progress import Progress, count_lines
-from interfaces.cli_project import register_project
-from interfaces.cli_relay import register as register_relay
-from interfaces.cli_store import check_settings, require_store, runtime
-from interfaces.render import history_text, journey_text
-from interfaces.timeparse import parse_date, parse_instant
-from projections.queries import patient_history, patient_journey
-from services.bulk.decide import ScatteredInput
-from services.bulk.importer import bulk_import_lines
-from services.importing import ImportReport, decoded_lines, import_lines
+from interfaces.cli_errors import GuardedGroup
+from interfaces.cli_store import check_settings
+
+# Every command: its name -> the module whose `register(app)` declares it, in the order
+# `journey --help` lists them (the groups, `export`, after the commands, as Typer does).
+COMMANDS = {
+    "serve": "interfaces.cli_journey",
+    "import": "interfaces.cli_import",
+    "show": "interfaces.cli_journey",
+    "history": "interfaces.cli_journey",
+    "demo": "interfaces.cli_journey",
+    "relay": "interfaces.cli_relay",
+    "project": "interfaces.cli_project",
+    "verify": "interfaces.cli_verify",
+    "anchors": "interfaces.cli_audit",
+    "audit-report": "interfaces.cli_audit",
+    "replay": "interfaces.cli_audit",
+    "access-log": "interfaces.cli_access",
+    "census": "interfaces.cli_analytics",
+    "los": "interfaces.cli_analytics",
+    "transitions": "interfaces.cli_analytics",
+    "retention": "interfaces.cli_analytics",
+    "intensity": "interfaces.cli_analytics",
+    "care-standards": "interfaces.cli_analytics",
+    "erase": "interfaces.cli_erase",
+    "rotate-key": "interfaces.cli_erase",
+    "export": "interfaces.cli_analytics",
+}
+
+
+class LazyCommands(MutableMapping[str, _click.Command]):
+    """The group's commands by name, each built from its module on first use: the names
+    are known at once (usage errors and their suggestions name them all)."""
+
+    def __init__(self, modules: dict[str, str], group: LazyGroup) -> None:
+        self._modules, self._group = dict(modules), group
+        self._built: dict[str, _click.Command] = {}
+
+    def __getitem__(self, name: str) -> _click.Command:
+        if name not in self._built:
+            self._built.update(self._group.declared_in(self._modules[name]))  # KeyError: none
+        return self._built[name]
+
+    def __setitem__(self, name: str, command: _click.Command) -> None:
+        self._modules.setdefault(name, "")
+        self._built[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._modules[name]
+        self._built.pop(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._modules)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+
+class LazyGroup(GuardedGroup):
+    """`GuardedGroup` whose commands are those of `COMMANDS`, loaded on demand; each is
+    built by Typer as it would be on the `journey` app itself (same markup, suggestions)."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        lazy = LazyCommands(COMMANDS, self)
+        lazy.update(self.commands)  # any command registered on `app` itself, already built
+        self.commands = lazy
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(self.commands)  # the names: a command is built only when it is looked at
+
+    def declared_in(self, module: str) -> dict[str, _click.Command]:
+        """The commands `module` declares, built as click commands."""
+        declared = typer.Typer(
+            rich_markup_mode=self.rich_markup_mode, suggest_commands=self.suggest_commands
+        )
+        # the import statement's machinery (importlib.import_module bypasses the part
+        # that `python -X importtime` reports from)
+        __import__(module, fromlist=["register"]).register(declared)
+        return dict(typer.main.get_group(declared).commands)
+
 
 app = typer.Typer(
     help="Care-journey service: event-sourced addiction-treatment journeys.",
     callback=check_settings,
-    cls=GuardedGroup,
+    cls=LazyGroup,
 )
 
 
-ACTOR_HELP = "who is reading (recorded in the access trail); default JOURNEY_ACTOR or the OS user"
-
-
-@app.command()
-def serve(
-    host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
-    project: Annotated[
-        bool,
-        typer.Option(
-            "--project/--no-project",
-            help="keep the analyst read models current in a worker thread of this process"
-            " (--no-project: a separate `journey project` does)",
-        ),
-    ] = True,
-) -> None:
-    """Serve the HTTP API (API keys required unless JOURNEY_AUTH=false)."""
-    from contextlib import nullcontext
-
-    import uvicorn
-
-    from interfaces.api.app import create_app
-    from interfaces.cli_project import projecting_beside
-
-    settings = runtime().settings
-    if settings.auth and not settings.api_keys:
-        typer.echo(
-            "error: authentication is on but no API keys are configured: set "
-            "JOURNEY_API_KEYS='key=principal:role;...' (roles: clinician, service, auditor, "
-            "analyst, admin) or JOURNEY_API_KEYS_FILE=/path/to/keys (e.g. a Docker secret), "
-            "or JOURNEY_AUTH=false for local development only",
-            err=True,
-        )
-        raise typer.Exit(EXIT_USAGE)
-    if not settings.auth:
-        typer.echo(
-            "warning: authentication is OFF (JOURNEY_AUTH=false): development only", err=True
-        )
-    api = create_app(settings=settings)  # its lifespan opens and closes its composition root
-    typer.echo(f"API on http://{host}:{port}  (docs: http://{host}:{port}/docs)", err=True)
-    with projecting_beside(settings) if project else nullcontext():
-        # no uvicorn access log: its lines carry patient ids; the access trail records reads
-        uvicorn.run(api, host=host, port=port, log_level="info", access_log=False)
-
-
-@app.command("import")
-def import_(
-    file: Annotated[str, typer.Argument(help="JSON Lines of commands; '-' for stdin")],
-    continue_on_error: Annotated[
-        bool, typer.Option("--continue-on-error", help="apply the lines that are accepted")
-    ] = False,
-    actor: Annotated[str | None, typer.Option(help="actor for commands naming none")] = None,
-    bulk: Annotated[
-        bool | None,
-        typer.Option(
-            "--bulk/--plain",
-            help="--bulk: decide in worker processes, store in large batches; --plain: one"
-            " process. Default: --bulk for an atomic import of a file, else --plain",
-        ),
-    ] = None,
-    workers: Annotated[int, typer.Option(help="worker processes for --bulk", min=0)] = 2,
-) -> None:
-    """Import commands. Atomic by default: one rejected line and nothing is stored."""
-    actor = cli_actor(actor)
-    auto = bulk is None  # the bulk path when it can fall back to the plain one
-    if auto:
-        bulk = file != "-" and not continue_on_error
-    path = None if file == "-" else Path(file)
-    report = _import_from(path, actor, continue_on_error, workers if bulk else None, auto)
-    for rejected in report.rejected:
-        typer.echo(str(rejected), err=True)
-    typer.echo(report.summary(), err=True)
-    if report.rejected:
-        raise typer.Exit(EXIT_REJECTED)
-
-
-def _import_from(
-    path: Path | None,
-    actor: str | None,
-    continue_on_error: bool,
-    workers: int | None,
-    fallback: bool = False,
-) -> ImportReport:
-    """Imports the file at `path` (None: stdin) by the bulk path with `workers`, or by the
-    plain path (`workers` None). With `fallback`, an atomic bulk import that cannot go on
-    (`ScatteredInput`: it stored nothing) is done again by the plain path."""
-    application = runtime().application if workers is None else None
-    try:
-        stream = sys.stdin.buffer if path is None else path.open("rb")
-    except OSError as error:
-        message = f"cannot read {path}: {error.strerror}"
-        raise typer.BadParameter(message, param_hint="FILE") from None
-    total = None if path is None else count_lines(path)
-    with stream, domain_errors(), Progress("import", total, "lines") as progress:
-        lines = decoded_lines(stream)
-        if application is not None:
-            return import_lines(
-                application,
-                lines,
-                continue_on_error=continue_on_error,
-                actor=actor,
-                tick=progress.advance,
-                recorded_by=actor,
-            )
-        try:
-            return bulk_import_lines(
-                progress.lines_of(lines),
-                settings=runtime().settings,
-                continue_on_error=continue_on_error,
-                actor=actor,
-                workers=workers or 0,
-                recorded_by=actor,
-            )
-        except ScatteredInput:
-            if not (fallback and not continue_on_error):
-                raise
-    return _import_from(path, actor, continue_on_error, None)
-
-
-@app.command()
-def show(
-    patient_id: str,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="instant T")] = None,
-    known_at: Annotated[str | None, typer.Option("--known-at", help="recorded by K")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="the SPEC JSON shape")] = False,
-    actor: Annotated[str | None, typer.Option(help=ACTOR_HELP)] = None,
-) -> None:
-    """A patient's journey as of an instant, as known at an instant."""
-    require_store()
-    application = runtime().application
-    with (
-        domain_errors(),
-        recorded("journey.read", patient_id, f"as_of={as_of} known_at={known_at}", actor),
-    ):
-        view = patient_journey(
-            application,
-            patient_id,
-            as_of=parse_instant(as_of, "as_of"),
-            known_at=parse_instant(known_at, "known_at"),
-        ).model_dump(mode="json")
-    typer.echo(json.dumps(view, indent=2) if as_json else journey_text(view))
-
-
-@app.command()
-def history(
-    patient_id: str,
-    known_at: Annotated[str | None, typer.Option("--known-at", help="recorded by K")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="JSON output")] = False,
-    actor: Annotated[str | None, typer.Option(help=ACTOR_HELP)] = None,
-) -> None:
-    """Every stored event of a patient, in order."""
-    require_store()
-    application = runtime().application
-    with domain_errors(), recorded("history.read", patient_id, f"known_at={known_at}", actor):
-        events = patient_history(
-            application, patient_id, known_at=parse_instant(known_at, "known_at")
-        )
-    if as_json:
-        body = {"patient_id": patient_id, "events": [e.model_dump(mode="json") for e in events]}
-        typer.echo(json.dumps(body, indent=2))
-    else:
-        typer.echo(history_text(events))
-
-
-@app.command()
-def demo(
-    patients: Annotated[int, typer.Option(help="cohort size", min=1)] = 200,
-    seed: Annotated[int, typer.Option(help="random seed (same seed, same cohort)")] = 7,
-    until: Annotated[str | None, typer.Option(help="last day (YYYY-MM-DD), default today")] = None,
-    out: Annotated[Path | None, typer.Option(help="write JSON Lines here instead")] = None,
-    force: Annotated[bool, typer.Option(help="load even if the store has data")] = False,
-    care: Annotated[
-        bool,
-        typer.Option(
-            "--care/--no-care",
-            help="primary therapists, treatment plans and reviews, referrals, weekly"
-            " individual sessions with the primary therapist",
-        ),
-    ] = True,
-) -> None:
-    """Generate a synthetic, deterministic demo cohort and load it (or write it)."""
-    from devtools.demo.care import CareProfile
-    from devtools.demo.cohort import CohortProfile, generate_cohort, write_jsonl
-
-    with domain_errors():
-        end = parse_date(until, "until") if until else datetime.now(UTC).date()
-    profile = CohortProfile(care=CareProfile() if care else None)
-    commands = generate_cohort(patients, seed=seed, until=end, profile=profile)
-    if out is not None:
-        with out.open("w", encoding="utf-8") as sink:
-            typer.echo(f"wrote {write_jsonl(commands, sink)} commands to {out}", err=True)
-        return
-    application = runtime().application
-    if application.recorder.max_notification_id() and not force:
-        typer.echo("the store already holds events: demo not loaded (use --force)", err=True)
-        return
-    cohort = [json.dumps(c) for c in commands]
-    with domain_errors(), Progress("demo", len(cohort), "commands") as progress:
-        report = import_lines(
-            application,
-            cohort,
-            continue_on_error=True,
-            actor="demo",
-            tick=progress.advance,
-            recorded_by=cli_actor(),
-        )
-    typer.echo(f"demo cohort: {report.summary()}", err=True)
-    if report.rejected:
-        raise typer.Exit(EXIT_REJECTED)
-
-
 def main() -> None:
-    """The console entry point: a store that this process's key does not fit is exit 7."""
-    try:
-        app()
-    except StoreKeyError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise SystemExit(EXIT_STORAGE) from None
-
-
-register_relay(app)
-register_project(app)
-register_audit(app)
-register_access(app)
-register_analytics(app)
-register_erase(app)
+    """The console entry point (a store that this process's key does not fit is exit 7,
+    mapped with the storage failures by `GuardedGroup`)."""
+    app()

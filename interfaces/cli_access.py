@@ -8,15 +8,17 @@ import socket
 from contextlib import AbstractContextManager
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from audit.access_log import Access, AccessLog, recording
 from interfaces.cli_errors import domain_errors
 from interfaces.cli_store import require_store, runtime
 from interfaces.render import table
 from interfaces.timeparse import parse_instant
+
+if TYPE_CHECKING:
+    from audit.access_log import AccessLog
 
 
 def cli_actor(explicit: str | None = None) -> str:
@@ -35,6 +37,8 @@ def recorded(
     action: str, patient_id: str | None, detail: str, actor: str | None
 ) -> AbstractContextManager[None]:
     """Records a CLI read or export of patient-level data, with its outcome."""
+    from audit.access_log import Access, recording
+
     source = f"{getpass.getuser()}@{socket.gethostname()}"
     access = Access(
         datetime.now(UTC), cli_actor(actor), "cli", "cli", source, action, patient_id, detail, "ok"

@@ -13,17 +13,20 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import BaseModel
 
-from infrastructure.sql import Unit
 from interfaces.cli_access import recorded
 from interfaces.cli_errors import domain_errors
 from interfaces.cli_store import require_store, runtime
 from interfaces.render import table
 from interfaces.timeparse import parse_date, parse_instant
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from infrastructure.sql import Unit
 
 At = Annotated[
     str | None, typer.Option("--at", help="instant T, ISO-8601 with offset; default now")

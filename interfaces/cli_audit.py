@@ -6,26 +6,20 @@ import json
 from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from audit.report import render_report
-from audit.verify import verify_patient
-from consumers.replay import Comparison
-from interfaces import cli_verify
 from interfaces.cli_access import cli_actor, recorded
 from interfaces.cli_errors import EXIT_DIFFERENT, domain_errors
 from interfaces.cli_progress import Progress
 from interfaces.cli_store import require_store, runtime
 from interfaces.render import table
 from interfaces.timeparse import parse_instant
-from journey.errors import UnknownPatient
-from projections.care_view import care_view
-from projections.queries import patient_history, patient_journey
-from projections.session_view import session_log_view
-from services.replay import replay_and_compare, replay_position, tables_for
-from services.replay_parallel import DEFAULT_WORKERS
+from services.worker_counts import DEFAULT_WORKERS
+
+if TYPE_CHECKING:
+    from consumers.replay import Comparison
 
 
 def export_anchors(
@@ -66,6 +60,13 @@ def audit_report(
     actor: Annotated[str | None, typer.Option(help="who exports (access trail)")] = None,
 ) -> None:
     """A self-contained HTML audit report of one patient (timeline, corrections, integrity)."""
+    from audit.report import render_report
+    from audit.verify import verify_patient
+    from journey.errors import UnknownPatient
+    from projections.care_view import care_view
+    from projections.queries import patient_history, patient_journey
+    from projections.session_view import session_log_view
+
     require_store()
     app = runtime().application
     with domain_errors(), recorded("audit.report", patient_id, f"out={out.name}", actor):
@@ -102,6 +103,8 @@ def replay(
     with the live ones (rows and checksum per table); exit 6 when they differ. A copy kept
     with --keep (owner-only file, pseudonymized like the live read models) is recorded in
     the access trail (`read_models.copy`)."""
+    from services.replay import replay_and_compare, replay_position, tables_for
+
     try:
         tables = tables_for(projection)
     except ValueError as error:
@@ -144,7 +147,6 @@ def _show(results: list[Comparison]) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("verify")(cli_verify.verify)
     app.command("anchors")(export_anchors)
     app.command("audit-report")(audit_report)
     app.command("replay")(replay)

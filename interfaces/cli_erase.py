@@ -11,9 +11,6 @@ from typing import Annotated
 
 import typer
 
-from infrastructure.erasure import erase_patient
-from infrastructure.keys import StoreKeyError, parse_master_key
-from infrastructure.rotation import rotate_master_key
 from interfaces.cli_access import cli_actor, recorded
 from interfaces.cli_errors import EXIT_USAGE, domain_errors
 from interfaces.cli_store import runtime
@@ -25,6 +22,8 @@ def erase(
     actor: Annotated[str | None, typer.Option(help="who erases (access trail)")] = None,
 ) -> None:
     """Erase a patient: destroy its data key; its events stay (anchored) but are unreadable."""
+    from infrastructure.erasure import erase_patient
+
     app = runtime().application
     with domain_errors(), recorded("patient.erase", patient_id, f"reason={reason}", actor):
         marker = erase_patient(app, patient_id, reason, actor=cli_actor(actor))
@@ -42,6 +41,9 @@ def rotate_key(
 ) -> None:
     """Re-wrap every patient's data key under a new master key (stop every writer first);
     then restart everything with JOURNEY_CIPHER_KEY set to the new key."""
+    from infrastructure.keys import StoreKeyError, parse_master_key
+    from infrastructure.rotation import rotate_master_key
+
     new_key = os.environ.get(new_key_env)
     if not new_key:
         typer.echo(f"error: {new_key_env} is not set: it must hold the new master key", err=True)

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from typer.core import TyperGroup
 
-from config.settings import get_settings
-from infrastructure.storage_errors import storage_exceptions, storage_unavailable
-from journey.errors import Conflict, JourneyError, StorageUnavailable, UnknownPatient
+if TYPE_CHECKING:  # each is imported by the function that needs it: `journey --help` does not
+    from journey.errors import StorageUnavailable
 
 # The command line's exit codes, for every command.
 EXIT_REJECTED, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_CONFLICT = 1, 2, 3, 4
@@ -30,6 +29,8 @@ def _unavailable(error: StorageUnavailable) -> typer.Exit:
 @contextmanager
 def domain_errors() -> Iterator[None]:
     """Maps domain exceptions to a message on stderr and an exit code."""
+    from journey.errors import Conflict, JourneyError, StorageUnavailable, UnknownPatient
+
     try:
         yield
     except UnknownPatient as error:
@@ -47,9 +48,16 @@ def domain_errors() -> Iterator[None]:
 
 @contextmanager
 def storage_errors() -> Iterator[None]:
-    """Storage failures (disk full, read-only, cannot open or connect) -> exit 7."""
+    """Storage failures (disk full, read-only, cannot open or connect) and a store that
+    this process's key does not fit -> exit 7."""
+    from infrastructure.keys import StoreKeyError
+    from infrastructure.storage_errors import storage_exceptions, storage_unavailable
+
     try:
         yield
+    except StoreKeyError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(EXIT_STORAGE) from None
     except storage_exceptions() as error:  # psycopg's when it is imported
         found = storage_unavailable(error, _database_url())
         if found is None:
@@ -58,6 +66,9 @@ def storage_errors() -> Iterator[None]:
 
 
 def _database_url() -> str | None:
+    from config.settings import get_settings
+    from journey.errors import JourneyError
+
     try:
         return get_settings().database_url
     except JourneyError:

@@ -11,8 +11,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
-from config.settings import get_settings
-
 if TYPE_CHECKING:
     from rich.progress import Progress as RichProgress
 
@@ -31,7 +29,7 @@ class Progress:
     ) -> None:
         self.label, self.total, self.unit, self.done = label, total, unit, 0
         self._stream = stream or sys.stderr
-        self._every = get_settings().progress_every_s if every_s is None else every_s
+        self._every = _every_s() if every_s is None else every_s
         self._began = self._shown = time.monotonic()
         self._bar: RichProgress | None = None
         if self._stream.isatty():
@@ -95,6 +93,13 @@ def count_lines(path: Path) -> int:
             count += block.count(b"\n")
             last = block[-1:]
     return count + (last != b"\n")
+
+
+def _every_s() -> float:
+    """JOURNEY_PROGRESS_EVERY_S (the settings: loaded by every command that runs)."""
+    from config.settings import get_settings
+
+    return get_settings().progress_every_s
 
 
 def _duration(seconds: float) -> str:

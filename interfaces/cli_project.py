@@ -19,18 +19,17 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from config.settings import Settings
-from consumers.projector_hooks import CrashHook
-from infrastructure.sql import Database
 from interfaces.cli_errors import EXIT_REJECTED, EXIT_USAGE
 from interfaces.cli_progress import Progress
 from interfaces.cli_store import runtime
-from journey.application import JourneyApplication
-from publishing.cloudevents import EVENTS_TOPIC
-from services.runtime import Runtime
+from publishing.topics import EVENTS_TOPIC
 
 if TYPE_CHECKING:
+    from config.settings import Settings
+    from consumers.projector_hooks import CrashHook
     from consumers.read_model_service import ReadModelService
+    from infrastructure.sql import Database
+    from journey.application import JourneyApplication
 
 GROUP_ID = "care-journey-projector"
 
@@ -140,6 +139,9 @@ def projecting_beside(settings: Settings) -> Iterator[None]:
 
 
 def _project_until(settings: Settings, stop: threading.Event) -> None:
+    from consumers.projector_hooks import CrashHook
+    from services.runtime import Runtime
+
     run = Run(settings, False, False, 1, 500, EVENTS_TOPIC, GROUP_ID, 1.0, CrashHook(), stop)
     with Runtime(settings) as own:  # a thread has no command context: its own root
         _run_log(run, own.database, own.application)
@@ -147,7 +149,7 @@ def _project_until(settings: Settings, stop: threading.Event) -> None:
 
 def _rebuild_workers(workers: int | None, rebuild: bool, db: Database) -> int:
     """--workers as given, else 1 on SQLite (the log follower) and 2 or more on PostgreSQL."""
-    from services.replay_parallel import DEFAULT_WORKERS
+    from services.worker_counts import DEFAULT_WORKERS
 
     if workers is not None and not rebuild:
         raise typer.BadParameter("--workers goes with --rebuild")
@@ -214,6 +216,8 @@ def project(
     ] = None,
 ) -> None:
     """Project events into the analyst read models (rm_ tables) of the store."""
+    from consumers.projector_hooks import CrashHook
+
     settings = runtime().settings
     chosen = source or (Source.kafka if settings.kafka_bootstrap_servers else Source.log)
     chosen = Source.log if rebuild else chosen
@@ -230,5 +234,5 @@ def project(
     )
 
 
-def register_project(app: typer.Typer) -> None:
+def register(app: typer.Typer) -> None:
     app.command("project")(project)

@@ -12,9 +12,7 @@ import typer
 
 from interfaces.cli_errors import EXIT_BROKEN, EXIT_USAGE
 from interfaces.cli_store import runtime
-from publishing.anchor_head import ANCHORS_TOPIC
-from publishing.cloudevents import EVENTS_TOPIC, STATE_TOPIC
-from publishing.topics import TopicNames
+from publishing.topics import ANCHORS_TOPIC, EVENTS_TOPIC, STATE_TOPIC, TopicNames
 
 EventsTopic = Annotated[
     str, typer.Option(envvar="JOURNEY_RELAY_EVENTS_TOPIC", help="events topic name")

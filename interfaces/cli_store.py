@@ -13,20 +13,26 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import typer
-from pydantic import ValidationError
 
-from config.settings import Settings, get_settings
-from config.storage import persistence_env
 from interfaces.cli_errors import EXIT_STORAGE, EXIT_USAGE
-from services.runtime import Runtime
+
+if TYPE_CHECKING:  # imported when a command runs (the group's callback): not for --help
+    from config.settings import Settings
+    from services.runtime import Runtime
 
 
 def check_settings(ctx: typer.Context) -> None:
     """Typer callback: the settings load, or the command ends with the reasons; then the
     command's composition root, closed with the command's context (`GuardedGroup`)."""
+    from pydantic import ValidationError
+
+    from config.settings import get_settings
+    from services.runtime import Runtime
+
     try:
         settings = get_settings()
     except ValidationError as error:
@@ -54,6 +60,8 @@ def runtime() -> Runtime:
 
 def store_label(database_url: str) -> str:
     """The store named without its password: a SQLite file's absolute path or user@host/db."""
+    from config.storage import persistence_env
+
     env = persistence_env(database_url)
     if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
         return f"sqlite:///{Path(env['SQLITE_DBNAME']).resolve()}"
@@ -68,6 +76,9 @@ _announced: set[str] = set()
 def require_store(settings: Settings | None = None) -> Settings:
     """For read commands: the configured store exists (else exit 7); says which it is
     (once per process)."""
+    from config.settings import get_settings
+    from config.storage import persistence_env
+
     settings = settings or get_settings()
     url = settings.database_url
     env = persistence_env(url)

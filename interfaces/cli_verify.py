@@ -5,20 +5,20 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from audit.access_chain import TrailVerification
-from audit.anchors import Anchor
-from audit.verification import Verification
-from audit.verify import verify_log, verify_patient
-from audit.verify_heads import Head, compare_head
 from interfaces.cli_access import access_log
 from interfaces.cli_errors import EXIT_BROKEN, EXIT_STORAGE, domain_errors
 from interfaces.cli_store import require_store, runtime
-from journey.application import JourneyApplication
-from publishing.anchor_head import ANCHORS_TOPIC, HeadUnavailable, latest_head
+from publishing.topics import ANCHORS_TOPIC
+
+if TYPE_CHECKING:
+    from audit.access_chain import TrailVerification
+    from audit.anchors import Anchor
+    from audit.verification import Verification
+    from journey.application import JourneyApplication
 
 NO_HEAD = "no published anchor head to compare; tail truncation cannot be detected"
 ORDER = ("events", "anchors", "snapshots", "exported head", "published head")
@@ -41,6 +41,8 @@ def verify(
     """Recompute hash chains, anchors and snapshots, compare with the exported and the
     published anchor head, and check the access trail's chain; exit 5 naming the first
     broken patient and version (or access trail row)."""
+    from audit.verify import verify_log, verify_patient
+
     if (patient_id is not None) + all_ + trail != 1:
         raise typer.BadParameter("give a patient id, --all or --access-log (one of them)")
     if patient_id is not None and anchors is not None:
@@ -67,6 +69,10 @@ def verify(
 
 
 def _compare_published(app: JourneyApplication, result: Verification, topic: str) -> None:
+    from audit.anchors import Anchor
+    from audit.verify_heads import Head, compare_head
+    from publishing.anchor_head import HeadUnavailable, latest_head
+
     bootstrap = runtime().settings.kafka_bootstrap_servers
     if not bootstrap:
         result.compared["published head"] = f"{NO_HEAD} (JOURNEY_KAFKA_BOOTSTRAP_SERVERS unset)"
@@ -122,6 +128,8 @@ def _report_trail(result: TrailVerification) -> bool:
 
 def read_anchors(path: Path) -> list[Anchor]:
     """The anchors exported by `journey anchors --out` (one JSON object a line)."""
+    from audit.anchors import Anchor
+
     anchors = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
@@ -143,3 +151,7 @@ def read_anchors(path: Path) -> list[Anchor]:
                 param_hint="--anchors",
             ) from None
     return anchors
+
+
+def register(app: typer.Typer) -> None:
+    app.command("verify")(verify)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from journey.events import EventEnvelope
-from projections.event_text import details_text, instant_text
+if TYPE_CHECKING:  # the event models load with the command that reads events
+    from journey.events import EventEnvelope
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -107,6 +107,8 @@ def _weeks_table(weeks: list[dict[str, Any]]) -> str:
 
 
 def history_text(events: Sequence[EventEnvelope]) -> str:
+    from projections.event_text import details_text, instant_text  # noqa: PLC0415
+
     rows = []
     for e in events:
         rows.append(

@@ -10,8 +10,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic_core import PydanticCustomError
-
 from journey.errors import invalid
 from journey.timekeeping import QUERY_EARLIEST, QUERY_LATEST, is_after, is_before
 
@@ -72,23 +70,30 @@ def parse_date(value: str | None, field: str) -> date:
 
 
 # -- query strings (pydantic BeforeValidators of the HTTP API's parameters) -------------
+def _query_error(rule: str, message: str) -> ValueError:
+    """The API's error for a query parameter (pydantic's, loaded by the API, not the CLI)."""
+    from pydantic_core import PydanticCustomError  # noqa: PLC0415
+
+    return PydanticCustomError(rule, message)
+
+
 def query_instant(value: Any) -> Any:
     if value is None or isinstance(value, datetime):
         return value
     if not isinstance(value, str):
-        raise PydanticCustomError("iso8601", "must be an ISO-8601 timestamp with a UTC offset")
+        raise _query_error("iso8601", "must be an ISO-8601 timestamp with a UTC offset")
     try:
         return instant(value)
     except BadInstant as bad:
-        raise PydanticCustomError(bad.rule, bad.message) from None
+        raise _query_error(bad.rule, bad.message) from None
 
 
 def query_date(value: Any) -> Any:
     if isinstance(value, date):
         return value
     if not isinstance(value, str):
-        raise PydanticCustomError("iso_date", "must be a date (YYYY-MM-DD)")
+        raise _query_error("iso_date", "must be a date (YYYY-MM-DD)")
     try:
         return local_date(value)
     except BadInstant as bad:
-        raise PydanticCustomError(bad.rule, bad.message) from None
+        raise _query_error(bad.rule, bad.message) from None

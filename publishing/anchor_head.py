@@ -28,7 +28,6 @@ from publishing.cloudevents import CONTENT_TYPE, KafkaRecord
 if TYPE_CHECKING:  # imported where used: kafka is not loaded on every CLI start
     from kafka import KafkaConsumer, TopicPartition
 
-ANCHORS_TOPIC = "care-journey.anchors.v1"
 HEAD_TYPE, HEAD_VERSION = "AnchorHead", 1
 SCAN_WINDOW = 200  # records read backwards at a time when other stores share the topic
 

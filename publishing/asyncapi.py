@@ -4,21 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from publishing.anchor_head import ANCHORS_TOPIC, HEAD_TYPE, HEAD_VERSION
-from publishing.cloudevents import (
-    CONTENT_TYPE,
-    EVENTS_TOPIC,
-    SEQUENCE_WIDTH,
-    SOURCE,
-    STATE_TOPIC,
-    ce_type,
-)
+from publishing.anchor_head import HEAD_TYPE, HEAD_VERSION
+from publishing.cloudevents import CONTENT_TYPE, SEQUENCE_WIDTH, SOURCE, ce_type
 from publishing.contracts_draft07 import DIRECTORY, FORMAT_DRAFT_07
 from publishing.state_summary import SUMMARY_TYPE
 from publishing.topics import (
     ANCHORS_PARTITIONS,
+    ANCHORS_TOPIC,
     EVENTS_PARTITIONS,
+    EVENTS_TOPIC,
     STATE_PARTITIONS,
+    STATE_TOPIC,
     anchors_config,
     topic_configs,
 )

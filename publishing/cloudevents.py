@@ -12,8 +12,6 @@ from functools import cache
 from journey.events import EventEnvelope
 from projections.event_text import instant_text
 
-EVENTS_TOPIC = "care-journey.events.v1"
-STATE_TOPIC = "care-journey.state.v1"
 SOURCE = "urn:carejourney:care-journey-service"
 CONTENT_TYPE = "application/json"
 SCHEMA_BASE = "https://carejourney.org/schemas/events"

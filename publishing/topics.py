@@ -16,9 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from publishing.anchor_head import ANCHORS_TOPIC
-from publishing.cloudevents import EVENTS_TOPIC, STATE_TOPIC
-
+# the SPEC's names (no import of the publishing code: the command line shows them in --help)
+EVENTS_TOPIC = "care-journey.events.v1"
+STATE_TOPIC = "care-journey.state.v1"
+ANCHORS_TOPIC = "care-journey.anchors.v1"
 EVENTS_PARTITIONS = 6
 STATE_PARTITIONS = 6
 ANCHORS_PARTITIONS = 1  # the latest head is the partition's last record

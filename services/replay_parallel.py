@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
-import os
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -36,7 +35,6 @@ from projections.read_models.schema import ADDITIVE_TABLES, READ_MODEL_TABLES, c
 from projections.read_models.view import open_view
 from services.runtime import Runtime, open_scratch
 
-DEFAULT_WORKERS = min(4, os.cpu_count() or 1)
 WORKER_GC_THRESHOLD = 50_000
 Tick = Callable[[int], None]  # hears how many more events were applied
 Say = Callable[[str], None]  # hears a line of report
