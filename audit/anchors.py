@@ -41,3 +41,21 @@ def anchors_for(
         running = next_hash(running, position, row)
         anchors.append(Anchor(position, row[0], row[1], running))
     return anchors
+
+
+def anchor_rows(
+    previous: str | None, first: int, rows: Sequence[Row]
+) -> list[tuple[int, str, int, str]]:
+    """`anchors_for(previous, range(first, first + len(rows)), rows)` as the anchors table's
+    rows (position, patient, version, running hash), `next_hash` written inline: the same
+    bytes hashed (UTF-8 of the previous hash, a newline and the text), no object per row."""
+    running = previous or GENESIS
+    result: list[tuple[int, str, int, str]] = []
+    append, sha256 = result.append, hashlib.sha256
+    for position, (patient_id, version, topic, state) in enumerate(rows, first):
+        digest = sha256(state).hexdigest()
+        running = sha256(
+            f"{running}\n{position}|{patient_id}|{version}|{topic}|{digest}".encode()
+        ).hexdigest()
+        append((position, patient_id, version, running))
+    return result

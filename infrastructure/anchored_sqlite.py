@@ -9,7 +9,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
-from audit.anchors import Anchor, Row, anchors_for
+from audit.anchors import Anchor, Row, anchor_rows
 from infrastructure.patient_keys import KeyRing, record_key_changes
 
 ANCHORS_TABLE = "audit_anchors"
@@ -78,11 +78,8 @@ class AnchoredSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         positions = list(range(last_id - len(rows) + 1, last_id + 1))
         c.execute(f"SELECT running_hash FROM {ANCHORS_TABLE} ORDER BY notification_id DESC LIMIT 1")
         last = c.fetchone()
-        anchors = anchors_for(last[0] if last else None, positions, rows)
-        c.executemany(
-            f"INSERT INTO {ANCHORS_TABLE} VALUES (?, ?, ?, ?)",
-            [(a.position, a.patient_id, a.version, a.running_hash) for a in anchors],
-        )
+        anchors = anchor_rows(last[0] if last else None, positions[0] if rows else 0, rows)
+        c.executemany(f"INSERT INTO {ANCHORS_TABLE} VALUES (?, ?, ?, ?)", anchors)
         return positions
 
     def select_anchors(self, start: int, limit: int) -> list[Anchor]:

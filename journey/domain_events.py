@@ -233,6 +233,18 @@ class LevelOfCareChanged(PatientEvent, wire.LevelOfCareChanged):
         patient.stay_started_at = self.occurred_at
 
 
+def recorded_session(values: dict[str, Any], fingerprint: str) -> dict[str, Any]:
+    """What the patient keeps of a session `SessionRecorded` recorded with these values (the
+    event's fields) and the fingerprint of its content."""
+    return {
+        "fingerprint": fingerprint,
+        "occurred_at": values["occurred_at"],
+        "voided": False,
+        "values": {name: values[name] for name in CORRECTABLE_VALUES},
+        "last_correction": None,
+    }
+
+
 class SessionRecorded(PatientEvent, wire.SessionRecorded):
     def apply_to(self, patient: Patient) -> None:
         self.apply_fingerprinted(patient, session_fingerprint(session_content(self)))
@@ -240,14 +252,7 @@ class SessionRecorded(PatientEvent, wire.SessionRecorded):
     def apply_fingerprinted(self, patient: Patient, fingerprint: str) -> None:
         """`apply_to` given the session's fingerprint, which the decision that recorded the
         event already computed from the same content (journey.session_batch)."""
-        values = self.__dict__
-        patient.sessions[self.session_id] = {
-            "fingerprint": fingerprint,
-            "occurred_at": self.occurred_at,
-            "voided": False,
-            "values": {name: values[name] for name in CORRECTABLE_VALUES},
-            "last_correction": None,
-        }
+        patient.sessions[self.session_id] = recorded_session(self.__dict__, fingerprint)
 
 
 class SessionCorrected(PatientEvent, wire.SessionCorrected):

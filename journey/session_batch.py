@@ -16,13 +16,14 @@ registry decide `record_session` otherwise, the reference path takes every comma
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from hashlib import sha256
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from journey import domain_events as ev
-from journey.chain import link
 from journey.commands import REGISTRY
 from journey.fingerprints import session_fingerprint
 from journey.patient import Patient
@@ -60,6 +61,9 @@ FAST = (
 )
 
 
+KEPT_EPISODES = 4096  # patients whose last episode in UTC is kept (then forgotten at once)
+
+
 class SessionDecisions:
     """Decides `record_session` commands at `now`, recorded by `by`, clinical instants from
     `earliest` on (the application's settings)."""
@@ -67,24 +71,19 @@ class SessionDecisions:
     def __init__(self, now: datetime, by: str | None, earliest: datetime) -> None:
         self.now, self.by, self.earliest = now, by, earliest
         self.latest = now + FUTURE_TOLERANCE
+        # per patient: its last episode's bounds (the very objects) and them in UTC, which
+        # compare many times faster than instants in other offsets (the same order)
+        self._last_episode: dict[str, tuple[Any, Any, datetime, datetime | None]] = {}
 
     def decide(self, patient: Patient, cmd: RecordSession) -> ev.SessionRecorded | None:
         """The event recorded on `patient` (None: a retry); raises the domain error of a
         rejected command, leaving the patient untouched."""
-        at = cmd.occurred_at
-        try:
-            at_utc = at.astimezone(UTC)
-        except OverflowError:  # near years 1 and 9999: the reference path knows
+        values = self.record(patient, cmd.__dict__, cmd.occurred_at, cmd.actor)
+        if values is None:
             return self._reference(patient, cmd)
-        if (
-            not FAST
-            or at_utc < self.earliest
-            or at_utc > self.latest
-            or cmd.session_id in patient.sessions
-            or not _within_an_episode(patient, at)
-        ):
-            return self._reference(patient, cmd)
-        return self._record(patient, cmd, at_utc)
+        event = ev.trusted(Event, values)
+        patient._pending_events.append(event)
+        return event
 
     def _reference(self, patient: Patient, cmd: RecordSession) -> ev.SessionRecorded | None:
         """`JourneyApplication.decide_event` for a known patient's session."""
@@ -93,43 +92,84 @@ class SessionDecisions:
         assert event is None or isinstance(event, ev.SessionRecorded)
         return event
 
-    def _record(self, patient: Patient, cmd: RecordSession, at_utc: datetime) -> Event:
-        """`Patient.record` of the session's event, each value computed once."""
+    def record(
+        self, patient: Patient, fields: Mapping[str, Any], at: datetime, actor: str | None
+    ) -> dict[str, Any] | None:
+        """A valid command's session recorded on `patient` when it is the common case (a new
+        session within an episode at an instant the rules allow): the event's values (its
+        `__dict__` but `type`), applied to the patient (state, chain head, version; no
+        pending event: the caller makes the event, or its stored row). `fields` hold the
+        command's `session_id` and SESSION_FIELDS, `at` its instant. None, the patient
+        untouched, when the reference path must decide it."""
+        try:
+            at_utc = at.astimezone(UTC)
+        except OverflowError:  # near years 1 and 9999: the reference path knows
+            return None
+        session_id = fields["session_id"]
+        if (
+            not FAST
+            or at_utc < self.earliest
+            or at_utc > self.latest
+            or session_id in patient.sessions
+            or not self.within_an_episode(patient, at, at_utc)
+        ):
+            return None
         timestamp = Event.create_timestamp()
         version = patient.version + 1
-        values = {  # the order `Patient.record` gives the event's fields
+        values: dict[str, Any] = {  # the order `Patient.record` gives the event's fields
             "originator_id": patient.id,
             "originator_version": version,
             "timestamp": timestamp,
-            "actor": cmd.actor,
+            "actor": actor,
             "recorded_by": self.by,
-            "session_id": cmd.session_id,
-            "occurred_at": cmd.occurred_at,
-            "format": cmd.format,
-            "approach": cmd.approach,
-            "duration_minutes": cmd.duration_minutes,
-            "delivery": cmd.delivery,
-            "status": cmd.status,
-            "clinician_id": cmd.clinician_id,
+            "session_id": session_id,
+            "occurred_at": at,
+            "format": fields["format"],
+            "approach": fields["approach"],
+            "duration_minutes": fields["duration_minutes"],
+            "delivery": fields["delivery"],
+            "status": fields["status"],
+            "clinician_id": fields["clinician_id"],
         }
-        content = _canonical_content(values, at_utc)
-        values["chain_hash"] = chain_hash = link(patient.chain_head, content)
-        event = ev.trusted(Event, values)
+        content = _canonical_content(values, at_utc)  # `link` of it, inline
+        chain_hash = sha256(patient.chain_head.encode() + b"\n" + content).hexdigest()
+        values["chain_hash"] = chain_hash
         # `PatientEvent.apply` and eventsourcing's `mutate` (identity and version hold by
-        # construction), with the fingerprint the decision computed
-        event.apply_fingerprinted(patient, session_fingerprint(values))
+        # construction), with the fingerprint computed once
+        patient.sessions[session_id] = ev.recorded_session(values, session_fingerprint(values))
         patient.chain_head = chain_hash
         patient.version = version
         patient.modified_on = timestamp
-        patient._pending_events.append(event)
-        return event
+        return values
+
+    def within_an_episode(self, patient: Patient, at: datetime, at_utc: datetime) -> bool:
+        """`_within_an_episode(patient, at)`, the last episode compared in UTC."""
+        if not patient.episodes:
+            return False
+        admitted, discharged = patient.episodes[-1]
+        known = self._last_episode.get(patient.id)
+        if known is None or known[0] is not admitted or known[1] is not discharged:
+            if admitted is None:
+                return _within_an_episode(patient, at)
+            try:
+                end = None if discharged is None else discharged.astimezone(UTC)
+                known = (admitted, discharged, admitted.astimezone(UTC), end)
+            except OverflowError:  # near years 1 and 9999: compared as they are
+                return _within_an_episode(patient, at)
+            if len(self._last_episode) >= KEPT_EPISODES:
+                self._last_episode.clear()
+            self._last_episode[patient.id] = known
+        end = known[3]
+        if known[2] <= at_utc and (end is None or at_utc <= end):
+            return True
+        return _within_an_episode(patient, at)
 
 
 def _within_an_episode(patient: Patient, at: datetime) -> bool:
-    """`Patient._within_an_episode` as a test (the open episode first)."""
+    """`Patient._within_an_episode` as a test."""
     return any(
         admitted is not None and admitted <= at and (discharged is None or at <= discharged)
-        for admitted, discharged in reversed(patient.episodes)
+        for admitted, discharged in patient.episodes
     )
 
 

@@ -24,7 +24,11 @@ from journey.commands import Command, RecordSession
 from journey.errors import InvalidCommand, Issue, JourneyError, PatientErased, UnknownPatient
 from journey.patient import Patient
 from journey.session_batch import SessionDecisions
+from services.bulk import lines as parsing
+from services.bulk import session_lines
+from services.bulk.lines import parse_line
 from services.bulk.rows import RowEncoder
+from services.bulk.session_lines import SessionLines
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,9 @@ class Decider:
         self.load_existing, self.keep = load_existing, keep
         self.rows = RowEncoder(app.mapper)
         self.sessions = SessionDecisions(now, recorded_by, app.earliest_occurred_at)
+        # `record_session` lines straight to rows: the same rows and errors (both pinned)
+        self.fast = self.rows.sessions and session_lines.SHAPE and parsing.FAST
+        self.lines: SessionLines | None = None
         self.kept: OrderedDict[str, Patient] = OrderedDict()
         self.seen: set[str] = set()
 
@@ -104,22 +111,62 @@ class Decider:
     ) -> list[PatientBatch]:
         """Batches in order of each patient's first command; `items` are (number, patient
         id, command or its parse error)."""
+        return self._decided(items, None)
+
+    def decide_lines(
+        self, lines: Iterable[tuple[int, str, str]], actor: str | None
+    ) -> list[PatientBatch]:
+        """`decide` of numbered JSON lines, each with the patient id it was routed by (`actor`
+        fills in for a command that names none): a `record_session` line on the common shape
+        goes straight to its stored row (`SessionLines`), any other is parsed
+        (`parse_line`) and decided; the same rows and outcomes either way."""
+        if self.lines is None or self.lines.actor != actor:
+            self.lines = SessionLines(self.sessions, self.rows, actor) if self.fast else None
+        return self._decided(lines, actor)
+
+    def _decided(
+        self, entries: Iterable[tuple[int, str, str | Command | JourneyError]], actor: str | None
+    ) -> list[PatientBatch]:
         batches: dict[str, PatientBatch] = {}
         patients: dict[str, Patient | None] = {}
-        for number, patient_id, item in items:
+        rows: dict[str, list[Row]] = {}  # rows made straight from lines, and those before
+        lines = self.lines
+        for number, patient_id, given in entries:
             batch = batches.get(patient_id)
             if batch is None:
                 batch = batches[patient_id] = PatientBatch(patient_id)
-            outcome = self._outcome(item, patients)
+            entry = given
+            if type(given) is str:
+                if lines is not None:
+                    patient = self._known(patient_id, patients)
+                    if patient is not None and (row := lines.row(given, patient)) is not None:
+                        done = rows.setdefault(patient_id, [])
+                        if patient._pending_events:  # decided before it, by the events
+                            done += map(self.rows.encode, patient.collect_events())
+                        done.append(row)
+                        batch.accepted += 1
+                        continue
+                entry = parse_line(given, actor)
+            assert not isinstance(entry, str)
+            outcome = self._outcome(entry, patients)
             if outcome == ACCEPTED:
                 batch.accepted += 1
             else:
                 batch.others.append((number, outcome))
         for patient_id, patient in patients.items():
             if patient is not None:
-                self._encode(batches[patient_id], patient)
+                self._encode(batches[patient_id], patient, rows.get(patient_id, []))
         self._keep(patients)
         return list(batches.values())
+
+    def _known(self, patient_id: str, patients: dict[str, Patient | None]) -> Patient | None:
+        """The patient this load decided (None: not yet, or not known)."""
+        if patient_id in patients:
+            return patients[patient_id]
+        patient = self.kept.pop(patient_id, None)
+        if patient is not None:
+            patients[patient_id] = patient
+        return patient
 
     def _outcome(
         self, item: Command | JourneyError, patients: dict[str, Patient | None]
@@ -150,14 +197,13 @@ class Decider:
             raise ScatteredInput(patient_id, self.keep)
         return self.app.load_patient(patient_id) if self.load_existing else None
 
-    def _encode(self, batch: PatientBatch, patient: Patient) -> None:
-        """The new events as stored rows; a snapshot when they crossed a multiple of the
-        interval (the application's `_take_snapshots` rule)."""
-        events = patient.collect_events()
+    def _encode(self, batch: PatientBatch, patient: Patient, earlier: list[Row]) -> None:
+        """The new events as stored rows, after the rows `earlier` made; a snapshot when
+        they crossed a multiple of the interval (the application's `_take_snapshots` rule)."""
         encode = self.rows.encode
-        batch.events = [encode(e) for e in events]
+        batch.events = earlier + [encode(e) for e in patient.collect_events()]
         if self.app.snapshots is not None and any(
-            e.originator_version % SNAPSHOT_INTERVAL == 0 for e in events
+            row[1] % SNAPSHOT_INTERVAL == 0 for row in batch.events
         ):
             batch.snapshots = [encode(ev.PatientSnapshot.take(patient))]
         keyring = getattr(self.app.mapper, "keyring", None)

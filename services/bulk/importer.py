@@ -17,6 +17,7 @@ loaded and continued. A patient's commands may be spread over the input, but not
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -113,28 +114,42 @@ def _route(
 ) -> tuple[_Chunk, list[Task]]:
     """Numbered lines to one task per worker, by patient; unreadable lines rejected here."""
     shares: list[list[tuple[int, str, str]]] = [[] for _ in range(parts)]
-    order: dict[str, None] = {}
+    order: dict[str, int] = {}  # patient id: its worker, in order of first line
     invalid: list[RejectedLine] = []
     for number, text in block:
         if isinstance(text, InvalidCommand):
             invalid.append(RejectedLine(number, text))
             continue
-        if not text.strip():
-            continue
         patient_id = _patient_id(text)
         if patient_id is None:
+            if not text or text.isspace():
+                continue
             entry = parse_entry(text, actor)
             if isinstance(entry, JourneyError):
                 invalid.append(RejectedLine(number, entry))
                 continue
             patient_id = entry.patient_id
-        order.setdefault(patient_id)
-        shares[zlib.crc32(patient_id.encode()) % parts].append((number, patient_id, text))
+        part = order.get(patient_id)
+        if part is None:
+            part = order[patient_id] = zlib.crc32(patient_id.encode()) % parts
+        shares[part].append((number, patient_id, text))
     tasks: list[Task] = [LinesTask(share, actor) for share in shares]
     return _Chunk(list(order), invalid), tasks
 
 
+# `"patient_id": "ID"` (JSON's whitespace around the colon, an identifier's characters)
+_PATIENT_ID = re.compile(r'"patient_id"[ \t\n\r]*:[ \t\n\r]*"([A-Za-z0-9._-]{1,64})"').search
+
+
 def _patient_id(text: str) -> str | None:
+    """The line's top-level `patient_id`, when it is text. Read from the text when the line
+    has no escape and names `patient_id` once: then that name is the top-level key, or the
+    line is not a command at all (it names no patient at the top, or is not JSON) and is
+    rejected where it is routed, by the same parse, with the same error."""
+    if "\\" not in text and text.count('"patient_id"') == 1:
+        found = _PATIENT_ID(text)
+        if found is not None:
+            return found[1]
     try:
         document = orjson.loads(text)
     except orjson.JSONDecodeError:

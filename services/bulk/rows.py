@@ -77,14 +77,18 @@ class RowEncoder:
         self._datetime_text: Callable[[datetime], Any] = (
             _iso_text if iso else _encoded(self._datetime)
         )
-        # SessionRecorded's stored form as `_session` writes it (session_batch.FAST pins it)
-        self._sessions = self._datetime is not None and session_batch.FAST
+        # SessionRecorded's stored form as `session_row` writes it (session_batch.FAST pins
+        # it), on a plain store
+        self.sessions = plain and self._datetime is not None and session_batch.FAST
+        # an instant's stored form in a session's row: its transcoding's name and its text
+        name = self._datetime.name if self._datetime is not None else ""
+        self.session_instants = (name, self._datetime_text)
 
     def _mapped(self, event: Any) -> Row:
         return _row(self._mapper.to_stored_event(event))
 
     def _direct(self, event: Any) -> Row:
-        if type(event) is SessionRecorded and self._sessions:
+        if type(event) is SessionRecorded and self.sessions:
             return self._session(event)
         if not isinstance(event, PatientEvent):
             return self._mapped(event)
@@ -107,8 +111,15 @@ class RowEncoder:
 
     def _session(self, event: SessionRecorded) -> Row:
         """`_direct` of a session, its stored state written as a literal."""
-        values = event.__dict__
-        timestamp, at = values["timestamp"], values["occurred_at"]
+        row = self.session_row(event.__dict__)
+        return row if row is not None else self._mapped(event)
+
+    def session_row(self, values: dict[str, Any]) -> Row | None:
+        """The stored row of the `SessionRecorded` with these fields (its `__dict__`), its
+        state written as a literal; None when this store's mapper writes it otherwise (see
+        `sessions`) or a value is of a type the literal does not write."""
+        if not self.sessions:
+            return None
         leaves = (
             values["actor"],
             values["recorded_by"],
@@ -121,18 +132,16 @@ class RowEncoder:
             values["status"],
             values["clinician_id"],
         )
-        transcoding = self._datetime
-        assert transcoding is not None  # `_sessions` requires it
         if (
-            type(timestamp) is not datetime
-            or type(at) is not datetime
+            type(values["timestamp"]) is not datetime
+            or type(values["occurred_at"]) is not datetime
             or not _LEAVES.issuperset(map(type, leaves))
         ):
-            return self._mapped(event)
-        name, text = transcoding.name, self._datetime_text
+            return None
+        name, text = self.session_instants
         state = {
-            "timestamp": {"_type_": name, "_data_": text(timestamp)},
-            "occurred_at": {"_type_": name, "_data_": text(at)},
+            "timestamp": {"_type_": name, "_data_": text(values["timestamp"])},
+            "occurred_at": {"_type_": name, "_data_": text(values["occurred_at"])},
             "actor": leaves[0],
             "recorded_by": leaves[1],
             "chain_hash": leaves[2],
@@ -145,5 +154,5 @@ class RowEncoder:
             "clinician_id": leaves[9],
             "class_version": 2,
         }
-        row = str(event.originator_id), event.originator_version, self._session_topic
+        row = str(values["originator_id"]), values["originator_version"], self._session_topic
         return (*row, orjson.dumps(state))

@@ -31,7 +31,6 @@ from config.settings import Settings
 from journey.application import JourneyApplication
 from journey.errors import JourneyError
 from services.bulk.decide import Decider, PatientBatch, Rejection
-from services.bulk.lines import parse_line
 from services.bulk.orphans import die_with_parent, start_method
 from services.importing import parse_entry
 from services.runtime import Runtime
@@ -82,7 +81,7 @@ def run_task(decider: Decider, task: Task) -> list[PatientBatch]:
     order (an empty one for a patient without commands), numbered from each patient's
     first."""
     if isinstance(task, LinesTask):
-        return decider.decide((n, pid, parse_line(text, task.actor)) for n, pid, text in task.lines)
+        return decider.decide_lines(task.lines, task.actor)
     batches: list[PatientBatch] = []
     for commands in task.generate(task.indices):
         items = (

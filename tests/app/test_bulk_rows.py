@@ -37,7 +37,7 @@ def test_rows_are_the_mappers_to_the_byte(tmp_path: Path, open_app: Opener) -> N
     lines = cohort_lines(3) + [json.dumps(c) for c in scenarios()]
     events = _decided(app, lines) + _decided(app, lines, None)
     encoder = RowEncoder(app.mapper)
-    assert encoder.encode.__name__ == "_direct" and encoder._sessions  # sessions' literal
+    assert encoder.encode.__name__ == "_direct" and encoder.sessions  # sessions' literal
     for event in events:
         stored = app.mapper.to_stored_event(event)
         expected = (stored.originator_id, stored.originator_version, stored.topic, stored.state)

@@ -104,11 +104,16 @@ def test_sessions_are_decided_as_the_application_decides_them(
     reference, _ = app.decide_event(None, admit, NOW, by)
     fast_patient = copy.deepcopy(reference)
     fast = SessionDecisions(NOW, by, EARLIEST)
-    one_pass: list[str] = []  # the sessions `_record` decided (not handed to the reference)
-    record = fast._record
-    monkeypatch.setattr(
-        fast, "_record", lambda p, c, at: one_pass.append(c.session_id) or record(p, c, at)
-    )
+    one_pass: list[str] = []  # the sessions `record` decided (not handed to the reference)
+    record = fast.record
+
+    def counted(patient: Patient, fields: Any, *rest: Any) -> Any:
+        values = record(patient, fields, *rest)
+        if values is not None:
+            one_pass.append(fields["session_id"])
+        return values
+
+    monkeypatch.setattr(fast, "record", counted)
     outcomes = []
     for command in COMMANDS:
         expected = _outcome(app, reference, command, by)
