@@ -4,22 +4,13 @@ then the anchor head of the log up to the batch's last event (publishing.anchor_
 
 A batch is at most `batch_size` notifications (5,000 by default: the summaries are computed
 once per patient per batch, so bigger catch-up batches cost fewer summaries). Its records
-are sent, and once the broker acknowledged every one of them the position is advanced (in
-the events' own SQL store; while `run` runs, by a thread of its own, so that publishing
-does not wait for the store's write lock: `relay_position.PositionWriter`, which coalesces
-the positions of the small batches of a relay keeping up and holds the relay back only
-beyond `batch_size` unrecorded notifications).
-
-While `run` runs, batches are pipelined: the next batch is sent while earlier ones wait for
-their acknowledgements (up to `MAX_IN_FLIGHT` batches and `batch_size` notifications
-unacknowledged, so a catch-up of full batches sends one at a time). Their
-acknowledgements are taken in log order: the position, the anchor heads' event counts and
-the report move only past a batch whose records, and every earlier batch's, were all
-acknowledged. Kafka keeps each partition's records in the order sent (idempotent producer).
-A failed batch fails the attempt: the producer is closed, the batches after it are
-forgotten, and the next attempt sends again from the last acknowledged position (so some
-records may arrive twice downstream; none is lost). A crash re-publishes from the position
-last written, at most 3 x `batch_size` notifications: delivery is at least once.
+are sent, flushed and every future checked; only then is the position advanced (in the
+events' own SQL store; while `run` runs, by a thread of its own, so that publishing does
+not wait for the store's write lock: `relay_position.PositionWriter`, which coalesces the
+positions of the small batches of a relay keeping up and holds the relay back only beyond
+`batch_size` unrecorded notifications). A crash re-publishes from the position last
+written, at most 2 x `batch_size` notifications: delivery is at least once, and nothing
+is ever lost.
 When the broker is unreachable, `run` logs, backs off exponentially and retries the same
 slice with a fresh producer; the position does not move, and the write path (which never
 touches Kafka) keeps accepting commands. When caught up it polls the log every
@@ -32,29 +23,21 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import deque
 from dataclasses import dataclass, field
 
 from kafka.errors import KafkaConfigurationError, KafkaError
 
 from config.settings import Settings
 from journey.application import JourneyApplication
-from publishing.anchor_head import AnchorHead, HeadUnavailable, head_record
-from publishing.publisher import InFlight, Publisher, PublishFailed
+from publishing.anchor_head import HeadUnavailable, head_record
+from publishing.publisher import Publisher, PublishFailed
 from publishing.relay_heads import HeadKeeper
 from publishing.relay_position import Lag, PositionWriter, RelayPosition
-from publishing.relay_worker import (
-    InlinePreparer,
-    Prepared,
-    Preparer,
-    SplitPreparer,
-    WorkerPreparer,
-)
+from publishing.relay_worker import InlinePreparer, Preparer, SplitPreparer, WorkerPreparer
 from publishing.topics import TopicNames, ensure_topics
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY_S = 5.0
-MAX_IN_FLIGHT = 4  # batches sent and not yet acknowledged (the producer allows 5 requests)
 
 
 @dataclass(frozen=True)
@@ -92,16 +75,6 @@ class RelayReport:
         return f"{done} in {self.batches} batches ({self.failures} failed attempts){tail}"
 
 
-@dataclass(frozen=True)
-class Sent:
-    """A batch handed to the producer, waiting for its acknowledgement."""
-
-    prepared: Prepared
-    head: AnchorHead | None
-    events: int | None  # events in the log up to this batch (anchor heads' count)
-    flight: InFlight
-
-
 class Relay:
     """With `settings` (the store's, as the application was built from), the batches of a
     catch-up are prepared one ahead in a worker process (publishing.relay_worker); without,
@@ -123,23 +96,42 @@ class Relay:
         self._last_log = 0.0
         self._heads = HeadKeeper(app, config.bootstrap, config.topics.anchors)
         self._acked: int | None = None  # the last position the broker acknowledged
-        self._sent: int | None = None  # the last position handed to the producer
-        self._in_flight: deque[Sent] = deque()  # sent, not yet acknowledged, in log order
         self._writer: PositionWriter | None = None  # while `run` runs
         self.report = RelayReport()
 
     def step(self) -> int:
-        """Publishes the next slice of the log and waits for its acknowledgement; returns its
-        notification count (0: caught up). Raises PublishFailed, HeadUnavailable or KafkaError
-        without moving the position, AnchorMissing when the log no longer extends the
-        published head."""
-        try:
-            sent = self._send_next()
-            self._confirm(wait_s=self._ack_wait_s, everything=True)
-        except (PublishFailed, HeadUnavailable, KafkaError):
-            self._forget_unacknowledged()  # the next step sends the same slice again
-            raise
-        return sent
+        """Publishes the next slice of the log; returns its notification count (0: caught up).
+        Raises PublishFailed, HeadUnavailable or KafkaError without moving the position,
+        AnchorMissing when the log no longer extends the published head."""
+        start = (self.position.get() if self._acked is None else self._acked) + 1
+        if self._publisher is None:  # the first page is prepared while connecting
+            self._batches.ahead(start)
+        publisher = self._ready_publisher()
+        self._heads.ready()
+        prepared = self._batches.prepare(start)
+        if prepared is None:
+            return 0
+        head = self._heads.next_head(prepared.end, start - 1, prepared.count)
+        records = prepared.records
+        if head is not None:
+            anchor = head_record(head)
+            records = [
+                *records,
+                (self.config.topics.anchors, anchor.key, anchor.value, anchor.headers),
+            ]
+        publisher.publish(records)
+        self._acked = prepared.end
+        if self._writer is not None:
+            self._writer.advance(prepared.end, prepared.count)
+        else:
+            self.position.advance(prepared.end)
+        if head is not None:
+            self._heads.published(head)
+            self.report.heads += 1
+        self.report.events += prepared.events
+        self.report.summaries += prepared.summaries
+        self.report.batches += 1
+        return prepared.count  # not batch.events: an erased patient's slice has none
 
     def run(self, *, once: bool = False, stop: threading.Event | None = None) -> RelayReport:
         """Publishes until stopped (or, with `once`, until caught up with the log head)."""
@@ -150,7 +142,7 @@ class Relay:
         try:
             while not stop.is_set():
                 try:
-                    moved = self._pump()
+                    published = self.step()
                 except KafkaConfigurationError:
                     raise  # a bug, not an outage: retrying would never succeed
                 except (PublishFailed, HeadUnavailable, KafkaError) as error:
@@ -159,116 +151,19 @@ class Relay:
                     backoff = min(backoff * 2, self.config.backoff_max_s)
                     continue
                 backoff = self.config.backoff_initial_s
-                idle = moved == 0 and not self._in_flight
-                self._progress(caught_up=idle)
-                if idle and once:
+                self._progress(caught_up=published == 0)
+                if published == 0 and once:
                     break
-                if moved:
+                if published:
                     last_event = time.monotonic()
-                elif idle:
+                else:
                     stop.wait(self._idle_poll(last_event))
-            self._settle()
         finally:
             self.close()
             writer, self._writer = self._writer, None
             writer.close()  # every acknowledged position written (or why not raised)
         self.report.lag = self.position.lag()
         return self.report
-
-    def _pump(self) -> int:
-        """One turn of `run`: takes the acknowledgements in, sends the next batch when the
-        pipeline has room; returns the notifications sent or confirmed (0: nothing moved)."""
-        moved = self._confirm(wait_s=0.0)
-        if self._pipeline_full():
-            moved += self._confirm(wait_s=self._ack_wait_s)
-        sent = self._send_next()
-        if not sent and self._in_flight:  # a short wait for an ack, then the log again
-            moved += self._confirm(wait_s=self.config.busy_poll_s)
-        return moved + sent
-
-    def _send_next(self) -> int:
-        """Sends the slice after the last one sent; returns its notification count."""
-        start = self._next_start()
-        if self._publisher is None:  # the first page is prepared while connecting
-            self._batches.ahead(start)
-        publisher = self._ready_publisher()
-        self._heads.ready()
-        prepared = self._batches.prepare(start)
-        if prepared is None:
-            return 0
-        if self._unacknowledged() + prepared.count > self.config.batch_size:
-            self._confirm(wait_s=self._ack_wait_s, everything=True)
-        head = self._heads.next_head(prepared.end, start - 1, prepared.count)
-        records = prepared.records
-        if head is not None:
-            anchor = head_record(head)
-            records = [
-                *records,
-                (self.config.topics.anchors, anchor.key, anchor.value, anchor.headers),
-            ]
-        flight = publisher.send(records)
-        self._in_flight.append(Sent(prepared, head, self._heads.counted, flight))
-        self._sent = prepared.end
-        return prepared.count  # not batch.events: an erased patient's slice has none
-
-    def _next_start(self) -> int:
-        last = self._sent if self._sent is not None else self._acked
-        return (self.position.get() if last is None else last) + 1
-
-    def _pipeline_full(self) -> bool:
-        full = self._unacknowledged() >= self.config.batch_size
-        return full or len(self._in_flight) >= MAX_IN_FLIGHT
-
-    @property
-    def _ack_wait_s(self) -> float:
-        """The longest wait for a batch's acknowledgement (the producer fails its records
-        after `delivery_timeout_s`)."""
-        return self.config.delivery_timeout_s + 5
-
-    def _unacknowledged(self) -> int:
-        return sum(sent.prepared.count for sent in self._in_flight)
-
-    def _confirm(self, *, wait_s: float, everything: bool = False) -> int:
-        """Takes in the acknowledged batches, oldest first, waiting up to `wait_s` for the
-        oldest (for each, with `everything`); returns their notification count. Raises
-        PublishFailed for a failed batch (or one unacknowledged when a full wait ends)."""
-        confirmed = 0
-        wait = wait_s
-        while self._in_flight:
-            oldest = self._in_flight[0]
-            if not oldest.flight.wait(wait):
-                if wait >= self.config.delivery_timeout_s:
-                    raise PublishFailed(f"no acknowledgement within {wait:.0f}s")
-                break
-            oldest.flight.raise_failure()
-            self._in_flight.popleft()
-            self._acknowledged(oldest)
-            confirmed += oldest.prepared.count
-            wait = wait_s if everything else 0.0
-        return confirmed
-
-    def _acknowledged(self, sent: Sent) -> None:
-        prepared = sent.prepared
-        self._acked = prepared.end
-        if self._writer is not None:
-            self._writer.advance(prepared.end, prepared.count)
-        else:
-            self.position.advance(prepared.end)
-        self._heads.acknowledged(sent.events, sent.head)
-        if sent.head is not None:
-            self.report.heads += 1
-        self.report.events += prepared.events
-        self.report.summaries += prepared.summaries
-        self.report.batches += 1
-
-    def _settle(self) -> None:
-        """On a stop: takes in the acknowledgements of the batches still in flight; one
-        that fails is sent again by the next relay (from the position recorded)."""
-        try:
-            self._confirm(wait_s=self._ack_wait_s, everything=True)
-        except PublishFailed as error:
-            log.warning("stopped with unacknowledged batches (sent again next time): %s", error)
-            self._forget_unacknowledged()
 
     def _idle_poll(self, last_event: float) -> float:
         """The wait before the next look at the log: short while events keep coming (each
@@ -311,17 +206,11 @@ class Relay:
 
     def _failed(self, error: Exception, backoff: float) -> None:
         self.report.failures += 1
-        self._close_publisher()  # a fresh producer re-sends from the last acknowledged one
-        self._forget_unacknowledged()
+        self._close_publisher()  # a fresh producer re-sends the slice from the recorded position
         self._batches.reset()
         log.warning(
             "publishing failed (%s); retrying in %.1fs; %s", error, backoff, self.position.lag()
         )
-
-    def _forget_unacknowledged(self) -> None:
-        self._in_flight.clear()
-        self._sent = None
-        self._heads.rollback()
 
     def _progress(self, *, caught_up: bool) -> None:
         now = time.monotonic()

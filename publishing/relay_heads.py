@@ -29,8 +29,7 @@ class HeadKeeper:
         self._app, self._bootstrap, self._topic = app, bootstrap, topic
         self._last: AnchorHead | None = None
         self._checked_topic = False
-        self._events: int | None = None  # events up to the last batch sent (anchors counted)
-        self._acked_events: int | None = None  # up to the last batch acknowledged
+        self._events: int | None = None  # events up to the last head (anchors counted)
 
     def next_head(self, position: int, previous: int, new_events: int) -> AnchorHead | None:
         """The head at `position`, the last event of a batch of `new_events` events after
@@ -53,27 +52,14 @@ class HeadKeeper:
             events=self._events + new_events,
             published_at=datetime.now(UTC),
         )
-        self._events = head.events
         if self._last is not None and position < self._last.position:
-            return None  # counted, not published
+            self._events = head.events  # counted, not published
+            return None
         return head
 
-    @property
-    def counted(self) -> int | None:
-        """Events up to the last batch a head was computed for."""
-        return self._events
-
-    def acknowledged(self, events: int | None, head: AnchorHead | None) -> None:
-        """Records a batch the broker acknowledged: `events` up to it (`counted` when its
-        head was computed) and its head, if it had one."""
-        self._acked_events = events
-        if head is not None:
-            self._last = head
-
-    def rollback(self) -> None:
-        """The batches sent after the last acknowledged one are forgotten (a failed attempt):
-        the next head counts on from the last acknowledged batch."""
-        self._events = self._acked_events
+    def published(self, head: AnchorHead) -> None:
+        """Records a head the broker acknowledged."""
+        self._last, self._events = head, head.events
 
     def ready(self) -> None:
         """Reads the head published last from the topic, once (a relay does it on its first

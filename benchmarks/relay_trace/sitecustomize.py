@@ -3,10 +3,9 @@
 the relay subprocess's PYTHONPATH, so Python imports it at start).
 
 Only in a `journey relay` process, and only when JOURNEY_BENCH_RELAY_TRACE names the file
-to write at exit: each turn of the relay and each part of it (prepare, anchor head, send,
-taking the acknowledgements in) is timed, and each collection by generation (gc
-callbacks). With JOURNEY_BENCH_RELAY_NO_FREEZE=1 the relay's `gc.freeze()` is a no-op
-(the comparison)."""
+to write at exit: each step of the relay and each part of it (prepare, anchor head,
+publish) is timed, and each collection by generation (gc callbacks). With
+JOURNEY_BENCH_RELAY_NO_FREEZE=1 the relay's `gc.freeze()` is a no-op (the comparison)."""
 
 from __future__ import annotations
 
@@ -63,11 +62,10 @@ def install(out: str) -> None:
 
     timings: Timings = {}
     for owner, name, label in (
-        (relay.Relay, "_pump", "turn (0: caught up)"),
+        (relay.Relay, "step", "step (0: caught up)"),
         (relay_worker.InlinePreparer, "prepare", "  prepare, inline"),
         (relay_heads.HeadKeeper, "next_head", "  anchor head"),
-        (publisher.Publisher, "send", "  send"),
-        (relay.Relay, "_confirm", "  acknowledgements taken"),
+        (publisher.Publisher, "publish", "  publish (send, ack)"),
     ):
         setattr(owner, name, timed(timings, label, getattr(owner, name)))
     collections(timings)

@@ -35,6 +35,9 @@ def private_topics(kafka_bootstrap: str) -> Iterator[Callable[[str], TopicNames]
         admin.close()
 
 
+PRODUCER_THREAD = "care-journey-relay-network-thread"  # kafka-python's, for our client_id
+
+
 @pytest.fixture(autouse=True)
 def no_producer_left_open() -> Iterator[None]:
     """Every test closes the relays and publishers it made. A producer left open spins a
@@ -42,5 +45,5 @@ def no_producer_left_open() -> Iterator[None]:
     topic in a busy loop, 5 minutes later), slowing every later test."""
     before = set(threading.enumerate())
     yield
-    left = [t for t in threading.enumerate() if t not in before and t.name == "relay-flush"]
-    assert not left, f"{len(left)} publisher(s) left open"
+    left = [t for t in threading.enumerate() if t not in before and t.name == PRODUCER_THREAD]
+    assert not left, f"{len(left)} relay producer(s) left open"
