@@ -101,18 +101,9 @@ class SessionDecisions:
         pending event: the caller makes the event, or its stored row). `fields` hold the
         command's `session_id` and SESSION_FIELDS, `at` its instant. None, the patient
         untouched, when the reference path must decide it."""
-        try:
-            at_utc = at.astimezone(UTC)
-        except OverflowError:  # near years 1 and 9999: the reference path knows
-            return None
         session_id = fields["session_id"]
-        if (
-            not FAST
-            or at_utc < self.earliest
-            or at_utc > self.latest
-            or session_id in patient.sessions
-            or not self.within_an_episode(patient, at, at_utc)
-        ):
+        at_utc = self.common_case(patient, session_id, at) if FAST else None
+        if at_utc is None:
             return None
         timestamp = Event.create_timestamp()
         version = patient.version + 1
@@ -141,6 +132,23 @@ class SessionDecisions:
         patient.version = version
         patient.modified_on = timestamp
         return values
+
+    def common_case(self, patient: Patient, session_id: str, at: datetime) -> datetime | None:
+        """`at` in UTC when a session `session_id` at `at` is the common case (a new session
+        within an episode, at an instant the rules allow); None when the reference path must
+        decide it."""
+        try:
+            at_utc = at.astimezone(UTC)
+        except OverflowError:  # near years 1 and 9999: the reference path knows
+            return None
+        if (
+            at_utc < self.earliest
+            or at_utc > self.latest
+            or session_id in patient.sessions
+            or not self.within_an_episode(patient, at, at_utc)
+        ):
+            return None
+        return at_utc
 
     def within_an_episode(self, patient: Patient, at: datetime, at_utc: datetime) -> bool:
         """`_within_an_episode(patient, at)`, the last episode compared in UTC."""

@@ -168,17 +168,9 @@ class SessionLines:
         `fp.session_fingerprint`, `RowEncoder.session_row`). None, the patient untouched,
         when the reference path must decide it."""
         decisions = self.sessions
-        try:
-            at_utc = at.astimezone(UTC)
-        except OverflowError:  # near years 1 and 9999: the reference path knows
-            return None
         session_id = line["session_id"]
-        if (
-            at_utc < decisions.earliest
-            or at_utc > decisions.latest
-            or session_id in patient.sessions
-            or not decisions.within_an_episode(patient, at, at_utc)
-        ):
+        at_utc = decisions.common_case(patient, session_id, at)
+        if at_utc is None:
             return None
         timestamp = Event.create_timestamp()
         version, patient_id, by = patient.version + 1, patient.id, decisions.by
