@@ -6,7 +6,6 @@ settings, the application, the stores). Read from Python's own import report
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -14,8 +13,7 @@ import pytest
 import typer.main
 
 from interfaces.cli import COMMANDS, LazyGroup, app
-from tests.app.bulk_support import cohort_lines
-from tests.app.test_import_start import imported
+from tests.app.test_import_start import import_reports, imported
 from tests.cli_support import run_journey
 
 # What `journey import` never runs: other commands' modules, the read side, the web stack,
@@ -43,23 +41,9 @@ def among(modules: Iterable[str], names: Iterable[str]) -> list[str]:
 
 
 def test_journey_import_loads_no_other_commands_modules(tmp_path: Path) -> None:
-    source = tmp_path / "commands.jsonl"
-    lines = cohort_lines(3)
-    source.write_text("\n".join(lines) + "\n")
-    store = tmp_path / "store.db"
-    for flags in ([], ["--plain"]):
-        store.unlink(missing_ok=True)
-        done = run_journey(
-            f"sqlite:///{store}", "import", str(source), *flags,
-            env={"PYTHONPROFILEIMPORTTIME": "1"},
-        )  # fmt: skip
-        assert done.returncode == 0, done.stderr[-2000:]
-        modules = imported(done.stderr)
+    for flags, modules in import_reports(tmp_path).items():
         assert {"interfaces.cli", "services.importing"} <= modules  # the report is there
         assert among(modules, NOT_FOR_IMPORT) == [], flags
-        with sqlite3.connect(store) as connection:
-            (events,) = connection.execute("SELECT count(*) FROM stored_events").fetchone()
-        assert events == len(lines)
 
 
 def test_journey_help_lists_every_command_without_loading_their_work(tmp_path: Path) -> None:
