@@ -40,9 +40,11 @@ PRODUCER_THREAD = "care-journey-relay-network-thread"  # kafka-python's, for our
 
 @pytest.fixture(autouse=True)
 def no_producer_left_open() -> Iterator[None]:
-    """Every test closes the relays and publishers it made. A producer left open spins a
-    core once its topics are deleted (kafka-python refreshes the metadata of a deleted
-    topic in a busy loop, 5 minutes later), slowing every later test."""
+    """No relay producer outlives its test. One left open spins a core once its topics are
+    deleted (kafka-python refreshes the metadata of a deleted topic in a busy loop, 5
+    minutes later: benchmarks/producer_deleted_topic.py), slowing every later test. A
+    producer freed with the test's locals is closed by kafka-python itself (`__del__`); this
+    catches the ones something still holds (checked with a publisher kept in a global)."""
     before = set(threading.enumerate())
     yield
     left = [t for t in threading.enumerate() if t not in before and t.name == PRODUCER_THREAD]
