@@ -143,6 +143,7 @@ class Deciders(Generic[C]):
         self.workers = workers
         self.processes: list[Any] = []
         self.queues: list[tuple[Any, Any]] = []
+        self.stopped = False
 
     def begin(self, app: JourneyApplication, *, load_existing: bool) -> None:
         """The caller's store is open: `load_existing`, whether it holds patients to
@@ -164,9 +165,10 @@ class Deciders(Generic[C]):
         return self
 
     def __exit__(self, kind: object, error: object, trace: object) -> None:
-        for (inbox, _), process in zip(self.queues, self.processes, strict=True):
+        if error is None:
+            self._stop()
+        for process in self.processes:
             if error is None:
-                inbox.put(None)
                 process.join(timeout=30)
             if process.is_alive():  # SIGKILL: a handler inherited from the caller (an
                 process.kill()  # in-process `journey project`) would catch a SIGTERM
@@ -188,8 +190,16 @@ class Deciders(Generic[C]):
             pending.append(chunk)
             if len(pending) > IN_FLIGHT:
                 yield pending.popleft(), self._results()
+        self._stop()  # they answer what they have, then exit while the caller writes it
         while pending:
             yield pending.popleft(), self._results()
+
+    def _stop(self) -> None:
+        """No more tasks: each worker ends after answering those it was given."""
+        if not self.stopped:
+            self.stopped = True
+            for inbox, _ in self.queues:
+                inbox.put(None)
 
     def _results(self) -> list[list[PatientBatch]]:
         return [
