@@ -37,7 +37,7 @@ from config.settings import Settings
 from consumers.log_reader import LogReader
 from journey.application import JourneyApplication
 from publishing.history_cache import HistoryCache
-from publishing.publisher import producer_config
+from publishing.publisher import checksums_in_c, producer_config
 from publishing.relay import Relay, RelayConfig
 from publishing.relay_batch import Outgoing, build_batch
 from publishing.topics import TopicNames, ensure_topics
@@ -145,7 +145,9 @@ def main() -> None:
     args = parser.parse_args()
     bootstrap = os.environ.get("JOURNEY_TEST_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
     work = Path(tempfile.mkdtemp(prefix="bench-relay-"))
+    checksums = "C (crc32c)" if checksums_in_c() else "pure Python (crc32c missing)"
     print(f"python {sys.version.split()[0]}, broker {bootstrap}, work dir {work}")
+    print(f"kafka-python record checksums: {checksums}, for the relay and the raw producer")
     if args.repeat > 0:
         throughput(bootstrap, args.commands, args.batch_size, args.repeat, work)
     for writer in ("single", "group"):
