@@ -8,7 +8,6 @@ SQLite (`consumers/projection.py`)."""
 
 from __future__ import annotations
 
-import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ import typer
 
 from interfaces.cli_errors import EXIT_REJECTED, EXIT_USAGE
 from interfaces.cli_progress import Progress
+from interfaces.cli_signals import stop_on_signals
 from interfaces.cli_store import runtime
 from publishing.topics import EVENTS_TOPIC
 
@@ -53,13 +53,6 @@ class Run:
     poll_interval: float
     crash: CrashHook
     stop: threading.Event
-
-
-def _stop_on_signals() -> threading.Event:
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    return stop
 
 
 @contextmanager
@@ -222,11 +215,12 @@ def project(
     chosen = source or (Source.kafka if settings.kafka_bootstrap_servers else Source.log)
     chosen = Source.log if rebuild else chosen
     db, started = runtime().database, time.perf_counter()
-    run = Run(
-        settings, once, rebuild, _rebuild_workers(workers, rebuild, db), batch_size, topic,
-        group, poll_interval, CrashHook(crash_after_batches), _stop_on_signals(),
-    )  # fmt: skip
-    read = _run_log(run, db) if chosen is Source.log else _run_kafka(run, db)
+    with stop_on_signals() as stop:
+        run = Run(
+            settings, once, rebuild, _rebuild_workers(workers, rebuild, db), batch_size, topic,
+            group, poll_interval, CrashHook(crash_after_batches), stop,
+        )  # fmt: skip
+        read = _run_log(run, db) if chosen is Source.log else _run_kafka(run, db)
     seconds = time.perf_counter() - started
     rate = f"{read / seconds:,.0f}" if seconds else "-"
     typer.echo(

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import gc
 import logging
-import signal
-import threading
 from typing import Annotated
 
 import typer
 
 from interfaces.cli_errors import EXIT_BROKEN, EXIT_USAGE
+from interfaces.cli_signals import stop_on_signals
 from interfaces.cli_store import runtime
 from publishing.topics import ANCHORS_TOPIC, EVENTS_TOPIC, STATE_TOPIC, TopicNames
 
@@ -58,11 +57,9 @@ def relay(
     )
     relay = Relay(application, config, runtime().settings)
     gc.freeze()  # the modules, schemas and store built so far: never scanned again
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
-        report = relay.run(once=once, stop=stop)
+        with stop_on_signals() as stop:
+            report = relay.run(once=once, stop=stop)
     except AnchorMissing as error:
         typer.echo(f"BROKEN: {error}", err=True)
         raise typer.Exit(EXIT_BROKEN) from None
