@@ -5,7 +5,8 @@ is inside `threading.Event.wait` holding the event's lock. A handler that called
 `stop.set()` there would wait for that same lock forever: the process hung on SIGTERM (seen
 with `journey relay`: the main thread stuck in `Event.set` inside `Event.wait`). So the
 handler only writes a byte to a pipe, which takes no lock, and a thread started before the
-handlers were installed reads it and sets the event."""
+handlers were installed reads it and sets the event. A process forked inside the block
+inherits the handler and the pipe, but a signal sent to it does not stop this one."""
 
 from __future__ import annotations
 
@@ -30,8 +31,11 @@ def stop_on_signals() -> Iterator[threading.Event]:
         os.read(read_end, 1)  # a signal, or the block's end
         stop.set()
 
+    owner = os.getpid()
+
     def handler(signum: int, frame: FrameType | None) -> None:
-        os.write(write_end, b"\0")
+        if os.getpid() == owner:  # not in a process forked inside the block: its signal
+            os.write(write_end, b"\0")  # is its own, and must not stop this one
 
     thread = threading.Thread(target=forward, name="journey-stop-on-signal", daemon=True)
     thread.start()

@@ -51,3 +51,34 @@ def test_sigterm_and_sigint_stop_a_waiting_loop_every_time() -> None:
         signum = signal.SIGTERM if attempt % 4 else signal.SIGINT
         stopped, why = _stopped(signum, chance.uniform(0.0, 0.05))
         assert stopped, f"attempt {attempt} ({signal.Signals(signum).name}): {why}"
+
+
+FORKED = """
+import os, signal, time
+from interfaces.cli_signals import stop_on_signals
+with stop_on_signals() as stop:
+    child = os.fork()
+    if child == 0:  # inherits the handler and the pipe
+        time.sleep(30)
+        os._exit(0)
+    time.sleep(0.2)
+    os.kill(child, signal.SIGTERM)
+    time.sleep(0.3)
+    print("stopped by the child's signal" if stop.is_set() else "still running", flush=True)
+    os.kill(child, signal.SIGKILL)
+    os.waitpid(child, 0)
+"""
+
+
+def test_a_signal_to_a_process_forked_inside_the_block_does_not_stop_the_parent() -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", FORKED],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "still running"
