@@ -6,7 +6,7 @@ rewritten, even by someone able to rewrite the anchors table too."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from journey.chain import GENESIS
@@ -29,30 +29,18 @@ def next_hash(previous: str, position: int, row: Row) -> str:
     return hashlib.sha256(previous.encode() + b"\n" + text.encode()).hexdigest()
 
 
-def anchors_for(
-    previous: str | None,
-    positions: Sequence[int],
-    rows: Iterable[Row],
-) -> list[Anchor]:
-    """Anchors for newly stored rows (patient, version, topic, state) at `positions`."""
-    running = previous or GENESIS
-    anchors = []
-    for position, row in zip(positions, rows, strict=True):
-        running = next_hash(running, position, row)
-        anchors.append(Anchor(position, row[0], row[1], running))
-    return anchors
-
-
 def anchor_rows(
-    previous: str | None, first: int, rows: Sequence[Row]
+    previous: str | None, positions: Iterable[int], rows: Iterable[Row]
 ) -> list[tuple[int, str, int, str]]:
-    """`anchors_for(previous, range(first, first + len(rows)), rows)` as the anchors table's
-    rows (position, patient, version, running hash), `next_hash` written inline: the same
-    bytes hashed (UTF-8 of the previous hash, a newline and the text), no object per row."""
+    """The anchors of newly stored rows (patient, version, topic, state) at `positions`, as
+    the anchors table's rows (position, patient, version, running hash), after the running
+    hash `previous` (None: the log was empty). `next_hash` written inline, no object per
+    row: the same bytes hashed (UTF-8 of the previous hash, a newline and the text). The
+    stores write with this; `audit.verify` checks with `next_hash`."""
     running = previous or GENESIS
     result: list[tuple[int, str, int, str]] = []
     append, sha256 = result.append, hashlib.sha256
-    for position, (patient_id, version, topic, state) in enumerate(rows, first):
+    for position, (patient_id, version, topic, state) in zip(positions, rows, strict=True):
         digest = sha256(state).hexdigest()
         running = sha256(
             f"{running}\n{position}|{patient_id}|{version}|{topic}|{digest}".encode()

@@ -14,7 +14,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
-from audit.anchors import Anchor, anchors_for
+from audit.anchors import Anchor, anchor_rows
 from infrastructure.patient_keys import KeyRing, record_key_changes
 
 ANCHORS_TABLE = "audit_anchors"
@@ -49,10 +49,9 @@ class AnchoredPostgresApplicationRecorder(PostgresApplicationRecorder):
         rows = [
             (str(s.originator_id), s.originator_version, s.topic, s.state) for s in stored_events
         ]
-        anchors = anchors_for(last["running_hash"] if last else None, positions, rows)
+        anchors = anchor_rows(last["running_hash"] if last else None, positions, rows)
         curs.executemany(
-            SQL("INSERT INTO {}.{} VALUES (%s, %s, %s, %s)").format(*self.anchors),
-            [(a.position, a.patient_id, a.version, a.running_hash) for a in anchors],
+            SQL("INSERT INTO {}.{} VALUES (%s, %s, %s, %s)").format(*self.anchors), anchors
         )
         return positions
 

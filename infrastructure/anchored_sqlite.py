@@ -78,7 +78,7 @@ class AnchoredSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         positions = list(range(last_id - len(rows) + 1, last_id + 1))
         c.execute(f"SELECT running_hash FROM {ANCHORS_TABLE} ORDER BY notification_id DESC LIMIT 1")
         last = c.fetchone()
-        anchors = anchor_rows(last[0] if last else None, positions[0] if rows else 0, rows)
+        anchors = anchor_rows(last[0] if last else None, positions, rows)
         c.executemany(f"INSERT INTO {ANCHORS_TABLE} VALUES (?, ?, ?, ?)", anchors)
         return positions
 

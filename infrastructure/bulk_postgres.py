@@ -17,7 +17,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 
-from audit.anchors import Anchor, Row, anchors_for
+from audit.anchors import Row, anchor_rows
 from infrastructure.anchored_postgres import ANCHORS_TABLE, AnchoredPostgresApplicationRecorder
 from infrastructure.keystore import KeyRow
 from infrastructure.patient_keys import insert_keys
@@ -46,13 +46,14 @@ def events_copy(rows: Sequence[Row], positions: Iterable[int]) -> bytes:
     return b"".join(parts)
 
 
-def anchors_copy(anchors: Sequence[Anchor]) -> bytes:
-    """COPY BINARY data: notification_id, originator_id, originator_version, running_hash."""
+def anchors_copy(anchors: Sequence[tuple[int, str, int, str]]) -> bytes:
+    """COPY BINARY data of `anchor_rows`: notification_id, originator_id, originator_version,
+    running_hash."""
     head, fields = _FIELDS(4), _Fields()
     parts = [_HEADER]
-    for a in anchors:
-        parts += (head, _BIGINT(8, a.position), fields(a.patient_id), _BIGINT(8, a.version))
-        parts += (_HASH_LENGTH, a.running_hash.encode())
+    for position, patient_id, version, running_hash in anchors:
+        parts += (head, _BIGINT(8, position), fields(patient_id), _BIGINT(8, version))
+        parts += (_HASH_LENGTH, running_hash.encode())
     parts.append(_TRAILER)
     return b"".join(parts)
 
@@ -138,7 +139,7 @@ class PostgresBulkWriter:
         insert_keys(self.recorder, cursor, keys)
         first = self.last_position + 1
         positions = range(first, first + len(events))
-        anchors = anchors_for(self.last_hash, positions, events)
+        anchors = anchor_rows(self.last_hash, positions, events)
         with cursor.copy(self.copy_events) as copy:
             copy.write(events_copy(events, positions))
         with cursor.copy(self.copy_anchors) as copy:
@@ -146,4 +147,4 @@ class PostgresBulkWriter:
         if snapshots and self.insert_snapshot is not None:
             cursor.executemany(self.insert_snapshot, snapshots)
         if anchors:
-            self.last_position, self.last_hash = anchors[-1].position, anchors[-1].running_hash
+            self.last_position, self.last_hash = anchors[-1][0], anchors[-1][3]

@@ -2,7 +2,7 @@
 
 A session appends batches of stored rows (patient, version, topic, state) at the log's head,
 in the order given: the next notification positions, anchors continuing the running hash
-(`audit.anchors.anchors_for`) and the patients' snapshots, all in the transaction of the
+(`audit.anchors.anchor_rows`) and the patients' snapshots, all in the transaction of the
 batch. An atomic session is one transaction for the whole load (`abort()` rolls it all
 back); otherwise each batch commits on its own. PostgreSQL streams the rows with COPY
 (`infrastructure.bulk_postgres`); SQLite inserts them with the anchored recorder's executemany."""

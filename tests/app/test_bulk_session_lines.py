@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from audit.anchors import anchors_for
+from audit.anchors import anchor_rows
 from journey.application import JourneyApplication
 from services.bulk import session_lines
 from services.bulk.decide import Decider, PatientBatch
@@ -198,8 +198,9 @@ def _compare(app: JourneyApplication, lines: list[str], actor: str | None, by: s
     assert reference.lines is None and straight.lines is not None
     assert fast == slow  # rows, snapshots, accepted counts, each other line's outcome
     rows = [row for batch in fast for row in batch.events]
-    assert anchors_for(None, range(1, len(rows) + 1), rows) == anchors_for(
-        None, range(1, len(rows) + 1), [row for batch in slow for row in batch.events]
+    positions = range(1, len(rows) + 1)
+    assert anchor_rows(None, positions, rows) == anchor_rows(
+        None, positions, [row for batch in slow for row in batch.events]
     )
     assert _state(straight) == _state(reference)
     return straight.lines.taken
