@@ -26,9 +26,7 @@ from journey.patient import Patient
 from journey.session_batch import SessionDecisions
 from services.bulk import lines as parsing
 from services.bulk import session_lines
-from services.bulk.lines import parse_line
 from services.bulk.rows import RowEncoder
-from services.bulk.session_lines import SessionLines
 
 
 @dataclass(frozen=True)
@@ -102,7 +100,7 @@ class Decider:
         self.sessions = SessionDecisions(now, recorded_by, app.earliest_occurred_at)
         # `record_session` lines straight to rows: the same rows and errors (both pinned)
         self.fast = self.rows.sessions and session_lines.SHAPE and parsing.FAST
-        self.lines: SessionLines | None = None
+        self.lines: session_lines.SessionLines | None = None
         self.kept: OrderedDict[str, Patient] = OrderedDict()
         self.seen: set[str] = set()
 
@@ -119,9 +117,11 @@ class Decider:
         """`decide` of numbered JSON lines, each with the patient id it was routed by (`actor`
         fills in for a command that names none): a `record_session` line on the common shape
         goes straight to its stored row (`SessionLines`), any other is parsed
-        (`parse_line`) and decided; the same rows and outcomes either way."""
+        (`parsing.parse_line`) and decided; the same rows and outcomes either way."""
         if self.lines is None or self.lines.actor != actor:
-            self.lines = SessionLines(self.sessions, self.rows, actor) if self.fast else None
+            self.lines = (
+                session_lines.SessionLines(self.sessions, self.rows, actor) if self.fast else None
+            )
         return self._decided(lines, actor)
 
     def _decided(
@@ -146,7 +146,7 @@ class Decider:
                         done.append(row)
                         batch.accepted += 1
                         continue
-                entry = parse_line(given, actor)
+                entry = parsing.parse_line(given, actor)
             assert not isinstance(entry, str)
             outcome = self._outcome(entry, patients)
             if outcome == ACCEPTED:
