@@ -9,7 +9,8 @@ unreachable broker surfaces as `PublishFailed` instead of blocking forever.
 Every record batch carries a CRC-32C. kafka-python computes it in C when the `crc32c`
 package is installed (the `kafka-python[crc32c]` this project depends on), else in pure
 Python, which took most of a core at 1,000 records/s here: `checksums_in_c` says which,
-and a publisher started without it warns once."""
+and each publisher started without it logs a warning (a relay retrying after a failure
+starts a new one)."""
 
 from __future__ import annotations
 
