@@ -120,6 +120,19 @@ def throughput(bootstrap: str, commands: int, batch_size: int, repeat: int, work
     app.close()
 
 
+PURE_PYTHON_CHECKSUMS = Path(__file__).resolve().parent / "pure_python_checksums"
+
+
+def _restart_without_crc32c() -> None:
+    """This benchmark again, its sitecustomize first on PYTHONPATH (inherited by the relay
+    and the consumer): kafka-python then checksums in pure Python in every process."""
+    path = os.pathsep.join(
+        p for p in (str(PURE_PYTHON_CHECKSUMS), os.environ.get("PYTHONPATH")) if p
+    )
+    command = [sys.executable, "-m", "benchmarks.bench_relay", *sys.argv[1:]]
+    os.execve(sys.executable, command, {**os.environ, "PYTHONPATH": path})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--commands", type=int, default=20_000)
@@ -142,7 +155,16 @@ def main() -> None:
     parser.add_argument(
         "--no-freeze", action="store_true", help="with --trace-relay: no gc.freeze() in the relay"
     )
+    parser.add_argument(
+        "--pure-python-checksums",
+        action="store_true",
+        help="every process of the run as if the crc32c package were missing (the comparison)",
+    )
     args = parser.parse_args()
+    if args.pure_python_checksums and args.trace_relay:
+        parser.error("--pure-python-checksums and --trace-relay each need their sitecustomize")
+    if args.pure_python_checksums and checksums_in_c():
+        _restart_without_crc32c()
     bootstrap = os.environ.get("JOURNEY_TEST_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
     work = Path(tempfile.mkdtemp(prefix="bench-relay-"))
     checksums = "C (crc32c)" if checksums_in_c() else "pure Python (crc32c missing)"
