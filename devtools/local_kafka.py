@@ -70,6 +70,16 @@ def _java(lib: Path, *args: str) -> list[str]:
     return [*jvm, logging, "-cp", f"{lib}/*", *args]
 
 
+def cluster_id() -> str:
+    """A random cluster id for `StorageTool format -t`, as Kafka's `Uuid.randomUuid` makes
+    them: URL-safe base64 of 16 random bytes, never starting with "-" (the tool would read
+    it as an option and refuse to format: 1 id in 64 did)."""
+    while True:
+        found = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not found.startswith("-"):
+            return found
+
+
 def _config(lib: Path) -> Path:
     """Render server.properties; (re)format the storage when new or the config changed."""
     data = DIR / "data"
@@ -82,8 +92,7 @@ def _config(lib: Path) -> Path:
     if not fresh or not (data / "meta.properties").exists():
         shutil.rmtree(data, ignore_errors=True)  # the quorum records the controller address
         conf.write_text(text)
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
-        fmt = ["kafka.tools.StorageTool", "format", "--standalone", "-t", cluster_id]
+        fmt = ["kafka.tools.StorageTool", "format", "--standalone", "-t", cluster_id()]
         check(_java(lib, *fmt, "-c", str(conf)))
         stamp.write_text(text)
     return conf

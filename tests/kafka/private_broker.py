@@ -3,13 +3,11 @@ broker): the jars and template of devtools/local_kafka.py, its own ports and dat
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import signal
 import socket
 import subprocess
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -47,7 +45,7 @@ class PrivateBroker:
             text = text.replace(f"@{key}@", str(value))
         conf = self.base / "server.properties"
         conf.write_text(text)
-        cluster = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cluster = local_kafka.cluster_id()
         fmt = ["kafka.tools.StorageTool", "format", "--standalone", "-t", cluster, "-c", str(conf)]
         subprocess.run(local_kafka._java(self.lib, *fmt), check=True, capture_output=True)
         return conf
