@@ -1,6 +1,9 @@
 """The publishing relay: follows the notification log (the event store is the outbox) from
 its own tracked position and publishes every event, then the touched patients' summaries,
 then the anchor head of the log up to the batch's last event (publishing.anchor_head).
+A batch prepared inline (a relay keeping up) has its event records sent before its
+summaries are computed, so downstream does not wait for the summaries; the head check
+comes before any send, and the position waits for every record of the batch.
 
 A batch is at most `batch_size` notifications (5,000 by default: the summaries are computed
 once per patient per batch, so bigger catch-up batches cost fewer summaries). Its records
@@ -111,15 +114,16 @@ class Relay:
         prepared = self._batches.prepare(start)
         if prepared is None:
             return 0
+        # checked before anything is sent: a log that no longer extends the published head
+        # publishes nothing (relay_heads)
         head = self._heads.next_head(prepared.end, start - 1, prepared.count)
-        records = prepared.records
+        sent = publisher.send(prepared.records)  # the events first, when prepared inline
+        rest = prepared.rest()  # summaries computed while the producer sends the events
+        summaries = len(prepared.records) - prepared.events + len(rest)
         if head is not None:
             anchor = head_record(head)
-            records = [
-                *records,
-                (self.config.topics.anchors, anchor.key, anchor.value, anchor.headers),
-            ]
-        publisher.publish(records)
+            rest.append((self.config.topics.anchors, anchor.key, anchor.value, anchor.headers))
+        publisher.confirm(sent + publisher.send(rest))
         self._acked = prepared.end
         if self._writer is not None:
             self._writer.advance(prepared.end, prepared.count)
@@ -129,7 +133,7 @@ class Relay:
             self._heads.published(head)
             self.report.heads += 1
         self.report.events += prepared.events
-        self.report.summaries += prepared.summaries
+        self.report.summaries += summaries
         self.report.batches += 1
         return prepared.count  # not batch.events: an erased patient's slice has none
 

@@ -34,13 +34,28 @@ class Batch:
 def build_batch(page: Slice, histories: HistoryCache, topics: TopicNames) -> Batch:
     """Event records in log order; then, per patient of the slice, the summary after the
     patient's last event in it (computed once per patient per batch, not per event)."""
+    records = event_outgoing(page, topics)
+    events = len(records)
+    records += state_outgoing(page, histories, topics)
+    return Batch(page.end, events, records)
+
+
+def event_outgoing(page: Slice, topics: TopicNames) -> list[Outgoing]:
+    """The slice's event records, in log order (the first part of its batch: a relay keeping
+    up sends them before it computes the summaries)."""
+    return [Outgoing(topics.events, event_record(envelope)) for envelope in page.events]
+
+
+def state_outgoing(page: Slice, histories: HistoryCache, topics: TopicNames) -> list[Outgoing]:
+    """The rest of the slice's batch: per patient of the slice, in order of first
+    appearance, the summary after its last event in the slice; then a tombstone per erased
+    patient. Extends `histories` with the slice's events, so it is called once per slice,
+    in log order."""
     records: list[Outgoing] = []
     by_patient: dict[str, list[EventEnvelope]] = {}
-    erased = dict.fromkeys(page.erased)  # an erased patient's events, or its erasure marker
     for envelope in page.events:
-        records.append(Outgoing(topics.events, event_record(envelope)))
         by_patient.setdefault(envelope.patient_id, []).append(envelope)
-    events = len(records)
+    erased = dict.fromkeys(page.erased)  # an erased patient's events, or its erasure marker
     for patient_id, new in by_patient.items():
         if patient_id in erased:
             continue
@@ -53,7 +68,7 @@ def build_batch(page: Slice, histories: HistoryCache, topics: TopicNames) -> Bat
     for patient_id in erased:  # the compacted state topic forgets the patient
         histories.forget(patient_id)
         records.append(Outgoing(topics.state, tombstone(patient_id)))
-    return Batch(page.end, events, records)
+    return records
 
 
 def tombstone(patient_id: str) -> KafkaRecord:

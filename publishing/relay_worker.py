@@ -19,7 +19,7 @@ import os
 import traceback
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from config.settings import Settings
@@ -29,7 +29,7 @@ from journey.envelopes import to_envelope
 from journey.events import EventEnvelope
 from publishing.history_cache import HistoryCache
 from publishing.publisher import Wire
-from publishing.relay_batch import Batch, build_batch
+from publishing.relay_batch import Outgoing, event_outgoing, state_outgoing
 from publishing.topics import TopicNames
 from services.bootstrap import build_application
 from services.bulk.orphans import die_with_parent, start_method
@@ -45,22 +45,28 @@ REPLY_POLL_S = 1.0  # how often a waiting relay checks that its worker is alive
 @dataclass(frozen=True)
 class Prepared:
     """A batch as the publisher sends it; its records are plain tuples, which cross the
-    process boundary several times faster than the dataclasses of relay_batch."""
+    process boundary several times faster than the dataclasses of relay_batch.
+
+    Prepared inline, `records` holds the event records only and `later` computes the rest
+    (summaries, tombstones): the relay sends the events first, so that downstream does not
+    wait for the summaries. From the worker, `records` is the whole batch."""
 
     start: int  # the first log position asked for
     end: int  # the last position the page covers
     count: int  # notifications in the page (an erased patient's have no event record)
     events: int  # event records; the other records are summaries or tombstones
     records: list[Wire]
+    later: Callable[[], list[Wire]] | None = field(default=None, compare=False)
 
-    @property
-    def summaries(self) -> int:
-        return len(self.records) - self.events
+    def rest(self) -> list[Wire]:
+        """The records of the batch not in `records` (call once, after sending those)."""
+        return [] if self.later is None else self.later()
 
-    @classmethod
-    def of(cls, start: int, page_count: int, batch: Batch) -> Prepared:
-        records = [(o.topic, o.record.key, o.record.value, o.record.headers) for o in batch.records]
-        return cls(start, batch.last_notification_id, page_count, batch.events, records)
+    def whole(self) -> Prepared:
+        """The batch with every record in `records` (for the trip to another process)."""
+        if self.later is None:
+            return self
+        return Prepared(self.start, self.end, self.count, self.events, self.records + self.rest())
 
 
 class Preparer(Protocol):
@@ -101,7 +107,12 @@ class InlinePreparer:
         page = self._reader.page(start)
         if not page.end:
             return None
-        return Prepared.of(start, page.count, build_batch(page, self._histories, self._topics))
+        events = _wire(event_outgoing(page, self._topics))
+
+        def later() -> list[Wire]:
+            return _wire(state_outgoing(page, self._histories, self._topics))
+
+        return Prepared(start, page.end, page.count, len(events), events, later)
 
     def ahead(self, start: int) -> None:
         return None  # prepared when asked for, in this process
@@ -226,6 +237,10 @@ class WorkerPreparer:
         return self._conn.recv()
 
 
+def _wire(outgoing: list[Outgoing]) -> list[Wire]:
+    return [(o.topic, o.record.key, o.record.value, o.record.headers) for o in outgoing]
+
+
 def _serve(config: dict[str, Any], conn: Any) -> None:
     """The worker: answers each start position with its Prepared batch (or None, or a
     _Failure), then prepares the next page ahead while the relay publishes."""
@@ -241,7 +256,7 @@ def _serve(config: dict[str, Any], conn: Any) -> None:
                 continue
             try:
                 if ahead is None or ahead.start != message:
-                    ahead = inline.prepare(message)
+                    ahead = _whole(inline.prepare(message))
             except Exception:  # handed to the relay, which raises it
                 inline.reset()
                 ahead = None
@@ -254,6 +269,10 @@ def _serve(config: dict[str, Any], conn: Any) -> None:
         app.close()
 
 
+def _whole(prepared: Prepared | None) -> Prepared | None:
+    return None if prepared is None else prepared.whole()
+
+
 def _ahead(inline: InlinePreparer, sent: Prepared | None) -> Prepared | None:
     """The page after `sent`, prepared while the relay publishes it (None when caught up:
     the next request reads the log again). After a failure here the page is prepared
@@ -261,7 +280,7 @@ def _ahead(inline: InlinePreparer, sent: Prepared | None) -> Prepared | None:
     if sent is None:
         return None
     try:
-        return inline.prepare(sent.end + 1)
+        return _whole(inline.prepare(sent.end + 1))
     except Exception:  # not hidden: raised again when the page is asked for
         inline.reset()
         return None

@@ -4,7 +4,7 @@ the relay subprocess's PYTHONPATH, so Python imports it at start).
 
 Only in a `journey relay` process, and only when JOURNEY_BENCH_RELAY_TRACE names the file
 to write at exit: each step of the relay and each part of it (prepare, anchor head,
-publish) is timed, and each collection by generation (gc callbacks). With
+summaries, send, confirm) is timed, and each collection by generation (gc callbacks). With
 JOURNEY_BENCH_RELAY_NO_FREEZE=1 the relay's `gc.freeze()` is a no-op (the comparison)."""
 
 from __future__ import annotations
@@ -65,7 +65,9 @@ def install(out: str) -> None:
         (relay.Relay, "step", "step (0: caught up)"),
         (relay_worker.InlinePreparer, "prepare", "  prepare, inline"),
         (relay_heads.HeadKeeper, "next_head", "  anchor head"),
-        (publisher.Publisher, "publish", "  publish (send, ack)"),
+        (relay_worker.Prepared, "rest", "  summaries (inline: after the events' send)"),
+        (publisher.Publisher, "send", "  send (twice: events, then the rest)"),
+        (publisher.Publisher, "confirm", "  confirm (flush, acks)"),
     ):
         setattr(owner, name, timed(timings, label, getattr(owner, name)))
     collections(timings)

@@ -33,7 +33,9 @@ def stored(
 
 
 def inline_page(app: JourneyApplication, start: int) -> Prepared | None:
-    return InlinePreparer(app, TOPICS, BATCH, 100).prepare(start)
+    """The page prepared inline, whole (inline, the summaries are computed on `rest`)."""
+    page = InlinePreparer(app, TOPICS, BATCH, 100).prepare(start)
+    return None if page is None else page.whole()
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from publishing.relay_heads import AnchorMissing
 from publishing.topics import TopicNames
 from tests.audit.helpers import NOW, journey
 from tests.audit.test_tamper_evidence import run
-from tests.kafka.helpers import cohort_lines, load, read_topic
+from tests.kafka.helpers import cohort_lines, load, read_records, read_topic
 
 pytestmark = [pytest.mark.kafka, pytest.mark.xdist_group("kafka")]
 NO_HEAD = "no published anchor head to compare; tail truncation cannot be detected"
@@ -126,10 +126,13 @@ def test_the_relay_does_not_vouch_for_an_unanchored_event(
     app = make_app()
     load(app, cohort_lines(150, patients=4))
     run(store_url, "DELETE FROM audit_anchors WHERE notification_id = {p}", 100)
-    relay = Relay(app, RelayConfig(kafka_bootstrap, private_topics("unanchored"), batch_size=100))
+    topics = private_topics("unanchored")
+    relay = Relay(app, RelayConfig(kafka_bootstrap, topics, batch_size=100))
     with pytest.raises(AnchorMissing, match="no anchor at log position 100"):
         relay.run(once=True)
     assert relay.position.get() == 0
+    for topic in (topics.events, topics.state, topics.anchors):  # checked before any send
+        assert read_records(kafka_bootstrap, topic, timeout_s=1.0) == [], topic
 
 
 def test_a_running_relay_does_not_hide_a_truncation(
