@@ -28,7 +28,7 @@ import uuid
 from itertools import zip_longest
 from pathlib import Path
 
-from kafka import KafkaProducer
+from kafka import KafkaAdminClient, KafkaProducer
 
 from benchmarks.common import cohort_lines, timed
 from benchmarks.raw_latency import measure_raw_latency
@@ -54,11 +54,31 @@ def interleaved(lines: list[str]) -> list[str]:
     return [line for batch in rounds for line in batch if line is not None]
 
 
+_MADE: list[TopicNames] = []  # deleted when the benchmark ends
+
+
 def fresh_topics(bootstrap: str, label: str) -> TopicNames:
     prefix = f"bench.{label}.{uuid.uuid4().hex[:8]}"
     names = TopicNames(f"{prefix}.events", f"{prefix}.state", f"{prefix}.anchors")
+    _MADE.append(names)
     ensure_topics(bootstrap, names)
     return names
+
+
+def delete_fresh_topics(bootstrap: str) -> None:
+    """Deletes the run's topics (every producer and consumer of them is closed by then). Left
+    behind, they piled up on the local broker: 8,410 partitions after a few sessions, whose
+    upkeep took the broker's CPU from every later run's relay and raw producer alike."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        existing = set(admin.list_topics())
+        names = [n for t in _MADE for n in (t.events, t.state, t.anchors) if n in existing]
+        if names:
+            admin.delete_topics(names)
+        print(f"deleted the run's {len(names)} topics")
+    finally:
+        admin.close()
+        _MADE.clear()
 
 
 def same_records(app: JourneyApplication, batch_size: int, topics: TopicNames) -> list[Outgoing]:
@@ -170,6 +190,13 @@ def main() -> None:
     checksums = "C (crc32c)" if checksums_in_c() else "pure Python (crc32c missing)"
     print(f"python {sys.version.split()[0]}, broker {bootstrap}, work dir {work}")
     print(f"kafka-python record checksums: {checksums}, for the relay and the raw producer")
+    try:
+        run(args, bootstrap, work)
+    finally:
+        delete_fresh_topics(bootstrap)
+
+
+def run(args: argparse.Namespace, bootstrap: str, work: Path) -> None:
     if args.repeat > 0:
         throughput(bootstrap, args.commands, args.batch_size, args.repeat, work)
     for writer in ("single", "group"):

@@ -3,12 +3,13 @@
 Producer settings (shared with the raw-producer benchmark): kafka-python 3 defaults for
 delivery guarantees (idempotence on, acks=all, unlimited retries, at most 5 in flight; none
 of these is set here, since setting acks=1, retries=0 or more in flight turns idempotence
-off), plus bounded waits so an unreachable broker surfaces as `PublishFailed` instead of
-blocking forever. `linger_ms` is 0: a record leaves as soon as the producer's thread runs,
-so the event records a relay keeping up sends before computing its summaries are on their
-way meanwhile (with 5 ms they waited for the flush); the records sent while that thread
-waits for its turn still go out in one batch (`batch_size`). Measured in turns against
-5 ms: the same throughput, a lower latency tail (docs/benchmarks.md, sixth pass).
+off), plus batching for throughput (`linger_ms`, `batch_size`) and bounded waits so an
+unreachable broker surfaces as `PublishFailed` instead of blocking forever. With
+`linger_ms` 5, the event records a relay keeping up sends before computing its summaries
+leave once the linger expires and the producer's thread gets the interpreter lock (the
+switch interval, 5 ms), not only after the summaries, however long they take. `linger_ms`
+0 was measured in turns against it: the same throughput, and no lower latency
+(docs/benchmarks.md, sixth pass).
 
 Every record batch carries a CRC-32C. kafka-python computes it in C when the `crc32c`
 package is installed (the `kafka-python[crc32c]` this project depends on), else in pure
@@ -42,7 +43,7 @@ def producer_config(bootstrap: str, *, delivery_timeout_s: float = 30.0) -> dict
     return {
         "bootstrap_servers": bootstrap,
         "client_id": "care-journey-relay",
-        "linger_ms": 0,  # see the module docstring
+        "linger_ms": 5,  # see the module docstring
         "batch_size": 256 * 1024,
         "max_block_ms": min(10_000, timeout_ms // 2),  # send() metadata wait, broker down
         "bootstrap_timeout_ms": min(10_000, timeout_ms // 2),  # the constructor's first connect
