@@ -16,11 +16,10 @@ import resource
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import cohort_lines, write_lines
+from benchmarks.common import cohort_lines, work_dir, write_lines
 
 Sample = tuple[float, float]  # wall seconds, CPU seconds
 JOURNEY = ["-m", "interfaces"]
@@ -69,7 +68,7 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument("--lines", type=int, default=1_000)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="bench-cli-start-"))
+    work = work_dir("bench-cli-start-")
     source = write_lines(work / "commands.jsonl", cohort_lines(args.lines))
     empty = write_lines(work / "empty.jsonl", [])
     cases = {

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 from datetime import timedelta
-from pathlib import Path
 
-from benchmarks.common import timed
+from benchmarks.common import timed, work_dir
 from benchmarks.long_histories import START, _cmd, load_patients
 from config.settings import Settings
 from journey.application import JourneyApplication
@@ -48,7 +46,7 @@ def main() -> None:
     parser.add_argument("--commands", type=int, default=2_000)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    db = Path(tempfile.mkdtemp(prefix="bench-cost-")) / "cost.db"
+    db = work_dir("bench-cost-") / "cost.db"
     app = build_application(Settings(database_url=f"sqlite:///{db}"))
     groups = {size: load_patients(app, f"h{size}", args.patients, size) for size in (10, 1_000)}
     rates: dict[int, list[float]] = {10: [], 1_000: []}

@@ -17,10 +17,9 @@ import argparse
 import os
 import resource
 import sqlite3
-import tempfile
 from pathlib import Path
 
-from benchmarks.common import cohort_lines, run_cli, timed, write_lines
+from benchmarks.common import cohort_lines, run_cli, timed, work_dir, write_lines
 
 TARGET = 0.25  # of the raw rate (issue 14)
 
@@ -68,7 +67,7 @@ def main() -> None:
     parser.add_argument("--commands", type=int, default=100_000)
     parser.add_argument("--modes", default=",".join(MODES), help="comma-separated: %(default)s")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="bench-import-"))
+    work = work_dir("bench-import-")
     source = write_lines(work / "commands.jsonl", cohort_lines(args.commands))
     print(f"{args.commands} commands from the demo cohort generator -> {source}")
     modes = [MODES[name] for name in args.modes.split(",")]

@@ -23,14 +23,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import uuid
 from itertools import zip_longest
 from pathlib import Path
 
 from kafka import KafkaAdminClient, KafkaProducer
 
-from benchmarks.common import cohort_lines, timed
+from benchmarks.common import cohort_lines, timed, work_dir
 from benchmarks.raw_latency import measure_raw_latency
 from benchmarks.relay_latency import Trace, measure_latency
 from config.settings import Settings
@@ -187,7 +186,7 @@ def main() -> None:
     if args.pure_python_checksums and checksums_in_c():
         _restart_without_crc32c()
     bootstrap = os.environ.get("JOURNEY_TEST_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
-    work = Path(tempfile.mkdtemp(prefix="bench-relay-"))
+    work = work_dir("bench-relay-")
     checksums = "C (crc32c)" if checksums_in_c() else "pure Python (crc32c missing)"
     print(f"python {sys.version.split()[0]}, broker {bootstrap}, work dir {work}")
     print(f"kafka-python record checksums: {checksums}, for the relay and the raw producer")

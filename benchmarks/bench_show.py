@@ -23,13 +23,11 @@ import json
 import os
 import sqlite3
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from benchmarks.common import percentile, timed
+from benchmarks.common import percentile, timed, work_dir
 from benchmarks.long_histories import load_patients
 from config.settings import Settings
 from infrastructure import keys
@@ -57,7 +55,7 @@ def raw_read(path: str, patient_id: str, master: bytes | None) -> int:
 
 
 def measure(events: int, cold_runs: int, warm_runs: int, *, encrypted: bool) -> None:
-    path = Path(tempfile.mkdtemp(prefix="bench-show-")) / "show.db"
+    path = work_dir("bench-show-") / "show.db"
     cipher_key = base64.b64encode(os.urandom(32)).decode() if encrypted else None
     settings = Settings(database_url=f"sqlite:///{path}", cipher_key=cipher_key)
     (pid,) = load_patients(build_application(settings), "show", 1, events)

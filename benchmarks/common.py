@@ -1,11 +1,14 @@
-"""Helpers shared by the benchmarks: fresh stores, cohort files, timing."""
+"""Helpers shared by the benchmarks: work directories, fresh stores, cohort files, timing."""
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,6 +22,20 @@ from devtools.demo.cohort import generate_cohort
 
 T = TypeVar("T")
 UNTIL = date(2026, 11, 1)  # fixed, so every run measures the same cohort
+KEEP_WORK = "JOURNEY_BENCH_KEEP_WORK"
+
+
+def work_dir(prefix: str) -> Path:
+    """A fresh directory for one run's stores and files, removed when the benchmark exits
+    (left behind, they filled /tmp: about 29 GB over a few sessions); with
+    JOURNEY_BENCH_KEEP_WORK=1 it is kept, to look at a run afterwards. (bench_replay keeps
+    its own: `--keep` leaves the store for `--reuse`.)"""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    if os.environ.get(KEEP_WORK) == "1":
+        print(f"work dir {path}: kept ({KEEP_WORK}=1)")
+    else:
+        atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
 
 
 def cohort_lines(commands: int, *, seed: int = 7, patients: int | None = None) -> list[str]:

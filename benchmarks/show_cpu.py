@@ -14,12 +14,12 @@ import argparse
 import json
 import sqlite3
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from benchmarks.common import work_dir
 from benchmarks.long_histories import load_patients
 from config.settings import Settings
 from projections.queries import patient_journey
@@ -47,7 +47,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--events", type=int, default=1_000)
     args = parser.parse_args()
-    path = Path(tempfile.mkdtemp(prefix="show-cpu-")) / "show.db"
+    path = work_dir("show-cpu-") / "show.db"
     settings = Settings(database_url=f"sqlite:///{path}")
     (patient_id,) = load_patients(build_application(settings), "show", 1, args.events)
     show_cpu: list[float] = []
