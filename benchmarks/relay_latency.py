@@ -103,22 +103,11 @@ def measure_latency(
     count = int(seconds * rate)
     commands = [parse_command_json(line) for line in cohort_lines(count + 10, seed=11)][:count]
     relay = start_relay(bootstrap, topics, db, poll, trace)
-    context = multiprocessing.get_context("spawn")
-    ready, stop, out = context.Event(), context.Event(), context.Queue()
-    consumer = context.Process(
-        target=stamp_arrivals, args=(bootstrap, topics.events, ready, stop, out)
-    )
-    consumer.start()
-    ready.wait(60)
-    time.sleep(SETTLE_S)
-    write = write_grouped if group else write_singly
-    stamps = write(app, commands, rate, seconds)
-    time.sleep(DRAIN_S)
-    stop.set()
-    arrived: dict[str, float] = out.get(timeout=60)
-    consumer.join()
-    relay.terminate()
-    relay.wait(timeout=30)
+    try:  # a relay left running would spin a core once the run's topics are deleted
+        stamps, arrived = stamped_run(bootstrap, topics.events, app, commands, load, group=group)
+    finally:
+        relay.terminate()
+        relay.wait(timeout=30)
     app.close()
     mode = "grouped: the commands due when the last group was stored, in one transaction"
     print(f"writer: {mode if group else 'one SQLite transaction per command'}")
@@ -131,6 +120,39 @@ def measure_latency(
         freeze = "without" if trace.no_freeze else "with"
         print(f"  the relay's own timings ({freeze} its gc.freeze()):")
         print(trace.out.read_text(encoding="utf-8"))
+
+
+def stamped_run(
+    bootstrap: str,
+    topic: str,
+    app: Any,
+    commands: list[Any],
+    load: tuple[float, float],
+    *,
+    group: bool,
+) -> tuple[Stamps, dict[str, float]]:
+    """The writer at the offered load, and a consumer process stamping each event's arrival
+    on `topic`; returns when the consumer has sent its stamps (or raises, the consumer
+    stopped)."""
+    seconds, rate = load
+    context = multiprocessing.get_context("spawn")
+    ready, stop, out = context.Event(), context.Event(), context.Queue()
+    consumer = context.Process(target=stamp_arrivals, args=(bootstrap, topic, ready, stop, out))
+    consumer.start()
+    try:
+        ready.wait(60)
+        time.sleep(SETTLE_S)
+        write = write_grouped if group else write_singly
+        stamps = write(app, commands, rate, seconds)
+        time.sleep(DRAIN_S)
+        stop.set()
+        arrived: dict[str, float] = out.get(timeout=60)
+        consumer.join()
+        return stamps, arrived
+    finally:
+        if consumer.is_alive():
+            consumer.terminate()
+            consumer.join()
 
 
 @dataclass
