@@ -27,7 +27,7 @@ import uuid
 from itertools import zip_longest
 from pathlib import Path
 
-from kafka import KafkaAdminClient, KafkaProducer
+from kafka import KafkaProducer
 
 from benchmarks.common import cohort_lines, timed, work_dir
 from benchmarks.raw_latency import measure_raw_latency
@@ -39,7 +39,7 @@ from publishing.history_cache import HistoryCache
 from publishing.publisher import checksums_in_c, producer_config
 from publishing.relay import Relay, RelayConfig
 from publishing.relay_batch import Outgoing, build_batch
-from publishing.topics import TopicNames, ensure_topics
+from publishing.topics import TopicNames, delete_topics, ensure_topics
 from services.bootstrap import build_application
 from services.importing import import_lines
 
@@ -69,15 +69,9 @@ def delete_fresh_topics(bootstrap: str) -> None:
     behind, they piled up on the local broker: 8,410 partitions and 7.6 GB after a few
     sessions. (They did not slow later runs: latency runs with 9,289 partitions on the
     broker were as fast as on a fresh one, docs/benchmarks.md, sixth pass.)"""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     try:
-        existing = set(admin.list_topics())
-        names = [n for t in _MADE for n in (t.events, t.state, t.anchors) if n in existing]
-        if names:
-            admin.delete_topics(names)
-        print(f"deleted the run's {len(names)} topics")
+        print(f"deleted the run's {len(delete_topics(bootstrap, _MADE))} topics")
     finally:
-        admin.close()
         _MADE.clear()
 
 

@@ -13,6 +13,7 @@ use private topics on a shared broker. Configs:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,5 +99,22 @@ def ensure_topics(bootstrap: str, names: TopicNames, replication_factor: int = 1
                 continue
             created.append(name)
         return created
+    finally:
+        admin.close()
+
+
+def delete_topics(bootstrap: str, names: Iterable[TopicNames]) -> list[str]:
+    """Deletes the topics of `names` that exist (a test's or a benchmark's own); returns the
+    names deleted. Every producer of them should be closed first: kafka-python spins a core
+    refreshing a deleted topic (benchmarks/producer_deleted_topic.py)."""
+    from kafka import KafkaAdminClient  # noqa: PLC0415 - not on every CLI start
+
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        existing = set(admin.list_topics())
+        found = [n for t in names for n in (t.events, t.state, t.anchors) if n in existing]
+        if found:
+            admin.delete_topics(found)
+        return found
     finally:
         admin.close()

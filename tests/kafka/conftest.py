@@ -7,10 +7,9 @@ import threading
 from collections.abc import Callable, Iterator
 
 import pytest
-from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
 
-from publishing.topics import TopicNames
+from publishing.topics import TopicNames, delete_topics
 from tests.kafka.helpers import unique_topics
 
 
@@ -24,15 +23,8 @@ def private_topics(kafka_bootstrap: str) -> Iterator[Callable[[str], TopicNames]
         return made[-1]
 
     yield make
-    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
-    try:
-        existing = set(admin.list_topics())
-        names = [n for t in made for n in (t.events, t.state, t.anchors) if n in existing]
-        if names:
-            with contextlib.suppress(KafkaError):  # cleanup only: the test already passed or failed
-                admin.delete_topics(names)
-    finally:
-        admin.close()
+    with contextlib.suppress(KafkaError):  # cleanup only: the test already passed or failed
+        delete_topics(kafka_bootstrap, made)
 
 
 PRODUCER_THREAD = "care-journey-relay-network-thread"  # kafka-python's, for our client_id
