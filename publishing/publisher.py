@@ -1,4 +1,5 @@
-"""Sends a batch of records and waits until the broker acknowledged every one of them.
+"""Sends records (`send`) and waits until the broker acknowledged every one of them
+(`confirm`: the relay records its position only after it).
 
 Producer settings (shared with the raw-producer benchmark): kafka-python 3 defaults for
 delivery guarantees (idempotence on, acks=all, unlimited retries, at most 5 in flight; none
@@ -79,10 +80,6 @@ class Publisher:
                 self._producer.partitions_for(topic)
         except KafkaError as error:
             raise PublishFailed(f"{type(error).__name__}: {error}") from error
-
-    def publish(self, records: Sequence[Wire]) -> None:
-        """Sends every record, flushes, and raises PublishFailed unless all were acked."""
-        self.confirm(self.send(records))
 
     def send(self, records: Sequence[Wire]) -> list[Any]:
         """Hands the records to the producer (its thread sends them, after `linger_ms`) and
