@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from kafka.errors import KafkaConfigurationError, KafkaError
@@ -97,7 +98,9 @@ class Relay:
         self._publisher: Publisher | None = None
         self._topics_ready = not config.create_topics
         self._last_log = 0.0
-        self._heads = HeadKeeper(app, config.bootstrap, config.topics.anchors)
+        # the head is read while the producer connects, and waits no longer than it does
+        wait_s = min(10.0, config.delivery_timeout_s / 2)
+        self._heads = HeadKeeper(app, config.bootstrap, config.topics.anchors, timeout_s=wait_s)
         self._acked: int | None = None  # the last position the broker acknowledged
         self._writer: PositionWriter | None = None  # while `run` runs
         self.report = RelayReport()
@@ -196,17 +199,25 @@ class Relay:
                 log.info("created topics %s", ", ".join(created))
             self._topics_ready = True
         if self._publisher is None:
-            publisher = Publisher(
-                self.config.bootstrap, delivery_timeout_s=self.config.delivery_timeout_s
-            )
-            topics = self.config.topics
-            try:
-                publisher.connect((topics.events, topics.state, topics.anchors))
-            except PublishFailed:
-                publisher.close()
-                raise
-            self._publisher = publisher
+            # the head published last is read while the producer connects: each waits on
+            # the broker for about 0.1 s (docs/benchmarks.md, seventh pass)
+            with ThreadPoolExecutor(1, "relay-head") as pool:
+                head_read = pool.submit(self._heads.ready)
+                self._publisher = self._connected_publisher()
+                head_read.result()  # HeadUnavailable (a failed connect raised before)
         return self._publisher
+
+    def _connected_publisher(self) -> Publisher:
+        publisher = Publisher(
+            self.config.bootstrap, delivery_timeout_s=self.config.delivery_timeout_s
+        )
+        topics = self.config.topics
+        try:
+            publisher.connect((topics.events, topics.state, topics.anchors))
+        except PublishFailed:
+            publisher.close()
+            raise
+        return publisher
 
     def _failed(self, error: Exception, backoff: float) -> None:
         self.report.failures += 1

@@ -25,8 +25,11 @@ class AnchorMissing(RuntimeError):
 
 
 class HeadKeeper:
-    def __init__(self, app: JourneyApplication, bootstrap: str, topic: str) -> None:
+    def __init__(
+        self, app: JourneyApplication, bootstrap: str, topic: str, *, timeout_s: float = 10.0
+    ) -> None:
         self._app, self._bootstrap, self._topic = app, bootstrap, topic
+        self._timeout_s = timeout_s  # reading the topic's last head
         self._last: AnchorHead | None = None
         self._checked_topic = False
         self._events: int | None = None  # events up to the last head (anchors counted)
@@ -65,7 +68,9 @@ class HeadKeeper:
         """Reads the head published last from the topic, once (a relay does it on its first
         step, so that its first event does not wait for it)."""
         if not self._checked_topic:
-            self._last = latest_head(self._bootstrap, self._topic, self._app.name)
+            self._last = latest_head(
+                self._bootstrap, self._topic, self._app.name, timeout_s=self._timeout_s
+            )
             self._checked_topic = True
 
     def _check_last(self) -> None:

@@ -14,6 +14,7 @@ position asked for. What is published, and when the position moves, is unchanged
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import traceback
@@ -246,6 +247,10 @@ def _serve(config: dict[str, Any], conn: Any) -> None:
     _Failure), then prepares the next page ahead while the relay publishes."""
     die_with_parent(config["parent"])
     app = build_application(Settings(**config["settings"]), create_tables=False)
+    # what the worker inherited and built (modules, schemas, its application; forked, the
+    # relay's whole heap) is never garbage: out of the collector's reach, a collection of
+    # the oldest generation scans only what came since (docs/benchmarks.md, seventh pass)
+    gc.freeze()
     inline = InlinePreparer(app, config["topics"], config["batch_size"], config["history_size"])
     ahead: Prepared | None = None
     try:
