@@ -12,6 +12,7 @@ Run: PYTHONPATH=$PWD .venv/bin/python -m benchmarks.relay_prep_cost [--commands 
 from __future__ import annotations
 
 import argparse
+import gc
 import time
 from collections.abc import Callable
 
@@ -45,6 +46,7 @@ def main() -> None:
     args = parser.parse_args()
     app = build_application(Settings(database_url=f"sqlite:///{work_dir('prep-cost-')}/t.db"))
     report = import_lines(app, interleaved(cohort_lines(args.commands)), continue_on_error=True)
+    gc.freeze()  # as the relay's preparing worker does after its start
     reader = LogReader(app, batch=args.batch_size)
     pages = list(reader.pages(1))
     events = sum(len(page.events) for page in pages)
