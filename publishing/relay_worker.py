@@ -28,7 +28,6 @@ from consumers.log_reader import LogReader
 from journey.application import JourneyApplication
 from journey.envelopes import to_envelope
 from journey.events import EventEnvelope
-from journey.mapper import cyclic_gc_paused
 from publishing.history_cache import HistoryCache
 from publishing.publisher import Wire
 from publishing.relay_batch import Outgoing, event_outgoing, state_outgoing
@@ -41,6 +40,7 @@ RESET = "reset"
 # imported (spawn re-imports them: seconds). It opens its own application; it never uses
 # the relay's connections. Spawned when the relay already runs other threads (its
 # producer's, a position writer): a lock they hold at a fork would stay held in the worker.
+WORKER_GC_THRESHOLD = 1_000_000  # tracked objects allocated, net, between young collections
 REPLY_POLL_S = 1.0  # how often a waiting relay checks that its worker is alive
 
 
@@ -248,10 +248,17 @@ def _serve(config: dict[str, Any], conn: Any) -> None:
     _Failure), then prepares the next page ahead while the relay publishes."""
     die_with_parent(config["parent"])
     app = build_application(Settings(**config["settings"]), create_tables=False)
-    # what the worker inherited and built (modules, schemas, its application; forked, the
-    # relay's whole heap) is never garbage: out of the collector's reach, a collection of
-    # the oldest generation scans only what came since (docs/benchmarks.md, seventh pass)
+    # What the worker inherited and built (modules, schemas, its application; forked, the
+    # relay's whole heap) is never garbage: frozen, no collection scans it again. And a
+    # batch makes some 200,000 objects that live until it is sent (its records, the
+    # histories' new envelopes) and no cycles: collected every 700 allocations, as by
+    # default, each was scanned again and again, and promoted, setting off scans of the
+    # whole heap; that was 8-14 µs of the worker's 44-48 per event here. The young
+    # generation is now collected every WORKER_GC_THRESHOLD allocations (net of the objects
+    # freed): about once in 40 batches, and cycles are still collected (docs/benchmarks.md,
+    # seventh pass).
     gc.freeze()
+    gc.set_threshold(WORKER_GC_THRESHOLD, 10, 10)
     inline = InlinePreparer(app, config["topics"], config["batch_size"], config["history_size"])
     ahead: Prepared | None = None
     try:
@@ -276,15 +283,9 @@ def _serve(config: dict[str, Any], conn: Any) -> None:
 
 
 def _whole(inline: InlinePreparer, start: int) -> Prepared | None:
-    """The batch at `start` with every record built, the cyclic collector paused meanwhile:
-    a batch makes some hundred thousand objects that live until it is sent (its records,
-    the histories' new envelopes) and no cycles, so each young collection during it found
-    nothing to free, promoted them, and set off scans of the whole heap: about 8 µs of the
-    worker's 45 per event here (docs/benchmarks.md, seventh pass). The collector runs again
-    between batches, as before."""
-    with cyclic_gc_paused():
-        prepared = inline.prepare(start)
-        return None if prepared is None else prepared.whole()
+    """The batch at `start` with every record built."""
+    prepared = inline.prepare(start)
+    return None if prepared is None else prepared.whole()
 
 
 def _ahead(inline: InlinePreparer, sent: Prepared | None) -> Prepared | None:
