@@ -22,6 +22,7 @@ from config.settings import Settings
 from consumers.log_reader import LogReader
 from publishing.history_cache import HistoryCache
 from publishing.relay_batch import event_outgoing, state_outgoing
+from publishing.relay_worker import WORKER_GC_THRESHOLD
 from publishing.topics import TopicNames
 from services.bootstrap import build_application
 from services.importing import import_lines
@@ -46,7 +47,8 @@ def main() -> None:
     args = parser.parse_args()
     app = build_application(Settings(database_url=f"sqlite:///{work_dir('prep-cost-')}/t.db"))
     report = import_lines(app, interleaved(cohort_lines(args.commands)), continue_on_error=True)
-    gc.freeze()  # as the relay's preparing worker does after its start
+    gc.freeze()  # as the relay's preparing worker sets its collector after its start
+    gc.set_threshold(WORKER_GC_THRESHOLD, 10, 10)
     reader = LogReader(app, batch=args.batch_size)
     pages = list(reader.pages(1))
     events = sum(len(page.events) for page in pages)

@@ -4,8 +4,8 @@ event records and the touched patients' summaries (`relay_batch.build_batch`).
 `InlinePreparer` does it in the relay's process. `WorkerPreparer` does the same in a child
 process on the same store, one batch ahead: while the relay sends batch N, flushes it and
 records its position, the child already prepares the page after N. Preparing costs more
-CPU than kafka-python's `send` of the same records (about 110 against 68 µs per event here,
-docs/benchmarks.md, fifth pass), and both are pure Python, so in one process they would
+CPU than kafka-python's `send` of the same records (about 36 against 23 µs per event here,
+docs/benchmarks.md, seventh pass), and both are pure Python, so in one process they would
 take turns on the interpreter lock; the child puts the preparing on the second core. The
 relay still asks for each batch by its start position (its recorded position + 1), so a
 batch prepared ahead is used only if it starts there; after a failed
