@@ -46,28 +46,50 @@ def _type_headers(event_name: str, schema_version: int) -> tuple[bytes, bytes]:
 _SPECVERSION, _SOURCE, _CONTENT_TYPE = b"1.0", SOURCE.encode(), CONTENT_TYPE.encode()
 
 
-def event_record(envelope: EventEnvelope) -> KafkaRecord:
-    """The Kafka record of one stored event: headers in the order docs/contracts.md lists
-    them, the constant ones encoded once per type."""
+# What differs between two event records, as bytes: key (the patient), value (the
+# envelope), then the values of ce_id, ce_type, ce_time, ce_dataschema, ce_sequence and
+# ce_recordedat. A flat tuple of bytes: it crosses a process boundary several times faster
+# than the record's list of header pairs (publishing.relay_worker).
+EventParts = tuple[bytes, bytes, bytes, bytes, bytes, bytes, bytes, bytes]
+
+
+def event_parts(envelope: EventEnvelope) -> EventParts:
     kind, dataschema = _type_headers(envelope.type, envelope.schema_version)
-    patient = envelope.patient_id.encode()
-    return KafkaRecord(
-        key=patient,
-        value=envelope.model_dump_json().encode(),
-        headers=[
-            ("ce_specversion", _SPECVERSION),
-            ("ce_id", envelope.event_id.encode()),
-            ("ce_source", _SOURCE),
-            ("ce_type", kind),
-            ("ce_time", instant_text(envelope.occurred_at).encode()),
-            ("ce_subject", patient),
-            ("ce_dataschema", dataschema),
-            ("ce_sequence", ce_sequence(envelope.version).encode()),
-            ("ce_partitionkey", patient),
-            ("ce_recordedat", instant_text(envelope.recorded_at).encode()),
-            ("content-type", _CONTENT_TYPE),
-        ],
+    return (
+        envelope.patient_id.encode(),
+        envelope.model_dump_json().encode(),
+        envelope.event_id.encode(),
+        kind,
+        instant_text(envelope.occurred_at).encode(),
+        dataschema,
+        ce_sequence(envelope.version).encode(),
+        instant_text(envelope.recorded_at).encode(),
     )
+
+
+def event_headers(parts: EventParts) -> list[tuple[str, bytes]]:
+    """The record's headers, in the order docs/contracts.md lists them, the constant ones
+    encoded once."""
+    patient, _, event_id, kind, time, dataschema, sequence, recorded_at = parts
+    return [
+        ("ce_specversion", _SPECVERSION),
+        ("ce_id", event_id),
+        ("ce_source", _SOURCE),
+        ("ce_type", kind),
+        ("ce_time", time),
+        ("ce_subject", patient),
+        ("ce_dataschema", dataschema),
+        ("ce_sequence", sequence),
+        ("ce_partitionkey", patient),
+        ("ce_recordedat", recorded_at),
+        ("content-type", _CONTENT_TYPE),
+    ]
+
+
+def event_record(envelope: EventEnvelope) -> KafkaRecord:
+    """The Kafka record of one stored event."""
+    parts = event_parts(envelope)
+    return KafkaRecord(key=parts[0], value=parts[1], headers=event_headers(parts))
 
 
 def envelope_from_record(value: bytes) -> EventEnvelope:

@@ -28,9 +28,10 @@ from consumers.log_reader import LogReader
 from journey.application import JourneyApplication
 from journey.envelopes import to_envelope
 from journey.events import EventEnvelope
+from publishing.cloudevents import EventParts, event_headers, event_parts
 from publishing.history_cache import HistoryCache
 from publishing.publisher import Wire
-from publishing.relay_batch import Outgoing, event_outgoing, state_outgoing
+from publishing.relay_batch import Outgoing, state_outgoing
 from publishing.topics import TopicNames
 from services.bootstrap import build_application
 from services.bulk.orphans import die_with_parent, start_method
@@ -64,11 +65,23 @@ class Prepared:
         """The records of the batch not in `records` (call once, after sending those)."""
         return [] if self.later is None else self.later()
 
-    def whole(self) -> Prepared:
-        """The batch with every record in `records` (for the trip to another process)."""
-        if self.later is None:
-            return self
-        return Prepared(self.start, self.end, self.count, self.events, self.records + self.rest())
+
+@dataclass(frozen=True)
+class _Packed:
+    """A batch as the worker hands it over: the event records as their parts (a flat tuple
+    of bytes each, `cloudevents.EventParts`), the summaries and tombstones as records. The
+    relay's process builds the event records' headers (`unpacked`): that halves what
+    crosses the pipe and moves work off the worker, the busier of the two processes."""
+
+    start: int
+    end: int
+    count: int
+    parts: list[EventParts]
+    rest: list[Wire]
+
+    def unpacked(self, events_topic: str) -> Prepared:
+        events = _event_wires(events_topic, self.parts)
+        return Prepared(self.start, self.end, self.count, len(events), events + self.rest)
 
 
 class Preparer(Protocol):
@@ -109,12 +122,21 @@ class InlinePreparer:
         page = self._reader.page(start)
         if not page.end:
             return None
-        events = _wire(event_outgoing(page, self._topics))
+        events = _event_wires(self._topics.events, [event_parts(e) for e in page.events])
 
         def later() -> list[Wire]:
             return _wire(state_outgoing(page, self._histories, self._topics))
 
         return Prepared(start, page.end, page.count, len(events), events, later)
+
+    def packed(self, start: int) -> _Packed | None:
+        """The whole batch at `start`, for the trip to the relay's process."""
+        page = self._reader.page(start)
+        if not page.end:
+            return None
+        parts = [event_parts(e) for e in page.events]
+        rest = _wire(state_outgoing(page, self._histories, self._topics))
+        return _Packed(start, page.end, page.count, parts, rest)
 
     def ahead(self, start: int) -> None:
         return None  # prepared when asked for, in this process
@@ -172,6 +194,7 @@ class WorkerPreparer:
             "history_size": history_size,
             "parent": os.getpid(),
         }
+        self._events_topic = topics.events
         self._process: Any = None
         self._conn: Any = None
         self._pending: int | None = None  # the start asked for by `ahead`, not yet collected
@@ -183,8 +206,8 @@ class WorkerPreparer:
         reply = self._reply()
         if isinstance(reply, _Failure):
             raise WorkerFailed(reply.trace)
-        assert reply is None or isinstance(reply, Prepared)
-        return reply
+        assert reply is None or isinstance(reply, _Packed)
+        return None if reply is None else reply.unpacked(self._events_topic)
 
     def ahead(self, start: int) -> None:
         """Asks the worker for the page at `start` without waiting for it; a page asked for
@@ -243,8 +266,13 @@ def _wire(outgoing: list[Outgoing]) -> list[Wire]:
     return [(o.topic, o.record.key, o.record.value, o.record.headers) for o in outgoing]
 
 
+def _event_wires(topic: str, parts: list[EventParts]) -> list[Wire]:
+    """The event records of `parts` (what `relay_batch.event_outgoing` gives, as tuples)."""
+    return [(topic, p[0], p[1], event_headers(p)) for p in parts]
+
+
 def _serve(config: dict[str, Any], conn: Any) -> None:
-    """The worker: answers each start position with its Prepared batch (or None, or a
+    """The worker: answers each start position with its batch, packed (or None, or a
     _Failure), then prepares the next page ahead while the relay publishes."""
     die_with_parent(config["parent"])
     app = build_application(Settings(**config["settings"]), create_tables=False)
@@ -260,7 +288,7 @@ def _serve(config: dict[str, Any], conn: Any) -> None:
     gc.freeze()
     gc.set_threshold(WORKER_GC_THRESHOLD, 10, 10)
     inline = InlinePreparer(app, config["topics"], config["batch_size"], config["history_size"])
-    ahead: Prepared | None = None
+    ahead: _Packed | None = None
     try:
         while (message := conn.recv()) is not None:
             if message == RESET:
@@ -269,7 +297,7 @@ def _serve(config: dict[str, Any], conn: Any) -> None:
                 continue
             try:
                 if ahead is None or ahead.start != message:
-                    ahead = _whole(inline, message)
+                    ahead = inline.packed(message)
             except Exception:  # handed to the relay, which raises it
                 inline.reset()
                 ahead = None
@@ -282,20 +310,14 @@ def _serve(config: dict[str, Any], conn: Any) -> None:
         app.close()
 
 
-def _whole(inline: InlinePreparer, start: int) -> Prepared | None:
-    """The batch at `start` with every record built."""
-    prepared = inline.prepare(start)
-    return None if prepared is None else prepared.whole()
-
-
-def _ahead(inline: InlinePreparer, sent: Prepared | None) -> Prepared | None:
+def _ahead(inline: InlinePreparer, sent: _Packed | None) -> _Packed | None:
     """The page after `sent`, prepared while the relay publishes it (None when caught up:
     the next request reads the log again). After a failure here the page is prepared
     again when asked for, and a failure that persists is then handed to the relay."""
     if sent is None:
         return None
     try:
-        return _whole(inline, sent.end + 1)
+        return inline.packed(sent.end + 1)
     except Exception:  # not hidden: raised again when the page is asked for
         inline.reset()
         return None

@@ -35,7 +35,9 @@ def stored(
 def inline_page(app: JourneyApplication, start: int) -> Prepared | None:
     """The page prepared inline, whole (inline, the summaries are computed on `rest`)."""
     page = InlinePreparer(app, TOPICS, BATCH, 100).prepare(start)
-    return None if page is None else page.whole()
+    if page is None:
+        return None
+    return Prepared(page.start, page.end, page.count, page.events, page.records + page.rest())
 
 
 @pytest.fixture
