@@ -10,7 +10,7 @@ each reader decides what forgetting the patient means for it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from eventsourcing.persistence import Notification
@@ -21,6 +21,7 @@ from journey.domain_events import PatientEvent
 from journey.envelopes import to_envelope
 from journey.errors import PatientErased
 from journey.events import EventEnvelope
+from journey.mapper import EventMapper
 
 END = 2**62  # "no stop": above any notification id
 WHOLE = Share()  # every patient's notifications
@@ -54,17 +55,30 @@ class LogReader:
     def page(self, start: int, stop: int = END) -> Slice:
         """The notifications start..stop (at most one batch), decoded."""
         page = self._read(start, stop)
+        read = self._envelope_reader()
         events: list[EventEnvelope] = []
         erased: dict[str, None] = {}
         for notification in page.notifications:
             try:
-                event = self.app.mapper.to_domain_event(notification)
+                events.append(read(notification))
             except PatientErased:
                 erased[str(notification.originator_id)] = None
-                continue
-            assert isinstance(event, PatientEvent)
-            events.append(to_envelope(event))
         return Slice(page.end, list(page.notifications), events, list(erased))
+
+    def _envelope_reader(self) -> Callable[[Notification], EventEnvelope]:
+        """Envelopes straight from the rows' decoded state with the journey's mappers
+        (`EventMapper.envelope_reader`, as the application's history reads them: about
+        2 µs an event less here), else through the domain events."""
+        mapper = self.app.mapper
+        if isinstance(mapper, EventMapper):
+            return mapper.envelope_reader()
+
+        def read(notification: Notification) -> EventEnvelope:
+            event = mapper.to_domain_event(notification)
+            assert isinstance(event, PatientEvent)
+            return to_envelope(event)
+
+        return read
 
     def pages(self, start: int, stop: int = END) -> Iterator[Slice]:
         """Every page from `start` to `stop` (or to the head), in order."""

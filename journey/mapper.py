@@ -86,21 +86,27 @@ class EventMapper(Mapper[str]):
         """The envelopes of stored rows, as `to_envelope(self.to_domain_event(row))` gives
         them (same decryption, decoding, upcasting and errors), without building the domain
         events. Many long-lived objects and no cycles: the cyclic collector is paused."""
-        opener = self.row_opener()
-        envelopes = []
+        read = self.envelope_reader()
         with cyclic_gc_paused():
-            for row in rows:
-                event_class = patient_event_class(row.topic)
-                if event_class is None:  # erasure markers, snapshots: the library's path
-                    envelopes.append(to_envelope(self.to_domain_event(row)))  # type: ignore[arg-type]
-                    continue
-                plaintext = row.state if opener is None else opener(row)
-                state = self.decoded_state(event_class, row, plaintext)
-                version = row.originator_version
-                envelopes.append(
-                    envelope_from_state(event_class, state["originator_id"], version, state)
-                )
-        return envelopes
+            return [read(row) for row in rows]
+
+    def envelope_reader(self) -> Callable[[StoredEvent], EventEnvelope]:
+        """Reads one row at a time as `to_envelopes` reads them, raising what
+        `to_domain_event` raises (an erased patient's row: PatientErased), so a reader of the
+        log can set a row aside and go on. Made once per read: it keeps what it looked up
+        (`row_opener`)."""
+        opener = self.row_opener()
+
+        def read(row: StoredEvent) -> EventEnvelope:
+            event_class = patient_event_class(row.topic)
+            if event_class is None:  # erasure markers, snapshots: the library's path
+                return to_envelope(self.to_domain_event(row))  # type: ignore[arg-type]
+            plaintext = row.state if opener is None else opener(row)
+            state = self.decoded_state(event_class, row, plaintext)
+            version = row.originator_version
+            return envelope_from_state(event_class, state["originator_id"], version, state)
+
+        return read
 
     def row_opener(self) -> Callable[[StoredEvent], bytes] | None:
         """How `to_envelopes` gets the plain state of each of its rows; None: it is the
