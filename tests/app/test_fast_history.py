@@ -161,13 +161,20 @@ def test_stores_written_before_per_patient_keys_read_the_same(
         app.close()
 
 
-@pytest.mark.parametrize(
-    "fixture",
-    ["main_f282db8", "main_f4bc79b_asam", "main_ea820f5_asam", "main_dba9df2_snapshot"],
-)
-def test_old_fixture_stores_read_the_same(fixture: str, tmp_path: Path) -> None:
+# stores written by earlier versions (tests/fixtures)
+FIXTURE_STORES = ["main_f282db8", "main_f4bc79b_asam", "main_ea820f5_asam", "main_dba9df2_snapshot"]
+
+
+def fixture_store(fixture: str, tmp_path: Path) -> Path:
+    """A copy of the fixture's store, to read (and, reading, migrate) freely."""
     store = tmp_path / "store.db"
     shutil.copyfile(FIXTURES / fixture / "store.db", store)
+    return store
+
+
+@pytest.mark.parametrize("fixture", FIXTURE_STORES)
+def test_old_fixture_stores_read_the_same(fixture: str, tmp_path: Path) -> None:
+    store = fixture_store(fixture, tmp_path)
     with sqlite3.connect(store) as db:
         patients = [p for (p,) in db.execute("SELECT DISTINCT originator_id FROM stored_events")]
     db.close()

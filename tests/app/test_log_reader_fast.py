@@ -8,7 +8,6 @@ relay, the read models' poller and their rebuilds."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from journey.envelopes import to_envelope
 from journey.errors import PatientErased
 from journey.events import EventEnvelope
 from services.bootstrap import build_application
-from tests.app.test_fast_history import FIXTURES, KEY, varied, wire
+from tests.app.test_fast_history import FIXTURE_STORES, KEY, fixture_store, varied, wire
 from tests.privacy.legacy import LEGACY_KEY, legacy_store
 
 PAGE = 37  # several pages, each ending anywhere in a patient's history
@@ -93,14 +92,9 @@ def test_stores_written_before_per_patient_keys_read_as_on_the_plain_path(
         app.close()
 
 
-@pytest.mark.parametrize(
-    "fixture",
-    ["main_f282db8", "main_f4bc79b_asam", "main_ea820f5_asam", "main_dba9df2_snapshot"],
-)
+@pytest.mark.parametrize("fixture", FIXTURE_STORES)
 def test_old_fixture_stores_read_as_on_the_plain_path(fixture: str, tmp_path: Path) -> None:
-    store = tmp_path / "store.db"
-    shutil.copyfile(FIXTURES / fixture / "store.db", store)
-    app = build_application(Settings(database_url=f"sqlite:///{store}"))
+    app = build_application(Settings(database_url=f"sqlite:///{fixture_store(fixture, tmp_path)}"))
     try:
         assert assert_reads_as_plain(app) > 0
     finally:
