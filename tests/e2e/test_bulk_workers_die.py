@@ -13,6 +13,9 @@ from pathlib import Path
 from tests.e2e.test_cli import journey
 
 GRACE_SECONDS = 5.0
+# About 350k commands: several seconds of import even on a fast machine (400 patients took
+# about one second here, and a CI run once saw the import end before the kill).
+PATIENTS = 3000
 
 
 def _children(pid: int) -> set[int]:
@@ -52,7 +55,7 @@ def _wait_for(condition: object, seconds: float) -> bool:
 def test_kill_9_of_the_bulk_import_kills_its_workers(tmp_path: Path) -> None:
     source, store = tmp_path / "demo.jsonl", tmp_path / "bulk.db"
     made = journey(
-        store, "demo", "--patients", "400", "--until", "2026-06-01", "--out", str(source)
+        store, "demo", "--patients", str(PATIENTS), "--until", "2026-06-01", "--out", str(source)
     )
     assert made.returncode == 0, made.stderr
     env = {**os.environ, "JOURNEY_DATABASE_URL": f"sqlite:///{store}"}
@@ -70,7 +73,8 @@ def test_kill_9_of_the_bulk_import_kills_its_workers(tmp_path: Path) -> None:
             return len(workers) >= 2
 
         assert _wait_for(spawned, 60), "the bulk workers never started"
-        time.sleep(1.0)  # let them take work
+        # Kill once events are being written: the workers have taken work by then.
+        assert _wait_for(lambda: _written(store), 60), "the import never began to write"
         assert importer.poll() is None, "the import ended before it could be killed"
         importer.send_signal(signal.SIGKILL)
         importer.wait()
@@ -83,6 +87,14 @@ def test_kill_9_of_the_bulk_import_kills_its_workers(tmp_path: Path) -> None:
                 os.kill(pid, signal.SIGKILL)
         if importer.poll() is None:
             importer.kill()
+
+
+def _written(store: Path) -> bool:
+    """The store, or its write-ahead log, holds more than an empty schema's pages."""
+    return any(
+        path.exists() and path.stat().st_size > 1 << 20
+        for path in (store, store.with_name(store.name + "-wal"))
+    )
 
 
 def _is_worker(pid: int) -> bool:
