@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from benchmarks.common import cohort_lines, work_dir, write_lines
+from benchmarks.common import children_cpu, cohort_lines, work_dir, write_lines
 
 Sample = tuple[float, float]  # wall seconds, CPU seconds
 JOURNEY = ["-m", "interfaces"]
@@ -40,10 +39,10 @@ def run(build: Path, python_args: list[str], work: Path, db: Path) -> Sample:
     """`python ARGS` with the code of `build` on the store `db` (made afresh); wall and
     CPU seconds."""
     env = environment(build, work, db)
-    before, started = _children_cpu(), time.perf_counter()
+    before, started = children_cpu(), time.perf_counter()
     subprocess.run([sys.executable, *python_args], env=env, cwd=build, check=True,
                    capture_output=True)  # fmt: skip
-    return time.perf_counter() - started, _children_cpu() - before
+    return time.perf_counter() - started, children_cpu() - before
 
 
 def modules(build: Path, args: list[str], work: Path) -> int:
@@ -54,11 +53,6 @@ def modules(build: Path, args: list[str], work: Path) -> int:
         env=env, cwd=build, check=True, capture_output=True, text=True,
     )  # fmt: skip
     return sum(1 for line in done.stderr.splitlines() if line.startswith("import time:")) - 1
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # waited-for processes and theirs
-    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import psycopg
 
-from benchmarks.common import fresh_postgres
+from benchmarks.common import fresh_postgres, process_cpu
 
 KEY = "k-bench"
 KEYS = f"{KEY}=dr-bench:clinician"
@@ -194,12 +194,6 @@ def raw_inserts(url: str, clients: int, seconds: float) -> int:
     return sum(done)
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def rollbacks(url: str) -> int:
     """Transactions rolled back in the database so far (a version conflict rolls back)."""
     with psycopg.connect(url, autocommit=True) as conn:
@@ -221,11 +215,11 @@ def measure(
             started.append(stack.enter_context(instance(url, label, args.profile, args.code)))
         ports = [port for port, _ in started]
         drive(ports, patients, args.clients, 1.0, "warm")  # warm up: caches, connections
-        cpu, rolled = sum(cpu_seconds(pid) for _, pid in started), rollbacks(url)
+        cpu, rolled = sum(process_cpu(pid) for _, pid in started), rollbacks(url)
         start = time.perf_counter()
         counts = drive(ports, patients, args.clients, args.seconds, "run")
         seconds = time.perf_counter() - start
-        cpu = sum(cpu_seconds(pid) for _, pid in started) - cpu
+        cpu = sum(process_cpu(pid) for _, pid in started) - cpu
     time.sleep(1.0)  # the statistics of the instances' sessions reach pg_stat_database
     counts["rolled back"] = rollbacks(url) - rolled
     return counts, seconds, cpu

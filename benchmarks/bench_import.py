@@ -15,11 +15,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import sqlite3
 from pathlib import Path
 
-from benchmarks.common import cohort_lines, run_cli, timed, work_dir, write_lines
+from benchmarks.common import (
+    children_cpu,
+    cohort_lines,
+    run_cli,
+    timed,
+    work_dir,
+    write_lines,
+)
 
 TARGET = 0.25  # of the raw rate (issue 14)
 
@@ -74,9 +80,9 @@ def main() -> None:
     results, rows = [], None
     for number, (label, flags) in enumerate(modes):
         db = work / f"import-{number}.db"
-        before = _children_cpu()
+        before = children_cpu()
         seconds = run_cli(["import", str(source), *flags], f"sqlite:///{db}")
-        cpu = _children_cpu() - before
+        cpu = children_cpu() - before
         rows = rows or stored_rows(db)
         # the limit right after each import, so a load that drifts moves both figures
         raw = raw_insert_rate(rows, work / f"raw-{number}.db", batch=2_000)
@@ -104,14 +110,9 @@ def _start_cpu(work: Path) -> float:
     """CPU of `journey import` of an empty file on a fresh store: the part of every import
     that does not depend on its size (interpreter, modules, store creation)."""
     empty = write_lines(work / "empty.jsonl", [])
-    before = _children_cpu()
+    before = children_cpu()
     run_cli(["import", str(empty)], f"sqlite:///{work / 'start.db'}")
-    return _children_cpu() - before
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # waited-for processes and theirs
-    return usage.ru_utime + usage.ru_stime
+    return children_cpu() - before
 
 
 if __name__ == "__main__":

@@ -122,18 +122,25 @@ def relay_rate(
     return result.events / seconds, str(result)
 
 
-def throughput(bootstrap: str, commands: int, batch_size: int, repeat: int, work: Path) -> None:
-    settings = Settings(database_url=f"sqlite:///{work}/throughput.db")
+def stored_cohort(settings: Settings, commands: int) -> tuple[JourneyApplication, int]:
+    """The store of the settings holding the benchmark's cohort (its first `commands`
+    commands, patients interleaved), and how many events it holds."""
     app = build_application(settings)
     report = import_lines(app, interleaved(cohort_lines(commands)), continue_on_error=True)
+    return app, report.accepted
+
+
+def throughput(bootstrap: str, commands: int, batch_size: int, repeat: int, work: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{work}/throughput.db")
+    app, events = stored_cohort(settings, commands)
     records = same_records(app, batch_size, fresh_topics(bootstrap, "raw"))
     relay_rates, raw_rates = [], []
     for _ in range(repeat):  # alternated, so both see the same machine load
         rate, summary = relay_rate(app, settings, bootstrap, batch_size)
         relay_rates.append(rate)
-        raw_rates.append(raw_rate(bootstrap, records, report.accepted))
+        raw_rates.append(raw_rate(bootstrap, records, events))
     relay, raw = max(relay_rates), max(raw_rates)
-    print(f"{report.accepted} events stored; relay batch {batch_size}: {summary}")
+    print(f"{events} events stored; relay batch {batch_size}: {summary}")
     print(f"throughput, best of {repeat} alternated runs:{'events/s':>18}")
     print(f"{'relay (read log, decode, summaries, send, position)':<52}{relay:>10,.0f}")
     print(f"{f'raw KafkaProducer, same {len(records)} records':<52}{raw:>10,.0f}")

@@ -17,34 +17,23 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import time
 from pathlib import Path
 
-from benchmarks.bench_relay import delete_fresh_topics, interleaved, relay_rate
-from benchmarks.common import cohort_lines, work_dir
+from benchmarks.bench_relay import delete_fresh_topics, relay_rate, stored_cohort
+from benchmarks.common import children_cpu, process_cpu, work_dir
 from config.settings import Settings
-from services.bootstrap import build_application
-from services.importing import import_lines
 
 
 def broker_cpu() -> float | None:
     """User + system seconds of the local broker's JVM, if one runs here."""
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
-            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
-            if b"kafka.Kafka" not in command:
-                continue
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            if b"kafka.Kafka" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                return process_cpu(int(pid))
         except OSError:  # gone meanwhile, or not ours to read
             continue
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return None
-
-
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -55,9 +44,7 @@ def main() -> None:
     args = parser.parse_args()
     bootstrap = os.environ["JOURNEY_TEST_KAFKA_BOOTSTRAP_SERVERS"]
     settings = Settings(database_url=f"sqlite:///{work_dir('relay-cpu-')}/t.db")
-    app = build_application(settings)
-    report = import_lines(app, interleaved(cohort_lines(args.commands)), continue_on_error=True)
-    events = report.accepted
+    app, events = stored_cohort(settings, args.commands)
     print(
         f"{events} events stored; CPU per event (µs), a relay catching up, batch {args.batch_size}"
     )

@@ -16,16 +16,14 @@ import gc
 import time
 from collections.abc import Callable
 
-from benchmarks.bench_relay import interleaved
-from benchmarks.common import cohort_lines, work_dir
+from benchmarks.bench_relay import stored_cohort
+from benchmarks.common import work_dir
 from config.settings import Settings
 from consumers.log_reader import LogReader
 from publishing.history_cache import HistoryCache
 from publishing.relay_batch import event_outgoing, state_outgoing
 from publishing.relay_worker import WORKER_GC_THRESHOLD
 from publishing.topics import TopicNames
-from services.bootstrap import build_application
-from services.importing import import_lines
 
 TOPICS = TopicNames()
 
@@ -45,8 +43,8 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=5_000)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    app = build_application(Settings(database_url=f"sqlite:///{work_dir('prep-cost-')}/t.db"))
-    report = import_lines(app, interleaved(cohort_lines(args.commands)), continue_on_error=True)
+    settings = Settings(database_url=f"sqlite:///{work_dir('prep-cost-')}/t.db")
+    app, stored = stored_cohort(settings, args.commands)
     gc.freeze()  # as the relay's preparing worker sets its collector after its start
     gc.set_threshold(WORKER_GC_THRESHOLD, 10, 10)
     reader = LogReader(app, batch=args.batch_size)
@@ -62,7 +60,7 @@ def main() -> None:
         "event records": lambda: [event_outgoing(page, TOPICS) for page in pages],
         f"summaries ({summaries()} of them)": summaries,
     }
-    print(f"{report.accepted} events stored, {len(pages)} pages of {args.batch_size}")
+    print(f"{stored} events stored, {len(pages)} pages of {args.batch_size}")
     print(f"process time per event, best of {args.rounds}:")
     total = 0.0
     for name, action in parts.items():
