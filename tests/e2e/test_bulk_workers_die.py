@@ -1,10 +1,12 @@
 """`kill -9` of `journey import --bulk` takes its worker processes with it (they would
-otherwise wait on their queues forever)."""
+otherwise wait on their queues forever), and leaves nothing of the load stored: the import
+is one transaction, and the store still verifies."""
 
 from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -73,14 +75,19 @@ def test_kill_9_of_the_bulk_import_kills_its_workers(tmp_path: Path) -> None:
             return len(workers) >= 2
 
         assert _wait_for(spawned, 60), "the bulk workers never started"
-        # Kill once events are being written: the workers have taken work by then.
-        assert _wait_for(lambda: _written(store), 60), "the import never began to write"
+        # Kill once several chunks are written (a chunk of 5,000 events and their anchors is
+        # a few MiB): the workers have taken work, and a load committed chunk by chunk
+        # would have stored some by then.
+        assert _wait_for(lambda: _written(store), 60), "the import never wrote 16 MiB"
         assert importer.poll() is None, "the import ended before it could be killed"
         importer.send_signal(signal.SIGKILL)
         importer.wait()
         assert _wait_for(lambda: not any(_alive(p) for p in workers), GRACE_SECONDS), (
             f"workers {sorted(p for p in workers if _alive(p))} outlived their parent"
         )
+        assert _stored_events(store) == 0, "a killed import left events behind"
+        checked = journey(store, "verify", "--all")
+        assert checked.returncode == 0, checked.stdout + checked.stderr
     finally:  # leave nothing behind, even when the test fails
         for pid in workers | _children(importer.pid):
             if _alive(pid):
@@ -90,11 +97,16 @@ def test_kill_9_of_the_bulk_import_kills_its_workers(tmp_path: Path) -> None:
 
 
 def _written(store: Path) -> bool:
-    """The store, or its write-ahead log, holds more than an empty schema's pages."""
+    """The store, or its write-ahead log, holds more than 16 MiB."""
     return any(
-        path.exists() and path.stat().st_size > 1 << 20
+        path.exists() and path.stat().st_size > 16 << 20
         for path in (store, store.with_name(store.name + "-wal"))
     )
+
+
+def _stored_events(store: Path) -> int:
+    with sqlite3.connect(store) as connection:
+        return int(connection.execute("SELECT count(*) FROM stored_events").fetchone()[0])
 
 
 def _is_worker(pid: int) -> bool:
