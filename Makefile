@@ -60,6 +60,7 @@ contracts: $(RUN_DEPS)
 ## bench: every benchmark, each prints its figures (relay, analytics, rebuild need the services)
 bench: $(TEST_DEPS) services-up
 	$(PY) -m benchmarks.bench_import
+	$(PY) -m benchmarks.import_floor
 	$(PY) -m benchmarks.bench_command_cost
 	$(PY) -m benchmarks.bench_show
 	$(PY) -m benchmarks.bench_replay
