@@ -14,7 +14,7 @@ $(PY):
 	$(PYTHON) -m venv .venv
 	$(PY) -m pip install -q --upgrade pip
 
-$(RUN_DEPS): pyproject.toml | $(PY)
+$(RUN_DEPS): pyproject.toml setup.py services/bulk/_rowstep.c | $(PY)
 	$(PY) -m pip install -q -e .
 	touch $(RUN_DEPS)
 

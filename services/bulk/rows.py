@@ -29,7 +29,7 @@ from journey.mapper import EventMapper
 _LEAVES = frozenset({str, int, float, bool, type(None)})  # orjson writes these as json does
 
 
-def _iso_text(value: datetime) -> datetime | str:
+def iso_text(value: datetime) -> datetime | str:
     """`value.isoformat()` as orjson writes it: the datetime itself (orjson's text is the
     same), unless its UTC offset has seconds (orjson would drop them)."""
     tz = value.tzinfo
@@ -75,7 +75,7 @@ class RowEncoder:
         self._session_topic = get_topic(SessionRecorded)
         iso = self._datetime is not None and type(self._datetime) is DatetimeAsISO
         self._datetime_text: Callable[[datetime], Any] = (
-            _iso_text if iso else _encoded(self._datetime)
+            iso_text if iso else _encoded(self._datetime)
         )
         # SessionRecorded's stored form as `session_row` writes it (session_batch.FAST pins
         # it), on a plain store

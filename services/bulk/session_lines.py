@@ -24,6 +24,7 @@ outcomes, errors) and checks that it was taken."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from hashlib import sha256
 from typing import Any
@@ -36,7 +37,14 @@ from journey import values as value_types
 from journey.commands import RecordSession
 from journey.patient import Patient
 from journey.session_batch import Event, SessionDecisions
-from services.bulk.rows import RowEncoder
+from services.bulk.rows import RowEncoder, iso_text
+
+Step = Callable[..., tuple[str, bytes] | None]
+compiled_step: Step | None
+try:  # the compiled byte writing (setup.py builds it where a C compiler is): same bytes
+    from services.bulk._rowstep import session_row as compiled_step
+except ImportError:  # pragma: no cover - a machine without a C compiler
+    compiled_step = None
 
 # The schema `RecordSession` declares, as its JSON Schema states it (catalog lists aside:
 # they are read from the same catalog as the model's validators read them)
@@ -136,6 +144,8 @@ class SessionLines:
         self.deliveries, self.statuses = _catalog("delivery"), _catalog("status")
         self.instants, self.topic = rows.session_instants, get_topic(Event)
         self.taken = 0
+        # the compiled step writes instants as orjson does: only when they are stored so
+        self.step = compiled_step if rows.session_instants[1] is iso_text else None
 
     def row(self, text: str, patient: Patient) -> Row | None:
         if _TAG not in text:
@@ -180,6 +190,86 @@ class SessionLines:
         form, status = line["format"], line["status"]
         approach, minutes = line["approach"], line["duration_minutes"]
         delivery, clinician = line["delivery"], line["clinician_id"]
+        step = self.step
+        made = None
+        if step is not None:
+            made = step(
+                patient.chain_head,
+                patient_id,
+                version,
+                by,
+                actor,
+                approach,
+                clinician,
+                delivery,
+                minutes,
+                form,
+                session_id,
+                status,
+                at,
+                at_utc,
+                timestamp,
+                timestamp if timestamp.tzinfo is UTC else timestamp.astimezone(UTC),
+                self.instants[0],
+            )
+        if made is None:
+            chain_hash, stored = self._written(
+                patient,
+                version=version,
+                by=by,
+                actor=actor,
+                form=form,
+                status=status,
+                approach=approach,
+                minutes=minutes,
+                delivery=delivery,
+                clinician=clinician,
+                session_id=session_id,
+                at=at,
+                at_utc=at_utc,
+                timestamp=timestamp,
+            )
+        else:
+            chain_hash, stored = made
+        patient.sessions[session_id] = {  # `ev.recorded_session`, `fp.session_fingerprint`
+            "fingerprint": f"{at.timestamp()!r}|{form}|{approach}|{minutes}|{delivery}|{status}|"
+            f"{clinician}",
+            "occurred_at": at,
+            "voided": False,
+            "values": {
+                "format": form,
+                "approach": approach,
+                "duration_minutes": minutes,
+                "delivery": delivery,
+                "status": status,
+            },
+            "last_correction": None,
+        }
+        patient.chain_head = chain_hash
+        patient.version = version
+        patient.modified_on = timestamp
+        return patient_id, version, self.topic, stored
+
+    def _written(
+        self,
+        patient: Patient,
+        *,
+        version: int,
+        by: str | None,
+        actor: str | None,
+        form: str,
+        status: str,
+        approach: str,
+        minutes: int,
+        delivery: str,
+        clinician: str | None,
+        session_id: str,
+        at: datetime,
+        at_utc: datetime,
+        timestamp: datetime,
+    ) -> tuple[str, bytes]:
+        """The chain hash and stored state of the session, written in Python (the reference
+        for the compiled step, and what runs without it)."""
         hashed = {  # `_canonical_content`: sorted keys, instants in UTC
             "actor": actor,
             "approach": approach,
@@ -198,30 +288,13 @@ class SessionLines:
         content = orjson.dumps(
             {
                 "fields": hashed,
-                "patient_id": patient_id,
+                "patient_id": patient.id,
                 "schema_version": 1 if by is None else 2,
                 "type": "SessionRecorded",
                 "version": version,
             }
         )
         chain_hash = sha256(patient.chain_head.encode() + b"\n" + content).hexdigest()
-        patient.sessions[session_id] = {  # `ev.recorded_session`, `fp.session_fingerprint`
-            "fingerprint": f"{at.timestamp()!r}|{form}|{approach}|{minutes}|{delivery}|{status}|"
-            f"{clinician}",
-            "occurred_at": at,
-            "voided": False,
-            "values": {
-                "format": form,
-                "approach": approach,
-                "duration_minutes": minutes,
-                "delivery": delivery,
-                "status": status,
-            },
-            "last_correction": None,
-        }
-        patient.chain_head = chain_hash
-        patient.version = version
-        patient.modified_on = timestamp
         name, text = self.instants
         state = {  # `RowEncoder.session_row`
             "timestamp": {"_type_": name, "_data_": text(timestamp)},
@@ -238,7 +311,7 @@ class SessionLines:
             "clinician_id": clinician,
             "class_version": 2,
         }
-        return patient_id, version, self.topic, orjson.dumps(state)
+        return chain_hash, orjson.dumps(state)
 
     def _instant(self, line: dict[str, Any], patient: Patient) -> datetime | None:
         """The line's instant when every field is valid as given (None: not so), each
