@@ -16,7 +16,8 @@ pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs GNU 
 
 
 def fresh_clone(tmp: Path) -> Path:
-    for relative in ("Makefile", "pyproject.toml", "devtools/services.mk"):
+    copied = ("Makefile", "pyproject.toml", "setup.py", "services/bulk/_rowstep.c")
+    for relative in (*copied, "devtools/services.mk"):
         (tmp / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / relative, tmp / relative)
     return tmp
