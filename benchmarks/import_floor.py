@@ -12,6 +12,9 @@ run, with the same commands (the demo cohort's first `--commands`):
   (`services.bulk.decide.Decider` on the routed lines), split into the `record_session`
   lines taken straight to their rows (`SessionLines.row`) and the rest (every other
   command by the application's own rules, snapshots, batching);
+- route: the CPU of reading the file and routing its lines to the workers;
+- pipes: the CPU of pickling each task and its results and unpickling them again, what
+  the queues between the processes do with them;
 - write: the CPU of the importing process's writes of the decided rows
   (`BulkSession.append`: events, anchors, snapshots, keys, in one transaction);
 - commit: the wall time of that transaction's commit, checkpoint and close, once the pages
@@ -20,8 +23,8 @@ run, with the same commands (the demo cohort's first `--commands`):
 - the import itself (`journey import FILE`, whole process) and the raw rate of the same
   rows (`bench_import.raw_insert_rate`), measured right after it.
 
-The floor is start + commit + (decide + write) / cores: every core busy all through the
-middle, nothing lost to the pipes between the processes or to their switching. When that
+The floor is start + commit + (route + decide + pipes + write) / cores: every core busy
+all through the middle, nothing lost to waiting or to switching between the processes. When that
 floor is above the target's wall time, the target is out of reach at this CPU per command,
 however the work is spread; only less CPU per command closes the gap.
 
@@ -36,9 +39,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import pickle
 import time
 from datetime import UTC, datetime
 from itertools import islice
+from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +92,7 @@ def _decide(path: Path, store: Path) -> tuple[list[Rows], dict[str, Any]]:
         finally:
             spent["encode"] += time.perf_counter() - began
 
+    began = time.process_time()
     with path.open("rb") as source:
         numbered = enumerate(decoded_lines(source), start=1)
         blocks = iter(lambda: list(islice(numbered, importer.BATCH_LINES)), [])
@@ -95,7 +101,9 @@ def _decide(path: Path, store: Path) -> tuple[list[Rows], dict[str, Any]]:
             for chunk, (task,) in (importer._route(block, None, 1) for block in blocks)
             if isinstance(task, LinesTask)
         ]
+    route = time.process_time() - began
     lines = sum(len(task.lines) for _, task in routed)
+    pipes = 0.0
     chunks: list[Rows] = []
     report = ImportReport()
     with Runtime(Settings(database_url=f"sqlite:///{store}")) as runtime:
@@ -110,13 +118,19 @@ def _decide(path: Path, store: Path) -> tuple[list[Rows], dict[str, Any]]:
                 for chunk, task in routed:
                     batches = decider.decide_lines(task.lines, task.actor)
                     chunks.append(importer._merge(chunk, [batches], report))
-                total = time.process_time() - began
+                    pipes -= time.process_time()  # the task and its batches across a pipe
+                    pickle.loads(ForkingPickler.dumps(task))
+                    pickle.loads(ForkingPickler.dumps(batches))
+                    pipes += time.process_time()
+                total = time.process_time() - began - pipes
         finally:
             SessionLines.row = row  # type: ignore[method-assign]
             Decider._encode = encode  # type: ignore[method-assign]
     taken = decider.lines.taken if decider.lines is not None else 0
     parts = {
         "total": total,
+        "route": route,
+        "pipes": pipes,
         "lines": lines,
         "fast": spent["fast"],
         "taken": taken,
@@ -165,7 +179,7 @@ def main() -> None:
     )
     writes = [_write(chunks, work / f"write-{n}.db") for n in runs]
     write, commit = min(w for w, _ in writes), min(c for _, c in writes)
-    middle = (decide["total"] + write) / cores
+    middle = (decide["route"] + decide["total"] + decide["pipes"] + write) / cores
     floor = start + commit + middle
     target = args.commands / (TARGET * raw)
     per_line = decide["total"] / decide["lines"] * 1e6
@@ -190,10 +204,12 @@ def main() -> None:
         f"          {decide['rest']:6.2f} s the {others:,} other lines' parsing and rules"
         f" ({rest:.1f} us a line at most), and every line's batching"
     )
+    print(f"  route   {decide['route']:6.2f} s CPU (reading the file, routing lines to workers)")
+    print(f"  pipes   {decide['pipes']:6.2f} s CPU (each task and its results pickled, unpickled)")
     print(f"  write   {write:6.2f} s CPU (events, anchors, snapshots, keys; one transaction)")
     print(f"  commit  {commit:6.2f} s wall (commit, WAL checkpoint, close)")
     print(
-        f"floor: start + commit + (decide + write) / {cores} cores = {floor:.2f} s"
+        f"floor: start + commit + (route + decide + pipes + write) / {cores} cores = {floor:.2f} s"
         f" = {args.commands / floor / raw:.1%} of raw (target {TARGET:.0%}: {target:.2f} s)"
     )
     verdict = "below" if floor <= target else "above"
