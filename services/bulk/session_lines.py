@@ -7,7 +7,10 @@ identifier pattern, lengths, range, catalog lists, instant parser and defaults),
 decided, hashed, applied and written in one step (`_record`): the patient's rules of
 `SessionDecisions.record`, the canonical bytes and chain hash it writes, the session the
 patient keeps, and the stored row `RowEncoder.session_row` writes for the event, from the
-line's values directly (no values dict, no event, no second encoding pass).
+line's values directly (no values dict, no event, no second encoding pass). The chain
+content, its hash and the stored state are written by the compiled step
+(`services/bulk/_rowstep.c`) where it was built, else by `_written`, the reference: the
+same bytes (tests/app/test_bulk_row_step.py; the comparisons below run both).
 
 Only a line whose every field is of the plain form is taken (the object holds the command's
 fields alone, each of the exact JSON type the model asks for, every value valid). Anything
@@ -190,6 +193,7 @@ class SessionLines:
         form, status = line["format"], line["status"]
         approach, minutes = line["approach"], line["duration_minutes"]
         delivery, clinician = line["delivery"], line["clinician_id"]
+        timestamp_utc = timestamp if timestamp.tzinfo is UTC else timestamp.astimezone(UTC)
         step = self.step
         made = None
         if step is not None:
@@ -209,7 +213,7 @@ class SessionLines:
                 at,
                 at_utc,
                 timestamp,
-                timestamp if timestamp.tzinfo is UTC else timestamp.astimezone(UTC),
+                timestamp_utc,
                 self.instants[0],
             )
         if made is None:
@@ -228,6 +232,7 @@ class SessionLines:
                 at=at,
                 at_utc=at_utc,
                 timestamp=timestamp,
+                timestamp_utc=timestamp_utc,
             )
         else:
             chain_hash, stored = made
@@ -267,6 +272,7 @@ class SessionLines:
         at: datetime,
         at_utc: datetime,
         timestamp: datetime,
+        timestamp_utc: datetime,
     ) -> tuple[str, bytes]:
         """The chain hash and stored state of the session, written in Python (the reference
         for the compiled step, and what runs without it)."""
@@ -281,7 +287,7 @@ class SessionLines:
             "recorded_by": by,
             "session_id": session_id,
             "status": status,
-            "timestamp": timestamp if timestamp.tzinfo is UTC else timestamp.astimezone(UTC),
+            "timestamp": timestamp_utc,
         }
         if by is None:  # hashed as schema version 1, without it
             del hashed["recorded_by"]

@@ -8,7 +8,10 @@ reference path on top."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -66,10 +69,10 @@ def _lines(application: Any) -> session_lines.SessionLines:
     return session_lines.SessionLines(sessions, RowEncoder(application.mapper), None)
 
 
-def _patient(chain_head: str) -> Patient:
+def _patient(patient_id: str, chain_head: str) -> Patient:
     patient = Patient.__new__(Patient)
     Patient.__init__(patient)
-    patient._id = "p-1"  # what `id` reads
+    patient._id = patient_id  # what `id` reads
     patient.chain_head = chain_head
     return patient
 
@@ -108,20 +111,18 @@ def test_the_compiled_step_writes_the_bytes_python_writes_or_declines(
     lines = _lines(sqlite_app)
     form, status, approach, delivery, session_id, patient_id = texts
     head = "0" * 64
-    patient = _patient(head)
-    patient._id = patient_id
+    patient = _patient(patient_id, head)
     at_utc, timestamp_utc = at.astimezone(UTC), timestamp.astimezone(UTC)
     assert step is not None
     made = step(
         head, patient_id, version, by, actor, approach, clinician, delivery, minutes, form,
         session_id, status, at, at_utc, timestamp, timestamp_utc, lines.instants[0],
     )  # fmt: skip
-    lines.sessions.by = by
     named: dict[str, Any] = {"version": version, "by": by, "actor": actor, "form": form}
     named |= {"status": status}
     named |= {"approach": approach, "minutes": minutes, "delivery": delivery, "at": at}
     named |= {"clinician": clinician, "session_id": session_id, "at_utc": at_utc}
-    expected = lines._written(patient, timestamp=timestamp, **named)
+    expected = lines._written(patient, timestamp=timestamp, timestamp_utc=timestamp_utc, **named)
     event("written by the compiled step" if made is not None else "declined")
     if made is not None:
         assert made == expected
@@ -166,3 +167,18 @@ def test_the_compiled_step_declines_what_python_must_write(sqlite_app: Any) -> N
     assert made(at=at.replace(tzinfo=None)) is None
     assert made(at=at.replace(tzinfo=timezone(timedelta(seconds=-1)))) is None
     assert made(head="é" * 64) is None
+
+
+def test_without_a_c_compiler_the_build_goes_on_without_the_step(tmp_path: Path) -> None:
+    """setup.py's extension is optional: a compiler that fails leaves no step behind and
+    the build succeeds (so `pip install` and `make run` work on a bare machine)."""
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "setup.py", "-q", "build_ext", "--build-lib", str(tmp_path / "lib"),
+         "--build-temp", str(tmp_path / "tmp")],
+        cwd=root, env={**os.environ, "CC": "/bin/false", "LDSHARED": "/bin/false"},
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert not list((tmp_path / "lib").rglob("_rowstep*"))
+    assert "_rowstep" in done.stderr  # the failure is named, not hidden
