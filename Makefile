@@ -61,6 +61,7 @@ contracts: $(RUN_DEPS)
 bench: $(TEST_DEPS) services-up
 	$(PY) -m benchmarks.bench_import
 	$(PY) -m benchmarks.import_floor
+	$(PY) -m benchmarks.row_step
 	$(PY) -m benchmarks.bench_command_cost
 	$(PY) -m benchmarks.bench_show
 	$(PY) -m benchmarks.bench_replay

@@ -1,6 +1,6 @@
 """The least wall time `journey import` can take on this machine at its present CPU per
-command, next to the 25% of raw inserts issue 14 asks for: the measurement behind the
-closing note's "out of reach" (docs/benchmarks.md, eighth pass).
+command, next to the 25% of raw inserts issue 14 asks for: whether any spreading of the
+present work over the cores could meet it (docs/benchmarks.md, eighth pass).
 
 An import is a serial start (interpreter, modules, store), a parallel middle (workers
 deciding, the importing process writing) and a serial end (the commit, which checkpoints
