@@ -37,8 +37,21 @@ KEYS = {"admin": "web-admin-key", "analyst": "web-analyst-key", "service": "web-
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 
 
+# A browser test takes seconds. One whose Playwright connection freezes (a call that waits
+# on the driver forever: a timeout signal frees the test, not the connection, and the next
+# test would freeze on it too) ends its worker process after this, every thread's stack
+# written first: xdist starts a new worker, with a new browser, for the tests left.
+BROWSER_TIMEOUT = 180
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "browser: drives headless Chromium (Playwright)")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.timeout(BROWSER_TIMEOUT, method="thread"))
 
 
 @dataclass
