@@ -275,7 +275,10 @@ def test_key_form_roles_and_access_trail(page: Page, server: Server) -> None:
     page.page.goto(f"/patients/{server.patient}")
     page.page.wait_for_function("() => document.body.dataset.loaded === 'error'")
     assert "needs an API key" in (page.page.text_content("#alert") or "")
-    assert all("401" in e for e in page.errors)  # the refused fetch() calls, nothing else
+    # the page's other fetch() calls may still be in flight when the first refusal shows
+    # (a 401 reported after the clear below once failed this test): let them all end
+    page.page.wait_for_load_state("networkidle")
+    assert all("401" in e for e in page.errors), page.errors  # the refused calls, no other
     page.errors.clear()
     use_key(page, server.keys["service"])  # journey.read without history.read
     loaded(page, "error")
@@ -290,7 +293,9 @@ def test_key_form_roles_and_access_trail(page: Page, server: Server) -> None:
         ("journey.read", "ok"),
         ("sessions.read", "forbidden"),
     }
-    assert all(e.startswith("Failed to load resource") and "403" in e for e in page.errors)
+    assert all(e.startswith("Failed to load resource") and "403" in e for e in page.errors), (
+        page.errors
+    )
 
 
 def test_assets_are_local_and_confined(server: Server) -> None:
