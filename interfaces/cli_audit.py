@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -91,6 +91,14 @@ def audit_report(
     typer.echo(f"wrote {out} ({len(history)} events, {verdict})", err=True)
 
 
+def _copy_recorded(keep: Path | None, actor: str | None) -> AbstractContextManager[None]:
+    """A copy of the read models leaves the store: it is recorded in the access trail
+    (opened here, on entering: after the replay's workers started)."""
+    if keep is None:
+        return nullcontext()
+    return recorded("read_models.copy", None, f"out={keep.resolve()}", actor)
+
+
 def replay(
     projection: Annotated[
         str | None, typer.Option(help="one read model (patients, episodes, stays, ...)")
@@ -104,23 +112,26 @@ def replay(
     with --keep (owner-only file, pseudonymized like the live read models) is recorded in
     the access trail (`read_models.copy`)."""
     from services.replay import replay_and_compare, replay_position, tables_for
+    from services.replay_parallel import SharePool
 
     try:
         tables = tables_for(projection)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
     require_store()
-    # a copy of the read models leaves the store: it is recorded in the access trail
-    copy = (
-        nullcontext()
-        if keep is None
-        else recorded("read_models.copy", None, f"out={keep.resolve()}", actor)
-    )
-    with copy:
+    # the workers start before anything opens the store: forked, not spawned (SharePool)
+    pool = SharePool(workers) if workers > 1 else None
+    with pool or nullcontext(), _copy_recorded(keep, actor):
         stop = replay_position(runtime())
         with Progress("replay", stop, "events") as progress:
             done = replay_and_compare(
-                runtime(), tables, stop=stop, workers=workers, keep=keep, tick=progress.advance
+                runtime(),
+                tables,
+                stop=stop,
+                workers=workers,
+                keep=keep,
+                tick=progress.advance,
+                pool=pool,
             )
     where = done.scratch
     typer.echo(f"replayed {done.events} events (log positions 1..{stop}) into {where}", err=True)

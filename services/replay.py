@@ -17,7 +17,7 @@ from consumers.replay import Comparison, compare, live_position, rebuild_into, t
 from infrastructure.sql import connect
 from projections.read_models.checksum import TableSum, table_sum
 from projections.read_models.schema import POSITION_TABLES, READ_MODEL_TABLES
-from services.replay_parallel import rebuild_summed
+from services.replay_parallel import SharePool, rebuild_summed
 from services.runtime import Runtime, open_scratch
 
 __all__ = ["Replayed", "replay_and_compare", "replay_position", "store_sums", "tables_for"]
@@ -51,10 +51,12 @@ def replay_and_compare(
     workers: int,
     keep: Path | None = None,
     tick: Callable[[int], None] | None = None,
+    pool: SharePool | None = None,
 ) -> Replayed:
     """Rebuilds notifications 1..stop into a scratch file (`keep`, else a temporary one,
     removed afterwards) and compares `tables` with the live ones; `tick` hears the number
-    of events applied as they are."""
+    of events applied as they are. `pool`: the `workers` processes, when the caller
+    started them before it opened the store (`SharePool`); else they are spawned here."""
     scratch_file = keep or Path(tempfile.mkdtemp(prefix="journey-replay-")) / "replay.db"
     scratch_file.unlink(missing_ok=True)
     try:
@@ -63,7 +65,14 @@ def replay_and_compare(
             url = runtime.settings.database_url
             with _summing(url, tables) as live_sums:  # while the workers replay
                 summed = rebuild_summed(
-                    url, stop, scratch_file, workers, tables, keep=keep is not None, tick=tick
+                    url,
+                    stop,
+                    scratch_file,
+                    workers,
+                    tables,
+                    keep=keep is not None,
+                    tick=tick,
+                    pool=pool,
                 )
             count = summed.events
             comparisons = [Comparison(s, summed.sums[s.table]) for s in live_sums()]

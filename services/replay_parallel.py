@@ -33,6 +33,7 @@ from infrastructure.sql import Database
 from projections.read_models.checksum import TableSum, digest, sqlite_lines, table_sum
 from projections.read_models.schema import ADDITIVE_TABLES, READ_MODEL_TABLES, create_tables
 from projections.read_models.view import open_view
+from services.bulk.orphans import start_method
 from services.runtime import Runtime, open_scratch
 
 WORKER_GC_THRESHOLD = 50_000
@@ -136,10 +137,12 @@ def rebuild_summed(
     *,
     keep: bool = False,
     tick: Tick | None = None,
+    pool: SharePool | None = None,
 ) -> Summed:
     """`rebuild_parallel` and the sums of `tables`: an ordinary table is summed in the
     workers (each its share's rows) and, unless `keep` (the file is wanted whole and
-    indexed), not merged into `target`; the additive ones are merged and summed there."""
+    indexed), not merged into `target`; the additive ones are merged and summed there.
+    `pool`: its workers (`workers` of them, started before the store was opened)."""
     ordinary = tuple(t for t in tables if t not in ADDITIVE_TABLES)
     parts = _part_paths(target, workers)
     try:
@@ -147,7 +150,7 @@ def rebuild_summed(
             ShareJob(database_url, stop, (n, workers), str(p), summed=ordinary)
             for n, p in enumerate(parts)
         ]
-        counts = _run_workers(jobs, tick)
+        counts = _run_workers(jobs, tick, pool)
         lines = [found for _, found in counts]
         whole = frozenset(t for t in ordinary if all(found[t] is not None for found in lines))
         merged = READ_MODEL_TABLES if keep else tuple(t for t in tables if t not in whole)
@@ -168,19 +171,52 @@ def _part_paths(target: Path, workers: int) -> list[Path]:
     return parts
 
 
-def _run_workers(jobs: Sequence[ShareJob], tick: Tick | None) -> list[tuple[int, Lines]]:
-    """Each worker's (events applied, lines of the summed tables), in share order."""
-    context = multiprocessing.get_context("spawn")
-    applied = context.Value("q", 0)
-    with context.Pool(len(jobs), initializer=_share_count, initargs=(applied,)) as pool:
-        pending, told = pool.map_async(rebuild_share, jobs), 0
-        while not pending.ready():
-            pending.wait(0.25)
-            if tick is not None:
-                now = applied.value
-                tick(now - told)
-                told = now
-        return list(pending.get())
+class SharePool:
+    """The worker processes of one parallel replay, closed with the block.
+
+    Entered before the caller opens any connection to a store or starts a thread, they are
+    forked (`start_method`): they start with the caller's modules, where a spawned worker
+    starts an interpreter and imports them again (0.65 s of wall time before the first
+    share here, in a replay of about 8 s). A fork copies every lock as it is at that
+    moment: forked while the parent's thread summing the live tables was in SQLite's
+    `connect`, each worker waited there forever. So `method` is "spawn" wherever the
+    caller cannot promise that (`_run_workers` without a pool: a store already open)."""
+
+    def __init__(self, workers: int, *, method: str | None = None) -> None:
+        self.workers = workers
+        self.method = method or start_method()
+        self.applied: Any = None  # the workers' shared count of events applied
+        self.pool: Any = None
+
+    def __enter__(self) -> SharePool:
+        context = multiprocessing.get_context(self.method)
+        self.applied = context.Value("q", 0)
+        self.pool = context.Pool(self.workers, initializer=_share_count, initargs=(self.applied,))
+        return self
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        self.pool.terminate()  # as `with Pool()` does: the results were taken, or failed
+        self.pool.join()
+
+
+def _run_workers(
+    jobs: Sequence[ShareJob], tick: Tick | None, pool: SharePool | None = None
+) -> list[tuple[int, Lines]]:
+    """Each worker's (events applied, lines of the summed tables), in share order; on
+    `pool`'s workers (one job each), else on workers spawned for these jobs."""
+    if pool is None:
+        with SharePool(len(jobs), method="spawn") as spawned:
+            return _run_workers(jobs, tick, spawned)
+    if pool.workers != len(jobs):
+        raise ValueError(f"{len(jobs)} shares for {pool.workers} workers")
+    pending, told = pool.pool.map_async(rebuild_share, jobs, chunksize=1), 0
+    while not pending.ready():
+        pending.wait(0.25)
+        if tick is not None:
+            now = pool.applied.value
+            tick(now - told)
+            told = now
+    return list(pending.get())
 
 
 def _merge(parts: Sequence[Path], target: Path, tables: Sequence[str], *, indexed: bool) -> None:
