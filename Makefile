@@ -65,6 +65,7 @@ bench: $(TEST_DEPS) services-up
 	$(PY) -m benchmarks.bench_command_cost
 	$(PY) -m benchmarks.bench_show
 	$(PY) -m benchmarks.bench_replay
+	$(PY) -m benchmarks.replay_fork --pairs 6 --pieces
 	set -a && . ./.services.env && set +a && $(PY) -m benchmarks.bench_relay
 	set -a && . ./.services.env && set +a && $(PY) -m benchmarks.bench_bulk_import
 	set -a && . ./.services.env && set +a && $(PY) -m benchmarks.bench_analytics

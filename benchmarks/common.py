@@ -96,3 +96,25 @@ def fresh_postgres(prefix: str, *, keep: bool = False) -> Iterator[str]:
 def percentile(samples: list[float], share: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+Run = Callable[[str, int], tuple[float, float]]  # (mode, pair) -> wall s, CPU s
+
+
+def interleaved(modes: tuple[str, str], run: Run, pairs: int, *, alternate: bool = False) -> None:
+    """Pairs of runs of two modes, one after the other (`alternate`: the order swapped
+    every other pair), so that a machine whose speed drifts moves both; prints each pair's
+    wall and CPU seconds as it comes, the means, and what the first mode saves."""
+    first, second = modes
+    found: dict[str, list[tuple[float, float]]] = {first: [], second: []}
+    print(f"{'pair':<6}{first + ' s':>11}{'cpu':>7}{second + ' s':>11}{'cpu':>7}")
+    for pair in range(1, pairs + 1):
+        order = modes[::-1] if alternate and pair % 2 == 0 else modes
+        for mode in order:
+            found[mode].append(run(mode, pair))
+        (fw, fc), (sw, sc) = found[first][-1], found[second][-1]
+        print(f"{pair:<6}{fw:>11.2f}{fc:>7.2f}{sw:>11.2f}{sc:>7.2f}")
+    means = [[sum(v) / len(v) for v in zip(*runs, strict=True)] for runs in found.values()]
+    (fw, fc), (sw, sc) = means
+    print(f"{'mean':<6}{fw:>11.3f}{fc:>7.2f}{sw:>11.3f}{sc:>7.2f}")
+    print(f"{first}: {1 - fw / sw:.1%} less wall time, {1 - fc / sc:.1%} less CPU than {second}")

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import orjson
 
-from benchmarks.common import children_cpu, cohort_lines, work_dir, write_lines
+from benchmarks.common import children_cpu, cohort_lines, interleaved, work_dir, write_lines
 from services.bulk import session_lines
 
 CHILD = "--child"
@@ -91,18 +91,12 @@ def main() -> None:
     work = work_dir("row-step-")
     lines = cohort_lines(args.commands)
     path = write_lines(work / "commands.jsonl", lines)
-    runs: dict[str, list[tuple[float, float]]] = {"compiled": [], "python": []}
     print(f"journey import of {args.commands} commands, {args.pairs} interleaved pairs")
-    print(f"{'pair':<6}{'compiled s':>11}{'cpu':>7}{'python s':>11}{'cpu':>7}")
-    for pair in range(1, args.pairs + 1):
-        for mode, found in runs.items():
-            found.append(_import(mode, path, work / f"{mode}-{pair}.db"))
-        (cw, cc), (pw, pc) = runs["compiled"][-1], runs["python"][-1]
-        print(f"{pair:<6}{cw:>11.2f}{cc:>7.2f}{pw:>11.2f}{pc:>7.2f}")
-    means = {m: [sum(v) / len(v) for v in zip(*found, strict=True)] for m, found in runs.items()}
-    (cw, cc), (pw, pc) = means["compiled"], means["python"]
-    print(f"{'mean':<6}{cw:>11.3f}{cc:>7.2f}{pw:>11.3f}{pc:>7.2f}")
-    print(f"the compiled step: {1 - cw / pw:.1%} less wall time, {1 - cc / pc:.1%} less CPU")
+    interleaved(
+        ("compiled", "python"),
+        lambda mode, pair: _import(mode, path, work / f"{mode}-{pair}.db"),
+        args.pairs,
+    )
     if args.pieces:
         _pieces(next(line for line in lines if '"record_session"' in line))
 
